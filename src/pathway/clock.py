@@ -1,0 +1,83 @@
+"""Explicit time (DESIGN invariant 5).
+
+Timestamps are timezone-aware and stored in UTC; people read and type them in Europe/Stockholm.
+The clock is injected everywhere, so tests and replays (``--now`` / ``PATHWAY_NOW``) never depend on
+the wall clock and never sleep.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from pathway.errors import InvalidValue
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+ACCEPTED_TIME = (
+    "use an ISO 8601 date or date-time, e.g. 2026-03-02, 2026-03-02T09:30 or "
+    "2026-03-02T08:30:00+00:00 (times without an offset are Swedish local time)"
+)
+
+
+class Clock(Protocol):
+    """Anything that tells the current time as an aware datetime."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class FixedClock:
+    """A clock that stands still until told to move; for tests, replays and ``--now``."""
+
+    def __init__(self, at: datetime) -> None:
+        self._at = ensure_aware(at)
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = ensure_aware(at)
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self._at = self._at + timedelta(**delta)
+
+
+def ensure_aware(moment: datetime) -> datetime:
+    """Read a naive datetime as Swedish local time; return it in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=STOCKHOLM)
+    return moment.astimezone(timezone.utc)
+
+
+def parse_time(text: str, what: str = "time") -> datetime:
+    """Parse a user-typed date or date-time; a bare date means local midnight."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return ensure_aware(datetime.combine(date.fromisoformat(value), time()))
+        return ensure_aware(datetime.fromisoformat(value))
+    except ValueError:
+        raise InvalidValue(what, text, ACCEPTED_TIME) from None
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    """Convert to Europe/Stockholm for display."""
+    if moment is None:
+        return None
+    return ensure_aware(moment).astimezone(STOCKHOLM)
+
+
+def format_local(moment: datetime | None) -> str:
+    """A short human form in Swedish local time, e.g. ``2026-03-02 09:30``."""
+    local = to_local(moment)
+    return "" if local is None else local.strftime("%Y-%m-%d %H:%M")

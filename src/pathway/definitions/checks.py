@@ -1,0 +1,247 @@
+"""Named checks over a parsed workflow; each lists every offender, not just the first.
+
+Run after the pydantic models accepted the file's shape: these checks look at what the shape
+cannot express — references between parts, reachability, dead ends, shadowed transitions.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from pathway.definitions.models import ANY_STEP, FieldType, GuardRef, Workflow
+from pathway.definitions.yaml_source import Path
+from pathway.steps import GUARDS, STEP_KINDS
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or suspicious) in a workflow file, located by its path in the YAML."""
+
+    path: Path
+    code: str
+    message: str
+    hint: str | None = None
+    severity: Literal["error", "warning"] = "error"
+
+
+def closest(name: str, options: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a misspelt name."""
+    options = list(options)
+    match = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if match:
+        return f"did you mean '{match[0]}'?"
+    return f"known: {', '.join(sorted(options))}" if options else None
+
+
+def _unknown(path: Path, what: str, name: str, options: Iterable[str]) -> Problem:
+    options = list(options)
+    return Problem(path, f"unknown-{what.replace(' ', '-')}", f"unknown {what} '{name}'", closest(name, options))
+
+
+def check_unique_ids(wf: Workflow) -> Iterator[Problem]:
+    for section, key in [("roles", "id"), ("steps", "id"), ("exit_reasons", "code"),
+                         ("deadlines", "id"), ("result_goals", "id")]:
+        seen: set[str] = set()
+        for index, item in enumerate(getattr(wf, section)):
+            value = getattr(item, key)
+            if value in seen:
+                yield Problem((section, index, key), "duplicate-id", f"duplicate {key} '{value}' in {section}")
+            seen.add(value)
+
+
+def check_initial_step(wf: Workflow) -> Iterator[Problem]:
+    initial = [i for i, s in enumerate(wf.steps) if s.initial]
+    if not initial:
+        yield Problem(("steps",), "no-initial-step", "no step is marked 'initial: true'",
+                      f"mark the first step, e.g. '{wf.steps[0].id}', with initial: true")
+    for index in initial[1:]:
+        yield Problem(("steps", index, "initial"), "several-initial-steps",
+                      f"more than one initial step: '{wf.steps[initial[0]].id}' and '{wf.steps[index].id}'")
+    if not any(s.terminal for s in wf.steps):
+        yield Problem(("steps",), "no-terminal-step", "no step is marked 'terminal: true'; participants could never exit")
+
+
+def _check_config(model: type, config: dict[str, Any], path: Path) -> Iterator[Problem]:
+    try:
+        model.model_validate(config)  # type: ignore[attr-defined]
+    except ValidationError as err:
+        for e in err.errors():
+            yield Problem(path + tuple(e["loc"]), "invalid-config", e["msg"])
+
+
+def _check_guards(wf: Workflow, guards: list[GuardRef], path: Path) -> Iterator[Problem]:
+    for index, ref in enumerate(guards):
+        spec = GUARDS.get(ref.name)
+        if spec is None:
+            yield _unknown(path + (index, "name"), "guard", ref.name, GUARDS)
+            continue
+        try:
+            args = spec.args_model.model_validate(ref.args)
+        except ValidationError as err:
+            for e in err.errors():
+                yield Problem(path + (index, "args") + tuple(e["loc"]), "invalid-guard-args",
+                              f"guard '{ref.name}': {e['msg']}")
+            continue
+        for name in args.attributes_used():
+            if name not in wf.attributes:
+                yield _unknown(path + (index, "args"), "attribute", name, wf.attributes)
+
+
+def check_references(wf: Workflow) -> Iterator[Problem]:
+    roles = {r.id for r in wf.roles}
+    steps = set(wf.step_ids)
+    triggers = {t.trigger for t in wf.transitions}
+    reasons = {r.code for r in wf.exit_reasons}
+    for i, step in enumerate(wf.steps):
+        if step.owner not in roles:
+            yield _unknown(("steps", i, "owner"), "role", step.owner, roles)
+        kind = STEP_KINDS.get(step.kind)
+        if kind is None:
+            yield _unknown(("steps", i, "kind"), "step kind", step.kind, STEP_KINDS)
+        else:
+            yield from _check_config(kind.config_model, step.config, ("steps", i, "config"))
+            if kind.terminal_only and not step.terminal:
+                yield Problem(("steps", i, "kind"), "exit-not-terminal",
+                              f"step '{step.id}' is of kind '{kind.name}' and must be terminal: true")
+        parties = step.config.get("parties", []) if isinstance(step.config, dict) else []
+        for j, party in enumerate(parties if isinstance(parties, list) else []):
+            if party not in roles:
+                yield _unknown(("steps", i, "config", "parties", j), "role", str(party), roles)
+        if step.limit:
+            for j, level in enumerate(step.limit.escalation):
+                if level.to not in roles:
+                    yield _unknown(("steps", i, "limit", "escalation", j, "to"), "role", level.to, roles)
+    for i, tr in enumerate(wf.transitions):
+        for j, source in enumerate(tr.source):
+            if source != ANY_STEP and source not in steps:
+                path = ("transitions", i, "from", j) if len(tr.source) > 1 else ("transitions", i, "from")
+                yield _unknown(path, "step", source, steps)
+        if tr.to not in steps:
+            yield _unknown(("transitions", i, "to"), "step", tr.to, steps)
+        yield from _check_guards(wf, tr.guards, ("transitions", i, "guards"))
+        for name, spec in tr.data.items():
+            if spec.type in (FieldType.EXIT_REASON, FieldType.EXIT_REASONS) and not reasons:
+                yield Problem(("transitions", i, "data", name, "type"), "no-exit-reasons",
+                              f"data '{name}' takes an exit reason but the workflow has no exit_reasons")
+    for i, rule in enumerate(wf.deadlines):
+        for part in ("start", "target"):
+            anchor = getattr(rule, part)
+            path: Path = ("deadlines", i, part)
+            if anchor.attribute is not None:
+                spec = wf.attributes.get(anchor.attribute)
+                if spec is None:
+                    yield _unknown(path + ("attribute",), "attribute", anchor.attribute, wf.attributes)
+                elif spec.type not in (FieldType.DATE, FieldType.DATETIME):
+                    yield Problem(path + ("attribute",), "not-a-date",
+                                  f"attribute '{anchor.attribute}' is {spec.type.value}, a deadline needs a date or datetime")
+            if anchor.entered is not None and anchor.entered not in steps:
+                yield _unknown(path + ("entered",), "step", anchor.entered, steps)
+            if anchor.trigger is not None and anchor.trigger not in triggers:
+                yield _unknown(path + ("trigger",), "trigger", anchor.trigger, triggers)
+        if rule.target.attribute is not None or rule.target.enrolled:
+            yield Problem(("deadlines", i, "target"), "bad-target",
+                          "a deadline's target must be 'entered: STEP' or 'trigger: NAME'")
+        for j, level in enumerate(rule.escalation):
+            if level.to not in roles:
+                yield _unknown(("deadlines", i, "escalation", j, "to"), "role", level.to, roles)
+        yield from _check_guards(wf, rule.applies_if, ("deadlines", i, "applies_if"))
+    for part in ("pause", "resume"):
+        for j, trigger in enumerate(getattr(wf.pauses, part)):
+            if trigger not in triggers:
+                yield _unknown(("pauses", part, j), "trigger", trigger, triggers)
+    for i, goal in enumerate(wf.result_goals):
+        for j, code in enumerate(goal.counts.exit_reasons):
+            if code not in reasons:
+                yield _unknown(("result_goals", i, "counts", "exit_reasons", j), "exit reason", code, reasons)
+        if goal.counts.reached_step and goal.counts.reached_step not in steps:
+            yield _unknown(("result_goals", i, "counts", "reached_step"), "step", goal.counts.reached_step, steps)
+
+
+def _edges(wf: Workflow) -> dict[str, set[str]]:
+    known = set(wf.step_ids)
+    edges: dict[str, set[str]] = {s: set() for s in known}
+    for tr in wf.transitions:
+        if tr.to not in known:
+            continue
+        for source in wf.sources_of(tr):
+            if source in known:
+                edges[source].add(tr.to)
+    return edges
+
+
+def _reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
+    seen = set(start)
+    todo = list(seen)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def check_graph(wf: Workflow) -> Iterator[Problem]:
+    """Unreachable steps, dead ends, traps with no way to an exit, transitions out of an exit."""
+    edges = _edges(wf)
+    terminal = {s.id for s in wf.steps if s.terminal}
+    for i, tr in enumerate(wf.transitions):
+        for source in tr.source:
+            if source in terminal:
+                yield Problem(("transitions", i, "from"), "leaves-terminal-step",
+                              f"transition '{tr.trigger}' leaves terminal step '{source}'",
+                              "a terminal step ends the pathway; remove 'terminal: true' or the transition")
+    initial = [s.id for s in wf.steps if s.initial]
+    if len(initial) != 1:
+        return
+    reachable = _reachable(initial, edges)
+    reverse: dict[str, set[str]] = {s: set() for s in edges}
+    for source, targets in edges.items():
+        for target in targets:
+            reverse[target].add(source)
+    can_exit = _reachable(terminal, reverse)
+    for i, step in enumerate(wf.steps):
+        if step.id not in reachable:
+            yield Problem(("steps", i, "id"), "unreachable-step",
+                          f"step '{step.id}' cannot be reached from the initial step '{initial[0]}'",
+                          "add a transition into it, or remove it")
+        elif not step.terminal and not edges[step.id]:
+            yield Problem(("steps", i, "id"), "dead-end",
+                          f"step '{step.id}' is not terminal and has no way out",
+                          "add a transition from it, or mark it terminal: true")
+        elif not step.terminal and step.id not in can_exit:
+            yield Problem(("steps", i, "id"), "no-way-to-exit",
+                          f"no terminal step can be reached from step '{step.id}'")
+
+
+def check_shadowed_transitions(wf: Workflow) -> Iterator[Problem]:
+    """A guardless transition makes later ones for the same trigger and step unreachable."""
+    open_for: dict[tuple[str, str], int] = {}
+    for i, tr in enumerate(wf.transitions):
+        for source in wf.sources_of(tr):
+            key = (tr.trigger, source)
+            if key in open_for:
+                earlier = open_for[key]
+                yield Problem(("transitions", i, "trigger"), "shadowed-transition",
+                              f"transition '{tr.trigger}' from '{source}' can never fire: "
+                              f"transition #{earlier + 1} for the same trigger has no guards and always wins",
+                              "give the earlier transition a guard, or remove this one")
+            elif not tr.guards:
+                open_for[key] = i
+
+
+CHECKS: list[Callable[[Workflow], Iterator[Problem]]] = [
+    check_unique_ids,
+    check_initial_step,
+    check_references,
+    check_graph,
+    check_shadowed_transitions,
+]
+
+
+def run_checks(wf: Workflow) -> list[Problem]:
+    return [problem for check in CHECKS for problem in check(wf)]

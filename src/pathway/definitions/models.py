@@ -1,0 +1,280 @@
+"""The shape of a workflow file, as pydantic v2 models.
+
+These models are the single source of truth for what a YAML pathway may contain: the loader
+validates against them, ``pathway workflow schema`` exports their JSON Schema for editors, and the
+engine reads them. Cross-references (does this step exist? this role?) are checked separately in
+:mod:`pathway.definitions.checks`, so that every problem in a file is reported at once.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from pathway.domain.duration import DURATION_PATTERN
+
+#: Step ids, trigger names, role ids, attribute names: English snake_case.
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64),
+    Field(description="snake_case identifier, e.g. first_meeting"),
+]
+DurationText = Annotated[
+    str,
+    StringConstraints(pattern=DURATION_PATTERN),
+    Field(description="14d (calendar days), 10wd (working days), 3w (weeks) or 6m (months)"),
+]
+
+#: ``from: "*"`` — the transition leaves from every non-terminal step.
+ANY_STEP = "*"
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a misspelt key must not silently do nothing."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Agency(StrEnum):
+    """The agencies that take part in a joint project; codes shared by all workflows."""
+
+    SOC = "soc"  # Socialtjänsten
+    AF = "af"  # Arbetsförmedlingen
+    FK = "fk"  # Försäkringskassan
+    HEALTH = "health"  # Vårdcentral / region
+    LABOUR_UNIT = "labour_unit"  # arbetsmarknadsenhet (AUC)
+
+
+class FieldType(StrEnum):
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    #: One code from the workflow's ``exit_reasons``.
+    EXIT_REASON = "exit_reason"
+    #: Several codes from the workflow's ``exit_reasons`` (multi-label outcomes, as in Kraft).
+    EXIT_REASONS = "exit_reasons"
+
+
+_CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTI_CHOICE}
+
+
+class FieldSpec(Strict):
+    """A typed value: a participant attribute, or data a trigger carries."""
+
+    type: FieldType = FieldType.STRING
+    title: str | None = Field(None, description="Swedish label shown to caseworkers")
+    required: bool = False
+    choices: list[Identifier] | None = Field(
+        None, description="allowed codes; required for choice and multi_choice"
+    )
+
+    @model_validator(mode="after")
+    def _choices_match_type(self) -> FieldSpec:
+        if self.type in _CHOICE_TYPES and not self.choices:
+            raise ValueError(f"type {self.type.value} needs a non-empty 'choices' list")
+        if self.type not in _CHOICE_TYPES and self.choices is not None:
+            raise ValueError(
+                f"'choices' only applies to choice and multi_choice, not to {self.type.value}"
+            )
+        return self
+
+
+class Role(Strict):
+    """Who owns steps and receives escalations: an agency, a person's role, or a group."""
+
+    id: Identifier
+    title: str
+    agency: Agency | None = None
+    description: str | None = None
+
+
+class GuardRef(Strict):
+    """A named guard from the registry in :mod:`pathway.steps.guards`, with its arguments."""
+
+    name: Identifier
+    args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, value: Any) -> Any:
+        # ``- consent_in_force`` is shorthand for ``- name: consent_in_force``.
+        return {"name": value} if isinstance(value, str) else value
+
+
+class EscalationLevel(Strict):
+    """One rung of the escalation ladder: ``after`` the due time (counted from the previous rung)."""
+
+    after: DurationText = "0d"
+    to: Identifier = Field(description="role that is notified at this level")
+
+
+class StepLimit(Strict):
+    """A stall limit: the participant should leave this step within ``within`` of entering it."""
+
+    within: DurationText
+    remind_before: DurationText | None = None
+    escalation: list[EscalationLevel] = Field(default_factory=list)
+
+
+class Anchor(Strict):
+    """A point in a participant's history: a date attribute, enrolment, entering a step, or a trigger."""
+
+    attribute: Identifier | None = None
+    entered: Identifier | None = None
+    trigger: Identifier | None = None
+    enrolled: bool | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Anchor:
+        given = [k for k in ("attribute", "entered", "trigger", "enrolled") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of 'attribute', 'entered', 'trigger' or 'enrolled: true'"
+            )
+        return self
+
+
+class DeadlineRule(Strict):
+    """A rule between two points, e.g. Flen's first meeting within 14 days of the application."""
+
+    id: Identifier
+    title: str
+    start: Anchor
+    target: Anchor
+    within: DurationText
+    remind_before: DurationText | None = None
+    escalation: list[EscalationLevel] = Field(default_factory=list)
+    applies_if: list[GuardRef] = Field(
+        default_factory=list, description="guards: the rule applies only when all pass"
+    )
+
+
+class Pauses(Strict):
+    """Triggers that stop and restart a participant's clocks (sick leave, parental leave)."""
+
+    pause: list[Identifier] = Field(default_factory=list)
+    resume: list[Identifier] = Field(default_factory=list)
+
+
+class Step(Strict):
+    """One step of the pathway (a phase, a meeting, a placement …)."""
+
+    id: Identifier
+    title: str = Field(description="Swedish title shown to caseworkers and in diagrams")
+    kind: Identifier = Field(description="step kind from the registry, e.g. meeting, placement")
+    owner: Identifier = Field(description="role responsible while a participant is here")
+    description: str | None = None
+    initial: bool = False
+    terminal: bool = False
+    limit: StepLimit | None = Field(None, description="stall limit for this step")
+    config: dict[str, Any] = Field(default_factory=dict, description="settings for the step kind")
+
+
+class Transition(Strict):
+    """A trigger that moves a participant from one (or several, or any) step to another."""
+
+    trigger: Identifier
+    source: list[str] = Field(
+        alias="from", description="a step id, a list of step ids, or \"*\" for every open step"
+    )
+    to: Identifier
+    title: str | None = None
+    guards: list[GuardRef] = Field(default_factory=list)
+    data: dict[Identifier, FieldSpec] = Field(default_factory=dict)
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class OutcomeCategory(StrEnum):
+    """Shared outcome categories, so result goals and reports compare across projects."""
+
+    WORK = "work"
+    STUDIES = "studies"
+    LABOUR_MARKET_PROGRAMME = "labour_market_programme"
+    CONTINUED_SUPPORT = "continued_support"
+    HEALTH = "health"
+    REFERRED = "referred"
+    MOVED = "moved"
+    OTHER = "other"
+
+
+class ExitReason(Strict):
+    """One code of the workflow's exit-reason list (orsak avslut)."""
+
+    code: Identifier
+    label: str
+    category: OutcomeCategory
+
+
+class GoalCount(Strict):
+    """Which participants count towards a goal."""
+
+    exit_categories: list[OutcomeCategory] = Field(default_factory=list)
+    exit_reasons: list[Identifier] = Field(default_factory=list)
+    reached_step: Identifier | None = None
+
+
+class ResultGoal(Strict):
+    """A result goal for the funder, e.g. ≥ 50 % to work or studies within 12 months."""
+
+    id: Identifier
+    title: str
+    target_share: float = Field(ge=0, le=1)
+    within: DurationText | None = Field(None, description="window counted from enrolment")
+    counts: GoalCount
+
+
+class Workflow(Strict):
+    """A whole pathway file."""
+
+    id: Identifier
+    version: int = Field(ge=1)
+    title: str
+    description: str | None = None
+    roles: list[Role]
+    attributes: dict[Identifier, FieldSpec] = Field(default_factory=dict)
+    steps: list[Step] = Field(min_length=1)
+    transitions: list[Transition] = Field(min_length=1)
+    exit_reasons: list[ExitReason] = Field(default_factory=list)
+    deadlines: list[DeadlineRule] = Field(default_factory=list)
+    pauses: Pauses = Field(default_factory=Pauses)
+    result_goals: list[ResultGoal] = Field(default_factory=list)
+
+    # Convenience look-ups used by the engine and the services.
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+    @property
+    def step_ids(self) -> list[str]:
+        return [s.id for s in self.steps]
+
+    @property
+    def initial_step(self) -> Step:
+        return next(s for s in self.steps if s.initial)
+
+    def sources_of(self, transition: Transition) -> list[str]:
+        """The concrete steps a transition leaves from (``*`` means every non-terminal step)."""
+        if ANY_STEP in transition.source:
+            return [s.id for s in self.steps if not s.terminal]
+        return list(transition.source)
+
+    def exit_reason(self, code: str) -> ExitReason | None:
+        return next((r for r in self.exit_reasons if r.code == code), None)

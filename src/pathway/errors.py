@@ -1,0 +1,122 @@
+"""One error hierarchy for everything a user can get wrong or be refused.
+
+Every error carries the offending value and the way out in its message, and knows its CLI exit
+code, so the CLI can print one line and exit without a traceback (DESIGN invariant 6):
+
+* exit 1 — :class:`RuleRefused`: the request was understood but a pathway rule says no
+  (trigger not allowed from this step, guard failed, concurrent change).
+* exit 2 — :class:`BadInput`: the request itself is wrong (unknown workflow or participant,
+  malformed value or file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+class PathwayError(Exception):
+    """Base of every error that is the user's to fix; never shown with a traceback."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(PathwayError):
+    """The input is malformed or names something that does not exist (exit 2)."""
+
+    exit_code = 2
+
+
+class RuleRefused(PathwayError):
+    """A pathway rule refuses the request (exit 1)."""
+
+    exit_code = 1
+
+
+def _options(values: Iterable[str]) -> str:
+    listed = sorted(values)
+    return ", ".join(listed) if listed else "(none)"
+
+
+class UnknownWorkflow(BadInput):
+    def __init__(self, workflow_id: str, known: Iterable[str]) -> None:
+        super().__init__(f"unknown workflow '{workflow_id}'; known workflows: {_options(known)}")
+        self.workflow_id = workflow_id
+
+
+class UnknownParticipant(BadInput):
+    def __init__(self, participant: str) -> None:
+        super().__init__(
+            f"unknown participant '{participant}'; give the id printed by 'pathway participant enrol' "
+            "or a ref (see 'pathway participant list')"
+        )
+        self.participant = participant
+
+
+class InvalidValue(BadInput):
+    """A value given on the command line or in a file does not parse or is out of range."""
+
+    def __init__(self, what: str, value: object, accepted: str) -> None:
+        super().__init__(f"invalid {what} {value!r}: {accepted}")
+        self.what = what
+        self.value = value
+
+
+class DefinitionInvalid(BadInput):
+    """A workflow file failed to load; ``problems`` holds every ``FILE:LINE:COLUMN: message``."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+class TriggerNotAllowed(RuleRefused):
+    def __init__(self, trigger: str, step: str, allowed: Iterable[str]) -> None:
+        super().__init__(
+            f"trigger '{trigger}' is not allowed from step '{step}'; allowed now: {_options(allowed)}"
+        )
+        self.trigger = trigger
+        self.step = step
+        self.allowed = sorted(allowed)
+
+
+class GuardFailed(RuleRefused):
+    """Every transition for the trigger was blocked; ``reasons`` says by which guard and why."""
+
+    def __init__(self, trigger: str, step: str, reasons: Sequence[str]) -> None:
+        super().__init__(f"trigger '{trigger}' refused in step '{step}': " + "; ".join(reasons))
+        self.trigger = trigger
+        self.step = step
+        self.reasons = list(reasons)
+
+
+class ParticipantExited(RuleRefused):
+    def __init__(self, participant_id: int, step: str) -> None:
+        super().__init__(
+            f"participant {participant_id} has exited (step '{step}'); nothing more can be fired"
+        )
+
+
+class ConcurrentChange(RuleRefused):
+    def __init__(self, participant_id: int) -> None:
+        super().__init__(
+            f"participant {participant_id} was changed by someone else at the same time; "
+            "nothing was written — look at 'pathway participant show' and try again"
+        )
+        self.participant_id = participant_id
+
+
+class DuplicateRef(RuleRefused):
+    def __init__(self, ref: str, workflow_id: str, existing_id: int) -> None:
+        super().__init__(
+            f"ref '{ref}' is already used in workflow '{workflow_id}' by participant {existing_id}"
+        )
+        self.existing_id = existing_id
+
+
+class DatabaseNotReady(BadInput):
+    def __init__(self, url: str, detail: str) -> None:
+        super().__init__(f"database {url} is not ready: {detail}")

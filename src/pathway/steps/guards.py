@@ -1,0 +1,148 @@
+"""Named guards: conditions a transition needs, each explaining itself when it fails.
+
+A guard returns the list of reasons it blocks (empty when it passes), so ``participant show`` can
+say *why* a trigger is blocked, not only *that* it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pathway.clock import to_local
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """What a guard may look at: the participant's attributes and the data the trigger carries."""
+
+    attributes: Mapping[str, Any]
+    data: Mapping[str, Any]
+    step: str
+    effective_at: datetime
+    enrolled_at: datetime
+
+
+class GuardArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def attributes_used(self) -> list[str]:
+        """Attribute names this guard reads, so the checks can verify they are declared."""
+        return []
+
+
+A = TypeVar("A", bound=GuardArgs)
+
+
+@dataclass(frozen=True)
+class GuardSpec(Generic[A]):
+    name: str
+    description: str
+    args_model: type[A]
+    check: Callable[[GuardContext, A], list[str]]
+
+    def evaluate(self, context: GuardContext, args: Mapping[str, Any]) -> list[str]:
+        return self.check(context, self.args_model.model_validate(dict(args)))
+
+
+GUARDS: dict[str, GuardSpec[Any]] = {}
+
+
+def guard(name: str, description: str, args_model: type[A]) -> Callable[[Callable[[GuardContext, A], list[str]]], Callable[[GuardContext, A], list[str]]]:
+    def register(check: Callable[[GuardContext, A], list[str]]) -> Callable[[GuardContext, A], list[str]]:
+        GUARDS[name] = GuardSpec(name, description, args_model, check)
+        return check
+
+    return register
+
+
+def _shown(value: Any) -> str:
+    return "not recorded" if value is None else f"recorded as {value!r}"
+
+
+class AttributesArgs(GuardArgs):
+    attributes: list[str] = Field(min_length=1)
+
+    def attributes_used(self) -> list[str]:
+        return list(self.attributes)
+
+
+@guard("attributes_true", "every named yes/no attribute is recorded as true", AttributesArgs)
+def attributes_true(ctx: GuardContext, args: AttributesArgs) -> list[str]:
+    return [
+        f"attribute '{name}' must be true ({_shown(ctx.attributes.get(name))})"
+        for name in args.attributes
+        if ctx.attributes.get(name) is not True
+    ]
+
+
+@guard("attributes_recorded", "every named attribute has a value", AttributesArgs)
+def attributes_recorded(ctx: GuardContext, args: AttributesArgs) -> list[str]:
+    return [
+        f"attribute '{name}' must be recorded"
+        for name in args.attributes
+        if ctx.attributes.get(name) in (None, "", [])
+    ]
+
+
+class AttributeInArgs(GuardArgs):
+    attribute: str
+    values: list[Any] = Field(min_length=1)
+
+    def attributes_used(self) -> list[str]:
+        return [self.attribute]
+
+
+@guard("attribute_in", "an attribute has one of the listed values", AttributeInArgs)
+def attribute_in(ctx: GuardContext, args: AttributeInArgs) -> list[str]:
+    value = ctx.attributes.get(args.attribute)
+    if value in args.values:
+        return []
+    wanted = ", ".join(str(v) for v in args.values)
+    return [f"attribute '{args.attribute}' must be one of {wanted} ({_shown(value)})"]
+
+
+class AgeBetweenArgs(GuardArgs):
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    attribute: str = "birth_date"
+    at: Literal["enrolment", "event"] = "enrolment"
+
+    def attributes_used(self) -> list[str]:
+        return [self.attribute]
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@guard("age_between", "age (from a birth date attribute) within min–max, inclusive", AgeBetweenArgs)
+def age_between(ctx: GuardContext, args: AgeBetweenArgs) -> list[str]:
+    born = ctx.attributes.get(args.attribute)
+    if not isinstance(born, date):
+        return [f"attribute '{args.attribute}' must be recorded to check the age {args.min}–{args.max}"]
+    moment = ctx.enrolled_at if args.at == "enrolment" else ctx.effective_at
+    on = to_local(moment).date()  # type: ignore[union-attr]
+    age = _age(born, on)
+    if args.min <= age <= args.max:
+        return []
+    when = "at enrolment" if args.at == "enrolment" else "on the event date"
+    return [f"age {age} {when} is outside {args.min}–{args.max}"]
+
+
+class DataEqualsArgs(GuardArgs):
+    field: str
+    values: list[Any] = Field(min_length=1)
+
+
+@guard("data_in", "the trigger's data field has one of the listed values (for routing)", DataEqualsArgs)
+def data_in(ctx: GuardContext, args: DataEqualsArgs) -> list[str]:
+    value = ctx.data.get(args.field)
+    if value in args.values:
+        return []
+    wanted = ", ".join(str(v) for v in args.values)
+    return [f"data '{args.field}' must be one of {wanted} (given: {value!r})"]
