@@ -218,6 +218,19 @@ def check_graph(wf: Workflow) -> Iterator[Problem]:
                           f"no terminal step can be reached from step '{step.id}'")
 
 
+def check_exit_reason_recorded(wf: Workflow) -> Iterator[Problem]:
+    """Every way into a terminal step must record why the participant left (orsak avslut)."""
+    if not wf.exit_reasons:
+        return
+    terminal = {s.id for s in wf.steps if s.terminal}
+    for i, tr in enumerate(wf.transitions):
+        spec = tr.data.get("reason")
+        if tr.to in terminal and (spec is None or spec.type != FieldType.EXIT_REASON or not spec.required):
+            yield Problem(("transitions", i, "data"), "exit-without-reason",
+                          f"transition '{tr.trigger}' ends the pathway in '{tr.to}' but does not require an exit reason",
+                          "add  data: {reason: {type: exit_reason, required: true}}")
+
+
 def check_shadowed_transitions(wf: Workflow) -> Iterator[Problem]:
     """A guardless transition makes later ones for the same trigger and step unreachable."""
     open_for: dict[tuple[str, str], int] = {}
@@ -239,6 +252,7 @@ CHECKS: list[Callable[[Workflow], Iterator[Problem]]] = [
     check_initial_step,
     check_references,
     check_graph,
+    check_exit_reason_recorded,
     check_shadowed_transitions,
 ]
 

@@ -44,6 +44,9 @@ class GuardSpec(Generic[A]):
     description: str
     args_model: type[A]
     check: Callable[[GuardContext, A], list[str]]
+    #: Guards that look at the trigger's data cannot be judged before the data is given, so
+    #: ``participant show`` does not count them as blocking.
+    reads_data: bool = False
 
     def evaluate(self, context: GuardContext, args: Mapping[str, Any]) -> list[str]:
         return self.check(context, self.args_model.model_validate(dict(args)))
@@ -52,9 +55,16 @@ class GuardSpec(Generic[A]):
 GUARDS: dict[str, GuardSpec[Any]] = {}
 
 
-def guard(name: str, description: str, args_model: type[A]) -> Callable[[Callable[[GuardContext, A], list[str]]], Callable[[GuardContext, A], list[str]]]:
-    def register(check: Callable[[GuardContext, A], list[str]]) -> Callable[[GuardContext, A], list[str]]:
-        GUARDS[name] = GuardSpec(name, description, args_model, check)
+GuardCheck = Callable[[GuardContext, A], list[str]]
+
+
+def guard(
+    name: str, description: str, args_model: type[A], reads_data: bool = False
+) -> Callable[[GuardCheck[A]], GuardCheck[A]]:
+    """Register a guard under ``name``; its arguments are validated by ``args_model``."""
+
+    def register(check: GuardCheck[A]) -> GuardCheck[A]:
+        GUARDS[name] = GuardSpec(name, description, args_model, check, reads_data)
         return check
 
     return register
@@ -139,7 +149,7 @@ class DataEqualsArgs(GuardArgs):
     values: list[Any] = Field(min_length=1)
 
 
-@guard("data_in", "the trigger's data field has one of the listed values (for routing)", DataEqualsArgs)
+@guard("data_in", "the trigger's data field has one of the listed values (for routing)", DataEqualsArgs, reads_data=True)
 def data_in(ctx: GuardContext, args: DataEqualsArgs) -> list[str]:
     value = ctx.data.get(args.field)
     if value in args.values:

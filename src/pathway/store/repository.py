@@ -1,0 +1,110 @@
+"""Repositories: how services find and add participants, events and workflow versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pathway.domain import Event, Participant
+from pathway.store.tables import workflow_versions
+
+
+@dataclass(frozen=True)
+class StoredWorkflowVersion:
+    workflow_id: str
+    version: int
+    title: str
+    sha256: str
+    yaml_text: str
+    source: str
+    registered_at: datetime
+
+
+class ParticipantRepository:
+    """Participants and their history; tracks what was touched so the unit of work can flush
+    the new events in the same transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: list[Participant] = []
+
+    def add(self, participant: Participant) -> None:
+        self.session.add(participant)
+        self.seen.append(participant)
+
+    def get(self, participant_id: int) -> Participant | None:
+        participant = self.session.get(Participant, participant_id)
+        if participant is not None:
+            self.seen.append(participant)
+        return participant
+
+    def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
+        query = select(Participant).where(Participant.ref == ref)  # type: ignore[arg-type]
+        if workflow_id is not None:
+            query = query.where(Participant.workflow_id == workflow_id)  # type: ignore[arg-type]
+        found = list(self.session.scalars(query))
+        self.seen.extend(found)
+        return found
+
+    def list(
+        self,
+        workflow_id: str | None = None,
+        step: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+    ) -> Sequence[Participant]:
+        query = select(Participant).order_by(Participant.id)  # type: ignore[arg-type]
+        if workflow_id is not None:
+            query = query.where(Participant.workflow_id == workflow_id)  # type: ignore[arg-type]
+        if step is not None:
+            query = query.where(Participant.step == step)  # type: ignore[arg-type]
+        if status is not None:
+            query = query.where(Participant.status == status)  # type: ignore[arg-type]
+        if limit is not None:
+            query = query.limit(limit)
+        return list(self.session.scalars(query))
+
+    def history(self, participant_id: int) -> list[Event]:
+        query = (
+            select(Event)
+            .where(Event.participant_id == participant_id)  # type: ignore[arg-type]
+            .order_by(Event.seq)  # type: ignore[arg-type]
+        )
+        return list(self.session.scalars(query))
+
+
+class WorkflowVersionRepository:
+    """The registered versions of each workflow; a participant is pinned to one of them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _one(self, *conditions: object) -> StoredWorkflowVersion | None:
+        row = self.session.execute(select(workflow_versions).where(*conditions)).mappings().first()  # type: ignore[arg-type]
+        return None if row is None else _stored(row)
+
+    def get(self, workflow_id: str, version: int) -> StoredWorkflowVersion | None:
+        return self._one(workflow_versions.c.workflow_id == workflow_id, workflow_versions.c.version == version)
+
+    def find_by_hash(self, workflow_id: str, sha256: str) -> StoredWorkflowVersion | None:
+        return self._one(workflow_versions.c.workflow_id == workflow_id, workflow_versions.c.sha256 == sha256)
+
+    def latest_version_number(self, workflow_id: str) -> int:
+        query = select(func.max(workflow_versions.c.version)).where(workflow_versions.c.workflow_id == workflow_id)
+        return self.session.scalar(query) or 0
+
+    def add(self, stored: StoredWorkflowVersion) -> None:
+        self.session.execute(workflow_versions.insert().values(**stored.__dict__))
+
+    def all(self) -> list[StoredWorkflowVersion]:
+        query = select(workflow_versions).order_by(workflow_versions.c.workflow_id, workflow_versions.c.version)
+        return [_stored(row) for row in self.session.execute(query).mappings()]
+
+
+def _stored(row: object) -> StoredWorkflowVersion:
+    fields = StoredWorkflowVersion.__dataclass_fields__
+    return StoredWorkflowVersion(**{name: row[name] for name in fields})  # type: ignore[index]

@@ -1,0 +1,108 @@
+"""Every table in one module, and the domain classes mapped onto them from outside.
+
+The domain stays plain (cosmicpython's ``orm.py``): SQLAlchemy instruments
+:class:`~pathway.domain.Participant` and :class:`~pathway.domain.Event` through
+``registry.map_imperatively``. The participant's ``version`` column is SQLAlchemy's
+``version_id_col``: an UPDATE that finds another writer got there first raises, which the unit of
+work turns into :class:`~pathway.errors.ConcurrentChange` (DESIGN invariant 3).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import registry
+
+from pathway.domain import Event, Participant
+from pathway.store.types import BigId, JsonDocument, UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+#: Every version of every workflow a participant was ever run on, with its exact YAML text.
+workflow_versions = Table(
+    "workflow_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("workflow_id", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("yaml_text", Text, nullable=False),
+    Column("source", String(500), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
+    UniqueConstraint("workflow_id", "version"),
+    UniqueConstraint("workflow_id", "sha256"),
+)
+
+#: The projection: one row per participant with the current step (kept in step with the events).
+participants = Table(
+    "participants",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ref", String(100), nullable=True),
+    Column("workflow_id", String(64), nullable=False),
+    Column("workflow_version", Integer, nullable=False),
+    Column("step", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attributes", JsonDocument, nullable=False),
+    Column("enrolled_at", UtcDateTime, nullable=False),
+    Column("last_step_change_at", UtcDateTime, nullable=True),
+    Column("exited_at", UtcDateTime, nullable=True),
+    Column("exit_reason", String(64), nullable=True),
+    Column("last_seq", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("workflow_id", "ref"),
+    Index(None, "workflow_id", "status", "step"),
+)
+
+#: The truth: an append-only history per participant (DESIGN invariant 1).
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("participant_id", BigId, ForeignKey("participants.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("trigger", String(64), nullable=True),
+    Column("from_step", String(64), nullable=True),
+    Column("to_step", String(64), nullable=True),
+    Column("data", JsonDocument, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("effective_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("workflow_id", String(64), nullable=False),
+    Column("workflow_version", Integer, nullable=False),
+    UniqueConstraint("participant_id", "seq"),
+    Index(None, "workflow_id", "type", "effective_at"),
+)
+
+mapper_registry = registry(metadata=metadata)
+_mapped = False
+
+
+def map_domain() -> None:
+    """Map the domain classes once per process (idempotent)."""
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(
+        Participant, participants, version_id_col=participants.c.version
+    )
+    mapper_registry.map_imperatively(Event, events)
+    _mapped = True

@@ -1,0 +1,83 @@
+"""The unit of work: one transaction per use case, rolled back unless committed.
+
+Services do all their reads and writes through a unit of work and call :meth:`commit` once;
+events recorded on participants during the unit are written in that same commit, together with
+the projection (DESIGN invariants 1 and 3).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from pathway.errors import ConcurrentChange
+from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
+from pathway.store.tables import map_domain
+
+
+class UnitOfWork(Protocol):
+    """What services need from storage; the SQL one below and the fake in tests both fit."""
+
+    participants: ParticipantRepository
+    workflows: WorkflowVersionRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *args: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class SqlUnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._session_factory()
+        self.participants = ParticipantRepository(self.session)
+        self.workflows = WorkflowVersionRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        try:
+            self.session.flush()  # assigns ids to new participants
+            for participant in self.participants.seen:
+                for event in participant.new_events:
+                    event.participant_id = participant.id
+                    self.session.add(event)
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise ConcurrentChange(self._touched_id()) from None
+        except IntegrityError as err:
+            self.session.rollback()
+            if "seq" in str(err.orig):
+                raise ConcurrentChange(self._touched_id()) from None
+            raise
+        finally:
+            for participant in self.participants.seen:
+                participant.new_events.clear()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def _touched_id(self) -> int:
+        return next((p.id for p in self.participants.seen if p.id is not None), 0)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    map_domain()
+    return sessionmaker(bind=engine, expire_on_commit=False)
