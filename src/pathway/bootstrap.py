@@ -1,0 +1,36 @@
+"""The one place that wires settings, database, clock and logging into a :class:`ServiceContext`.
+
+The CLI calls :func:`bootstrap` once per command; tests call it with a temporary database and a
+fixed clock.
+"""
+
+from __future__ import annotations
+
+from pathway.clock import Clock, FixedClock, SystemClock, parse_time
+from pathway.config import Settings
+from pathway.log import configure_logging
+from pathway.services.catalog import WorkflowCatalog
+from pathway.services.context import ServiceContext
+from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store.migrate import ensure_schema
+
+
+def make_clock(settings: Settings) -> Clock:
+    if settings.now:
+        return FixedClock(parse_time(settings.now, "--now / PATHWAY_NOW"))
+    return SystemClock()
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceContext:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+    clock = clock or make_clock(settings)
+    engine = make_engine(settings.database_url)
+    ensure_schema(engine)
+    sessions = session_factory(engine)
+    return ServiceContext(
+        uow=lambda: SqlUnitOfWork(sessions),
+        catalog=WorkflowCatalog(settings.workflows, clock),
+        clock=clock,
+        actor=settings.actor,
+    )

@@ -1,0 +1,108 @@
+"""Which workflows exist: the YAML files in the workflows folder, and every version in the store.
+
+A participant is pinned to the version it started on. Loading a changed file registers a new
+version (new content hash) the next time someone enrols on it; participants already on an older
+version keep running on the exact text stored with that version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pathway.clock import Clock
+from pathway.definitions import LoadedWorkflow, load_file, load_text
+from pathway.definitions.loader import content_hash
+from pathway.engine import MachineCache, PathwayMachine
+from pathway.errors import BadInput, UnknownWorkflow
+from pathway.store.repository import StoredWorkflowVersion
+from pathway.store.uow import UnitOfWork
+
+WORKFLOW_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A workflow version in use: its definition, its number, and (if any) a note for the user."""
+
+    loaded: LoadedWorkflow
+    version: int
+    note: str | None = None
+
+
+class WorkflowCatalog:
+    def __init__(self, directory: Path, clock: Clock) -> None:
+        self.directory = directory
+        self.clock = clock
+        self.machines = MachineCache()
+        self._pinned: dict[tuple[str, int], LoadedWorkflow] = {}
+
+    # -- files -------------------------------------------------------------------------------
+
+    def files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(p for p in self.directory.iterdir() if p.suffix in WORKFLOW_SUFFIXES and p.is_file())
+
+    def file_ids(self) -> list[str]:
+        return [p.stem for p in self.files()]
+
+    def file_for(self, workflow_id: str) -> Path:
+        for suffix in WORKFLOW_SUFFIXES:
+            candidate = self.directory / f"{workflow_id}{suffix}"
+            if candidate.is_file():
+                return candidate
+        raise UnknownWorkflow(workflow_id, self.file_ids())
+
+    def load_current(self, workflow_id: str) -> LoadedWorkflow:
+        """The workflow as its file reads now (raises with every problem if the file is invalid)."""
+        loaded = load_file(self.file_for(workflow_id))
+        if loaded.definition.id != workflow_id:
+            raise BadInput(
+                f"{loaded.source} declares id '{loaded.definition.id}'; "
+                f"a workflow file must be named after its id ({loaded.definition.id}.yaml)"
+            )
+        return loaded
+
+    # -- versions ----------------------------------------------------------------------------
+
+    def register_current(self, uow: UnitOfWork, workflow_id: str) -> Registered:
+        """The current file's version in the store, registering it (in ``uow``) if it is new."""
+        loaded = self.load_current(workflow_id)
+        stored = uow.workflows.find_by_hash(workflow_id, loaded.sha256)
+        if stored is not None:
+            self._pinned[(workflow_id, stored.version)] = loaded
+            return Registered(loaded, stored.version)
+        declared = loaded.definition.version
+        latest = uow.workflows.latest_version_number(workflow_id)
+        version = declared if declared > latest else latest + 1
+        note = None
+        if version != declared:
+            note = (
+                f"{loaded.source} changed since version {latest} was registered but still says "
+                f"version: {declared}; registered as version {version} — set 'version: {version}' in the file"
+            )
+        uow.workflows.add(
+            StoredWorkflowVersion(
+                workflow_id, version, loaded.definition.title, loaded.sha256, loaded.text,
+                loaded.source, self.clock.now(),
+            )
+        )
+        self._pinned[(workflow_id, version)] = loaded
+        return Registered(loaded, version, note)
+
+    def pinned(self, uow: UnitOfWork, workflow_id: str, version: int) -> LoadedWorkflow:
+        """The exact definition a participant runs on, from the store."""
+        key = (workflow_id, version)
+        if key not in self._pinned:
+            stored = uow.workflows.get(workflow_id, version)
+            if stored is None:
+                raise UnknownWorkflow(f"{workflow_id} version {version}", self.file_ids())
+            loaded = load_text(stored.yaml_text, f"{workflow_id}@{version}")
+            if content_hash(stored.yaml_text) != stored.sha256:
+                raise BadInput(f"stored text of {workflow_id} version {version} does not match its hash")
+            self._pinned[key] = loaded
+        return self._pinned[key]
+
+    def machine(self, loaded: LoadedWorkflow, version: int) -> PathwayMachine:
+        return self.machines.get(loaded.definition, version)

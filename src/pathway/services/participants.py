@@ -1,0 +1,225 @@
+"""Use cases for caseworkers: enrol, fire a trigger, record attributes, show, history, list.
+
+Each use case is a plain function over a :class:`ServiceContext`; it runs in one unit of work and
+commits once, so a refusal anywhere leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from pathway.clock import format_local
+from pathway.domain import Event, EventType, Participant, ParticipantStatus
+from pathway.engine.values import coerce_fields, missing_required, to_json
+from pathway.errors import BadInput, DuplicateRef, InvalidValue, ParticipantExited, UnknownParticipant
+from pathway.services.context import ServiceContext
+from pathway.services.views import EventView, FireResult, ParticipantSummary, ParticipantView, TriggerView
+from pathway.steps.guards import GuardContext
+from pathway.store.uow import UnitOfWork
+
+#: How far in the future ``--at`` may be (clock skew between machines), before it is refused.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def _effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None,
+                    not_before: datetime | None, not_before_what: str) -> tuple[datetime, str | None]:
+    now = ctx.clock.now()
+    if at is None:
+        return now, reason
+    if at > now + FUTURE_TOLERANCE:
+        raise InvalidValue("--at", format_local(at), f"it is after now ({format_local(now)}); record things when they have happened")
+    if at < now - FUTURE_TOLERANCE and not (reason and reason.strip()):
+        raise BadInput(
+            f"--at {format_local(at)} records something that happened earlier; say why with --reason TEXT"
+        )
+    if not_before is not None and at < not_before:
+        raise InvalidValue(
+            "--at", format_local(at),
+            f"it is before {not_before_what} ({format_local(not_before)}); a history cannot go backwards",
+        )
+    return at, reason
+
+
+def _resolve(uow: UnitOfWork, participant: str | int) -> Participant:
+    """Find a participant by id (digits) or by ref."""
+    text = str(participant).strip()
+    if text.isdigit():
+        found = uow.participants.get(int(text))
+        if found is not None:
+            return found
+    matches = uow.participants.get_by_ref(text)
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        ids = ", ".join(f"{p.id} ({p.workflow_id})" for p in matches)
+        raise BadInput(f"ref '{text}' is used in several workflows: {ids}; give the id instead")
+    raise UnknownParticipant(text)
+
+
+def enrol(
+    ctx: ServiceContext,
+    workflow_id: str,
+    ref: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+    reason: str | None = None,
+) -> tuple[int, str | None]:
+    """Start a participant on the current version of a workflow; returns (id, note for the user)."""
+    with ctx.uow() as uow:
+        registered = ctx.catalog.register_current(uow, workflow_id)
+        definition = registered.loaded.definition
+        values = coerce_fields(definition.attributes, attributes or {}, definition, "attribute",
+                               f"in workflow '{workflow_id}'")
+        missing = missing_required(definition.attributes, values)
+        if missing:
+            raise BadInput(f"attribute '{missing[0]}' is required to enrol in '{workflow_id}'; give it with --attr {missing[0]}=VALUE")
+        if ref is not None:
+            ref = ref.strip()
+            if not ref:
+                raise InvalidValue("--ref", ref, "give a non-empty case reference")
+            existing = uow.participants.get_by_ref(ref, workflow_id)
+            if existing:
+                raise DuplicateRef(ref, workflow_id, existing[0].id or 0)
+        effective_at, reason = _effective_time(ctx, at, reason, None, "")
+        stored = {k: to_json(v) for k, v in values.items()}
+        initial = definition.initial_step.id
+        participant = Participant(
+            workflow_id=workflow_id, workflow_version=registered.version, step=initial,
+            enrolled_at=effective_at, ref=ref, attributes=stored, last_step_change_at=effective_at,
+        )
+        uow.participants.add(participant)
+        participant.record(_event(ctx, participant, EventType.ENROLLED, effective_at, reason,
+                                  to_step=initial, data={"ref": ref, "attributes": stored}))
+        uow.commit()
+        return participant.id or 0, registered.note
+
+
+def _event(ctx: ServiceContext, participant: Participant, type_: EventType, effective_at: datetime,
+           reason: str | None, **fields: Any) -> Event:
+    return Event(
+        seq=0, type=type_.value, effective_at=effective_at, recorded_at=ctx.clock.now(),
+        actor=ctx.actor, workflow_id=participant.workflow_id,
+        workflow_version=participant.workflow_version, reason=reason, **fields,
+    )
+
+
+def _typed_attributes(ctx: ServiceContext, uow: UnitOfWork, participant: Participant) -> dict[str, Any]:
+    """The stored attributes as typed values (dates as dates) for guards."""
+    definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
+    known = {k: v for k, v in participant.attributes.items() if k in definition.attributes}
+    return coerce_fields(definition.attributes, known, definition, "attribute", "(stored)")
+
+
+def fire(
+    ctx: ServiceContext,
+    participant_ref: str | int,
+    trigger: str,
+    data: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+    reason: str | None = None,
+) -> FireResult:
+    """Fire ``trigger`` for a participant: check it, append the event, move the projection."""
+    with ctx.uow() as uow:
+        participant = _resolve(uow, participant_ref)
+        if not participant.is_open:
+            raise ParticipantExited(participant.id or 0, participant.step)
+        loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
+        machine = ctx.catalog.machine(loaded, participant.workflow_version)
+        effective_at, reason = _effective_time(
+            ctx, at, reason, participant.last_step_change_at, "the participant's last step change"
+        )
+        firing = machine.fire(
+            participant.step, trigger, data or {}, _typed_attributes(ctx, uow, participant),
+            effective_at, participant.enrolled_at,
+        )
+        stored_data = {k: to_json(v) for k, v in firing.data.items()}
+        event = participant.record(_event(
+            ctx, participant, EventType.TRANSITION, effective_at, reason, trigger=trigger,
+            from_step=firing.from_step, to_step=firing.to_step, data=stored_data,
+        ))
+        participant.step = firing.to_step
+        participant.last_step_change_at = effective_at
+        if firing.terminal:
+            participant.status = ParticipantStatus.EXITED.value
+            participant.exited_at = effective_at
+            participant.exit_reason = stored_data.get("reason")
+        uow.commit()
+        return FireResult(participant.id or 0, trigger, firing.from_step, firing.to_step,
+                          participant.status, event.seq)
+
+
+def set_attributes(
+    ctx: ServiceContext,
+    participant_ref: str | int,
+    values: Mapping[str, Any],
+    at: datetime | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Record or correct participant attributes (each change an event); returns what changed."""
+    if not values:
+        raise BadInput("nothing to set; give KEY=VALUE, e.g. stable_housing=true")
+    with ctx.uow() as uow:
+        participant = _resolve(uow, participant_ref)
+        definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
+        typed = coerce_fields(definition.attributes, values, definition, "attribute",
+                              f"in workflow '{participant.workflow_id}'")
+        effective_at, reason = _effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
+        stored = {k: to_json(v) for k, v in typed.items()}
+        previous = {k: participant.attributes.get(k) for k in stored}
+        changed = {k: v for k, v in stored.items() if previous[k] != v}
+        if changed:
+            participant.record(_event(
+                ctx, participant, EventType.ATTRIBUTES_SET, effective_at, reason,
+                from_step=participant.step, to_step=participant.step,
+                data={"set": changed, "previous": {k: previous[k] for k in changed}},
+            ))
+            participant.attributes = {**participant.attributes, **changed}
+            uow.commit()
+        return changed
+
+
+def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
+    with ctx.uow() as uow:
+        participant = _resolve(uow, participant_ref)
+        loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
+        definition = loaded.definition
+        machine = ctx.catalog.machine(loaded, participant.workflow_version)
+        step = definition.step(participant.step)
+        options: list[TriggerView] = []
+        if participant.is_open:
+            context = GuardContext(_typed_attributes(ctx, uow, participant), {}, participant.step,
+                                   ctx.clock.now(), participant.enrolled_at)
+            options = [TriggerView.of(option) for option in machine.options(participant.step, context)]
+        return ParticipantView(
+            id=participant.id or 0, ref=participant.ref, workflow=participant.workflow_id,
+            workflow_version=participant.workflow_version, workflow_title=definition.title,
+            step=participant.step, step_title=step.title, owner=step.owner,
+            status=participant.status, enrolled_at=participant.enrolled_at,
+            last_step_change_at=participant.last_step_change_at, exited_at=participant.exited_at,
+            exit_reason=participant.exit_reason, attributes=dict(participant.attributes),
+            triggers=options,
+        )
+
+
+def history(ctx: ServiceContext, participant_ref: str | int) -> list[EventView]:
+    with ctx.uow() as uow:
+        participant = _resolve(uow, participant_ref)
+        return [EventView.of(e) for e in uow.participants.history(participant.id or 0)]
+
+
+def list_participants(
+    ctx: ServiceContext,
+    workflow_id: str | None = None,
+    step: str | None = None,
+    status: str | None = None,
+) -> list[ParticipantSummary]:
+    if status is not None and status not in {s.value for s in ParticipantStatus}:
+        raise InvalidValue("--status", status, "use open or exited")
+    with ctx.uow() as uow:
+        if workflow_id is not None and workflow_id not in ctx.catalog.file_ids():
+            known = {w.workflow_id for w in uow.workflows.all()}
+            if workflow_id not in known:
+                raise BadInput(f"unknown workflow '{workflow_id}'; known workflows: {', '.join(sorted(known | set(ctx.catalog.file_ids())))}")
+        return [ParticipantSummary.of(p) for p in uow.participants.list(workflow_id, step, status)]

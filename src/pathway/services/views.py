@@ -1,0 +1,141 @@
+"""What use cases return: plain, JSON-ready read models (the CLI's JSON is a stable contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pathway.clock import to_local
+from pathway.domain import Event, Participant
+from pathway.engine import TriggerOption
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Times in JSON: ISO 8601 in Swedish local time, with its offset."""
+    local = to_local(moment)
+    return None if local is None else local.isoformat()
+
+
+@dataclass(frozen=True)
+class TriggerView:
+    trigger: str
+    blocked_by: list[str]
+    data: dict[str, dict[str, Any]]
+
+    @classmethod
+    def of(cls, option: TriggerOption) -> TriggerView:
+        data = {
+            name: {k: v for k, v in {"type": spec.type.value, "required": spec.required,
+                                     "choices": spec.choices}.items() if v is not None}
+            for name, spec in option.data.items()
+        }
+        return cls(option.trigger, option.blocked_by, data)
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    id: int
+    ref: str | None
+    workflow: str
+    workflow_version: int
+    workflow_title: str
+    step: str
+    step_title: str
+    owner: str
+    status: str
+    enrolled_at: datetime
+    last_step_change_at: datetime | None
+    exited_at: datetime | None
+    exit_reason: str | None
+    attributes: dict[str, Any]
+    triggers: list[TriggerView] = field(default_factory=list)
+
+    @property
+    def allowed_triggers(self) -> list[str]:
+        return [t.trigger for t in self.triggers if not t.blocked_by]
+
+    @property
+    def blocked_triggers(self) -> dict[str, list[str]]:
+        return {t.trigger: t.blocked_by for t in self.triggers if t.blocked_by}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "ref": self.ref, "workflow": self.workflow,
+            "workflow_version": self.workflow_version, "workflow_title": self.workflow_title,
+            "step": self.step, "step_title": self.step_title, "owner": self.owner,
+            "status": self.status, "enrolled_at": iso(self.enrolled_at),
+            "last_step_change_at": iso(self.last_step_change_at), "exited_at": iso(self.exited_at),
+            "exit_reason": self.exit_reason, "attributes": self.attributes,
+            "allowed_triggers": self.allowed_triggers, "blocked_triggers": self.blocked_triggers,
+            "trigger_data": {t.trigger: t.data for t in self.triggers},
+        }
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    type: str
+    trigger: str | None
+    from_step: str | None
+    to_step: str | None
+    effective_at: datetime
+    recorded_at: datetime
+    actor: str
+    data: dict[str, Any]
+    reason: str | None
+    workflow_version: int
+
+    @classmethod
+    def of(cls, event: Event) -> EventView:
+        return cls(event.seq, event.type, event.trigger, event.from_step, event.to_step,
+                   event.effective_at, event.recorded_at, event.actor, dict(event.data),
+                   event.reason, event.workflow_version)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq, "type": self.type, "trigger": self.trigger,
+            "from_step": self.from_step, "to_step": self.to_step,
+            "effective_at": iso(self.effective_at), "recorded_at": iso(self.recorded_at),
+            "actor": self.actor, "data": self.data, "reason": self.reason,
+            "workflow_version": self.workflow_version,
+        }
+
+
+@dataclass(frozen=True)
+class ParticipantSummary:
+    id: int
+    ref: str | None
+    workflow: str
+    workflow_version: int
+    step: str
+    status: str
+    enrolled_at: datetime
+    last_step_change_at: datetime | None
+    exit_reason: str | None
+
+    @classmethod
+    def of(cls, p: Participant) -> ParticipantSummary:
+        return cls(p.id or 0, p.ref, p.workflow_id, p.workflow_version, p.step, p.status,
+                   p.enrolled_at, p.last_step_change_at, p.exit_reason)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "ref": self.ref, "workflow": self.workflow,
+            "workflow_version": self.workflow_version, "step": self.step, "status": self.status,
+            "enrolled_at": iso(self.enrolled_at), "last_step_change_at": iso(self.last_step_change_at),
+            "exit_reason": self.exit_reason,
+        }
+
+
+@dataclass(frozen=True)
+class FireResult:
+    participant_id: int
+    trigger: str
+    from_step: str
+    to_step: str
+    status: str
+    seq: int
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
