@@ -1,0 +1,5 @@
+"""``python -m pathway`` runs the CLI."""
+
+from pathway.cli.app import main
+
+main()

@@ -1,0 +1,77 @@
+"""Printing results as a Rich table, JSON (a stable contract) or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+#: Off a terminal (pipes, files, CI logs) Rich would wrap tables at 80 columns; use a wide page
+#: instead unless COLUMNS says otherwise.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+console = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", "-f", help="table for people, json for programs (stable contract), csv for spreadsheets"),
+]
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_cell(v) if not isinstance(v, Mapping) else json.dumps(v, ensure_ascii=False, default=str)}"
+                         for k, v in value.items())
+    return str(value)
+
+
+def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: OutputFormat,
+               title: str | None = None, json_rows: Sequence[Any] | None = None) -> None:
+    """Rows as a table, CSV, or JSON (``json_rows`` when the JSON form differs from the table's)."""
+    if fmt == OutputFormat.JSON:
+        print_json(list(json_rows) if json_rows is not None else [dict(r) for r in rows])
+        return
+    if fmt == OutputFormat.CSV:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+        return
+    table = Table(title=title, show_lines=False, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    console.print(table)
+
+
+def print_error(message: str) -> None:
+    for line in message.splitlines() or [message]:
+        error_console.print(f"error: {line}", markup=False)
+
+
+def print_note(message: str) -> None:
+    error_console.print(f"note: {message}", markup=False)

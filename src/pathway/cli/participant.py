@@ -1,0 +1,169 @@
+"""``pathway participant …``: the caseworker's commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pathway.clock import format_local
+from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_note, print_rows
+from pathway.cli.state import optional_time, state
+from pathway.engine.values import parse_assignments
+from pathway.services import participants as service
+
+app = typer.Typer(help="Enrol participants, fire triggers, and look at where they are.", no_args_is_help=True)
+
+Id = Annotated[str, typer.Argument(metavar="ID", help="participant id (or ref)")]
+At = Annotated[str | None, typer.Option("--at", help="when it happened, if earlier (ISO date or date-time, Swedish time)")]
+Reason = Annotated[str | None, typer.Option("--reason", help="why it is recorded afterwards (needed with a past --at)")]
+
+
+@app.command()
+def enrol(
+    ctx: typer.Context,
+    workflow: Annotated[str, typer.Argument(help="workflow id, e.g. kraft")],
+    ref: Annotated[str | None, typer.Option(help="your case reference, unique within the workflow")] = None,
+    attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute (repeatable)")] = None,
+    at: At = None,
+    reason: Reason = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Enrol a participant on the current version of a workflow and print the new id.
+
+    Example: pathway participant enrol kraft --ref LU-2026-014 --attr gender=female --attr birth_date=1984-05-02
+    """
+    services = state(ctx).services()
+    participant_id, note = service.enrol(
+        services, workflow, ref=ref, attributes=parse_assignments(attr or [], "--attr"),
+        at=optional_time(at, "--at"), reason=reason,
+    )
+    if note:
+        print_note(note)
+    if fmt == OutputFormat.JSON:
+        print_json({"id": participant_id})
+    else:
+        typer.echo(participant_id)
+
+
+@app.command()
+def fire(
+    ctx: typer.Context,
+    participant: Id,
+    trigger: Annotated[str, typer.Argument(help="trigger name; 'participant show' lists those allowed now")],
+    data: Annotated[list[str] | None, typer.Option("--data", help="KEY=VALUE the trigger carries (repeatable)")] = None,
+    at: At = None,
+    reason: Reason = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Fire a trigger: move the participant on if the pathway allows it, and record it.
+
+    Example: pathway participant fire 1 exit --data reason=work --at 2026-03-02 --reason "reported late"
+    """
+    services = state(ctx).services()
+    result = service.fire(services, participant, trigger,
+                          data=parse_assignments(data or [], "--data"),
+                          at=optional_time(at, "--at"), reason=reason)
+    if fmt == OutputFormat.JSON:
+        print_json(result.to_json())
+    else:
+        exited = " (exited)" if result.status == "exited" else ""
+        console.print(f"{result.participant_id}: {result.from_step} → {result.to_step}{exited}", markup=False)
+
+
+@app.command("set")
+def set_attributes(
+    ctx: typer.Context,
+    participant: Id,
+    values: Annotated[list[str], typer.Argument(metavar="KEY=VALUE...", help="attributes to record")],
+    at: At = None,
+    reason: Reason = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Record or correct participant attributes; each change is an event.
+
+    Example: pathway participant set 1 stable_housing=true swedish_without_interpreter=true
+    """
+    services = state(ctx).services()
+    changed = service.set_attributes(services, participant, parse_assignments(values, "KEY=VALUE"),
+                                     at=optional_time(at, "--at"), reason=reason)
+    if fmt == OutputFormat.JSON:
+        print_json({"changed": changed})
+    elif changed:
+        for key, value in changed.items():
+            console.print(f"{key} = {value}", markup=False)
+    else:
+        console.print("nothing changed", markup=False)
+
+
+@app.command()
+def show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """Show where a participant is, which triggers are allowed now, and why others are blocked.
+
+    Example: pathway participant show 1 --format json
+    """
+    view = service.show(state(ctx).services(), participant)
+    if fmt == OutputFormat.JSON:
+        print_json(view.to_json())
+        return
+    if fmt == OutputFormat.CSV:
+        row = view.to_json()
+        row["allowed_triggers"] = ";".join(view.allowed_triggers)
+        row["blocked_triggers"] = ";".join(view.blocked_triggers)
+        row.pop("trigger_data")
+        print_rows([row], list(row), fmt)
+        return
+    ref = f" (ref {view.ref})" if view.ref else ""
+    console.print(f"[bold]Participant {view.id}{ref}[/bold] — {view.workflow_title} "
+                  f"({view.workflow} v{view.workflow_version})")
+    console.print(f"Step:     {view.step} — {view.step_title}  (owner: {view.owner})", markup=False)
+    status = view.status if view.exit_reason is None else f"{view.status} ({view.exit_reason})"
+    console.print(f"Status:   {status}", markup=False)
+    console.print(f"Enrolled: {format_local(view.enrolled_at)}   in step since: "
+                  f"{format_local(view.last_step_change_at)}", markup=False)
+    if view.attributes:
+        print_rows([{"attribute": k, "value": v} for k, v in sorted(view.attributes.items())],
+                   ["attribute", "value"], fmt, title="Attributes")
+    if view.triggers:
+        rows = []
+        for t in view.triggers:
+            needs = ", ".join(f"{n}{'*' if s['required'] else ''}" for n, s in t.data.items())
+            rows.append({"trigger": t.trigger, "now": "blocked" if t.blocked_by else "allowed",
+                         "why blocked": "; ".join(t.blocked_by), "data (* required)": needs})
+        print_rows(rows, ["trigger", "now", "why blocked", "data (* required)"], fmt, title="Triggers")
+
+
+@app.command()
+def history(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """Show a participant's whole history, oldest first.
+
+    Example: pathway participant history 1 --format csv
+    """
+    events = service.history(state(ctx).services(), participant)
+    rows = [{"seq": e.seq, "effective": format_local(e.effective_at), "recorded": format_local(e.recorded_at),
+             "type": e.type, "trigger": e.trigger,
+             "step": f"{e.from_step} → {e.to_step}" if e.from_step and e.from_step != e.to_step else e.to_step,
+             "actor": e.actor, "data": e.data or None, "reason": e.reason} for e in events]
+    print_rows(rows, ["seq", "effective", "recorded", "type", "trigger", "step", "actor", "data", "reason"],
+               fmt, title="History", json_rows=[e.to_json() for e in events])
+
+
+@app.command("list")
+def list_participants(
+    ctx: typer.Context,
+    workflow: Annotated[str | None, typer.Option(help="only this workflow")] = None,
+    step: Annotated[str | None, typer.Option(help="only participants in this step")] = None,
+    status: Annotated[str | None, typer.Option(help="open or exited")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List participants, optionally by workflow, step and status.
+
+    Example: pathway participant list --workflow kraft --status open
+    """
+    found = service.list_participants(state(ctx).services(), workflow, step, status)
+    rows = [{"id": p.id, "ref": p.ref, "workflow": f"{p.workflow} v{p.workflow_version}", "step": p.step,
+             "status": p.status, "enrolled": format_local(p.enrolled_at),
+             "in step since": format_local(p.last_step_change_at), "exit reason": p.exit_reason}
+            for p in found]
+    print_rows(rows, ["id", "ref", "workflow", "step", "status", "enrolled", "in step since", "exit reason"],
+               fmt, title=f"Participants ({len(rows)})", json_rows=[p.to_json() for p in found])

@@ -1,0 +1,41 @@
+"""Global options, and the services built from them only when a command needs them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import typer
+
+from pathway.clock import parse_time
+from pathway.config import Settings
+from pathway.services.context import ServiceContext
+
+
+@dataclass
+class CliState:
+    overrides: dict[str, Any] = field(default_factory=dict)
+    _settings: Settings | None = None
+    _services: ServiceContext | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = Settings(**self.overrides)
+        return self._settings
+
+    def services(self) -> ServiceContext:
+        if self._services is None:
+            from pathway.bootstrap import bootstrap
+
+            self._services = bootstrap(self.settings)
+        return self._services
+
+
+def state(ctx: typer.Context) -> CliState:
+    return ctx.find_root().obj  # type: ignore[no-any-return]
+
+
+def optional_time(value: str | None, option: str) -> datetime | None:
+    return None if value is None else parse_time(value, option)

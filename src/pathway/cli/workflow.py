@@ -1,0 +1,130 @@
+"""``pathway workflow …``: validate, list and show pathway definitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
+from pathway.cli.state import state
+from pathway.definitions import Workflow, validate_text
+from pathway.definitions.loader import read_workflow_file
+from pathway.errors import BadInput
+
+app = typer.Typer(help="Validate, list and show pathway definitions (workflows/*.yaml).", no_args_is_help=True)
+
+
+def workflow_json(definition: Workflow, version: int | None = None) -> dict[str, Any]:
+    """The documented JSON form of a workflow (``workflow show --format json``)."""
+    return {
+        "id": definition.id,
+        "version": version if version is not None else definition.version,
+        "title": definition.title,
+        "description": definition.description,
+        "roles": [r.model_dump(mode="json", exclude_none=True) for r in definition.roles],
+        "attributes": {n: s.model_dump(mode="json", exclude_none=True) for n, s in definition.attributes.items()},
+        "steps": [
+            {"id": s.id, "title": s.title, "kind": s.kind, "owner": s.owner, "terminal": s.terminal,
+             "initial": s.initial, "limit": s.limit.model_dump(mode="json", exclude_none=True) if s.limit else None}
+            for s in definition.steps
+        ],
+        "transitions": [
+            {"trigger": t.trigger, "from": definition.sources_of(t), "to": t.to,
+             "guards": [g.model_dump(mode="json") for g in t.guards],
+             "data": {n: {k: v for k, v in {"type": s.type.value, "required": s.required, "choices": s.choices}.items()
+                          if v is not None} for n, s in t.data.items()}}
+            for t in definition.transitions
+        ],
+        "exit_reasons": [r.model_dump(mode="json") for r in definition.exit_reasons],
+        "deadlines": [d.model_dump(mode="json", exclude_none=True) for d in definition.deadlines],
+        "result_goals": [g.model_dump(mode="json", exclude_none=True) for g in definition.result_goals],
+    }
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="workflow YAML files", show_default=False)],
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Check workflow files and print every problem as FILE:LINE:COLUMN: error[CODE]: message.
+
+    Exits 1 if any file has an error.
+
+    Example: pathway workflow validate workflows/*.yaml
+    """
+    reports = [validate_text(read_workflow_file(f), str(f)) for f in files]
+    if fmt == OutputFormat.JSON:
+        print_json([{"file": r.source, "ok": r.ok, "errors": r.errors, "warnings": r.warnings,
+                     "problems": r.problems} for r in reports])
+    else:
+        for report in reports:
+            for line in report.problems:
+                console.print(line, markup=False)
+            if report.workflow is not None:
+                d = report.workflow.definition
+                console.print(f"ok: {report.source} — {d.id} v{d.version}: {len(d.steps)} steps, "
+                              f"{len(d.transitions)} transitions, {len(d.exit_reasons)} exit reasons", markup=False)
+    if any(not r.ok for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command("list")
+def list_workflows(ctx: typer.Context, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """List the workflows in the workflows folder and the versions registered in the database.
+
+    Example: pathway workflow list --format json
+    """
+    services = state(ctx).services()
+    rows: dict[str, dict[str, Any]] = {}
+    for path in services.catalog.files():
+        report = validate_text(read_workflow_file(path), str(path))
+        definition = report.workflow.definition if report.workflow else None
+        rows[path.stem] = {"id": path.stem, "title": definition.title if definition else "",
+                           "file": str(path), "valid": report.ok, "versions": []}
+    with services.uow() as uow:
+        for stored in uow.workflows.all():
+            row = rows.setdefault(stored.workflow_id, {"id": stored.workflow_id, "title": stored.title,
+                                                       "file": None, "valid": None, "versions": []})
+            row["versions"].append(stored.version)
+    print_rows(list(rows.values()), ["id", "title", "file", "valid", "versions"], fmt, title="Workflows")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    workflow_id: Annotated[str, typer.Argument(metavar="ID", help="workflow id, e.g. kraft")],
+    version: Annotated[int | None, typer.Option(help="a registered version (default: the file as it is now)")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show a workflow's steps, transitions and exit reasons.
+
+    Example: pathway workflow show flen_tripartite --format json
+    """
+    services = state(ctx).services()
+    if version is None:
+        definition = services.catalog.load_current(workflow_id).definition
+    else:
+        with services.uow() as uow:
+            definition = services.catalog.pinned(uow, workflow_id, version).definition
+    if fmt == OutputFormat.JSON:
+        print_json(workflow_json(definition, version))
+        return
+    if fmt == OutputFormat.CSV:
+        raise BadInput("workflow show has no CSV form; use --format table or json")
+    console.print(f"[bold]{definition.title}[/bold]  ({definition.id}, version {version or definition.version})")
+    if definition.description:
+        console.print(definition.description.strip(), markup=False)
+    print_rows([{"step": s.id, "title": s.title, "kind": s.kind, "owner": s.owner,
+                 "": "initial" if s.initial else "terminal" if s.terminal else "",
+                 "limit": s.limit.within if s.limit else ""} for s in definition.steps],
+               ["step", "title", "kind", "owner", "", "limit"], fmt, title="Steps")
+    print_rows([{"trigger": t.trigger, "from": ", ".join(t.source), "to": t.to,
+                 "guards": ", ".join(g.name for g in t.guards),
+                 "data": ", ".join(n + ("*" if s.required else "") for n, s in t.data.items())}
+                for t in definition.transitions],
+               ["trigger", "from", "to", "guards", "data"], fmt, title="Transitions (* = required data)")
+    if definition.exit_reasons:
+        print_rows([r.model_dump(mode="json") for r in definition.exit_reasons],
+                   ["code", "label", "category"], fmt, title="Exit reasons")
