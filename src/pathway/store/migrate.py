@@ -6,19 +6,27 @@ automatically at start-up, while a shared PostgreSQL is only migrated on purpose
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, inspect, text
 
 from pathway.errors import DatabaseNotReady
 from pathway.store.database import check_connection, is_sqlite
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 SCRIPT_LOCATION = "pathway.store:migrations"
+
+#: The newest migration. Every command checks the database against it at start-up, so it is a
+#: constant rather than a scan of the migrations folder (Alembic is imported only to migrate);
+#: a test keeps it equal to Alembic's head.
+SCHEMA_HEAD = "0001"
 
 
 def _config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     config.attributes["engine"] = engine
@@ -26,23 +34,27 @@ def _config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config_without_engine()).get_current_head() or ""
+    """Alembic's own idea of the newest migration (scans the migrations folder)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
-
-def _config_without_engine() -> Config:
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
-    return config
+    return ScriptDirectory.from_config(config).get_current_head() or ""
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Migrate to ``revision``; returns (revision before, revision after)."""
     check_connection(engine)
+    from alembic import command
+
     before = current_revision(engine)
     command.upgrade(_config(engine), revision)
     return before, current_revision(engine) or ""
@@ -52,7 +64,7 @@ def ensure_schema(engine: Engine) -> None:
     """Upgrade SQLite automatically; ask for ``pathway db upgrade`` on a server database."""
     check_connection(engine)
     current = current_revision(engine)
-    head = head_revision()
+    head = SCHEMA_HEAD
     if current == head:
         return
     if is_sqlite(engine):
