@@ -129,7 +129,7 @@ def show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFormat.T
         for t in view.triggers:
             needs = ", ".join(f"{n}{'*' if s['required'] else ''}" for n, s in t.data.items())
             rows.append({"trigger": t.trigger, "now": "blocked" if t.blocked_by else "allowed",
-                         "why blocked": "; ".join(t.blocked_by), "data (* required)": needs})
+                         "why blocked": "\n".join(t.blocked_by), "data (* required)": needs})
         print_rows(rows, ["trigger", "now", "why blocked", "data (* required)"], fmt, title="Triggers")
 
 

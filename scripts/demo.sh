@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The demo behind `make demo`: validate the shipped workflows, enrol sample participants on the
+# embedded SQLite default (demo.db), walk one through Kraft and print its history.
+# Every command is a real caseworker command; --now pins the clock so the output is repeatable.
+set -euo pipefail
+export PATHWAY_DATABASE_URL="sqlite:///demo.db"
+export PATHWAY_WORKFLOWS="workflows"
+export PATHWAY_ACTOR="demo"
+rm -f demo.db demo.db-wal demo.db-shm
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+step pathway workflow validate workflows/*.yaml
+
+# Sample participants on both shipped pathways
+step pathway --now 2026-01-12T09:00 participant enrol kraft --ref KRAFT-001 \
+  --attr gender=female --attr birth_date=1985-04-02 --attr income_source=social_assistance \
+  --attr referring_agency=soc --attr education=compulsory --attr household=single_with_children
+pathway --now 2026-01-12T10:00 participant enrol kraft --ref KRAFT-002 \
+  --attr gender=male --attr birth_date=1979-11-20 --attr income_source=social_assistance --attr referring_agency=soc >/dev/null
+pathway --now 2026-02-02T09:00 participant enrol flen_tripartite --ref FLEN-001 \
+  --attr gender=male --attr birth_date=1996-03-14 --attr application_date=2026-01-28 \
+  --attr income_source=social_assistance --attr referring_agency=soc >/dev/null
+pathway --now 2026-02-03T09:00 participant enrol flen_tripartite --ref FLEN-002 \
+  --attr gender=female --attr birth_date=1990-08-01 --attr application_date=2026-02-01 >/dev/null
+
+# Walk KRAFT-001 through Kraft
+step pathway --now 2026-01-14T10:00 participant fire KRAFT-001 assess
+step pathway --now 2026-01-20T10:00 participant show KRAFT-001
+step pathway --now 2026-01-20T10:05 participant set KRAFT-001 stable_social_situation=true \
+  no_ongoing_substance_abuse=true stable_housing=true swedish_without_interpreter=true
+step pathway --now 2026-02-02T09:00 participant fire KRAFT-001 include
+pathway --now 2026-05-04T09:00 participant fire KRAFT-001 activate
+pathway --now 2026-08-17T09:00 participant fire KRAFT-001 refer_to_training
+step pathway --now 2026-08-24T09:00 participant fire KRAFT-001 start_training \
+  --data "employer=Lunds kommun, Parkförvaltningen" --data hours_per_week=6
+pathway --now 2026-11-10T09:00 participant set KRAFT-001 work_supply_hours=12 work_supply_established=true
+pathway --now 2026-11-16T09:00 participant fire KRAFT-001 prepare_handover
+pathway --now 2026-11-16T09:30 participant set KRAFT-001 registered_at_af=true
+step pathway --now 2026-11-30T09:00 participant fire KRAFT-001 hand_over \
+  --at 2026-11-27T14:00 --reason "tripartite meeting held Friday, recorded Monday"
+step pathway --now 2026-12-07T09:00 participant fire KRAFT-001 complete \
+  --data reason=to_employment_service --data outcomes=to_employment_service,work
+step pathway --now 2026-12-07T09:00 participant history KRAFT-001
+step pathway --now 2026-12-07T09:00 participant list
