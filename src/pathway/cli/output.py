@@ -62,7 +62,7 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: O
         return
     table = Table(title=title, show_lines=False, title_justify="left")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*[_cell(row.get(c)) for c in columns])
     console.print(table)

@@ -140,12 +140,40 @@ def history(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputForma
     Example: pathway participant history 1 --format csv
     """
     events = service.history(state(ctx).services(), participant)
-    rows = [{"seq": e.seq, "effective": format_local(e.effective_at), "recorded": format_local(e.recorded_at),
-             "type": e.type, "trigger": e.trigger,
-             "step": f"{e.from_step} → {e.to_step}" if e.from_step and e.from_step != e.to_step else e.to_step,
-             "actor": e.actor, "data": e.data or None, "reason": e.reason} for e in events]
+    if fmt == OutputFormat.JSON:
+        print_json([e.to_json() for e in events])
+        return
+    rows = []
+    for e in events:
+        effective, recorded = format_local(e.effective_at), format_local(e.recorded_at)
+        rows.append({
+            "seq": e.seq, "effective": effective,
+            # in the table, the recording time is shown only when it differs (backdated entries)
+            "recorded": recorded if fmt == OutputFormat.CSV or recorded != effective else "",
+            "type": e.type, "trigger": e.trigger,
+            "step": f"{e.from_step} → {e.to_step}" if e.from_step and e.from_step != e.to_step else e.to_step,
+            "actor": e.actor, "data": _describe(e.type, e.data) if fmt == OutputFormat.TABLE else e.data or None,
+            "reason": e.reason,
+        })
     print_rows(rows, ["seq", "effective", "recorded", "type", "trigger", "step", "actor", "data", "reason"],
-               fmt, title="History", json_rows=[e.to_json() for e in events])
+               fmt, title="History")
+
+
+def _describe(event_type: str, data: dict[str, object]) -> str:
+    """Event data as a caseworker reads it: ``key=value``, and ``key: old → new`` for changes."""
+    def shown(value: object) -> str:
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value)
+        return "–" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+    if event_type == "attributes_set":
+        previous = data.get("previous", {})
+        return "\n".join(f"{k}: {shown(previous.get(k))} → {shown(v)}"  # type: ignore[union-attr]
+                         for k, v in data.get("set", {}).items())  # type: ignore[union-attr]
+    if event_type == "enrolled":
+        attributes = data.get("attributes", {})
+        return "\n".join(f"{k}={shown(v)}" for k, v in attributes.items())  # type: ignore[union-attr]
+    return "\n".join(f"{k}={shown(v)}" for k, v in data.items())
 
 
 @app.command("list")

@@ -70,8 +70,17 @@ def guard(
     return register
 
 
+def _text(value: Any) -> str:
+    """A value as the YAML and the CLI write it (true, not True)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    return str(value)
+
+
 def _shown(value: Any) -> str:
-    return "not recorded" if value is None else f"recorded as {value!r}"
+    return "not recorded" if value is None else f"recorded as {_text(value)}"
 
 
 class AttributesArgs(GuardArgs):
@@ -112,8 +121,7 @@ def attribute_in(ctx: GuardContext, args: AttributeInArgs) -> list[str]:
     value = ctx.attributes.get(args.attribute)
     if value in args.values:
         return []
-    wanted = ", ".join(str(v) for v in args.values)
-    return [f"attribute '{args.attribute}' must be one of {wanted} ({_shown(value)})"]
+    return [f"attribute '{args.attribute}' must be one of {_text(args.values)} ({_shown(value)})"]
 
 
 class AgeBetweenArgs(GuardArgs):
@@ -154,5 +162,5 @@ def data_in(ctx: GuardContext, args: DataEqualsArgs) -> list[str]:
     value = ctx.data.get(args.field)
     if value in args.values:
         return []
-    wanted = ", ".join(str(v) for v in args.values)
-    return [f"data '{args.field}' must be one of {wanted} (given: {value!r})"]
+    given = "not given" if value is None else f"given {_text(value)}"
+    return [f"data '{args.field}' must be one of {_text(args.values)} ({given})"]
