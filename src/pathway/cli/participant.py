@@ -91,7 +91,7 @@ def set_attributes(
         print_json({"changed": changed})
     elif changed:
         for key, value in changed.items():
-            console.print(f"{key} = {value}", markup=False)
+            console.print(f"{key} = {_shown(value)}", markup=False)
     else:
         console.print("nothing changed", markup=False)
 
@@ -122,7 +122,7 @@ def show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFormat.T
     console.print(f"Enrolled: {format_local(view.enrolled_at)}   in step since: "
                   f"{format_local(view.last_step_change_at)}", markup=False)
     if view.attributes:
-        print_rows([{"attribute": k, "value": v} for k, v in sorted(view.attributes.items())],
+        print_rows([{"attribute": k, "value": _shown(v)} for k, v in sorted(view.attributes.items())],
                    ["attribute", "value"], fmt, title="Attributes")
     if view.triggers:
         rows = []
@@ -159,12 +159,16 @@ def history(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputForma
                fmt, title="History")
 
 
+def _shown(value: object) -> str:
+    """A stored value as the CLI takes it: true/false, comma-separated lists, – for nothing."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return "–" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _describe(event_type: str, data: dict[str, object]) -> str:
     """Event data as a caseworker reads it: ``key=value``, and ``key: old → new`` for changes."""
-    def shown(value: object) -> str:
-        if isinstance(value, list):
-            return ",".join(str(v) for v in value)
-        return "–" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    shown = _shown
 
     if event_type == "attributes_set":
         previous = data.get("previous", {})

@@ -92,20 +92,21 @@ class AttributesArgs(GuardArgs):
 
 @guard("attributes_true", "every named yes/no attribute is recorded as true", AttributesArgs)
 def attributes_true(ctx: GuardContext, args: AttributesArgs) -> list[str]:
-    return [
-        f"attribute '{name}' must be true ({_shown(ctx.attributes.get(name))})"
-        for name in args.attributes
-        if ctx.attributes.get(name) is not True
-    ]
+    failing = [name for name in args.attributes if ctx.attributes.get(name) is not True]
+    if len(failing) == 1:
+        return [f"attribute '{failing[0]}' must be true ({_shown(ctx.attributes.get(failing[0]))})"]
+    if failing:
+        listed = ", ".join(f"'{name}' ({_shown(ctx.attributes.get(name))})" for name in failing)
+        return [f"attributes must be true: {listed}"]
+    return []
 
 
 @guard("attributes_recorded", "every named attribute has a value", AttributesArgs)
 def attributes_recorded(ctx: GuardContext, args: AttributesArgs) -> list[str]:
-    return [
-        f"attribute '{name}' must be recorded"
-        for name in args.attributes
-        if ctx.attributes.get(name) in (None, "", [])
-    ]
+    missing = [f"'{name}'" for name in args.attributes if ctx.attributes.get(name) in (None, "", [])]
+    if len(missing) == 1:
+        return [f"attribute {missing[0]} must be recorded"]
+    return [f"attributes must be recorded: {', '.join(missing)}"] if missing else []
 
 
 class AttributeInArgs(GuardArgs):
