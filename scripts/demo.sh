@@ -40,6 +40,6 @@ pathway --now 2026-11-16T09:30 participant set KRAFT-001 registered_at_af=true
 step pathway --now 2026-11-30T09:00 participant fire KRAFT-001 hand_over \
   --at 2026-11-27T14:00 --reason "tripartite meeting held Friday, recorded Monday"
 step pathway --now 2026-12-07T09:00 participant fire KRAFT-001 complete \
-  --data reason=to_employment_service --data outcomes=to_employment_service,work
+  --data reason=to_af_able_to_work --data outcomes=to_af_able_to_work,work
 step pathway --now 2026-12-07T09:00 participant history KRAFT-001
 step pathway --now 2026-12-07T09:00 participant list
