@@ -11,6 +11,7 @@ from pathway.config import Settings
 from pathway.log import configure_logging
 from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
+from pathway.services.notify import Notifier, notifier_from_settings
 from pathway.store import SqlUnitOfWork, make_engine, session_factory
 from pathway.store.migrate import ensure_schema
 
@@ -21,7 +22,8 @@ def make_clock(settings: Settings) -> Clock:
     return SystemClock()
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> ServiceContext:
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
+              notifier: Notifier | None = None) -> ServiceContext:
     settings = settings or Settings()
     configure_logging(settings.log_level)
     clock = clock or make_clock(settings)
@@ -33,4 +35,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         catalog=WorkflowCatalog(settings.workflows, clock),
         clock=clock,
         actor=settings.actor,
+        notifier=notifier or notifier_from_settings(
+            settings.notify_outbox, settings.notify_webhook, settings.notify_webhook_timeout),
     )

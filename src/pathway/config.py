@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import getpass
+import os
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 DEFAULT_DATABASE_URL = "sqlite:///pathway.db"
 
@@ -18,13 +24,36 @@ def _os_user() -> str:
         return "unknown"
 
 
+#: The settings file read from the working directory (or the file named by PATHWAY_SETTINGS_FILE).
+SETTINGS_FILE = "pathway.toml"
+
+
 class Settings(BaseSettings):
-    """Where the data lives, where the workflows are, who acts and when."""
+    """Where the data lives, where the workflows are, who acts and when, where notifications go.
+
+    Precedence: command-line options, then ``PATHWAY_*`` environment variables, then the settings
+    file (``pathway.toml``: the same names in lower case, e.g. ``notify_webhook = "https://…"``).
+    """
 
     model_config = SettingsConfigDict(env_prefix="PATHWAY_", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("PATHWAY_SETTINGS_FILE", SETTINGS_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL")
     workflows: Path = Field(Path("workflows"), description="folder of workflow YAML files")
     actor: str = Field(default_factory=_os_user, description="who is acting, recorded on events")
     now: str | None = Field(None, description="fixed clock for this run (ISO date-time)")
     log_level: str = "warning"
+    notify_outbox: Path | None = Field(None, description="JSON-lines file each reminder and escalation is appended to")
+    notify_webhook: str | None = Field(None, description="URL each reminder and escalation is POSTed to as JSON")
+    notify_webhook_timeout: float = Field(5.0, gt=0, description="seconds before a webhook call counts as failed")

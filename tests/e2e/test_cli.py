@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pathway.store.migrate import SCHEMA_HEAD
 from tests.e2e.conftest import Cli
 
 
@@ -177,8 +178,8 @@ def test_malformed_workflow_file_refuses_enrolment_with_location(cli: Cli) -> No
 
 def test_db_upgrade_and_current(cli: Cli) -> None:
     """`db upgrade` creates the schema; `db current` reports it at head."""
-    assert "database at revision 0001" in cli("db", "upgrade").stdout
-    assert cli("db", "current").stdout.strip() == "current: 0001  head: 0001"
+    assert f"database at revision {SCHEMA_HEAD} (was empty)" in cli("db", "upgrade").stdout
+    assert cli("db", "current").stdout.strip() == f"current: {SCHEMA_HEAD}  head: {SCHEMA_HEAD}"
 
 
 def test_help_has_examples(cli: Cli) -> None:

@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from pathway import __version__
-from pathway.cli import db, participant, workflow
+from pathway.cli import db, deadlines, participant, scheduler, workflow
 from pathway.cli.output import print_error
 from pathway.cli.state import CliState
 from pathway.errors import PathwayError
@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 app.add_typer(workflow.app, name="workflow")
 app.add_typer(participant.app, name="participant")
+app.add_typer(deadlines.app, name="deadlines")
+app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(db.app, name="db")
 
 

@@ -124,6 +124,11 @@ def show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFormat.T
     if view.attributes:
         print_rows([{"attribute": k, "value": _shown(v)} for k, v in sorted(view.attributes.items())],
                    ["attribute", "value"], fmt, title="Attributes")
+    if view.deadlines:
+        print_rows([{"rule": d.rule, "title": d.title, "due": d.due_date.isoformat() if d.due_date else "",
+                     "status": d.status, "days overdue": d.days_overdue or "", "level": d.level or "",
+                     "held by": d.owner} for d in view.deadlines],
+                   ["rule", "title", "due", "status", "days overdue", "level", "held by"], fmt, title="Open deadlines")
     if view.triggers:
         rows = []
         for t in view.triggers:
@@ -174,6 +179,9 @@ def _describe(event_type: str, data: dict[str, object]) -> str:
         previous = data.get("previous", {})
         return "\n".join(f"{k}: {shown(previous.get(k))} → {shown(v)}"  # type: ignore[union-attr]
                          for k, v in data.get("set", {}).items())  # type: ignore[union-attr]
+    if event_type in ("reminder", "deadline_missed", "escalated"):
+        level = f", level {data['level']}" if data.get("level") else ""
+        return f"{data.get('rule')}: due {data.get('due_date')} → {data.get('role')}{level}"
     if event_type == "enrolled":
         attributes = data.get("attributes", {})
         return "\n".join(f"{k}={shown(v)}" for k, v in attributes.items())  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from pathway.definitions.models import ANY_STEP, FieldType, GuardRef, Workflow
+from pathway.definitions.models import ANY_STEP, OWNER_ROLE, FieldType, GuardRef, Workflow
 from pathway.definitions.yaml_source import Path
 from pathway.steps import GUARDS, STEP_KINDS
 
@@ -94,6 +94,7 @@ def _check_guards(wf: Workflow, guards: list[GuardRef], path: Path) -> Iterator[
 
 def check_references(wf: Workflow) -> Iterator[Problem]:
     roles = {r.id for r in wf.roles}
+    ladder_roles = roles | {OWNER_ROLE}
     steps = set(wf.step_ids)
     triggers = {t.trigger for t in wf.transitions}
     reasons = {r.code for r in wf.exit_reasons}
@@ -114,14 +115,14 @@ def check_references(wf: Workflow) -> Iterator[Problem]:
                 yield _unknown(("steps", i, "config", "parties", j), "role", str(party), roles)
         if step.limit:
             for j, level in enumerate(step.limit.escalation):
-                if level.to not in roles:
-                    yield _unknown(("steps", i, "limit", "escalation", j, "to"), "role", level.to, roles)
+                if level.to not in ladder_roles:
+                    yield _unknown(("steps", i, "limit", "escalation", j, "to"), "role", level.to, ladder_roles)
     for i, tr in enumerate(wf.transitions):
         for j, source in enumerate(tr.source):
             if source != ANY_STEP and source not in steps:
                 path = ("transitions", i, "from", j) if len(tr.source) > 1 else ("transitions", i, "from")
                 yield _unknown(path, "step", source, steps)
-        if tr.to not in steps:
+        if tr.to is not None and tr.to not in steps:
             yield _unknown(("transitions", i, "to"), "step", tr.to, steps)
         yield from _check_guards(wf, tr.guards, ("transitions", i, "guards"))
         for name, spec in tr.data.items():
@@ -147,8 +148,10 @@ def check_references(wf: Workflow) -> Iterator[Problem]:
             yield Problem(("deadlines", i, "target"), "bad-target",
                           "a deadline's target must be 'entered: STEP' or 'trigger: NAME'")
         for j, level in enumerate(rule.escalation):
-            if level.to not in roles:
-                yield _unknown(("deadlines", i, "escalation", j, "to"), "role", level.to, roles)
+            if level.to not in ladder_roles:
+                yield _unknown(("deadlines", i, "escalation", j, "to"), "role", level.to, ladder_roles)
+        if rule.owner is not None and rule.owner not in roles:
+            yield _unknown(("deadlines", i, "owner"), "role", rule.owner, roles)
         yield from _check_guards(wf, rule.applies_if, ("deadlines", i, "applies_if"))
     for part in ("pause", "resume"):
         for j, trigger in enumerate(getattr(wf.pauses, part)):
@@ -166,7 +169,7 @@ def _edges(wf: Workflow) -> dict[str, set[str]]:
     known = set(wf.step_ids)
     edges: dict[str, set[str]] = {s: set() for s in known}
     for tr in wf.transitions:
-        if tr.to not in known:
+        if tr.to is None or tr.to not in known:  # a transition that stays does not lead anywhere
             continue
         for source in wf.sources_of(tr):
             if source in known:

@@ -116,11 +116,15 @@ class GuardRef(Strict):
         return {"name": value} if isinstance(value, str) else value
 
 
+#: ``to: owner`` in an escalation ladder: the role that owns the deadline (the step's owner).
+OWNER_ROLE = "owner"
+
+
 class EscalationLevel(Strict):
-    """One rung of the escalation ladder: ``after`` the due time (counted from the previous rung)."""
+    """One rung of the escalation ladder: ``after`` the due date (counted from the previous rung)."""
 
     after: DurationText = "0d"
-    to: Identifier = Field(description="role that is notified at this level")
+    to: Identifier = Field(description="role notified at this level, or 'owner' for the deadline's owner")
 
 
 class StepLimit(Strict):
@@ -159,6 +163,9 @@ class DeadlineRule(Strict):
     within: DurationText
     remind_before: DurationText | None = None
     escalation: list[EscalationLevel] = Field(default_factory=list)
+    owner: Identifier | None = Field(
+        None, description="role responsible for the rule (default: the owner of the current step)"
+    )
     applies_if: list[GuardRef] = Field(
         default_factory=list, description="guards: the rule applies only when all pass"
     )
@@ -192,7 +199,9 @@ class Transition(Strict):
     source: list[str] = Field(
         alias="from", description="a step id, a list of step ids, or \"*\" for every open step"
     )
-    to: Identifier
+    to: Identifier | None = Field(
+        None, description="the next step; leave out to record the trigger without moving (e.g. sick leave)"
+    )
     title: str | None = None
     guards: list[GuardRef] = Field(default_factory=list)
     data: dict[Identifier, FieldSpec] = Field(default_factory=dict)

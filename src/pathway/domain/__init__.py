@@ -4,7 +4,18 @@ Imports nothing from the rest of pathway (nor SQLAlchemy, YAML or the CLI), so t
 them can be read and tested on their own.
 """
 
+from pathway.domain.deadline import ActionKind, Deadline, DeadlineAction, DeadlineStatus
 from pathway.domain.duration import Duration
 from pathway.domain.participant import Event, EventType, Participant, ParticipantStatus
 
-__all__ = ["Duration", "Event", "EventType", "Participant", "ParticipantStatus"]
+__all__ = [
+    "ActionKind",
+    "Deadline",
+    "DeadlineAction",
+    "DeadlineStatus",
+    "Duration",
+    "Event",
+    "EventType",
+    "Participant",
+    "ParticipantStatus",
+]

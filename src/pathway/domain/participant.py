@@ -23,6 +23,10 @@ class EventType(StrEnum):
     ENROLLED = "enrolled"
     TRANSITION = "transition"
     ATTRIBUTES_SET = "attributes_set"
+    # appended by the deadline checks, never by a caseworker
+    REMINDER = "reminder"
+    DEADLINE_MISSED = "deadline_missed"
+    ESCALATED = "escalated"
 
 
 @dataclass(eq=False)

@@ -27,7 +27,7 @@ def replay(events: Iterable[Event], terminal_steps: set[str]) -> dict[str, Any]:
                 last_step_change_at=event.effective_at, ref=event.data.get("ref"),
                 attributes=dict(event.data.get("attributes", {})),
             )
-        elif event.type == EventType.TRANSITION:
+        elif event.type == EventType.TRANSITION and event.to_step is not None:
             state["step"] = event.to_step
             state["last_step_change_at"] = event.effective_at
             if event.to_step in terminal_steps:

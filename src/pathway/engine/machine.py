@@ -34,13 +34,21 @@ class _Position:
 
 @dataclass(frozen=True)
 class Firing:
-    """What a trigger did: the transition taken, the steps before and after, the coerced data."""
+    """What a trigger did: the transition taken, the steps before and after, the coerced data.
+
+    ``to_step`` is None for a transition that records something without moving (``to`` left out
+    in the YAML, e.g. the start of a sick leave).
+    """
 
     transition: Transition
     from_step: str
-    to_step: str
+    to_step: str | None
     data: dict[str, Any]
     terminal: bool
+
+    @property
+    def step_after(self) -> str:
+        return self.to_step if self.to_step is not None else self.from_step
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,9 @@ class PathwayMachine:
         event = self.machine.events[trigger]
         if not event.trigger(position, context=context, reasons=reasons, chosen=chosen):
             raise GuardFailed(trigger, step, reasons)
-        return Firing(chosen[0], step, position.state, data, self.is_terminal(position.state))
+        transition = chosen[0]
+        to_step = None if transition.to is None else position.state
+        return Firing(transition, step, to_step, data, self.is_terminal(position.state))
 
     def _refuse_missing_data(self, trigger: str, step: str, context: GuardContext) -> None:
         """Missing data that every way of firing needs is bad input (exit 2), not a rule refusal."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pathway.clock import Clock
 from pathway.services.catalog import WorkflowCatalog
+from pathway.services.notify import Notifier
 from pathway.store.uow import UnitOfWork
 
 
@@ -16,3 +17,4 @@ class ServiceContext:
     catalog: WorkflowCatalog
     clock: Clock
     actor: str
+    notifier: Notifier = field(default_factory=lambda: Notifier([]))

@@ -15,6 +15,8 @@ from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.engine.values import coerce_fields, missing_required, to_json
 from pathway.errors import BadInput, DuplicateRef, InvalidValue, ParticipantExited, UnknownParticipant
 from pathway.services.context import ServiceContext
+from pathway.services.deadlines import reconcile
+from pathway.services.deadlines import for_participant as open_deadlines
 from pathway.services.views import EventView, FireResult, ParticipantSummary, ParticipantView, TriggerView
 from pathway.steps.guards import GuardContext
 from pathway.store.uow import UnitOfWork
@@ -90,8 +92,10 @@ def enrol(
             enrolled_at=effective_at, ref=ref, attributes=stored, last_step_change_at=effective_at,
         )
         uow.participants.add(participant)
+        uow.flush()  # the participant's id, for its events and deadlines
         participant.record(_event(ctx, participant, EventType.ENROLLED, effective_at, reason,
                                   to_step=initial, data={"ref": ref, "attributes": stored}))
+        reconcile(uow, participant, definition, values)
         uow.commit()
         return participant.id or 0, registered.note
 
@@ -130,23 +134,24 @@ def fire(
         effective_at, reason = _effective_time(
             ctx, at, reason, participant.last_step_change_at, "the participant's last step change"
         )
-        firing = machine.fire(
-            participant.step, trigger, data or {}, _typed_attributes(ctx, uow, participant),
-            effective_at, participant.enrolled_at,
-        )
+        attributes = _typed_attributes(ctx, uow, participant)
+        firing = machine.fire(participant.step, trigger, data or {}, attributes, effective_at,
+                              participant.enrolled_at)
         stored_data = {k: to_json(v) for k, v in firing.data.items()}
         event = participant.record(_event(
             ctx, participant, EventType.TRANSITION, effective_at, reason, trigger=trigger,
             from_step=firing.from_step, to_step=firing.to_step, data=stored_data,
         ))
-        participant.step = firing.to_step
-        participant.last_step_change_at = effective_at
+        if firing.to_step is not None:
+            participant.step = firing.to_step
+            participant.last_step_change_at = effective_at
         if firing.terminal:
             participant.status = ParticipantStatus.EXITED.value
             participant.exited_at = effective_at
             participant.exit_reason = stored_data.get("reason")
+        reconcile(uow, participant, loaded.definition, attributes)
         uow.commit()
-        return FireResult(participant.id or 0, trigger, firing.from_step, firing.to_step,
+        return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
                           participant.status, event.seq)
 
 
@@ -176,6 +181,7 @@ def set_attributes(
                 data={"set": changed, "previous": {k: previous[k] for k in changed}},
             ))
             participant.attributes = {**participant.attributes, **changed}
+            reconcile(uow, participant, definition, _typed_attributes(ctx, uow, participant))
             uow.commit()
         return changed
 
@@ -199,7 +205,7 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             status=participant.status, enrolled_at=participant.enrolled_at,
             last_step_change_at=participant.last_step_change_at, exited_at=participant.exited_at,
             exit_reason=participant.exit_reason, attributes=dict(participant.attributes),
-            triggers=options,
+            triggers=options, deadlines=open_deadlines(uow, participant, ctx.clock.now()),
         )
 
 

@@ -50,6 +50,7 @@ class ParticipantView:
     exit_reason: str | None
     attributes: dict[str, Any]
     triggers: list[TriggerView] = field(default_factory=list)
+    deadlines: list[Any] = field(default_factory=list)  # services.deadlines.BoardRow
 
     @property
     def allowed_triggers(self) -> list[str]:
@@ -69,6 +70,11 @@ class ParticipantView:
             "exit_reason": self.exit_reason, "attributes": self.attributes,
             "allowed_triggers": self.allowed_triggers, "blocked_triggers": self.blocked_triggers,
             "trigger_data": {t.trigger: t.data for t in self.triggers},
+            "deadlines": [
+                {k: v for k, v in d.to_json().items() if k in
+                 ("rule", "title", "status", "due_date", "due_at", "days_overdue", "level", "owner")}
+                for d in self.deadlines
+            ],
         }
 
 

@@ -42,6 +42,19 @@ class ParticipantRepository:
             self.seen.append(participant)
         return participant
 
+    def lock(self, ids: Sequence[int]) -> dict[int, Participant]:
+        """Load and lock participants a deadline check appends to (id order, so no deadlocks)."""
+        query = (
+            select(Participant)
+            .where(Participant.id.in_(sorted(set(ids))))  # type: ignore[attr-defined]
+            .order_by(Participant.id)  # type: ignore[arg-type]
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        found = list(self.session.scalars(query))
+        self.seen.extend(found)
+        return {p.id: p for p in found}  # type: ignore[misc]
+
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
         query = select(Participant).where(Participant.ref == ref)  # type: ignore[arg-type]
         if workflow_id is not None:

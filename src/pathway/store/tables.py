@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -19,10 +20,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import registry
 
-from pathway.domain import Event, Participant
+from pathway.domain import Deadline, Event, Participant
 from pathway.store.types import BigId, JsonDocument, UtcDateTime
 
 NAMING = {
@@ -92,6 +94,55 @@ events = Table(
     Index(None, "workflow_id", "type", "effective_at"),
 )
 
+#: Deadlines as rows (DESIGN invariant 4): the check finds due ones through the partial index on
+#: ``next_action_at`` (open rows only) and marks them in the same transaction as its events.
+deadlines = Table(
+    "deadlines",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("participant_id", BigId, ForeignKey("participants.id"), nullable=False),
+    Column("workflow_id", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("rule", String(100), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("step", String(64), nullable=True),
+    Column("owner", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("due_date", Date, nullable=True),
+    Column("due_at", UtcDateTime, nullable=True),
+    Column("actions", JsonDocument, nullable=False),
+    Column("progress", Integer, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("next_action_at", UtcDateTime, nullable=True),
+    Column("met_at", UtcDateTime, nullable=True),
+    Column("closed_at", UtcDateTime, nullable=True),
+    UniqueConstraint("participant_id", "key"),
+    Index("ix_deadlines_due", "next_action_at",
+          postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+    Index(None, "status", "due_at"),
+)
+
+#: Reminders and escalations waiting to be delivered to a sink (outbox file, webhook); written in
+#: the check's transaction so a failed delivery is retried, never lost.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("participant_id", BigId, ForeignKey("participants.id"), nullable=False),
+    Column("event_seq", Integer, nullable=False),
+    Column("sink", String(32), nullable=False),
+    Column("payload", JsonDocument, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Index("ix_notifications_pending", "next_attempt_at",
+          postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -105,4 +156,5 @@ def map_domain() -> None:
         Participant, participants, version_id_col=participants.c.version
     )
     mapper_registry.map_imperatively(Event, events)
+    mapper_registry.map_imperatively(Deadline, deadlines)
     _mapped = True

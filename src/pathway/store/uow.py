@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from pathway.errors import ConcurrentChange
+from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
 from pathway.store.tables import map_domain
 
@@ -25,8 +26,10 @@ class UnitOfWork(Protocol):
 
     participants: ParticipantRepository
     workflows: WorkflowVersionRepository
+    deadlines: DeadlineRepository
 
     def __enter__(self) -> UnitOfWork: ...
+    def flush(self) -> None: ...
     def __exit__(self, *args: object) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
@@ -40,6 +43,7 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         self.participants = ParticipantRepository(self.session)
         self.workflows = WorkflowVersionRepository(self.session)
+        self.deadlines = DeadlineRepository(self.session)
         return self
 
     def __exit__(
@@ -73,6 +77,14 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def flush(self) -> None:
+        """Write pending rows without committing (gives a new participant its id)."""
+        try:
+            self.session.flush()
+        except StaleDataError:
+            self.session.rollback()
+            raise ConcurrentChange(self._touched_id()) from None
 
     def _touched_id(self) -> int:
         return next((p.id for p in self.participants.seen if p.id is not None), 0)

@@ -1,0 +1,73 @@
+"""``pathway deadlines …``: the one-shot check (for cron or a systemd timer) and the coordinator's board."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from pathway.clock import format_local, to_local
+from pathway.cli.output import FormatOption, OutputFormat, print_note, print_rows
+from pathway.cli.state import optional_time, state
+from pathway.domain.duration import DURATION_HELP, Duration
+from pathway.engine.calendar import add_duration, start_of_day
+from pathway.errors import InvalidValue
+from pathway.services import deadlines as service
+
+app = typer.Typer(help="Deadline checks and the coordinator's board of open deadlines.", no_args_is_help=True)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    now: Annotated[str | None, typer.Option("--now", help="check as of this time (default: the global clock)")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Perform every due reminder, missed deadline and escalation — each exactly once.
+
+    Safe to run from several processes at once and to run again: nothing is done twice.
+
+    Example: pathway deadlines check --format json
+    """
+    services = state(ctx).services()
+    actions = service.check(services, optional_time(now, "--now"))
+    rows = [{"participant": a.participant_id, "ref": a.ref, "rule": a.rule, "kind": a.kind, "level": a.level or "",
+             "role": a.role, "due": a.due_date.isoformat() if a.due_date else "", "at": format_local(a.action_at)}
+            for a in actions]
+    print_rows(rows, ["participant", "ref", "rule", "kind", "level", "role", "due", "at"], fmt,
+               title=f"Deadline actions ({len(rows)})", json_rows=[a.to_json() for a in actions])
+    report = services.notifier.last_report
+    if report.failed:
+        print_note(f"{report.failed} notification(s) could not be delivered and will be retried: "
+                   + "; ".join(sorted(set(report.errors))))
+
+
+@app.command("list")
+def list_deadlines(
+    ctx: typer.Context,
+    overdue: Annotated[bool, typer.Option("--overdue", help="only deadlines already missed")] = False,
+    due_within: Annotated[str | None, typer.Option("--due-within", help="only those due within this long, e.g. 7d or 5wd")] = None,
+    role: Annotated[str | None, typer.Option(help="only those a role holds now (owner or escalation level)")] = None,
+    workflow: Annotated[str | None, typer.Option(help="only this workflow")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """The coordinator's board: every open deadline, soonest first, with days overdue and level.
+
+    Example: pathway deadlines list --overdue --role coordinator
+    """
+    services = state(ctx).services()
+    due_before = None
+    if due_within is not None:
+        try:
+            duration = Duration.parse(due_within)
+        except ValueError:
+            raise InvalidValue("--due-within", due_within, DURATION_HELP) from None
+        today = to_local(services.clock.now()).date()  # type: ignore[union-attr]
+        due_before = start_of_day(add_duration(today, duration) + timedelta(days=1))
+    board = service.board(services, overdue, due_before, role, workflow)
+    rows = [{"participant": r.participant_id, "ref": r.ref, "workflow": r.workflow, "step": r.step,
+             "rule": r.rule, "due": r.due_date.isoformat() if r.due_date else r.status,
+             "days overdue": r.days_overdue or "", "level": r.level or "", "owner": r.owner} for r in board]
+    print_rows(rows, ["participant", "ref", "workflow", "step", "rule", "due", "days overdue", "level", "owner"],
+               fmt, title=f"Open deadlines ({len(rows)})", json_rows=[r.to_json() for r in board])

@@ -1,0 +1,101 @@
+"""Deadline arithmetic in Swedish working life: calendar days, working days, weeks, months.
+
+Working days are Monday–Friday except Swedish public holidays and the de-facto holidays on which
+the agencies are closed (midsummer eve, Christmas eve, New Year's eve), from the ``holidays``
+package. Paused days (sick leave, parental leave) are not counted at all, so a pause moves a due
+date by exactly the time it took out of the window.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+import holidays
+
+from pathway.clock import STOCKHOLM, to_local
+from pathway.domain.duration import Duration
+
+DateTest = Callable[[date], bool]
+
+
+def never(_day: date) -> bool:
+    return False
+
+
+@lru_cache(maxsize=1)
+def _swedish_holidays() -> holidays.HolidayBase:
+    return holidays.Sweden(include_sundays=False, categories=("public", "de_facto"))
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _swedish_holidays()
+
+
+def holiday_name(day: date) -> str | None:
+    return _swedish_holidays().get(day)
+
+
+def add_months(start: date, months: int) -> date:
+    """Same day-of-month ``months`` later, clamped to the month's end (31 Jan + 1m = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, _calendar.monthrange(year, month)[1]))
+
+
+def _count_forward(start: date, count: int, countable: DateTest) -> date:
+    day = start
+    while count > 0:
+        day += timedelta(days=1)
+        if countable(day):
+            count -= 1
+    return day
+
+
+def add_duration(start: date, duration: Duration, paused: DateTest = never) -> date:
+    """The date ``duration`` after ``start``, not counting paused days."""
+    if duration.unit == "wd":
+        return _count_forward(start, duration.amount, lambda d: is_working_day(d) and not paused(d))
+    if duration.unit in ("d", "w"):
+        days = duration.amount * (7 if duration.unit == "w" else 1)
+        return _count_forward(start, days, lambda d: not paused(d))
+    target = add_months(start, duration.amount)
+    lost = sum(1 for offset in range(1, (target - start).days + 1) if paused(start + timedelta(days=offset)))
+    return _count_forward(target, lost, lambda d: not paused(d))
+
+
+def subtract_duration(end: date, duration: Duration) -> date:
+    """The date ``duration`` before ``end`` (for reminders)."""
+    if duration.unit == "m":
+        return add_months(end, -duration.amount)
+    day, count = end, duration.amount * (7 if duration.unit == "w" else 1)
+    while count > 0:
+        day -= timedelta(days=1)
+        if duration.unit != "wd" or is_working_day(day):
+            count -= 1
+    return day
+
+
+def start_of_day(day: date) -> datetime:
+    """Local midnight at the start of ``day``, as an aware datetime."""
+    return datetime.combine(day, time(), tzinfo=STOCKHOLM)
+
+
+def local_date(moment: datetime) -> date:
+    return to_local(moment).date()  # type: ignore[union-attr]
+
+
+class PauseCalendar:
+    """The days a participant's clocks stood still, from pause and resume moments."""
+
+    def __init__(self, intervals: Iterable[tuple[date, date | None]]) -> None:
+        self.intervals = list(intervals)
+
+    @property
+    def paused_now(self) -> bool:
+        return any(end is None for _, end in self.intervals)
+
+    def __call__(self, day: date) -> bool:
+        return any(begin <= day and (end is None or day < end) for begin, end in self.intervals)

@@ -1,0 +1,183 @@
+"""Which deadlines a participant has, computed from the history alone.
+
+:func:`plan_deadlines` is a pure function of the workflow definition, the participant's events and
+attributes: the services call it after every event (in the same transaction) and reconcile the
+result with the stored deadline rows. Because it reads *effective* times, an action recorded
+afterwards with ``--at`` moves or meets deadlines exactly as if it had been recorded on time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pathway.definitions.models import OWNER_ROLE, Anchor, EscalationLevel, Workflow
+from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
+from pathway.engine.calendar import (
+    PauseCalendar,
+    add_duration,
+    local_date,
+    start_of_day,
+    subtract_duration,
+)
+from pathway.steps.guards import GUARDS, GuardContext
+
+
+@dataclass(frozen=True)
+class PlannedDeadline:
+    key: str
+    rule: str
+    title: str
+    step: str | None
+    owner: str
+    started_at: datetime
+    status: DeadlineStatus
+    due_date: date | None = None
+    met_at: datetime | None = None
+    closed_at: datetime | None = None
+    actions: list[DeadlineAction] = field(default_factory=list)
+
+    @property
+    def due_at(self) -> datetime | None:
+        """The end of the due date: the moment the deadline counts as missed."""
+        return None if self.due_date is None else start_of_day(self.due_date + timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    step: str
+    at: datetime
+    seq: int
+
+
+def _timeline(events: Sequence[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: (e.effective_at, e.seq))
+
+
+def _entries(events: Sequence[Event]) -> list[_Entry]:
+    return [
+        _Entry(e.to_step, e.effective_at, e.seq)
+        for e in events
+        if e.to_step is not None and e.type in (EventType.ENROLLED, EventType.TRANSITION)
+    ]
+
+
+def _pauses(definition: Workflow, events: Sequence[Event]) -> PauseCalendar:
+    intervals: list[tuple[date, date | None]] = []
+    began: date | None = None
+    for event in events:
+        if event.type != EventType.TRANSITION:
+            continue
+        if event.trigger in definition.pauses.pause and began is None:
+            began = local_date(event.effective_at)
+        elif event.trigger in definition.pauses.resume and began is not None:
+            intervals.append((began, local_date(event.effective_at)))
+            began = None
+    if began is not None:
+        intervals.append((began, None))
+    return PauseCalendar(intervals)
+
+
+def _actions(
+    start: date,
+    due: date,
+    remind_before: str | None,
+    ladder: list[EscalationLevel],
+    owner: str,
+    paused: PauseCalendar,
+) -> list[DeadlineAction]:
+    actions = []
+    if remind_before:
+        remind = subtract_duration(due, Duration.parse(remind_before))
+        if remind > start:
+            actions.append(DeadlineAction(0, ActionKind.REMINDER, 0, start_of_day(remind), owner))
+    actions.append(DeadlineAction(1, ActionKind.MISSED, 0, start_of_day(due + timedelta(days=1)), owner))
+    day = due
+    for level, rung in enumerate(ladder, start=1):
+        day = add_duration(day, Duration.parse(rung.after), paused)
+        role = owner if rung.to == OWNER_ROLE else rung.to
+        actions.append(DeadlineAction(1 + level, ActionKind.ESCALATED, level,
+                                       start_of_day(day + timedelta(days=1)), role))
+    return actions
+
+
+def _anchor_time(anchor: Anchor, events: Sequence[Event], entries: list[_Entry],
+                 attributes: Mapping[str, Any], enrolled_at: datetime) -> datetime | None:
+    """When an anchor happened first, or None if it has not (yet)."""
+    if anchor.enrolled:
+        return enrolled_at
+    if anchor.attribute is not None:
+        value = attributes.get(anchor.attribute)
+        if isinstance(value, datetime):
+            return value
+        return start_of_day(value) if isinstance(value, date) else None
+    if anchor.entered is not None:
+        return next((e.at for e in entries if e.step == anchor.entered), None)
+    return next((e.effective_at for e in events
+                 if e.type == EventType.TRANSITION and e.trigger == anchor.trigger), None)
+
+
+def plan_deadlines(
+    definition: Workflow,
+    events: Sequence[Event],
+    attributes: Mapping[str, Any],
+    enrolled_at: datetime,
+) -> list[PlannedDeadline]:
+    """Every deadline the history implies, open or closed, keyed so reruns give the same keys."""
+    ordered = _timeline(events)
+    entries = _entries(ordered)
+    if not entries:
+        return []
+    paused = _pauses(definition, ordered)
+    terminal = {s.id for s in definition.steps if s.terminal}
+    current = entries[-1]
+    exited_at = current.at if current.step in terminal else None
+    planned: list[PlannedDeadline] = []
+
+    for i, entry in enumerate(entries):
+        step = definition.step(entry.step)
+        if step.limit is None or step.terminal:
+            continue
+        left_at = entries[i + 1].at if i + 1 < len(entries) else None
+        start = local_date(entry.at)
+        common = dict(key=f"limit:{step.id}:{entry.seq}", rule=f"limit:{step.id}",
+                      title=f"{step.title}: lämna steget inom {step.limit.within}", step=step.id,
+                      owner=step.owner, started_at=entry.at)
+        if left_at is not None:
+            due = add_duration(start, Duration.parse(step.limit.within), paused)
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, due_date=due, met_at=left_at))
+        elif paused.paused_now:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.PAUSED))
+        else:
+            due = add_duration(start, Duration.parse(step.limit.within), paused)
+            actions = _actions(start, due, step.limit.remind_before, step.limit.escalation, step.owner, paused)
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, due_date=due, actions=actions))
+
+    current_owner = definition.step(current.step).owner
+    for rule in definition.deadlines:
+        began = _anchor_time(rule.start, ordered, entries, attributes, enrolled_at)
+        if began is None or not _applies(rule.applies_if, attributes, current.step, enrolled_at):
+            continue
+        owner = rule.owner or current_owner
+        met_at = _anchor_time(rule.target, ordered, entries, attributes, enrolled_at)
+        start = local_date(began)
+        common = dict(key=f"rule:{rule.id}", rule=rule.id, title=rule.title, step=None, owner=owner,
+                      started_at=began)
+        due = None if paused.paused_now and met_at is None else add_duration(start, Duration.parse(rule.within), paused)
+        if met_at is not None:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, due_date=due, met_at=met_at))
+        elif exited_at is not None:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.CANCELLED, due_date=due, closed_at=exited_at))
+        elif due is None:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.PAUSED))
+        else:
+            actions = _actions(start, due, rule.remind_before, rule.escalation, owner, paused)
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, due_date=due, actions=actions))
+    return planned
+
+
+def _applies(guards: list[Any], attributes: Mapping[str, Any], step: str, enrolled_at: datetime) -> bool:
+    context = GuardContext(attributes, {}, step, enrolled_at, enrolled_at)
+    return all(not GUARDS[g.name].evaluate(context, g.args) for g in guards)

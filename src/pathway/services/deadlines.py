@@ -1,0 +1,191 @@
+"""Deadlines: kept in step with every event, and checked — exactly once — by ``deadlines check``.
+
+:func:`reconcile` runs inside the use case that appended an event, so the deadline rows commit (or
+roll back) together with it. :func:`check` claims due rows, appends a ``reminder``,
+``deadline_missed`` or ``escalated`` event to the participant's history for each action whose time
+has come, moves the row on, and queues notifications — all in one transaction per batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pathway.clock import to_local
+from pathway.definitions.models import Workflow
+from pathway.domain import ActionKind, Deadline, DeadlineAction, DeadlineStatus, Event, EventType, Participant
+from pathway.engine.deadlines import PlannedDeadline, plan_deadlines
+from pathway.log import get_logger
+from pathway.services.context import ServiceContext
+from pathway.store.uow import UnitOfWork
+
+log = get_logger("pathway.deadlines")
+
+#: Rows handled per transaction by the check: bounded memory however many are due.
+CHECK_BATCH = 500
+
+
+def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
+              typed_attributes: dict[str, Any]) -> None:
+    """Bring the participant's deadline rows in line with its history (same transaction)."""
+    if not definition.deadlines and not any(s.limit for s in definition.steps):
+        return
+    events = uow.participants.history(participant.id or 0) if participant.last_seq > len(participant.new_events) else []
+    events = events + list(participant.new_events)
+    planned = {p.key: p for p in plan_deadlines(definition, events, typed_attributes, participant.enrolled_at)}
+    existing = {d.key: d for d in uow.deadlines.for_participant(participant.id or 0)}
+    for key, plan in planned.items():
+        row = existing.get(key)
+        if row is None:
+            row = Deadline(participant_id=participant.id or 0, key=key, rule=plan.rule, title=plan.title,
+                           owner=plan.owner, started_at=plan.started_at, status=plan.status.value,
+                           workflow_id=participant.workflow_id)
+            uow.deadlines.add(row)
+        _apply(row, plan)
+    for key, row in existing.items():
+        if key not in planned and row.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED):
+            row.status = DeadlineStatus.CANCELLED.value
+            row.closed_at = participant.last_step_change_at
+            row.reschedule()
+
+
+def _apply(row: Deadline, plan: PlannedDeadline) -> None:
+    row.title, row.step, row.owner, row.started_at = plan.title, plan.step, plan.owner, plan.started_at
+    row.status = plan.status.value
+    row.due_date, row.due_at = plan.due_date, plan.due_at
+    row.met_at, row.closed_at = plan.met_at, plan.closed_at
+    # Actions already performed stay performed: progress is never moved back.
+    row.actions = [a.to_json() for a in plan.actions]
+    row.reschedule()
+
+
+@dataclass(frozen=True)
+class CheckAction:
+    """One thing a check did (the ``deadlines check --format json`` contract)."""
+
+    participant_id: int
+    ref: str | None
+    workflow: str
+    rule: str
+    title: str
+    kind: str
+    level: int
+    role: str
+    due_at: datetime | None
+    due_date: date | None
+    action_at: datetime
+    event_seq: int
+
+    def to_json(self) -> dict[str, Any]:
+        from pathway.services.views import iso
+
+        return {"participant_id": self.participant_id, "ref": self.ref, "workflow": self.workflow,
+                "rule": self.rule, "title": self.title, "kind": self.kind, "level": self.level,
+                "role": self.role, "due_at": iso(self.due_at),
+                "due_date": self.due_date.isoformat() if self.due_date else None,
+                "action_at": iso(self.action_at), "event_seq": self.event_seq}
+
+
+def _actions_to_take(row: Deadline, now: datetime) -> list[tuple[DeadlineAction, bool]]:
+    """Due actions, each with whether to perform it: a reminder overtaken by the miss is skipped."""
+    due = row.due_actions(now)
+    return [(a, not (a.kind == ActionKind.REMINDER and len(due) > 1)) for a in due]
+
+
+def check(ctx: ServiceContext, now: datetime | None = None, batch: int = CHECK_BATCH) -> list[CheckAction]:
+    """Perform every due reminder, miss and escalation once; returns what was done."""
+    now = now or ctx.clock.now()
+    done: list[CheckAction] = []
+    while True:
+        with ctx.uow() as uow:
+            rows = uow.deadlines.claim_due(now, batch)
+            if not rows:
+                break
+            people = uow.participants.lock([r.participant_id for r in rows])
+            taken: list[CheckAction] = []
+            queued: list[dict[str, Any]] = []
+            for row in rows:
+                participant = people[row.participant_id]
+                for action, perform in _actions_to_take(row, now):
+                    row.mark_done(action)
+                    if not perform:
+                        continue
+                    event = participant.record(Event(
+                        seq=0, type=EventType(action.kind).value, effective_at=action.at, recorded_at=now,
+                        actor=ctx.actor, workflow_id=participant.workflow_id,
+                        workflow_version=participant.workflow_version, from_step=participant.step,
+                        to_step=participant.step,
+                        data={"rule": row.rule, "title": row.title, "level": action.level, "role": action.role,
+                              "due_date": row.due_date.isoformat() if row.due_date else None},
+                    ))
+                    act = CheckAction(participant.id or 0, participant.ref, participant.workflow_id, row.rule,
+                                      row.title, action.kind, action.level, action.role, row.due_at,
+                                      row.due_date, action.at, event.seq)
+                    taken.append(act)
+                    queued += ctx.notifier.queue(act, now)
+                row.reschedule()
+            uow.deadlines.add_notifications(queued)
+            uow.commit()
+        for act in taken:
+            log.info("deadline_action", **{k: v for k, v in act.to_json().items() if v is not None})
+        done += taken
+        if len(rows) < batch:
+            break
+    ctx.notifier.deliver(ctx, now)
+    return done
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    """One line of the coordinator's board (``deadlines list``)."""
+
+    participant_id: int
+    ref: str | None
+    workflow: str
+    step: str
+    rule: str
+    title: str
+    status: str
+    due_date: date | None
+    due_at: datetime | None
+    days_overdue: int
+    level: int
+    owner: str
+
+    def to_json(self) -> dict[str, Any]:
+        from pathway.services.views import iso
+
+        return {"participant_id": self.participant_id, "ref": self.ref, "workflow": self.workflow,
+                "step": self.step, "rule": self.rule, "title": self.title, "status": self.status,
+                "due_date": self.due_date.isoformat() if self.due_date else None,
+                "due_at": iso(self.due_at), "days_overdue": self.days_overdue, "level": self.level,
+                "owner": self.owner}
+
+
+def board_row(row: Deadline, participant: Participant, today: date) -> BoardRow:
+    return BoardRow(participant.id or 0, participant.ref, participant.workflow_id, participant.step,
+                    row.rule, row.title, row.status, row.due_date, row.due_at, row.days_overdue(today),
+                    row.level, row.responsible_role())
+
+
+def board(
+    ctx: ServiceContext,
+    overdue: bool = False,
+    due_before: datetime | None = None,
+    role: str | None = None,
+    workflow_id: str | None = None,
+) -> list[BoardRow]:
+    now = ctx.clock.now()
+    today = to_local(now).date()  # type: ignore[union-attr]
+    with ctx.uow() as uow:
+        pairs = uow.deadlines.board(now, overdue, due_before, workflow_id)
+        rows = [board_row(d, p, today) for d, p in pairs]
+    return [r for r in rows if role is None or r.owner == role]
+
+
+def for_participant(uow: UnitOfWork, participant: Participant, now: datetime) -> list[BoardRow]:
+    """The participant's deadlines that are still running (for ``participant show``)."""
+    today = to_local(now).date()  # type: ignore[union-attr]
+    return [board_row(d, participant, today) for d in uow.deadlines.for_participant(participant.id or 0)
+            if d.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)]

@@ -1,0 +1,88 @@
+"""Deadline rows and pending notifications: what the services and the deadline check read and write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from pathway.domain import Deadline, DeadlineStatus, Participant
+from pathway.store.tables import deadlines, notifications, participants
+
+
+class DeadlineRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_participant(self, participant_id: int) -> list[Deadline]:
+        query = select(Deadline).where(Deadline.participant_id == participant_id).order_by(Deadline.id)  # type: ignore[arg-type]
+        return list(self.session.scalars(query))
+
+    def add(self, deadline: Deadline) -> None:
+        self.session.add(deadline)
+
+    def claim_due(self, now: datetime, limit: int) -> list[Deadline]:
+        """Open deadlines with an action due, locked for this transaction.
+
+        PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so concurrent checks split the work and never take
+        the same row. SQLite: the transaction already holds the database's write lock
+        (``BEGIN IMMEDIATE``), so a second check waits and then sees the rows already moved on.
+        """
+        query = (
+            select(Deadline)
+            .where(deadlines.c.status == DeadlineStatus.OPEN.value, deadlines.c.next_action_at <= now)
+            .order_by(deadlines.c.next_action_at, deadlines.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(self.session.scalars(query))
+
+    def board(
+        self,
+        now: datetime,
+        overdue_only: bool = False,
+        due_before: datetime | None = None,
+        workflow_id: str | None = None,
+    ) -> list[tuple[Deadline, Participant]]:
+        """Open and paused deadlines with their participants, soonest due first."""
+        query = (
+            select(Deadline, Participant)
+            .join(participants, participants.c.id == deadlines.c.participant_id)
+            .where(deadlines.c.status.in_([DeadlineStatus.OPEN.value, DeadlineStatus.PAUSED.value]))
+            .order_by(deadlines.c.due_at.is_(None), deadlines.c.due_at, deadlines.c.id)
+        )
+        if overdue_only:
+            query = query.where(deadlines.c.due_at <= now)
+        if due_before is not None:
+            query = query.where(deadlines.c.due_at <= due_before)
+        if workflow_id is not None:
+            query = query.where(deadlines.c.workflow_id == workflow_id)
+        return [(row[0], row[1]) for row in self.session.execute(query)]
+
+    # -- notifications -----------------------------------------------------------------------
+
+    def add_notifications(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(notifications), rows)
+
+    def claim_notifications(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+        query = (
+            select(notifications)
+            .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
+            .order_by(notifications.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [dict(row) for row in self.session.execute(query).mappings()]
+
+    def mark_notification(self, notification_id: int, **values: Any) -> None:
+        self.session.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
+
+    def notification_counts(self) -> dict[str, int]:
+        query = select(notifications.c.status, func.count()).group_by(notifications.c.status)
+        return {status: count for status, count in self.session.execute(query)}
+
+
