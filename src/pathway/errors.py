@@ -117,6 +117,14 @@ class DuplicateRef(RuleRefused):
         self.existing_id = existing_id
 
 
+class RefTakenConcurrently(RuleRefused):
+    def __init__(self, ref: str, workflow_id: str) -> None:
+        super().__init__(
+            f"ref '{ref}' was taken in workflow '{workflow_id}' by another enrolment at the same moment; "
+            "nothing was written — look it up with 'pathway participant show " + ref + "'"
+        )
+
+
 class DatabaseNotReady(BadInput):
     def __init__(self, url: str, detail: str) -> None:
         super().__init__(f"database {url} is not ready: {detail}")

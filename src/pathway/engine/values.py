@@ -7,6 +7,7 @@ so guards always see real dates and booleans.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -76,7 +77,10 @@ def _coerce(spec: FieldSpec, value: Any, exit_codes: list[str]) -> Any:
         case FieldType.NUMBER:
             if isinstance(text, bool):
                 raise ValueError
-            return float(str(text).replace(",", "."))
+            number = float(str(text).replace(",", "."))
+            if not math.isfinite(number):  # nan/inf cannot be stored as JSON
+                raise ValueError
+            return number
         case FieldType.DATE:
             if isinstance(text, datetime):
                 return text.date()

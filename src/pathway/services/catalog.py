@@ -14,7 +14,7 @@ from pathway.clock import Clock
 from pathway.definitions import LoadedWorkflow, load_file, load_text
 from pathway.definitions.loader import content_hash
 from pathway.engine import MachineCache, PathwayMachine
-from pathway.errors import BadInput, UnknownWorkflow
+from pathway.errors import BadInput, ConcurrentChange, UnknownWorkflow
 from pathway.store.repository import StoredWorkflowVersion
 from pathway.store.uow import UnitOfWork
 
@@ -69,27 +69,28 @@ class WorkflowCatalog:
     def register_current(self, uow: UnitOfWork, workflow_id: str) -> Registered:
         """The current file's version in the store, registering it (in ``uow``) if it is new."""
         loaded = self.load_current(workflow_id)
-        stored = uow.workflows.find_by_hash(workflow_id, loaded.sha256)
-        if stored is not None:
-            self._pinned[(workflow_id, stored.version)] = loaded
-            return Registered(loaded, stored.version)
-        declared = loaded.definition.version
-        latest = uow.workflows.latest_version_number(workflow_id)
-        version = declared if declared > latest else latest + 1
-        note = None
-        if version != declared:
-            note = (
-                f"{loaded.source} changed since version {latest} was registered but still says "
-                f"version: {declared}; registered as version {version} — set 'version: {version}' in the file"
-            )
-        uow.workflows.add(
-            StoredWorkflowVersion(
+        for _attempt in range(5):  # another enrolment may register a version at the same moment
+            stored = uow.workflows.find_by_hash(workflow_id, loaded.sha256)
+            if stored is not None:
+                self._pinned[(workflow_id, stored.version)] = loaded
+                return Registered(loaded, stored.version)
+            declared = loaded.definition.version
+            latest = uow.workflows.latest_version_number(workflow_id)
+            version = declared if declared > latest else latest + 1
+            note = None
+            if version != declared:
+                note = (
+                    f"{loaded.source} changed since version {latest} was registered but still says "
+                    f"version: {declared}; registered as version {version} — set 'version: {version}' in the file"
+                )
+            added = uow.workflows.add(StoredWorkflowVersion(
                 workflow_id, version, loaded.definition.title, loaded.sha256, loaded.text,
                 loaded.source, self.clock.now(),
-            )
-        )
-        self._pinned[(workflow_id, version)] = loaded
-        return Registered(loaded, version, note)
+            ))
+            if added:
+                self._pinned[(workflow_id, version)] = loaded
+                return Registered(loaded, version, note)
+        raise ConcurrentChange(0)
 
     def pinned(self, uow: UnitOfWork, workflow_id: str, version: int) -> LoadedWorkflow:
         """The exact definition a participant runs on, from the store."""

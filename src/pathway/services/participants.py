@@ -21,6 +21,9 @@ from pathway.services.views import EventView, FireResult, ParticipantSummary, Pa
 from pathway.steps.guards import GuardContext
 from pathway.store.uow import UnitOfWork
 
+#: Ids are 64-bit; a longer number can only be a (mistyped) ref.
+MAX_ID = 2**63
+
 #: How far in the future ``--at`` may be (clock skew between machines), before it is refused.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
@@ -47,7 +50,7 @@ def _effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None
 def _resolve(uow: UnitOfWork, participant: str | int) -> Participant:
     """Find a participant by id (digits) or by ref."""
     text = str(participant).strip()
-    if text.isdigit():
+    if text.isdigit() and int(text) < MAX_ID:
         found = uow.participants.get(int(text))
         if found is not None:
             return found
@@ -81,6 +84,9 @@ def enrol(
             ref = ref.strip()
             if not ref:
                 raise InvalidValue("--ref", ref, "give a non-empty case reference")
+            if ref.isdigit():
+                raise InvalidValue("--ref", ref, "a ref of only digits could be taken for a participant id; "
+                                   "add a prefix, e.g. LU-" + ref)
             existing = uow.participants.get_by_ref(ref, workflow_id)
             if existing:
                 raise DuplicateRef(ref, workflow_id, existing[0].id or 0)

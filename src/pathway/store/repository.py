@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pathway.domain import Event, Participant
@@ -110,8 +111,14 @@ class WorkflowVersionRepository:
         query = select(func.max(workflow_versions.c.version)).where(workflow_versions.c.workflow_id == workflow_id)
         return self.session.scalar(query) or 0
 
-    def add(self, stored: StoredWorkflowVersion) -> None:
-        self.session.execute(workflow_versions.insert().values(**stored.__dict__))
+    def add(self, stored: StoredWorkflowVersion) -> bool:
+        """Insert a version; False if another writer registered the same id+version or hash first."""
+        try:
+            with self.session.begin_nested():  # a savepoint: a lost race leaves the transaction usable
+                self.session.execute(workflow_versions.insert().values(**stored.__dict__))
+        except IntegrityError:
+            return False
+        return True
 
     def all(self) -> list[StoredWorkflowVersion]:
         query = select(workflow_versions).order_by(workflow_versions.c.workflow_id, workflow_versions.c.version)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from pathway.errors import ConcurrentChange
+from pathway.errors import ConcurrentChange, RefTakenConcurrently
 from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
 from pathway.store.tables import map_domain
@@ -68,9 +68,7 @@ class SqlUnitOfWork:
             raise ConcurrentChange(self._touched_id()) from None
         except IntegrityError as err:
             self.session.rollback()
-            if "seq" in str(err.orig):
-                raise ConcurrentChange(self._touched_id()) from None
-            raise
+            raise self._translate(err) from None
         finally:
             for participant in self.participants.seen:
                 participant.new_events.clear()
@@ -85,6 +83,20 @@ class SqlUnitOfWork:
         except StaleDataError:
             self.session.rollback()
             raise ConcurrentChange(self._touched_id()) from None
+        except IntegrityError as err:
+            self.session.rollback()
+            raise self._translate(err) from None
+
+    def _translate(self, err: IntegrityError) -> Exception:
+        """A unique key another writer took first is a concurrent change, told as such."""
+        detail = str(err.orig)
+        if "seq" in detail:
+            return ConcurrentChange(self._touched_id())
+        if "ref" in detail:
+            new = next((p for p in self.participants.seen if p.ref is not None), None)
+            ref, workflow = (new.ref, new.workflow_id) if new else ("?", "?")
+            return RefTakenConcurrently(str(ref), workflow)
+        return err
 
     def _touched_id(self) -> int:
         return next((p.id for p in self.participants.seen if p.id is not None), 0)
