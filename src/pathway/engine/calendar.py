@@ -45,10 +45,16 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, _calendar.monthrange(year, month)[1]))
 
 
+#: No deadline reaches further than this; a longer count means every day is paused.
+_HORIZON = timedelta(days=365 * 30)
+
+
 def _count_forward(start: date, count: int, countable: DateTest) -> date:
     day = start
     while count > 0:
         day += timedelta(days=1)
+        if day - start > _HORIZON:
+            raise ValueError(f"no countable day within 30 years of {start}: the clocks never run")
         if countable(day):
             count -= 1
     return day
@@ -96,6 +102,10 @@ class PauseCalendar:
     @property
     def paused_now(self) -> bool:
         return any(end is None for _, end in self.intervals)
+
+    def closed_at(self, day: date) -> PauseCalendar:
+        """The same pauses with a still-open one ending on ``day`` (for deadlines already met)."""
+        return PauseCalendar((begin, end if end is not None else max(begin, day)) for begin, end in self.intervals)
 
     def __call__(self, day: date) -> bool:
         return any(begin <= day and (end is None or day < end) for begin, end in self.intervals)

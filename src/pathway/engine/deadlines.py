@@ -146,7 +146,7 @@ def plan_deadlines(
                       title=f"{step.title}: lämna steget inom {step.limit.within}", step=step.id,
                       owner=step.owner, started_at=entry.at)
         if left_at is not None:
-            due = add_duration(start, Duration.parse(step.limit.within), paused)
+            due = add_duration(start, Duration.parse(step.limit.within), paused.closed_at(local_date(left_at)))
             planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, due_date=due, met_at=left_at))
         elif paused.paused_now:
             planned.append(PlannedDeadline(**common, status=DeadlineStatus.PAUSED))
@@ -165,7 +165,8 @@ def plan_deadlines(
         start = local_date(began)
         common = dict(key=f"rule:{rule.id}", rule=rule.id, title=rule.title, step=None, owner=owner,
                       started_at=began)
-        due = None if paused.paused_now and met_at is None else add_duration(start, Duration.parse(rule.within), paused)
+        clocks = paused.closed_at(local_date(met_at or exited_at)) if (met_at or exited_at) else paused
+        due = None if clocks.paused_now else add_duration(start, Duration.parse(rule.within), clocks)
         if met_at is not None:
             planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, due_date=due, met_at=met_at))
         elif exited_at is not None:
