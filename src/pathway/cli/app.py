@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from pathway import __version__
 from pathway.cli import db, deadlines, participant, scheduler, workflow
@@ -59,6 +60,11 @@ def main() -> None:
     except PathwayError as err:
         print_error(err.message)
         sys.exit(err.exit_code)
+    except OperationalError as err:  # the database went away or stayed locked
+        detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        hint = "; another command is holding it — try again" if "locked" in detail else ""
+        print_error(f"database error: {detail}{hint}; nothing was written")
+        sys.exit(1 if "locked" in detail else 2)
     except ValidationError as err:  # settings from the environment
         print_error(f"invalid setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}")
         sys.exit(2)

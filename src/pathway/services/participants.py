@@ -50,7 +50,7 @@ def _effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None
 def _resolve(uow: UnitOfWork, participant: str | int) -> Participant:
     """Find a participant by id (digits) or by ref."""
     text = str(participant).strip()
-    if text.isdigit() and int(text) < MAX_ID:
+    if text.isdecimal() and text.isascii() and int(text) < MAX_ID:
         found = uow.participants.get(int(text))
         if found is not None:
             return found

@@ -1,0 +1,200 @@
+"""Integration fixtures: one store suite run against SQLite (a temp file) and PostgreSQL.
+
+Every test gets a database of its own: a fresh SQLite file, or a fresh PostgreSQL schema
+``pathway_test_<random>`` (reached through ``search_path``) that is dropped afterwards.
+PostgreSQL comes from ``PATHWAY_TEST_POSTGRES_URL`` (default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``); when it cannot be reached the PostgreSQL
+runs are skipped — or fail, when ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from pathway.clock import FixedClock
+from pathway.services.catalog import WorkflowCatalog
+from pathway.services.context import ServiceContext
+from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store.database import normalise_url
+from pathway.store.migrate import upgrade
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+#: A start time with microseconds, to prove they survive the round trip.
+START = datetime(2026, 3, 2, 8, 30, 15, 123456, tzinfo=timezone.utc)
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
+
+DEMO_WORKFLOW = """\
+id: demo
+version: 1
+title: Demo
+roles:
+  - {id: coach, title: Coach}
+attributes:
+  gender: {type: choice, choices: [female, male, other]}
+  ready: {type: boolean}
+  start_date: {type: date}
+  hours: {type: number}
+exit_reasons:
+  - {code: work, label: Arbete, category: work}
+  - {code: studies, label: Studier, category: studies}
+  - {code: ended, label: Avbrott, category: other}
+steps:
+  - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true}
+  - {id: mapping, title: Kartläggning, kind: assessment, owner: coach}
+  - {id: training, title: Praktik, kind: placement, owner: coach}
+  - {id: studies, title: Studier, kind: guidance, owner: coach}
+  - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
+transitions:
+  - {trigger: assess, from: referral, to: mapping}
+  - trigger: place
+    from: mapping
+    to: training
+    guards:
+      - {name: attributes_true, args: {attributes: [ready]}}
+      - {name: data_in, args: {field: track, values: [work]}}
+    data: {track: {type: choice, choices: [work, study], required: true}}
+  - trigger: place
+    from: mapping
+    to: studies
+    guards:
+      - {name: attributes_true, args: {attributes: [ready]}}
+      - {name: data_in, args: {field: track, values: [study]}}
+    data: {track: {type: choice, choices: [work, study], required: true}}
+  - trigger: exit
+    from: "*"
+    to: exited
+    data: {reason: {type: exit_reason, required: true}}
+"""
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The PostgreSQL server to test against; skip (or fail on CI) when it cannot be reached."""
+    url = normalise_url(os.environ.get("PATHWAY_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL)
+    probe = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with probe.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, ImportError) as err:
+        lines = str(getattr(err, "orig", None) or err).strip().splitlines()
+        detail = lines[0] if lines else type(err).__name__
+        message = (
+            f"PostgreSQL at {probe.url.render_as_string(hide_password=True)} is not reachable ({detail}); "
+            "start PostgreSQL on 127.0.0.1:5432 with a database 'test', or set PATHWAY_TEST_POSTGRES_URL"
+        )
+        if os.environ.get("CI", "").strip().lower() in {"true", "1"}:
+            pytest.fail(f"CI=true, so the PostgreSQL tests must run: {message}", pytrace=False)
+        pytest.skip(message)
+    finally:
+        probe.dispose()
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The back end under test: 'sqlite' or 'postgresql'."""
+    return request.param
+
+
+@pytest.fixture
+def new_engine(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Engine]]:
+    """A factory of engines on one fresh, empty (unmigrated) database of this test's own."""
+    engines: list[Engine] = []
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'pathway.db'}"
+
+        def make() -> Engine:
+            engines.append(make_engine(url))
+            return engines[-1]
+
+        yield make
+        for engine in engines:
+            engine.dispose()
+        return
+
+    pg_url = request.getfixturevalue("postgres_url")
+    schema = f"pathway_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+    def make_pg() -> Engine:
+        engines.append(create_engine(pg_url, connect_args={"options": f"-csearch_path={schema}"}))
+        return engines[-1]
+
+    try:
+        yield make_pg
+    finally:
+        for engine in engines:
+            engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(new_engine: Callable[[], Engine]) -> Engine:
+    """An engine on a fresh database migrated to head."""
+    eng = new_engine()
+    upgrade(eng)
+    return eng
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing at START until a test moves it."""
+    return FixedClock(START)
+
+
+@pytest.fixture
+def workflows(tmp_path: Path) -> Path:
+    """A workflows folder holding demo.yaml (named after its id)."""
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    (folder / "demo.yaml").write_text(DEMO_WORKFLOW, encoding="utf-8")
+    return folder
+
+
+def make_context(engine: Engine, workflows: Path, clock: FixedClock, actor: str = "anna") -> ServiceContext:
+    """A ServiceContext wired by hand, as pathway.bootstrap does, on the given engine."""
+    sessions = session_factory(engine)
+    return ServiceContext(
+        uow=lambda: SqlUnitOfWork(sessions),
+        catalog=WorkflowCatalog(workflows, clock),
+        clock=clock,
+        actor=actor,
+    )
+
+
+@pytest.fixture
+def ctx(engine: Engine, workflows: Path, clock: FixedClock) -> ServiceContext:
+    return make_context(engine, workflows, clock)
+
+
+def _tables(engine: Engine) -> list[str]:
+    return sorted(set(inspect(engine).get_table_names()) - {"alembic_version"})
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every pathway table, for 'nothing was written' assertions."""
+    with engine.connect() as conn:
+        return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY id"))] for t in _tables(engine)}
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    """Row counts of every pathway table."""
+    with engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in _tables(engine)}
