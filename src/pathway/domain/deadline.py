@@ -70,6 +70,7 @@ class Deadline:
     closed_at: datetime | None = None
     workflow_id: str = ""
     id: int | None = None
+    version: int = 0
 
     def timeline(self) -> list[DeadlineAction]:
         return [DeadlineAction.from_json(a) for a in self.actions]

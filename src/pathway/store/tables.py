@@ -117,6 +117,7 @@ deadlines = Table(
     Column("next_action_at", UtcDateTime, nullable=True),
     Column("met_at", UtcDateTime, nullable=True),
     Column("closed_at", UtcDateTime, nullable=True),
+    Column("version", Integer, nullable=False),
     UniqueConstraint("participant_id", "key"),
     Index("ix_deadlines_due", "next_action_at",
           postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
@@ -156,5 +157,6 @@ def map_domain() -> None:
         Participant, participants, version_id_col=participants.c.version
     )
     mapper_registry.map_imperatively(Event, events)
-    mapper_registry.map_imperatively(Deadline, deadlines)
+    # optimistic too: a check and a caseworker's event never both move the same deadline
+    mapper_registry.map_imperatively(Deadline, deadlines, version_id_col=deadlines.c.version)
     _mapped = True

@@ -37,6 +37,7 @@ def upgrade() -> None:
     sa.Column('next_action_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('met_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['participant_id'], ['participants.id'], name=op.f('fk_deadlines_participant_id_participants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deadlines')),
     sa.UniqueConstraint('participant_id', 'key', name=op.f('uq_deadlines_participant_id_key'))
