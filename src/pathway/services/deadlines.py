@@ -16,6 +16,7 @@ from pathway.clock import to_local
 from pathway.definitions.models import Workflow
 from pathway.domain import ActionKind, Deadline, DeadlineAction, DeadlineStatus, Event, EventType, Participant
 from pathway.engine.deadlines import PlannedDeadline, plan_deadlines
+from pathway.errors import ConcurrentChange
 from pathway.log import get_logger
 from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
@@ -24,6 +25,8 @@ log = get_logger("pathway.deadlines")
 
 #: Rows handled per transaction by the check: bounded memory however many are due.
 CHECK_BATCH = 500
+#: Batches retried after a concurrent caseworker change before the check gives up.
+MAX_CONFLICTS = 20
 
 
 def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
@@ -97,43 +100,61 @@ def check(ctx: ServiceContext, now: datetime | None = None, batch: int = CHECK_B
     """Perform every due reminder, miss and escalation once; returns what was done."""
     now = now or ctx.clock.now()
     done: list[CheckAction] = []
+    conflicts = 0
     while True:
-        with ctx.uow() as uow:
-            rows = uow.deadlines.claim_due(now, batch)
-            if not rows:
-                break
-            people = uow.participants.lock([r.participant_id for r in rows])
-            taken: list[CheckAction] = []
-            queued: list[dict[str, Any]] = []
-            for row in rows:
-                participant = people[row.participant_id]
-                for action, perform in _actions_to_take(row, now):
-                    row.mark_done(action)
-                    if not perform:
-                        continue
-                    event = participant.record(Event(
-                        seq=0, type=EventType(action.kind).value, effective_at=action.at, recorded_at=now,
-                        actor=ctx.actor, workflow_id=participant.workflow_id,
-                        workflow_version=participant.workflow_version, from_step=participant.step,
-                        to_step=participant.step,
-                        data={"rule": row.rule, "title": row.title, "level": action.level, "role": action.role,
-                              "due_date": row.due_date.isoformat() if row.due_date else None},
-                    ))
-                    act = CheckAction(participant.id or 0, participant.ref, participant.workflow_id, row.rule,
-                                      row.title, action.kind, action.level, action.role, row.due_at,
-                                      row.due_date, action.at, event.seq)
-                    taken.append(act)
-                    queued += ctx.notifier.queue(act, now)
-                row.reschedule()
-            uow.deadlines.add_notifications(queued)
-            uow.commit()
+        try:
+            taken, claimed = _check_batch(ctx, now, batch)
+        except ConcurrentChange:
+            # a caseworker changed one of the participants meanwhile: nothing of the batch was
+            # written; claim again (the caseworker's event may have met or moved the deadline)
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                raise
+            continue
         for act in taken:
             log.info("deadline_action", **{k: v for k, v in act.to_json().items() if v is not None})
         done += taken
-        if len(rows) < batch:
+        if claimed < batch:
             break
     ctx.notifier.deliver(ctx, now)
     return done
+
+
+def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[CheckAction], int]:
+    """One transaction: claim up to ``batch`` due rows, append their events, move them on."""
+    with ctx.uow() as uow:
+        rows = uow.deadlines.claim_due(now, batch)
+        if not rows:
+            return [], 0
+        people = uow.participants.lock([r.participant_id for r in rows])
+        taken: list[CheckAction] = []
+        queued: list[dict[str, Any]] = []
+        for row in rows:
+            participant = people[row.participant_id]
+            for action, perform in _actions_to_take(row, now):
+                row.mark_done(action)
+                if perform:
+                    act = _perform(ctx, participant, row, action, now)
+                    taken.append(act)
+                    queued += ctx.notifier.queue(act, now)
+            row.reschedule()
+        uow.deadlines.add_notifications(queued)
+        uow.commit()
+        return taken, len(rows)
+
+
+def _perform(ctx: ServiceContext, participant: Participant, row: Deadline, action: DeadlineAction,
+             now: datetime) -> CheckAction:
+    """Append the action's event to the participant's history."""
+    event = participant.record(Event(
+        seq=0, type=EventType(action.kind).value, effective_at=action.at, recorded_at=now,
+        actor=ctx.actor, workflow_id=participant.workflow_id,
+        workflow_version=participant.workflow_version, from_step=participant.step, to_step=participant.step,
+        data={"rule": row.rule, "title": row.title, "level": action.level, "role": action.role,
+              "due_date": row.due_date.isoformat() if row.due_date else None},
+    ))
+    return CheckAction(participant.id or 0, participant.ref, participant.workflow_id, row.rule, row.title,
+                       action.kind, action.level, action.role, row.due_at, row.due_date, action.at, event.seq)
 
 
 @dataclass(frozen=True)
