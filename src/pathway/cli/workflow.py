@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import typer
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
 from pathway.cli.state import state
 from pathway.definitions import Workflow, validate_text
+from pathway.definitions.models import workflow_json_schema
 from pathway.definitions.loader import read_workflow_file
 from pathway.errors import BadInput
 
@@ -68,6 +70,27 @@ def validate(
                               f"{len(d.transitions)} transitions, {len(d.exit_reasons)} exit reasons", markup=False)
     if any(not r.ok for r in reports):
         raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file instead of stdout")] = None,
+) -> None:
+    """Print the JSON Schema of workflow files, for editor completion and checks in CI.
+
+    Shipped workflows start with '# yaml-language-server: $schema=../schema/workflow.schema.json'.
+
+    Example: pathway workflow schema --output schema/workflow.schema.json
+    """
+    text = json.dumps(workflow_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise BadInput(f"cannot write {output}: {err.strerror}") from None
+    console.print(f"wrote {output}", markup=False)
 
 
 @app.command("list")

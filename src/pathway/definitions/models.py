@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -109,12 +110,6 @@ class GuardRef(Strict):
     name: Identifier
     args: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bare_name(cls, value: Any) -> Any:
-        # ``- consent_in_force`` is shorthand for ``- name: consent_in_force``.
-        return {"name": value} if isinstance(value, str) else value
-
 
 #: ``to: owner`` in an escalation ladder: the role that owns the deadline (the step's owner).
 OWNER_ROLE = "owner"
@@ -196,9 +191,13 @@ class Transition(Strict):
     """A trigger that moves a participant from one (or several, or any) step to another."""
 
     trigger: Identifier
-    source: list[str] = Field(
-        alias="from", description="a step id, a list of step ids, or \"*\" for every open step"
-    )
+    source: Annotated[
+        list[str],
+        WithJsonSchema({
+            "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}],
+            "description": 'a step id, a list of step ids, or "*" for every open step',
+        }),
+    ] = Field(alias="from", min_length=1)
     to: Identifier | None = Field(
         None, description="the next step; leave out to record the trigger without moving (e.g. sick leave)"
     )
@@ -254,6 +253,8 @@ class ResultGoal(Strict):
 class Workflow(Strict):
     """A whole pathway file."""
 
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, title="pathway workflow")
+
     id: Identifier
     version: int = Field(ge=1)
     title: str
@@ -287,3 +288,9 @@ class Workflow(Strict):
 
     def exit_reason(self, code: str) -> ExitReason | None:
         return next((r for r in self.exit_reasons if r.code == code), None)
+
+
+def workflow_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a workflow file, as editors (yaml-language-server) and CI use it."""
+    schema = Workflow.model_json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
