@@ -263,7 +263,7 @@ transitions:
         args: {{attributes: [readdy]}}
       - name: age_between
         args: {{min: -1, max: 30, attribute: born}}
-      - atributes_true
+      - name: atributes_true
       - name: nothing_like_it
   - {{trigger: finish, from: [start, mid], to: done, {EXIT}}}
 """
@@ -271,7 +271,7 @@ transitions:
     assert lines == [
         "wf.yaml:21:15: error[unknown-attribute]: unknown attribute 'readdy' (hint: did you mean 'ready'?)",
         "wf.yaml:23:21: error[invalid-guard-args]: guard 'age_between': Input should be greater than or equal to 0",
-        "wf.yaml:24:9: error[unknown-guard]: unknown guard 'atributes_true' (hint: did you mean 'attributes_true'?)",
+        "wf.yaml:24:15: error[unknown-guard]: unknown guard 'atributes_true' (hint: did you mean 'attributes_true'?)",
         "wf.yaml:25:15: error[unknown-guard]: unknown guard 'nothing_like_it' (hint: known: age_between, "
         "attribute_in, attributes_recorded, attributes_true, data_in)",
     ]
