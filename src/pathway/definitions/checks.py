@@ -250,6 +250,80 @@ def check_shadowed_transitions(wf: Workflow) -> Iterator[Problem]:
                 open_for[key] = i
 
 
+def check_steps_without_deadline(wf: Workflow) -> Iterator[Problem]:
+    """Warn where a participant could stall unnoticed: no limit, and no rule that leads out."""
+    edges = _edges(wf)
+    rule_targets = {r.target.entered for r in wf.deadlines if r.target.entered}
+    rule_triggers = {r.target.trigger for r in wf.deadlines if r.target.trigger}
+    triggers_from = {s: {t.trigger for t in wf.transitions if s in wf.sources_of(t)} for s in wf.step_ids}
+    for i, step in enumerate(wf.steps):
+        if step.terminal or step.limit is not None:
+            continue
+        if edges.get(step.id, set()) & rule_targets or triggers_from[step.id] & rule_triggers:
+            continue
+        yield Problem(("steps", i, "id"), "no-deadline",
+                      f"step '{step.id}' has no stall limit and no deadline rule leads out of it; "
+                      "a participant could stall here unnoticed",
+                      "add  limit: {within: 4w, escalation: [{after: 0d, to: owner}]}", "warning")
+
+
+def _never_passes(wf: Workflow, ref: GuardRef, data: dict[str, Any]) -> str | None:
+    """Why a guard can never pass, judged from the declared types and code lists (or None)."""
+    args = ref.args
+    if ref.name == "attributes_true":
+        wrong = [n for n in args.get("attributes", []) if n in wf.attributes
+                 and wf.attributes[n].type != FieldType.BOOLEAN]
+        if wrong:
+            return f"attribute '{wrong[0]}' is {wf.attributes[wrong[0]].type.value}, so it is never true"
+    if ref.name == "attribute_in":
+        spec = wf.attributes.get(args.get("attribute", ""))
+        if spec is not None and spec.choices and not set(map(str, args.get("values", []))) & set(spec.choices):
+            return f"none of {args.get('values')} is among the choices of '{args.get('attribute')}'"
+    if ref.name == "data_in":
+        field_name = args.get("field", "")
+        if field_name not in data:
+            return f"the trigger carries no data '{field_name}'"
+        spec = data[field_name]
+        if spec.type == FieldType.EXIT_REASON:
+            codes = {r.code for r in wf.exit_reasons}
+            if not set(map(str, args.get("values", []))) & codes:
+                return f"none of {args.get('values')} is an exit reason"
+        elif spec.choices and not set(map(str, args.get("values", []))) & set(spec.choices):
+            return f"none of {args.get('values')} is among the choices of data '{field_name}'"
+    if ref.name == "age_between" and args.get("min", 0) > args.get("max", 0):
+        return f"min {args.get('min')} is above max {args.get('max')}"
+    return None
+
+
+def check_guards_that_never_pass(wf: Workflow) -> Iterator[Problem]:
+    for i, tr in enumerate(wf.transitions):
+        for j, ref in enumerate(tr.guards):
+            why = _never_passes(wf, ref, tr.data)
+            if why:
+                yield Problem(("transitions", i, "guards", j), "guard-never-passes",
+                              f"trigger '{tr.trigger}' can never fire: guard '{ref.name}': {why}",
+                              severity="warning")
+
+
+def check_exit_reasons_reachable(wf: Workflow) -> Iterator[Problem]:
+    """Warn about exit reasons no way into a terminal step can record."""
+    terminal = {s.id for s in wf.steps if s.terminal}
+    recordable: set[str] = set()
+    for tr in wf.transitions:
+        if tr.to not in terminal or "reason" not in tr.data:
+            continue
+        routing = [g for g in tr.guards if g.name == "data_in" and g.args.get("field") == "reason"]
+        if not routing:
+            recordable |= {r.code for r in wf.exit_reasons}
+        for guard_ref in routing:
+            recordable |= set(map(str, guard_ref.args.get("values", [])))
+    for i, reason in enumerate(wf.exit_reasons):
+        if reason.code not in recordable:
+            yield Problem(("exit_reasons", i, "code"), "exit-reason-unreachable",
+                          f"no way into a terminal step can record exit reason '{reason.code}'",
+                          severity="warning")
+
+
 CHECKS: list[Callable[[Workflow], Iterator[Problem]]] = [
     check_unique_ids,
     check_initial_step,
@@ -257,6 +331,9 @@ CHECKS: list[Callable[[Workflow], Iterator[Problem]]] = [
     check_graph,
     check_exit_reason_recorded,
     check_shadowed_transitions,
+    check_steps_without_deadline,
+    check_guards_that_never_pass,
+    check_exit_reasons_reachable,
 ]
 
 
