@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from pathway.cli.state import state
 from pathway.definitions import Workflow, validate_text
 from pathway.definitions.models import workflow_json_schema
 from pathway.definitions.loader import read_workflow_file
-from pathway.errors import BadInput
+from pathway.errors import BadInput, InvalidValue
 
 app = typer.Typer(help="Validate, list and show pathway definitions (workflows/*.yaml).", no_args_is_help=True)
 
@@ -91,6 +92,32 @@ def schema(
     except OSError as err:
         raise BadInput(f"cannot write {output}: {err.strerror}") from None
     console.print(f"wrote {output}", markup=False)
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the new workflow's id, snake_case, e.g. ljusnarsberg_rehab")],
+    title: Annotated[str | None, typer.Option(help="Swedish title")] = None,
+) -> None:
+    """Write a commented workflow template that validates, to the workflows folder.
+
+    Example: pathway workflow new ljusnarsberg_rehab --title "Rehabgruppen i Ljusnarsberg"
+    """
+    from pathway.definitions.template import render
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
+        raise InvalidValue("workflow name", name, "use snake_case: lower-case letters, digits and _, starting with a letter")
+    folder = state(ctx).settings.workflows
+    target = folder / f"{name}.yaml"
+    if target.exists():
+        raise BadInput(f"{target} already exists; choose another name or edit that file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(name, title), encoding="utf-8")
+    except OSError as err:
+        raise BadInput(f"cannot write {target}: {err.strerror}") from None
+    console.print(f"wrote {target} — edit it, then: pathway workflow validate {target}", markup=False)
 
 
 @app.command("list")
