@@ -44,3 +44,32 @@ def test_validate_json_lists_errors_and_warnings(cli: Cli) -> None:
     [report] = result.json()
     assert report["ok"] is False and report["errors"] == 1
     assert report["problems"][0].startswith(f"{bad}:13:") and "error[unknown-role]" in report["problems"][0]
+
+
+def test_simulate_writes_nothing_and_reports_deadlines(shipped_cli: Cli) -> None:
+    """`workflow simulate` prints the dry run as JSON and never creates or touches the database."""
+    result = shipped_cli("workflow", "simulate", "flen_tripartite", "--attr", "application_date=2026-03-02",
+                         "--start", "2026-03-03T09:00", "--walk", "hold_first_meeting,write_plan",
+                         "--every", "3w", "--format", "json")
+    assert result.code == 0, result.stderr
+    run = result.json()
+    assert run["step"] == "action_plan" and run["completed"] is True
+    assert ("reminder", "first_meeting_within_14_days → caseworker (due 2026-03-16)") in [
+        (line["kind"], line["detail"]) for line in run["lines"]]
+    assert not shipped_cli.db_path.exists()
+
+
+def test_simulate_a_walk_from_the_test_scripts_and_refuse_bad_options(shipped_cli: Cli) -> None:
+    """A walk file's named walk can be simulated; a walk that cannot complete exits 1; bad options exit 2."""
+    from tests.e2e.conftest import REPO
+
+    walks = str(REPO / "tests" / "workflows" / "walks" / "kraft.yaml")
+    ok = shipped_cli("workflow", "simulate", "kraft", "--script", walks, "--format", "json")
+    assert ok.code == 0 and ok.json()["status"] == "exited"
+    stuck = shipped_cli("workflow", "simulate", "kraft", "--walk", "include")
+    assert stuck.code == 1 and "could not be completed" in stuck.stdout
+    for args, message in [(["--walk", "x", "--script", walks], "either --walk"),
+                          (["--walk", "assess", "--every", "3m"], "use days or weeks"),
+                          (["--script", walks, "--name", "nope"], "use one of the walks")]:
+        bad = shipped_cli("workflow", "simulate", "kraft", *args)
+        assert bad.code == 2 and message in bad.stderr and "Traceback" not in bad.stderr

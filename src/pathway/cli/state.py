@@ -8,8 +8,9 @@ from typing import Any
 
 import typer
 
-from pathway.clock import parse_time
+from pathway.clock import Clock, parse_time
 from pathway.config import Settings
+from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
 
 
@@ -24,6 +25,19 @@ class CliState:
         if self._settings is None:
             self._settings = Settings(**self.overrides)
         return self._settings
+
+    def clock(self) -> Clock:
+        if self._services is not None:
+            return self._services.clock
+        from pathway.bootstrap import make_clock
+
+        return make_clock(self.settings)
+
+    def catalog(self) -> WorkflowCatalog:
+        """The workflow files, without opening the database (for commands that only read YAML)."""
+        if self._services is not None:
+            return self._services.catalog
+        return WorkflowCatalog(self.settings.workflows, self.clock())
 
     def services(self) -> ServiceContext:
         if self._services is None:

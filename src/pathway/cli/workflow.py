@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
-from pathway.cli.state import state
+from pathway.cli.state import optional_time, state
+from pathway.clock import format_local, parse_time
+from pathway.domain.duration import Duration
+from pathway.engine.values import parse_assignments
 from pathway.definitions import Workflow, validate_text
 from pathway.definitions.models import workflow_json_schema
 from pathway.definitions.loader import read_workflow_file
@@ -120,6 +124,100 @@ def new(
     console.print(f"wrote {target} — edit it, then: pathway workflow validate {target}", markup=False)
 
 
+def _simulation_script(path: Path, name: str | None) -> tuple[dict[str, Any], list[Any], datetime | None]:
+    """A script in the walk format: enrol_at, attributes, steps of trigger/refused/set with data and at.
+
+    A file of several walks (``walks:``, as in tests/workflows/walks/) gives the one named by
+    ``name``, or the first.
+    """
+    import yaml
+
+    from pathway.services.simulate import SimulatedAction
+
+    try:
+        script = yaml.safe_load(read_workflow_file(path))
+    except yaml.YAMLError as err:
+        raise InvalidValue("script", str(path), f"it is not valid YAML ({err})") from None
+    if isinstance(script, dict) and isinstance(script.get("walks"), list) and script["walks"]:
+        names = [str(w.get("name")) for w in script["walks"] if isinstance(w, dict)]
+        if name is not None and name not in names:
+            raise InvalidValue("--name", name, "use one of the walks in the file: " + "; ".join(names))
+        script = next(w for w in script["walks"] if name is None or w.get("name") == name)
+    if not isinstance(script, dict) or not isinstance(script.get("steps", []), list):
+        raise InvalidValue("script", str(path), "give a mapping with 'steps:' (a list) and optional 'attributes:', 'enrol_at:'")
+    actions = []
+    for number, step in enumerate(script.get("steps", []), start=1):
+        if not isinstance(step, dict) or not ({"trigger", "refused", "set"} & set(step)):
+            raise InvalidValue(f"script step {number}", step, "each step needs 'trigger:', 'refused:' or 'set:'")
+        at = parse_time(str(step["at"]), f"script step {number} 'at'") if "at" in step else None
+        actions.append(SimulatedAction(trigger=step.get("trigger") or step.get("refused"),
+                                       data=step.get("data") or {}, set=step.get("set"), at=at,
+                                       expect_refusal="refused" in step))
+    start = parse_time(str(script["enrol_at"]), "script 'enrol_at'") if "enrol_at" in script else None
+    return script.get("attributes") or {}, actions, start
+
+
+def _calendar_span(text: str, option: str) -> timedelta:
+    try:
+        duration = Duration.parse(text)
+    except ValueError:
+        duration = None
+    if duration is None or duration.unit not in ("d", "w"):
+        raise InvalidValue(option, text, "use days or weeks, e.g. 7d or 2w")
+    return timedelta(days=duration.amount * (7 if duration.unit == "w" else 1))
+
+
+@app.command()
+def simulate(
+    ctx: typer.Context,
+    workflow_id: Annotated[str, typer.Argument(metavar="ID", help="workflow id")],
+    walk: Annotated[str | None, typer.Option(help="triggers to fire in order, comma-separated")] = None,
+    script: Annotated[Path | None, typer.Option(help="a YAML script: enrol_at, attributes, steps (trigger/refused/set, data, at)")] = None,
+    name: Annotated[str | None, typer.Option(help="which walk, when the script file holds several (walks:)")] = None,
+    attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute at enrolment (repeatable)")] = None,
+    start: Annotated[str | None, typer.Option(help="virtual enrolment time (default: now)")] = None,
+    every: Annotated[str, typer.Option(help="time between the --walk triggers")] = "1w",
+    tail: Annotated[str, typer.Option(help="how long to let the clock run after the last action")] = "8w",
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Dry-run one participant with a virtual clock: steps, deadlines set, reminders and escalations.
+
+    Nothing is written to any database. Exits 1 if the walk could not be completed as written.
+
+    Example: pathway workflow simulate flen_tripartite --attr application_date=2026-03-02 --walk hold_first_meeting,write_plan
+    """
+    from pathway.services.simulate import SimulatedAction
+    from pathway.services.simulate import simulate as run_simulation
+
+    if (walk is None) == (script is None):
+        raise BadInput("give either --walk TRIGGER,TRIGGER,… or --script FILE")
+    cli_state = state(ctx)
+    definition = cli_state.catalog().load_current(workflow_id).definition
+    attributes: dict[str, Any] = parse_assignments(attr or [], "--attr")
+    begin = None
+    if script is not None:
+        from_script, actions, begin = _simulation_script(script, name)
+        attributes = {**from_script, **attributes}
+    else:
+        actions = [SimulatedAction(trigger=t.strip()) for t in (walk or "").split(",") if t.strip()]
+    begin = optional_time(start, "--start") or begin or cli_state.clock().now()
+    # in a script, a step without its own 'at' happens at the same moment as the one before it
+    spacing = _calendar_span(every, "--every") if script is None else timedelta(0)
+    result = run_simulation(definition, attributes, actions, begin, spacing, _calendar_span(tail, "--tail"))
+    if fmt == OutputFormat.JSON:
+        print_json(result.to_json())
+    else:
+        rows = [{"when": format_local(line.at), "what": line.kind, "step": line.step, "detail": line.detail,
+                 "open deadlines": "\n".join(line.deadlines)} for line in result.lines]
+        print_rows(rows, ["when", "what", "step", "detail", "open deadlines"], fmt,
+                   title=f"Simulation of {workflow_id} (nothing is written)")
+        if fmt == OutputFormat.TABLE:
+            console.print(f"ends in step {result.step} ({result.status})"
+                          + ("" if result.completed else " — the walk could not be completed as written"), markup=False)
+    if not result.completed:
+        raise typer.Exit(1)
+
+
 @app.command("list")
 def list_workflows(ctx: typer.Context, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List the workflows in the workflows folder and the versions registered in the database.
@@ -152,10 +250,10 @@ def show(
 
     Example: pathway workflow show flen_tripartite --format json
     """
-    services = state(ctx).services()
     if version is None:
-        definition = services.catalog.load_current(workflow_id).definition
+        definition = state(ctx).catalog().load_current(workflow_id).definition
     else:
+        services = state(ctx).services()
         with services.uow() as uow:
             definition = services.catalog.pinned(uow, workflow_id, version).definition
     if fmt == OutputFormat.JSON:

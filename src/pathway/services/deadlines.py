@@ -32,25 +32,40 @@ MAX_CONFLICTS = 20
 def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
               typed_attributes: dict[str, Any]) -> None:
     """Bring the participant's deadline rows in line with its history (same transaction)."""
-    if not definition.deadlines and not any(s.limit for s in definition.steps):
+    if not has_deadlines(definition):
         return
     events = uow.participants.history(participant.id or 0) if participant.last_seq > len(participant.new_events) else []
     events = events + list(participant.new_events)
-    planned = {p.key: p for p in plan_deadlines(definition, events, typed_attributes, participant.enrolled_at)}
+    planned = plan_deadlines(definition, events, typed_attributes, participant.enrolled_at)
     existing = {d.key: d for d in uow.deadlines.for_participant(participant.id or 0)}
-    for key, plan in planned.items():
-        row = existing.get(key)
+    for row in apply_plan(existing, planned, participant):
+        uow.deadlines.add(row)
+
+
+def has_deadlines(definition: Workflow) -> bool:
+    return bool(definition.deadlines) or any(s.limit for s in definition.steps)
+
+
+def apply_plan(existing: dict[str, Deadline], planned: list[PlannedDeadline],
+               participant: Participant) -> list[Deadline]:
+    """Update ``existing`` rows (by key) to the plan; returns the rows that are new."""
+    added = []
+    keys = {p.key for p in planned}
+    for plan in planned:
+        row = existing.get(plan.key)
         if row is None:
-            row = Deadline(participant_id=participant.id or 0, key=key, rule=plan.rule, title=plan.title,
+            row = Deadline(participant_id=participant.id or 0, key=plan.key, rule=plan.rule, title=plan.title,
                            owner=plan.owner, started_at=plan.started_at, status=plan.status.value,
                            workflow_id=participant.workflow_id)
-            uow.deadlines.add(row)
+            existing[plan.key] = row
+            added.append(row)
         _apply(row, plan)
     for key, row in existing.items():
-        if key not in planned and row.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED):
+        if key not in keys and row.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED):
             row.status = DeadlineStatus.CANCELLED.value
             row.closed_at = participant.last_step_change_at
             row.reschedule()
+    return added
 
 
 def _apply(row: Deadline, plan: PlannedDeadline) -> None:
@@ -90,7 +105,7 @@ class CheckAction:
                 "action_at": iso(self.action_at), "event_seq": self.event_seq}
 
 
-def _actions_to_take(row: Deadline, now: datetime) -> list[tuple[DeadlineAction, bool]]:
+def actions_to_take(row: Deadline, now: datetime) -> list[tuple[DeadlineAction, bool]]:
     """Due actions, each with whether to perform it: a reminder overtaken by the miss is skipped."""
     due = row.due_actions(now)
     return [(a, not (a.kind == ActionKind.REMINDER and len(due) > 1)) for a in due]
@@ -131,7 +146,7 @@ def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[C
         queued: list[dict[str, Any]] = []
         for row in rows:
             participant = people[row.participant_id]
-            for action, perform in _actions_to_take(row, now):
+            for action, perform in actions_to_take(row, now):
                 row.mark_done(action)
                 if perform:
                     act = _perform(ctx, participant, row, action, now)

@@ -1,0 +1,55 @@
+"""The dry run: the real engine and deadline timeline on in-memory objects, no database at all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pathway.clock import parse_time
+from pathway.definitions import load_file
+from pathway.services.simulate import SimulatedAction, simulate
+
+FLEN = load_file(Path(__file__).resolve().parents[2] / "workflows" / "flen_tripartite.yaml").definition
+
+
+def _kinds(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [(line.at.isoformat()[:10], line.kind) for line in result.lines]
+
+
+def test_late_first_meeting_shows_reminder_miss_and_escalations_in_time_order() -> None:
+    """Flen's 14-day rule: reminder 3 working days ahead, the miss, then the ladder, before the meeting."""
+    result = simulate(FLEN, {"application_date": "2026-03-02"},
+                      [SimulatedAction(trigger="hold_first_meeting", at=parse_time("2026-03-24T09:00"))],
+                      parse_time("2026-03-03T09:00"), timedelta(weeks=1), timedelta(0))
+    assert _kinds(result)[:6] == [
+        ("2026-03-03", "enrolled"), ("2026-03-11", "reminder"), ("2026-03-17", "deadline_missed"),
+        ("2026-03-17", "escalated"), ("2026-03-19", "escalated"), ("2026-03-24", "transition"),
+    ]
+    assert result.lines[0].deadlines == ["first_meeting_within_14_days due 2026-03-16"]
+    assert result.completed and result.step == "first_meeting"
+
+
+def test_meeting_in_time_meets_the_rule_and_nothing_fires() -> None:
+    """A first meeting within 14 days: no reminder, no miss for the rule."""
+    result = simulate(FLEN, {"application_date": "2026-03-02"},
+                      [SimulatedAction(trigger="hold_first_meeting", at=parse_time("2026-03-05T10:00"))],
+                      parse_time("2026-03-03T09:00"), timedelta(weeks=1), timedelta(0))
+    assert _kinds(result) == [("2026-03-03", "enrolled"), ("2026-03-05", "transition")]
+
+
+def test_refusals_are_lines_and_mark_the_walk_incomplete_unless_expected() -> None:
+    """A refused trigger is shown with its reason; expected refusals keep the walk complete."""
+    walk = [SimulatedAction(trigger="write_plan")]
+    failed = simulate(FLEN, {}, walk, parse_time("2026-03-03"), timedelta(days=1), timedelta(0))
+    assert failed.lines[-1].kind == "refused" and "not allowed from step 'application'" in failed.lines[-1].detail
+    assert not failed.completed
+    expected = simulate(FLEN, {}, [SimulatedAction(trigger="write_plan", expect_refusal=True)],
+                        parse_time("2026-03-03"), timedelta(days=1), timedelta(0))
+    assert expected.completed
+
+
+def test_walk_times_follow_the_swedish_wall_clock_across_summer_time() -> None:
+    """Actions spaced a week apart keep their local time of day across the change to summer time."""
+    result = simulate(FLEN, {}, [SimulatedAction(trigger="hold_first_meeting")],
+                      parse_time("2026-03-24T09:00"), timedelta(weeks=1), timedelta(0))
+    assert result.lines[-1].to_json()["at"] == "2026-03-31T09:00:00+02:00"
