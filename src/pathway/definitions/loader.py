@@ -147,7 +147,7 @@ def load_text(text: str, source: str) -> LoadedWorkflow:
     """Load a workflow or raise :class:`DefinitionInvalid` listing every error."""
     report = validate_text(text, source)
     if report.workflow is None:
-        raise DefinitionInvalid(report.problems)
+        raise DefinitionInvalid([line for line in report.problems if ": error[" in line])
     return report.workflow
 
 
