@@ -73,3 +73,22 @@ def test_simulate_a_walk_from_the_test_scripts_and_refuse_bad_options(shipped_cl
                           (["--script", walks, "--name", "nope"], "use one of the walks")]:
         bad = shipped_cli("workflow", "simulate", "kraft", *args)
         assert bad.code == 2 and message in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_migrate_cli_dry_run_then_apply(cli: Cli) -> None:
+    """`workflow migrate`: the dry run exits 1 while a step is unmapped; with --map it moves everyone."""
+    pid = cli("participant", "enrol", "small", "--attr", "stable_housing=true").stdout.strip()
+    assert cli("participant", "fire", pid, "accept", "--data", "meeting_date=2026-03-02").code == 0
+    path = cli.workflows / "small.yaml"
+    path.write_text(path.read_text().replace("version: 1", "version: 2").replace("id: mapping", "id: mapping_v2")
+                    .replace("to: mapping", "to: mapping_v2"))
+    dry = cli("workflow", "migrate", "small", "--to", "current", "--dry-run", "--format", "json")
+    assert dry.code == 1
+    [row] = dry.json()["participants"]
+    assert row["can_move"] is False and "map it with --map mapping=STEP" in row["reason"]
+    blocked = cli("workflow", "migrate", "small", "--to", "current")
+    assert blocked.code == 1 and "nobody was moved" in blocked.stderr
+    done = cli("workflow", "migrate", "small", "--to", "current", "--map", "mapping=mapping_v2", "--format", "json")
+    assert done.code == 0 and done.json()["applied"] is True
+    shown = cli("participant", "show", pid, "--format", "json").json()
+    assert (shown["workflow_version"], shown["step"]) == (2, "mapping_v2")

@@ -218,6 +218,51 @@ def simulate(
         raise typer.Exit(1)
 
 
+def _print_migration(report: Any, fmt: OutputFormat) -> None:
+    if fmt == OutputFormat.JSON:
+        print_json(report.to_json())
+        return
+    rows = [{"participant": r.participant_id, "ref": r.ref, "from": f"v{r.from_version} {r.from_step}",
+             "to": f"v{r.to_version} {r.to_step or '?'}", "deadlines": "\n".join(
+                 [f"+ {d}" for d in r.deadlines_added] + [f"- {d}" for d in r.deadlines_removed]
+                 + [f"~ {d}" for d in r.deadlines_changed]),
+             "": "ok" if r.can_move else f"cannot move: {r.reason}"} for r in report.rows]
+    verb = "moved" if report.applied else "would move"
+    print_rows(rows, ["participant", "ref", "from", "to", "deadlines", ""], fmt,
+               title=f"{report.workflow} → version {report.to_version}: {verb} "
+                     f"{sum(r.can_move for r in report.rows)} of {len(report.rows)} open participant(s)")
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    workflow_id: Annotated[str, typer.Argument(metavar="ID", help="workflow id")],
+    to: Annotated[str, typer.Option("--to", help="target version number, or 'current' for the file as it is now")],
+    step_map: Annotated[list[str] | None, typer.Option("--map", help="OLD=NEW for a step the target version lacks (repeatable)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only report what would happen")] = False,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Move open participants to another version of their workflow: all of them or none.
+
+    Each lands on the same step, or the one --map names; the report shows which deadlines change.
+    A 'migrated' event is appended to each history.
+
+    Example: pathway workflow migrate kraft --to current --map training_start=training --dry-run
+    """
+    from pathway.services.migrate import MigrationBlocked
+    from pathway.services.migrate import migrate as run_migration
+
+    mapping = parse_assignments(step_map or [], "--map")
+    try:
+        report = run_migration(state(ctx).services(), workflow_id, to, mapping, dry_run)
+    except MigrationBlocked as blocked:
+        _print_migration(blocked.report, fmt)
+        raise
+    _print_migration(report, fmt)
+    if dry_run and report.blocked:
+        raise typer.Exit(1)
+
+
 @app.command("list")
 def list_workflows(ctx: typer.Context, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List the workflows in the workflows folder and the versions registered in the database.

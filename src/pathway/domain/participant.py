@@ -23,6 +23,8 @@ class EventType(StrEnum):
     ENROLLED = "enrolled"
     TRANSITION = "transition"
     ATTRIBUTES_SET = "attributes_set"
+    #: moved to another version of its workflow (``pathway workflow migrate``)
+    MIGRATED = "migrated"
     # appended by the deadline checks, never by a caseworker
     REMINDER = "reminder"
     DEADLINE_MISSED = "deadline_missed"

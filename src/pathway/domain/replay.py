@@ -33,6 +33,10 @@ def replay(events: Iterable[Event], terminal_steps: set[str]) -> dict[str, Any]:
             if event.to_step in terminal_steps:
                 state.update(status=ParticipantStatus.EXITED.value, exited_at=event.effective_at,
                              exit_reason=event.data.get("reason"))
+        elif event.type == EventType.MIGRATED:
+            if event.to_step != event.from_step:
+                state["step"] = event.to_step
+                state["last_step_change_at"] = event.effective_at
         elif event.type == EventType.ATTRIBUTES_SET:
             state["attributes"] = {**state["attributes"], **event.data.get("set", {})}
     return state

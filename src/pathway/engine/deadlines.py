@@ -57,10 +57,14 @@ def _timeline(events: Sequence[Event]) -> list[Event]:
 
 
 def _entries(events: Sequence[Event]) -> list[_Entry]:
+    """Each time the participant entered a step (a migration that renamed the step counts)."""
     return [
         _Entry(e.to_step, e.effective_at, e.seq)
         for e in events
-        if e.to_step is not None and e.type in (EventType.ENROLLED, EventType.TRANSITION)
+        if e.to_step is not None and (
+            e.type in (EventType.ENROLLED, EventType.TRANSITION)
+            or (e.type == EventType.MIGRATED and e.from_step != e.to_step)
+        )
     ]
 
 
@@ -136,7 +140,10 @@ def plan_deadlines(
     exited_at = current.at if current.step in terminal else None
     planned: list[PlannedDeadline] = []
 
+    known_steps = set(definition.step_ids)
     for i, entry in enumerate(entries):
+        if entry.step not in known_steps:  # a step of an earlier version, before a migration
+            continue
         step = definition.step(entry.step)
         if step.limit is None or step.terminal:
             continue

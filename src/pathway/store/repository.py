@@ -80,7 +80,9 @@ class ParticipantRepository:
             query = query.where(Participant.status == status)  # type: ignore[arg-type]
         if limit is not None:
             query = query.limit(limit)
-        return list(self.session.scalars(query))
+        found = list(self.session.scalars(query))
+        self.seen.extend(found)  # a use case may record events on any of them
+        return found
 
     def history(self, participant_id: int) -> list[Event]:
         query = (
