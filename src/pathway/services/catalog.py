@@ -36,6 +36,7 @@ class WorkflowCatalog:
         self.clock = clock
         self.machines = MachineCache()
         self._pinned: dict[tuple[str, int], LoadedWorkflow] = {}
+        self._files: dict[str, tuple[tuple[str, int, int], LoadedWorkflow]] = {}
 
     # -- files -------------------------------------------------------------------------------
 
@@ -55,13 +56,24 @@ class WorkflowCatalog:
         raise UnknownWorkflow(workflow_id, self.file_ids())
 
     def load_current(self, workflow_id: str) -> LoadedWorkflow:
-        """The workflow as its file reads now (raises with every problem if the file is invalid)."""
-        loaded = load_file(self.file_for(workflow_id))
+        """The workflow as its file reads now (raises with every problem if the file is invalid).
+
+        Parsed once per process while the file's size and modification time stay the same, so a
+        long-running process (the scheduler, an import) does not re-validate it for every action.
+        """
+        path = self.file_for(workflow_id)
+        stat = path.stat()
+        stamp = (str(path), stat.st_mtime_ns, stat.st_size)
+        cached = self._files.get(workflow_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        loaded = load_file(path)
         if loaded.definition.id != workflow_id:
             raise BadInput(
                 f"{loaded.source} declares id '{loaded.definition.id}'; "
                 f"a workflow file must be named after its id ({loaded.definition.id}.yaml)"
             )
+        self._files[workflow_id] = (stamp, loaded)
         return loaded
 
     # -- versions ----------------------------------------------------------------------------

@@ -97,10 +97,10 @@ def enrol(
             workflow_id=workflow_id, workflow_version=registered.version, step=initial,
             enrolled_at=effective_at, ref=ref, attributes=stored, last_step_change_at=effective_at,
         )
-        uow.participants.add(participant)
-        uow.flush()  # the participant's id, for its events and deadlines
         participant.record(_event(ctx, participant, EventType.ENROLLED, effective_at, reason,
                                   to_step=initial, data={"ref": ref, "attributes": stored}))
+        uow.participants.add(participant)
+        uow.flush()  # the participant's id, for its deadlines
         reconcile(uow, participant, definition, values)
         uow.commit()
         return participant.id or 0, registered.note

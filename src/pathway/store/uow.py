@@ -57,12 +57,13 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         try:
-            self.session.flush()  # assigns ids to new participants
+            if any(p.id is None for p in self.participants.seen):
+                self.session.flush()  # new participants need their ids before their events
             for participant in self.participants.seen:
                 for event in participant.new_events:
                     event.participant_id = participant.id
                     self.session.add(event)
-            self.session.commit()
+            self.session.commit()  # one flush: projection, events and deadlines together
         except StaleDataError:
             self.session.rollback()
             raise ConcurrentChange(self._touched_id()) from None
