@@ -60,10 +60,12 @@ def apply_plan(existing: dict[str, Deadline], planned: list[PlannedDeadline],
             existing[plan.key] = row
             added.append(row)
         _apply(row, plan)
+    # closed by the event that made the rule stop applying (the newest one in this unit of work)
+    closed_at = participant.new_events[-1].effective_at if participant.new_events else participant.last_step_change_at
     for key, row in existing.items():
         if key not in keys and row.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED):
             row.status = DeadlineStatus.CANCELLED.value
-            row.closed_at = participant.last_step_change_at
+            row.closed_at = closed_at
             row.reschedule()
     return added
 

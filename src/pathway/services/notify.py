@@ -7,6 +7,7 @@ back-off, and is retried by the next check: nothing blocks the check, nothing is
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -71,6 +72,8 @@ class WebhookSink:
             raise OSError(f"HTTP {err.code}") from None
         except urllib.error.URLError as err:
             raise OSError(str(err.reason)) from None
+        except (http.client.HTTPException, ValueError) as err:  # a malformed answer is a failed delivery
+            raise OSError(f"{type(err).__name__}: {err}") from None
 
 
 @dataclass
@@ -121,7 +124,7 @@ class Notifier:
         by_name = {s.name: s for s in self.sinks}
         while True:
             with ctx.uow() as uow:
-                pending = [n for n in uow.deadlines.claim_notifications(now, batch) if n["sink"] in by_name]
+                pending = uow.deadlines.claim_notifications(now, batch, by_name.keys())
                 for note in pending:
                     error = self._send(by_name[note["sink"]], note["payload"])
                     attempts = note["attempts"] + 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -68,10 +68,12 @@ class DeadlineRepository:
         if rows:
             self.session.execute(insert(notifications), rows)
 
-    def claim_notifications(self, now: datetime, limit: int) -> list[dict[str, Any]]:
+    def claim_notifications(self, now: datetime, limit: int, sinks: Collection[str]) -> list[dict[str, Any]]:
+        """Pending notifications for the configured sinks that are due for an attempt, locked."""
         query = (
             select(notifications)
-            .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now)
+            .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now,
+                   notifications.c.sink.in_(sorted(sinks)))
             .order_by(notifications.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
