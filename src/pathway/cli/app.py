@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from pathway import __version__
 from pathway.cli import db, deadlines, participant, scheduler, workflow
+from pathway.cli.diagram import register as register_diagram
 from pathway.cli.output import print_error
 from pathway.cli.state import CliState
 from pathway.errors import PathwayError
@@ -26,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+register_diagram(workflow.app)
 app.add_typer(workflow.app, name="workflow")
 app.add_typer(participant.app, name="participant")
 app.add_typer(deadlines.app, name="deadlines")
