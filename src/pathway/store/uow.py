@@ -7,6 +7,8 @@ the projection (DESIGN invariants 1 and 3).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
@@ -31,45 +33,16 @@ class UnitOfWork(Protocol):
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
     def __exit__(self, *args: object) -> None: ...
-    def commit(self) -> None: ...
-    def rollback(self) -> None: ...
-
-
-class SqlUnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
-        self._session_factory = session_factory
-
-    def __enter__(self) -> SqlUnitOfWork:
-        self.session = self._session_factory()
-        self.participants = ParticipantRepository(self.session)
-        self.workflows = WorkflowVersionRepository(self.session)
-        self.deadlines = DeadlineRepository(self.session)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.rollback()
-        self.session.close()
-
     def commit(self) -> None:
         try:
-            if any(p.id is None for p in self.participants.seen):
-                self.session.flush()  # new participants need their ids before their events
-            for participant in self.participants.seen:
-                for event in participant.new_events:
-                    event.participant_id = participant.id
-                    self.session.add(event)
-            self.session.commit()  # one flush: projection, events and deadlines together
-        except StaleDataError:
-            self.session.rollback()
-            raise ConcurrentChange(self._touched_id()) from None
-        except IntegrityError as err:
-            self.session.rollback()
-            raise self._translate(err) from None
+            with self._refusing_conflicts():
+                if any(p.id is None for p in self.participants.seen):
+                    self.session.flush()  # new participants need their ids before their events
+                for participant in self.participants.seen:
+                    for event in participant.new_events:
+                        event.participant_id = participant.id
+                        self.session.add(event)
+                self.session.commit()  # one flush: projection, events and deadlines together
         finally:
             for participant in self.participants.seen:
                 participant.new_events.clear()
@@ -79,8 +52,14 @@ class SqlUnitOfWork:
 
     def flush(self) -> None:
         """Write pending rows without committing (gives a new participant its id)."""
-        try:
+        with self._refusing_conflicts():
             self.session.flush()
+
+    @contextmanager
+    def _refusing_conflicts(self) -> Iterator[None]:
+        """Another writer got there first: roll back and say so as a typed refusal."""
+        try:
+            yield
         except StaleDataError:
             self.session.rollback()
             raise ConcurrentChange(self._touched_id()) from None
