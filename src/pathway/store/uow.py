@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
@@ -35,6 +33,30 @@ class UnitOfWork(Protocol):
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
     def __exit__(self, *args: object) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class SqlUnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._session_factory()
+        self.participants = ParticipantRepository(self.session)
+        self.workflows = WorkflowVersionRepository(self.session)
+        self.deadlines = DeadlineRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+        self.session.close()
+
     def commit(self) -> None:
         try:
             with self._refusing_conflicts():
