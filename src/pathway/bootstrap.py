@@ -25,7 +25,7 @@ def make_clock(settings: Settings) -> Clock:
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
               notifier: Notifier | None = None) -> ServiceContext:
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level or "warning")
     clock = clock or make_clock(settings)
     engine = make_engine(settings.database_url)
     ensure_schema(engine)

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     workflows: Path = Field(Path("workflows"), description="folder of workflow YAML files")
     actor: str = Field(default_factory=_os_user, description="who is acting, recorded on events")
     now: str | None = Field(None, description="fixed clock for this run (ISO date-time)")
-    log_level: str = "warning"
+    log_level: str | None = Field(None, description="debug, info, warning, error (default: warning; info for the scheduler)")
     notify_outbox: Path | None = Field(None, description="JSON-lines file each reminder and escalation is appended to")
     notify_webhook: str | None = Field(None, description="URL each reminder and escalation is POSTed to as JSON")
     notify_webhook_timeout: float = Field(5.0, gt=0, description="seconds before a webhook call counts as failed")

@@ -197,7 +197,7 @@ def test_scheduler_runs_a_check_and_stops_cleanly_on_a_signal(tmp_path: Path, st
             if record.get("event") == "deadline_check":
                 first_check = record
         assert first_check is not None, f"no deadline_check log line within 20 s: {seen}"
-        assert first_check["actions"] == 3 and first_check["level"] == "warning" and "timestamp" in first_check
+        assert first_check["actions"] == 3 and first_check["level"] == "info" and "timestamp" in first_check
         proc.send_signal(stop_signal)
         code = proc.wait(timeout=20)
     finally:

@@ -17,7 +17,7 @@ import typer
 
 from pathway.cli.state import state
 from pathway.errors import InvalidValue
-from pathway.log import get_logger
+from pathway.log import configure_logging, get_logger
 
 app = typer.Typer(help="Run the deadline check periodically (long-running).", no_args_is_help=True)
 log = get_logger("pathway.scheduler")
@@ -49,14 +49,16 @@ def run(
 
     every = parse_interval(interval)
     grace = parse_interval(misfire_grace)
-    services = state(ctx).services()
+    cli_state = state(ctx)
+    services = cli_state.services()
+    configure_logging(cli_state.settings.log_level or "info")  # a service: one line per run by default
     stop = threading.Event()
 
     def run_check() -> None:
         try:
             actions = service.check(services)
             report = services.notifier.last_report
-            log.warning("deadline_check", actions=len(actions), delivered=report.delivered,
+            log.info("deadline_check", actions=len(actions), delivered=report.delivered,
                         delivery_failures=report.failed)
         except Exception as err:  # keep the scheduler alive; the next run tries again
             log.error("deadline_check_failed", error=str(err), error_type=type(err).__name__)
@@ -67,19 +69,19 @@ def run(
                       next_run_time=_now_for_scheduler())
 
     def shutdown(signum: int, _frame: Any) -> None:
-        log.warning("scheduler_stopping", signal=signal.Signals(signum).name)
+        log.info("scheduler_stopping", signal=signal.Signals(signum).name)
         stop.set()
 
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
-    log.warning("scheduler_started", interval=interval)
+    log.info("scheduler_started", interval=interval)
     scheduler.start()
     try:
         while not stop.wait(0.5):
             pass
     finally:
         scheduler.shutdown(wait=True)
-        log.warning("scheduler_stopped")
+        log.info("scheduler_stopped")
 
 
 def _now_for_scheduler() -> Any:
