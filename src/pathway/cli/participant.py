@@ -68,7 +68,10 @@ def fire(
         print_json(result.to_json())
     else:
         exited = " (exited)" if result.status == "exited" else ""
-        console.print(f"{result.participant_id}: {result.from_step} → {result.to_step}{exited}", markup=False)
+        if result.moved:
+            console.print(f"{result.participant_id}: {result.from_step} → {result.to_step}{exited}", markup=False)
+        else:
+            console.print(f"{result.participant_id}: {trigger} recorded, stays in {result.to_step}", markup=False)
 
 
 @app.command("set")

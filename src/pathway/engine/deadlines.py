@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pathway.definitions.models import OWNER_ROLE, Anchor, EscalationLevel, Workflow
+from pathway.clock import format_local
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
 from pathway.engine.calendar import (
     PauseCalendar,
@@ -66,6 +67,31 @@ def _entries(events: Sequence[Event]) -> list[_Entry]:
             or (e.type == EventType.MIGRATED and e.from_step != e.to_step)
         )
     ]
+
+
+def open_pause(definition: Workflow, events: Sequence[Event]) -> datetime | None:
+    """When the participant's still-open pause began, or None when the clocks are running."""
+    began: datetime | None = None
+    for event in _timeline(events):
+        if event.type != EventType.TRANSITION:
+            continue
+        if event.trigger in definition.pauses.pause and began is None:
+            began = event.effective_at
+        elif event.trigger in definition.pauses.resume:
+            began = None
+    return began
+
+
+def pause_refusal(definition: Workflow, trigger: str, events: Sequence[Event]) -> str | None:
+    """Why a pause or resume trigger makes no sense now (already paused / not paused), or None."""
+    if trigger not in definition.pauses.pause and trigger not in definition.pauses.resume:
+        return None
+    began = open_pause(definition, events)
+    if trigger in definition.pauses.pause and began is not None:
+        return f"the clocks are already paused since {format_local(began)}; resume first"
+    if trigger in definition.pauses.resume and began is None:
+        return "the clocks are not paused"
+    return None
 
 
 def _pauses(definition: Workflow, events: Sequence[Event]) -> PauseCalendar:

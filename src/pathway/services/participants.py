@@ -12,8 +12,9 @@ from typing import Any
 
 from pathway.clock import format_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
+from pathway.engine.deadlines import pause_refusal
 from pathway.engine.values import coerce_fields, missing_required, to_json
-from pathway.errors import BadInput, DuplicateRef, InvalidValue, ParticipantExited, UnknownParticipant
+from pathway.errors import BadInput, DuplicateRef, GuardFailed, InvalidValue, ParticipantExited, UnknownParticipant
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.deadlines import for_participant as open_deadlines
@@ -143,6 +144,9 @@ def fire(
         attributes = _typed_attributes(ctx, uow, participant)
         firing = machine.fire(participant.step, trigger, data or {}, attributes, effective_at,
                               participant.enrolled_at)
+        paused = pause_refusal(loaded.definition, trigger, uow.participants.history(participant.id or 0))
+        if paused:
+            raise GuardFailed(trigger, participant.step, [paused])
         stored_data = {k: to_json(v) for k, v in firing.data.items()}
         event = participant.record(_event(
             ctx, participant, EventType.TRANSITION, effective_at, reason, trigger=trigger,
@@ -158,7 +162,7 @@ def fire(
         reconcile(uow, participant, loaded.definition, attributes)
         uow.commit()
         return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
-                          participant.status, event.seq)
+                          participant.status, event.seq, moved=firing.to_step is not None)
 
 
 def set_attributes(
@@ -204,6 +208,10 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             context = GuardContext(_typed_attributes(ctx, uow, participant), {}, participant.step,
                                    ctx.clock.now(), participant.enrolled_at)
             options = [TriggerView.of(option) for option in machine.options(participant.step, context)]
+            if definition.pauses.pause or definition.pauses.resume:
+                events = uow.participants.history(participant.id or 0)
+                options = [TriggerView(o.trigger, o.blocked_by + [r for r in [pause_refusal(definition, o.trigger, events)] if r],
+                                       o.data) for o in options]
         return ParticipantView(
             id=participant.id or 0, ref=participant.ref, workflow=participant.workflow_id,
             workflow_version=participant.workflow_version, workflow_title=definition.title,

@@ -142,6 +142,8 @@ class FireResult:
     to_step: str
     status: str
     seq: int
+    #: False for a trigger that records something without moving (``to`` left out)
+    moved: bool = True
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
