@@ -274,7 +274,7 @@ transitions:
         "wf.yaml:23:21: error[invalid-guard-args]: guard 'age_between': Input should be greater than or equal to 0",
         "wf.yaml:24:15: error[unknown-guard]: unknown guard 'atributes_true' (hint: did you mean 'attributes_true'?)",
         "wf.yaml:25:15: error[unknown-guard]: unknown guard 'nothing_like_it' (hint: known: age_between, "
-        "attribute_in, attributes_recorded, attributes_true, data_in)",
+        "attribute_in, attributes_recorded, attributes_true, consent_confirmed_today, consent_in_force, data_in)",
     ]
 
 

@@ -27,16 +27,23 @@ def enrol(
     attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute (repeatable)")] = None,
     at: At = None,
     reason: Reason = None,
+    personnummer: Annotated[str | None, typer.Option(
+        "--personnummer", metavar="NUMBER",
+        help="personnummer or samordningsnummer, 10 or 12 digits (YYMMDD-NNNN); kept apart, never in the "
+             "history; birth_date and gender are taken from it")] = None,
+    anonymous: Annotated[bool, typer.Option(
+        "--anonymous", help="no consent to registration, or protected identity: no number, only gender "
+                            "and the start year are recorded")] = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Enrol a participant on the current version of a workflow and print the new id.
 
-    Example: pathway participant enrol kraft --ref LU-2026-014 --attr gender=female --attr birth_date=1984-05-02
+    Example: pathway participant enrol kraft --ref LU-2026-014 --personnummer 19121212-1212 --attr referring_agency=soc
     """
     services = state(ctx).services()
     participant_id, note = service.enrol(
         services, workflow, ref=ref, attributes=parse_assignments(attr or [], "--attr"),
-        at=optional_time(at, "--at"), reason=reason,
+        at=optional_time(at, "--at"), reason=reason, personnummer=personnummer, anonymous=anonymous,
     )
     if note:
         print_note(note)

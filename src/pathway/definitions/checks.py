@@ -153,6 +153,9 @@ def check_references(wf: Workflow) -> Iterator[Problem]:
         if rule.owner is not None and rule.owner not in roles:
             yield _unknown(("deadlines", i, "owner"), "role", rule.owner, roles)
         yield from _check_guards(wf, rule.applies_if, ("deadlines", i, "applies_if"))
+    for j, level in enumerate(wf.follow_up.escalation):
+        if level.to not in ladder_roles:
+            yield _unknown(("follow_up", "escalation", j, "to"), "role", level.to, ladder_roles)
     for part in ("pause", "resume"):
         for j, trigger in enumerate(getattr(wf.pauses, part)):
             if trigger not in triggers:

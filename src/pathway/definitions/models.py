@@ -250,6 +250,26 @@ class ResultGoal(Strict):
     counts: GoalCount
 
 
+class PlacementType(StrEnum):
+    INTERNSHIP = "internship"  # praktik
+    WORK_TRAINING = "work_training"  # arbetsträning
+    WORK_TRIAL = "work_trial"  # arbetsprövning
+
+
+class FollowUpPolicy(Strict):
+    """Deadlines for what is recorded around the steps: sub-goal dates and placement contacts."""
+
+    remind_before: DurationText | None = None
+    escalation: list[EscalationLevel] = Field(
+        default_factory=lambda: [EscalationLevel(after="0d", to=OWNER_ROLE)],
+        description="ladder after a sub-goal's date or a missed placement contact",
+    )
+    placement_contact: dict[PlacementType, DurationText] = Field(
+        default_factory=dict,
+        description="default contact interval per placement type, e.g. {work_trial: 2w}",
+    )
+
+
 class Workflow(Strict):
     """A whole pathway file."""
 
@@ -266,6 +286,11 @@ class Workflow(Strict):
     exit_reasons: list[ExitReason] = Field(default_factory=list)
     deadlines: list[DeadlineRule] = Field(default_factory=list)
     pauses: Pauses = Field(default_factory=Pauses)
+    follow_up: FollowUpPolicy = Field(default_factory=FollowUpPolicy)
+    interventions: list[Identifier] = Field(
+        default_factory=list,
+        description="kinds of parallel intervention (health_care, cbt …) this project records; empty: any",
+    )
     result_goals: list[ResultGoal] = Field(default_factory=list)
 
     # Convenience look-ups used by the engine and the services.

@@ -16,6 +16,7 @@ from typing import Any
 from pathway.definitions.models import OWNER_ROLE, Anchor, EscalationLevel, Workflow
 from pathway.clock import format_local
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
+from pathway.domain.records import fold
 from pathway.engine.calendar import (
     PauseCalendar,
     add_duration,
@@ -209,6 +210,50 @@ def plan_deadlines(
         else:
             actions = _actions(start, due, rule.remind_before, rule.escalation, owner, paused)
             planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, due_date=due, actions=actions))
+    planned += _record_deadlines(definition, ordered, paused, current_owner, exited_at)
+    return planned
+
+
+def _record_deadlines(definition: Workflow, events: Sequence[Event], paused: PauseCalendar,
+                      owner: str, exited_at: datetime | None) -> list[PlannedDeadline]:
+    """Deadlines from what is recorded around the steps: plan dates and placement contacts."""
+    records = fold(events)
+    policy = definition.follow_up
+    planned: list[PlannedDeadline] = []
+
+    def add(key: str, rule: str, title: str, started: datetime, due: date, met_at: datetime | None,
+            cancelled_at: datetime | None) -> None:
+        common = dict(key=key, rule=rule, title=title, step=None, owner=owner, started_at=started, due_date=due)
+        if met_at is not None:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, met_at=met_at))
+        elif cancelled_at is not None:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.CANCELLED, closed_at=cancelled_at))
+        elif paused.paused_now:
+            planned.append(PlannedDeadline(**{**common, "due_date": None}, status=DeadlineStatus.PAUSED))
+        else:
+            actions = _actions(local_date(started), due, policy.remind_before, policy.escalation, owner, paused)
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, actions=actions))
+
+    added = {e.data.get("id"): e.effective_at for e in events if e.type in ("plan_goal_added", "plan_subgoal_added")}
+    for item in records.plan.values():
+        if item.by is None:
+            continue
+        kind = "Delmål" if item.parent else "Mål"
+        cancelled = exited_at if item.status == "open" else (item.done_at or exited_at) if item.status == "dropped" else None
+        add(f"plan:{item.id}", "plan_item", f"{kind} {item.id}: {item.what}", added.get(item.id, item.done_at or exited_at),
+            item.by, item.done_at if item.status == "done" else None, cancelled)
+    for placement in records.placements.values():
+        every = placement.follow_up_every or policy.placement_contact.get(placement.type)  # type: ignore[call-overload]
+        if not every:
+            continue
+        contacts = [placement.started_at, *placement.followups]
+        closed = placement.ended_at or exited_at
+        for n, contact in enumerate(contacts):
+            due = add_duration(local_date(contact), Duration.parse(every), paused)
+            met = contacts[n + 1] if n + 1 < len(contacts) else None
+            add(f"placement:{placement.id}:{n}", "placement_contact",
+                f"Kontakt under {placement.type} hos {placement.employer} ({placement.id})", contact, due, met,
+                closed if met is None else None)
     return planned
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from transitions import EventData, Machine
 
 from pathway.definitions.models import FieldSpec, Transition, Workflow
+from pathway.domain.records import Records
 from pathway.engine.values import coerce_fields
 from pathway.errors import BadInput, GuardFailed, TriggerNotAllowed
 from pathway.steps.guards import GUARDS, GuardContext
@@ -159,6 +160,7 @@ class PathwayMachine:
         attributes: Mapping[str, Any],
         effective_at: datetime,
         enrolled_at: datetime,
+        records: Records | None = None,
     ) -> Firing:
         """Decide what ``trigger`` does from ``step``; raises if not allowed, data bad or guards fail."""
         if (trigger, step) not in self._candidates:
@@ -167,7 +169,7 @@ class PathwayMachine:
             self.data_fields(trigger, step), raw_data, self.definition, "data",
             f"for trigger '{trigger}'",
         )
-        context = GuardContext(attributes, data, step, effective_at, enrolled_at)
+        context = GuardContext(attributes, data, step, effective_at, enrolled_at, records or Records())
         self._refuse_missing_data(trigger, step, context)
         position = _Position(step)
         reasons: list[str] = []

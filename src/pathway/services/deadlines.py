@@ -30,20 +30,20 @@ MAX_CONFLICTS = 20
 
 
 def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
-              typed_attributes: dict[str, Any]) -> None:
-    """Bring the participant's deadline rows in line with its history (same transaction)."""
-    if not has_deadlines(definition):
-        return
-    events = uow.participants.history(participant.id or 0) if participant.last_seq > len(participant.new_events) else []
-    events = events + list(participant.new_events)
+              typed_attributes: dict[str, Any], stored_events: list[Event] | None = None) -> None:
+    """Bring the participant's deadline rows in line with its history (same transaction).
+
+    ``stored_events`` is the history already read in this unit of work (read again if not given);
+    the events recorded in this unit are added to it.
+    """
+    if stored_events is None:
+        fresh = participant.last_seq <= len(participant.new_events)
+        stored_events = [] if fresh else uow.participants.history(participant.id or 0)
+    events = stored_events + list(participant.new_events)
     planned = plan_deadlines(definition, events, typed_attributes, participant.enrolled_at)
     existing = {d.key: d for d in uow.deadlines.for_participant(participant.id or 0)}
     for row in apply_plan(existing, planned, participant):
         uow.deadlines.add(row)
-
-
-def has_deadlines(definition: Workflow) -> bool:
-    return bool(definition.deadlines) or any(s.limit for s in definition.steps)
 
 
 def apply_plan(existing: dict[str, Deadline], planned: list[PlannedDeadline],

@@ -12,9 +12,11 @@ from typing import Any
 
 from pathway.clock import format_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
+from pathway.domain.records import fold
 from pathway.engine.deadlines import pause_refusal
 from pathway.engine.values import coerce_fields, missing_required, to_json
 from pathway.errors import BadInput, DuplicateRef, GuardFailed, InvalidValue, ParticipantExited, UnknownParticipant
+from pathway.services import identity
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.deadlines import for_participant as open_deadlines
@@ -71,13 +73,24 @@ def enrol(
     attributes: Mapping[str, Any] | None = None,
     at: datetime | None = None,
     reason: str | None = None,
+    personnummer: str | None = None,
+    anonymous: bool = False,
 ) -> tuple[int, str | None]:
-    """Start a participant on the current version of a workflow; returns (id, note for the user)."""
+    """Start a participant on the current version of a workflow; returns (id, note for the user).
+
+    ``personnummer`` goes to the identity table only (birth date and gender taken from it);
+    ``anonymous`` enrols with nothing but gender and the start year (see :mod:`pathway.services.identity`).
+    """
+    identity.check_options(personnummer, anonymous, attributes or {})
     with ctx.uow() as uow:
         registered = ctx.catalog.register_current(uow, workflow_id)
         definition = registered.loaded.definition
         values = coerce_fields(definition.attributes, attributes or {}, definition, "attribute",
                                f"in workflow '{workflow_id}'")
+        effective_at, reason = _effective_time(ctx, at, reason, None, "")
+        person = identity.identify(uow, definition, values, effective_at,
+                                   personnummer=personnummer, anonymous=anonymous, ref=ref)
+        values = {**values, **person.derived}
         missing = missing_required(definition.attributes, values)
         if missing:
             raise BadInput(f"attribute '{missing[0]}' is required to enrol in '{workflow_id}'; give it with --attr {missing[0]}=VALUE")
@@ -91,7 +104,6 @@ def enrol(
             existing = uow.participants.get_by_ref(ref, workflow_id)
             if existing:
                 raise DuplicateRef(ref, workflow_id, existing[0].id or 0)
-        effective_at, reason = _effective_time(ctx, at, reason, None, "")
         stored = {k: to_json(v) for k, v in values.items()}
         initial = definition.initial_step.id
         participant = Participant(
@@ -101,7 +113,8 @@ def enrol(
         participant.record(_event(ctx, participant, EventType.ENROLLED, effective_at, reason,
                                   to_step=initial, data={"ref": ref, "attributes": stored}))
         uow.participants.add(participant)
-        uow.flush()  # the participant's id, for its deadlines
+        uow.flush()  # the participant's id, for its deadlines and identity
+        identity.record(uow, participant.id or 0, person, ctx.clock.now())
         reconcile(uow, participant, definition, values)
         uow.commit()
         return participant.id or 0, registered.note
@@ -142,9 +155,10 @@ def fire(
             ctx, at, reason, participant.last_step_change_at, "the participant's last step change"
         )
         attributes = _typed_attributes(ctx, uow, participant)
+        events = uow.participants.history(participant.id or 0)
         firing = machine.fire(participant.step, trigger, data or {}, attributes, effective_at,
-                              participant.enrolled_at)
-        paused = pause_refusal(loaded.definition, trigger, uow.participants.history(participant.id or 0))
+                              participant.enrolled_at, fold(events))
+        paused = pause_refusal(loaded.definition, trigger, events)
         if paused:
             raise GuardFailed(trigger, participant.step, [paused])
         stored_data = {k: to_json(v) for k, v in firing.data.items()}
@@ -159,7 +173,7 @@ def fire(
             participant.status = ParticipantStatus.EXITED.value
             participant.exited_at = effective_at
             participant.exit_reason = stored_data.get("reason")
-        reconcile(uow, participant, loaded.definition, attributes)
+        reconcile(uow, participant, loaded.definition, attributes, events)
         uow.commit()
         return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
                           participant.status, event.seq, moved=firing.to_step is not None)
@@ -204,14 +218,14 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
         machine = ctx.catalog.machine(loaded, participant.workflow_version)
         step = definition.step(participant.step)
         options: list[TriggerView] = []
+        events = uow.participants.history(participant.id or 0)
+        records = fold(events)
         if participant.is_open:
             context = GuardContext(_typed_attributes(ctx, uow, participant), {}, participant.step,
-                                   ctx.clock.now(), participant.enrolled_at)
+                                   ctx.clock.now(), participant.enrolled_at, records)
             options = [TriggerView.of(option) for option in machine.options(participant.step, context)]
-            if definition.pauses.pause or definition.pauses.resume:
-                events = uow.participants.history(participant.id or 0)
-                options = [TriggerView(o.trigger, o.blocked_by + [r for r in [pause_refusal(definition, o.trigger, events)] if r],
-                                       o.data) for o in options]
+            options = [TriggerView(o.trigger, o.blocked_by + [r for r in [pause_refusal(definition, o.trigger, events)] if r],
+                                   o.data) for o in options]
         return ParticipantView(
             id=participant.id or 0, ref=participant.ref, workflow=participant.workflow_id,
             workflow_version=participant.workflow_version, workflow_title=definition.title,
@@ -220,6 +234,7 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             last_step_change_at=participant.last_step_change_at, exited_at=participant.exited_at,
             exit_reason=participant.exit_reason, attributes=dict(participant.attributes),
             triggers=options, deadlines=open_deadlines(uow, participant, ctx.clock.now()),
+            records=records,
         )
 
 

@@ -19,7 +19,7 @@ from pathway.engine import PathwayMachine
 from pathway.engine.deadlines import plan_deadlines
 from pathway.engine.values import coerce_fields, to_json
 from pathway.errors import BadInput, PathwayError
-from pathway.services.deadlines import actions_to_take, apply_plan, has_deadlines
+from pathway.services.deadlines import actions_to_take, apply_plan
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,9 @@ class _Run:
         self.participant.record(Event(seq=0, type=kind.value, effective_at=at, recorded_at=at, actor="simulation",
                                       workflow_id=self.definition.id, workflow_version=self.definition.version,
                                       **fields))
-        if has_deadlines(self.definition):
-            planned = plan_deadlines(self.definition, self.participant.new_events, self.typed,
-                                     self.participant.enrolled_at)
-            apply_plan(self.rows, planned, self.participant)
+        planned = plan_deadlines(self.definition, self.participant.new_events, self.typed,
+                                 self.participant.enrolled_at)
+        apply_plan(self.rows, planned, self.participant)
 
     def _open(self) -> list[str]:
         return [f"{row.rule} due {row.due_date}" if row.due_date else f"{row.rule} paused"

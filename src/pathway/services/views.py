@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from pathway.clock import to_local
 from pathway.domain import Event, Participant
+from pathway.domain.records import Records
 from pathway.engine import TriggerOption
 
 
@@ -51,6 +52,7 @@ class ParticipantView:
     attributes: dict[str, Any]
     triggers: list[TriggerView] = field(default_factory=list)
     deadlines: list[Any] = field(default_factory=list)  # services.deadlines.BoardRow
+    records: Records = field(default_factory=Records)
 
     @property
     def allowed_triggers(self) -> list[str]:
@@ -75,6 +77,7 @@ class ParticipantView:
                  ("rule", "title", "status", "due_date", "due_at", "days_overdue", "level", "owner")}
                 for d in self.deadlines
             ],
+            **records_json(self.records),
         }
 
 
@@ -147,3 +150,32 @@ class FireResult:
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def records_json(records: Records, agencies: set[str] | None = None) -> dict[str, Any]:
+    """Consent, plan, placements and interventions as JSON (the ``participant show`` contract)."""
+    today = to_local(datetime.now(timezone.utc)).date()  # type: ignore[union-attr]
+    return {
+        "consent": {
+            "agencies_in_force": sorted(records.consent.agencies_in_force(today)),
+            "last_confirmed_at": iso(records.consent.last_confirmed_at),
+            "grants": [{"agencies": sorted(g.agencies), "given_at": iso(g.given_at), "scope": g.scope,
+                        "until": _day(g.until), "withdrawn": {a: iso(t) for a, t in sorted(g.withdrawn.items())}}
+                       for g in records.consent.grants],
+        },
+        "plan": [{"id": i.id, "parent": i.parent, "what": i.what, "with_whom": i.with_whom, "by": _day(i.by),
+                  "follow_up": i.follow_up, "status": i.status, "done_at": iso(i.done_at), "notes": i.notes}
+                 for i in records.plan.values()],
+        "placements": [{"id": p.id, "type": p.type, "employer": p.employer, "start": _day(p.start),
+                        "end": _day(p.end), "weekdays": p.weekdays, "hours_per_week": p.hours_per_week,
+                        "contact_person": p.contact_person, "goal": p.goal, "follow_up_every": p.follow_up_every,
+                        "followups": [iso(t) for t in p.followups], "ended_at": iso(p.ended_at),
+                        "outcome": p.outcome} for p in records.placements.values()],
+        "interventions": [{"id": i.id, "kind": i.kind, "agency": i.agency, "note": i.note,
+                           "started_at": iso(i.started_at), "ended_at": iso(i.ended_at)}
+                          for i in records.interventions.values()],
+    }

@@ -7,13 +7,14 @@ say *why* a trigger is blocked, not only *that* it is.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathway.clock import to_local
+from pathway.domain.records import Records
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class GuardContext:
     step: str
     effective_at: datetime
     enrolled_at: datetime
+    #: consent, plan, placements and interventions, folded from the history
+    records: Records = field(default_factory=Records)
 
 
 class GuardArgs(BaseModel):
@@ -165,3 +168,28 @@ def data_in(ctx: GuardContext, args: DataEqualsArgs) -> list[str]:
         return []
     given = "not given" if value is None else f"given {_text(value)}"
     return [f"data '{args.field}' must be one of {_text(args.values)} ({given})"]
+
+
+class ConsentArgs(GuardArgs):
+    agencies: list[Literal["soc", "af", "fk", "health", "labour_unit"]] = Field(min_length=1)
+
+
+@guard("consent_in_force", "the participant's consent covers every named agency on the event date", ConsentArgs)
+def consent_in_force(ctx: GuardContext, args: ConsentArgs) -> list[str]:
+    on = to_local(ctx.effective_at).date()  # type: ignore[union-attr]
+    return [ctx.records.consent.why_not(agency, on) for agency in args.agencies
+            if agency not in ctx.records.consent.agencies_in_force(on)]
+
+
+class NoArgs(GuardArgs):
+    pass
+
+
+@guard("consent_confirmed_today", "consent was given or confirmed on the event's date (Flen opens every meeting so)", NoArgs)
+def consent_confirmed_today(ctx: GuardContext, args: NoArgs) -> list[str]:
+    on = to_local(ctx.effective_at).date()  # type: ignore[union-attr]
+    last = ctx.records.consent.last_confirmed_at
+    if last is not None and to_local(last).date() == on:  # type: ignore[union-attr]
+        return []
+    when = "never" if last is None else f"last on {to_local(last).date()}"  # type: ignore[union-attr]
+    return [f"consent must be confirmed today (pathway consent confirm); it was {when}"]

@@ -10,6 +10,7 @@ work turns into :class:`~pathway.errors.ConcurrentChange` (DESIGN invariant 3).
 from __future__ import annotations
 
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -160,3 +161,24 @@ def map_domain() -> None:
     # optimistic too: a check and a caseworker's event never both move the same deadline
     mapper_registry.map_imperatively(Deadline, deadlines, version_id_col=deadlines.c.version)
     _mapped = True
+
+
+#: Personal identity, kept apart (DESIGN invariant 7): the only place a personal identity number is
+#: stored, referenced by the participant's internal id. Events, reports and exports never read it.
+#: ``kind`` is personnummer, samordningsnummer, or anonymous (no consent to registration, or
+#: protected identity: no number, and nothing but gender and the start year recorded).
+#: No row: enrolled without either (the number may be unknown).
+identities = Table(
+    "identities",
+    metadata,
+    Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True, autoincrement=False),
+    Column("kind", String(20), nullable=False),
+    Column("personnummer", String(12), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint(
+        "(kind = 'anonymous' AND personnummer IS NULL) OR "
+        "(kind IN ('personnummer', 'samordningsnummer') AND personnummer IS NOT NULL)",
+        name="ck_identities_kind_number",
+    ),
+    Index(None, "personnummer"),
+)

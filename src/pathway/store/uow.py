@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
 from pathway.store.deadline_repository import DeadlineRepository
+from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
 from pathway.store.tables import map_domain
 
@@ -29,6 +30,7 @@ class UnitOfWork(Protocol):
     participants: ParticipantRepository
     workflows: WorkflowVersionRepository
     deadlines: DeadlineRepository
+    identities: IdentityRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
         self.participants = ParticipantRepository(self.session)
         self.workflows = WorkflowVersionRepository(self.session)
         self.deadlines = DeadlineRepository(self.session)
+        self.identities = IdentityRepository(self.session)
         return self
 
     def __exit__(

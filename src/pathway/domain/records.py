@@ -1,0 +1,186 @@
+"""What is recorded around the steps: consent, the action plan, placements, parallel interventions.
+
+Nothing here has a table of its own: each change is an event in the participant's history and the
+current state is a fold of those events (:func:`fold`). Guards, ``participant show``, the deadline
+planner and the handover summary all read the same fold, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pathway.domain.participant import Event
+
+
+class RecordEvent(StrEnum):
+    CONSENT_GIVEN = "consent_given"  # samtycke
+    CONSENT_CONFIRMED = "consent_confirmed"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    PLAN_GOAL_ADDED = "plan_goal_added"  # handlingsplan: mål
+    PLAN_SUBGOAL_ADDED = "plan_subgoal_added"  # delmål
+    PLAN_ITEM_UPDATED = "plan_item_updated"
+    PLACEMENT_STARTED = "placement_started"  # praktik, arbetsträning, arbetsprövning
+    PLACEMENT_FOLLOWUP = "placement_followup"
+    PLACEMENT_ENDED = "placement_ended"
+    INTERVENTION_STARTED = "intervention_started"  # parallella insatser
+    INTERVENTION_ENDED = "intervention_ended"
+
+
+RECORD_EVENT_TYPES = frozenset(e.value for e in RecordEvent)
+
+
+@dataclass
+class ConsentGrant:
+    """One consent to cooperation between named agencies (a temporary secrecy waiver)."""
+
+    agencies: set[str]
+    given_at: datetime
+    scope: str | None = None
+    until: date | None = None
+    withdrawn: dict[str, datetime] = field(default_factory=dict)
+
+    def covers(self, agency: str, on: date) -> bool:
+        return agency in self.agencies and agency not in self.withdrawn and (self.until is None or on <= self.until)
+
+
+@dataclass
+class ConsentState:
+    grants: list[ConsentGrant] = field(default_factory=list)
+    last_confirmed_at: datetime | None = None
+
+    def agencies_in_force(self, on: date) -> set[str]:
+        return {a for g in self.grants for a in g.agencies if g.covers(a, on)}
+
+    def why_not(self, agency: str, on: date) -> str:
+        """Why there is no consent in force for ``agency`` on a day (for a guard's refusal)."""
+        mentioning = [g for g in self.grants if agency in g.agencies]
+        if not mentioning:
+            return f"no consent has been given for {agency}"
+        last = mentioning[-1]
+        if agency in last.withdrawn:
+            return f"the consent for {agency} was withdrawn on {last.withdrawn[agency].date().isoformat()}"
+        return f"the consent for {agency} expired on {last.until}"
+
+
+@dataclass
+class PlanItem:
+    """A goal (``g1``) or sub-goal (``g1.2``) of the action plan: what, with whom, by when, follow-up."""
+
+    id: str
+    what: str
+    parent: str | None = None
+    with_whom: str | None = None
+    by: date | None = None
+    follow_up: str | None = None
+    status: str = "open"
+    done_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Placement:
+    id: str
+    type: str
+    employer: str
+    start: date
+    started_at: datetime
+    end: date | None = None
+    weekdays: list[str] = field(default_factory=list)
+    hours_per_week: float | None = None
+    contact_person: str | None = None
+    goal: str | None = None
+    follow_up_every: str | None = None
+    followups: list[datetime] = field(default_factory=list)
+    ended_at: datetime | None = None
+    outcome: str | None = None
+
+
+@dataclass
+class Intervention:
+    id: str
+    kind: str
+    started_at: datetime
+    agency: str | None = None
+    note: str | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass
+class Records:
+    consent: ConsentState = field(default_factory=ConsentState)
+    plan: dict[str, PlanItem] = field(default_factory=dict)
+    placements: dict[str, Placement] = field(default_factory=dict)
+    interventions: dict[str, Intervention] = field(default_factory=dict)
+
+    def next_goal_id(self) -> str:
+        return f"g{1 + sum(1 for i in self.plan.values() if i.parent is None)}"
+
+    def next_subgoal_id(self, goal: str) -> str:
+        return f"{goal}.{1 + sum(1 for i in self.plan.values() if i.parent == goal)}"
+
+    def next_placement_id(self) -> str:
+        return f"p{len(self.placements) + 1}"
+
+    def next_intervention_id(self) -> str:
+        return f"i{len(self.interventions) + 1}"
+
+
+def _date(value: Any) -> date | None:
+    return None if value in (None, "") else date.fromisoformat(str(value))
+
+
+def fold(events: Iterable[Event]) -> Records:
+    """The current consent, plan, placements and interventions, from the history alone."""
+    records = Records()
+    for event in sorted(events, key=lambda e: e.seq):
+        data, at = event.data, event.effective_at
+        match event.type:
+            case RecordEvent.CONSENT_GIVEN:
+                records.consent.grants.append(ConsentGrant(set(data["agencies"]), at, data.get("scope"),
+                                                           _date(data.get("until"))))
+                records.consent.last_confirmed_at = at  # giving consent is confirming it
+            case RecordEvent.CONSENT_CONFIRMED:
+                records.consent.last_confirmed_at = at
+            case RecordEvent.CONSENT_WITHDRAWN:
+                for grant in records.consent.grants:
+                    for agency in set(data["agencies"]) & grant.agencies:
+                        grant.withdrawn.setdefault(agency, at)
+            case RecordEvent.PLAN_GOAL_ADDED | RecordEvent.PLAN_SUBGOAL_ADDED:
+                records.plan[data["id"]] = PlanItem(data["id"], data["what"], data.get("parent"),
+                                                    data.get("with_whom"), _date(data.get("by")),
+                                                    data.get("follow_up"))
+            case RecordEvent.PLAN_ITEM_UPDATED:
+                item = records.plan[data["id"]]
+                for key in ("what", "with_whom", "follow_up"):
+                    if data.get(key) is not None:
+                        setattr(item, key, data[key])
+                if "by" in data:
+                    item.by = _date(data["by"])
+                if data.get("status"):
+                    item.status = data["status"]
+                    item.done_at = at if data["status"] == "done" else None
+                if data.get("note"):
+                    item.notes.append(data["note"])
+            case RecordEvent.PLACEMENT_STARTED:
+                records.placements[data["id"]] = Placement(
+                    data["id"], data["type"], data["employer"], _date(data["start"]) or at.date(), at,
+                    _date(data.get("end")), list(data.get("weekdays") or []), data.get("hours_per_week"),
+                    data.get("contact_person"), data.get("goal"), data.get("follow_up_every"))
+            case RecordEvent.PLACEMENT_FOLLOWUP:
+                placement = records.placements[data["id"]]
+                placement.followups.append(at)
+                if data.get("hours_per_week") is not None:
+                    placement.hours_per_week = data["hours_per_week"]
+            case RecordEvent.PLACEMENT_ENDED:
+                placement = records.placements[data["id"]]
+                placement.ended_at, placement.outcome = at, data.get("outcome")
+            case RecordEvent.INTERVENTION_STARTED:
+                records.interventions[data["id"]] = Intervention(data["id"], data["kind"], at, data.get("agency"),
+                                                                 data.get("note"))
+            case RecordEvent.INTERVENTION_ENDED:
+                records.interventions[data["id"]].ended_at = at
+    return records
