@@ -20,11 +20,53 @@ from pathway.definitions import load_file, validate_text
 from pathway.domain.replay import replay
 from pathway.errors import RuleRefused
 from pathway.services import participants as service
+from pathway.services import records
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / "workflows"
 WALKS = Path(__file__).parent / "walks"
 SHIPPED = sorted(WORKFLOWS.glob("*.yaml"))
+
+
+RECORD_VERBS = {"consent", "plan", "placement", "intervention"}
+
+
+def _record(ctx: Any, pid: int, step: dict[str, Any]) -> None:
+    """The walk verbs for what is recorded around the steps (consent, plan, placement, intervention)."""
+    if "consent" in step:
+        action = step["consent"]
+        if "give" in action:
+            records.give_consent(ctx, pid, action["give"], action.get("scope"), action.get("until"))
+        elif "withdraw" in action:
+            records.withdraw_consent(ctx, pid, action["withdraw"])
+        else:
+            records.confirm_consent(ctx, pid)
+    elif "plan" in step:
+        action = step["plan"]
+        if "add_goal" in action:
+            records.add_goal(ctx, pid, **action["add_goal"])
+        elif "add_subgoal" in action:
+            records.add_subgoal(ctx, pid, **action["add_subgoal"])
+        else:
+            args = dict(action["update"])
+            records.update_plan_item(ctx, pid, args.pop("item"), **args)
+    elif "placement" in step:
+        action = step["placement"]
+        if "start" in action:
+            args = dict(action["start"])
+            records.start_placement(ctx, pid, args.pop("type"), args.pop("employer"), str(args.pop("start")),
+                                    **{k: str(v) if k == "end" else v for k, v in args.items()})
+        elif "followup" in action:
+            records.followup_placement(ctx, pid, action["followup"]["id"])
+        else:
+            records.end_placement(ctx, pid, action["end"]["id"], action["end"].get("outcome"))
+    else:
+        action = step["intervention"]
+        if "start" in action:
+            args = dict(action["start"])
+            records.start_intervention(ctx, pid, args.pop("kind"), **args)
+        else:
+            records.end_intervention(ctx, pid, action["end"]["id"])
 
 
 def _walk_files() -> list[Path]:
@@ -77,6 +119,8 @@ def test_walk(tmp_path: Path, workflow_id: str, walk: dict[str, Any]) -> None:
             clock.set(parse_time(step["at"]))
         if "set" in step:
             service.set_attributes(ctx, pid, step["set"])
+        elif RECORD_VERBS & set(step):
+            _record(ctx, pid, step)
         elif "refused" in step:
             before = service.history(ctx, pid)
             with pytest.raises(RuleRefused) as refusal:

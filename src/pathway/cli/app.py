@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from pathway import __version__
-from pathway.cli import db, deadlines, participant, scheduler, workflow
+from pathway.cli import db, deadlines, participant, records, scheduler, workflow
 from pathway.cli.diagram import register as register_diagram
 from pathway.cli.output import print_error
 from pathway.cli.state import CliState
@@ -30,6 +30,10 @@ app = typer.Typer(
 register_diagram(workflow.app)
 app.add_typer(workflow.app, name="workflow")
 app.add_typer(participant.app, name="participant")
+app.add_typer(records.consent_app, name="consent")
+app.add_typer(records.plan_app, name="plan")
+app.add_typer(records.placement_app, name="placement")
+app.add_typer(records.intervention_app, name="intervention")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(db.app, name="db")

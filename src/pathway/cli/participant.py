@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,7 +13,9 @@ from pathway.clock import format_local
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_note, print_rows
 from pathway.cli.state import optional_time, state
 from pathway.engine.values import parse_assignments
+from pathway.errors import BadInput, InvalidValue
 from pathway.services import participants as service
+from pathway.services.views import ParticipantView, records_json
 
 app = typer.Typer(help="Enrol participants, fire triggers, and look at where they are.", no_args_is_help=True)
 
@@ -134,6 +139,7 @@ def show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFormat.T
     if view.attributes:
         print_rows([{"attribute": k, "value": _shown(v)} for k, v in sorted(view.attributes.items())],
                    ["attribute", "value"], fmt, title="Attributes")
+    _print_records(view, fmt)
     if view.deadlines:
         print_rows([{"rule": d.rule, "title": d.title, "due": d.due_date.isoformat() if d.due_date else "",
                      "status": d.status, "days overdue": d.days_overdue or "", "level": d.level or "",
@@ -198,6 +204,36 @@ def _describe(event_type: str, data: dict[str, object]) -> str:
     return "\n".join(f"{k}={shown(v)}" for k, v in data.items())
 
 
+@app.command()
+def handover(
+    ctx: typer.Context,
+    participant: Id,
+    to: Annotated[str, typer.Option("--to", help="receiving agency: soc, af, fk, health or labour_unit")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown or json")] = "markdown",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+) -> None:
+    """The journey summary for the receiving agency: steps and dates, plan, placements, interventions.
+
+    Only what the consent in force covers is included.
+
+    Example: pathway participant handover 1 --to af --output overlamning.md
+    """
+    from pathway.reports.handover import journey, to_markdown
+
+    if fmt not in ("markdown", "json"):
+        raise InvalidValue("--format", fmt, "use markdown or json")
+    summary = journey(state(ctx).services(), participant, to)
+    text = to_markdown(summary) if fmt == "markdown" else json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise BadInput(f"cannot write {output}: {err.strerror}") from None
+    console.print(f"wrote {output}", markup=False)
+
+
 @app.command("list")
 def list_participants(
     ctx: typer.Context,
@@ -217,3 +253,25 @@ def list_participants(
             for p in found]
     print_rows(rows, ["id", "ref", "workflow", "step", "status", "enrolled", "in step since", "exit reason"],
                fmt, title=f"Participants ({len(rows)})", json_rows=[p.to_json() for p in found])
+
+
+def _print_records(view: ParticipantView, fmt: OutputFormat) -> None:
+    """Consent, plan, placements and interventions in the ``show`` table view."""
+    records = records_json(view.records)
+    consent = records["consent"]
+    if consent["grants"]:
+        confirmed = format_local(view.records.consent.last_confirmed_at) or "never"
+        console.print(f"Consent:  in force for {', '.join(consent['agencies_in_force']) or 'no agency'}"
+                      f"   last confirmed: {confirmed}", markup=False)
+    if records["plan"]:
+        print_rows([{"id": i["id"], "what": i["what"], "with": i["with_whom"], "by": i["by"], "status": i["status"]}
+                    for i in records["plan"]], ["id", "what", "with", "by", "status"], fmt, title="Action plan")
+    if records["placements"]:
+        print_rows([{"id": p["id"], "type": p["type"], "employer": p["employer"], "period": f"{p['start']} – {p['end'] or ''}",
+                     "h/week": p["hours_per_week"], "contacts": len(p["followups"]),
+                     "status": "ended" if p["ended_at"] else "running"} for p in records["placements"]],
+                   ["id", "type", "employer", "period", "h/week", "contacts", "status"], fmt, title="Placements")
+    if records["interventions"]:
+        print_rows([{"id": i["id"], "kind": i["kind"], "agency": i["agency"], "since": (i["started_at"] or "")[:10],
+                     "status": "ended" if i["ended_at"] else "running"} for i in records["interventions"]],
+                   ["id", "kind", "agency", "since", "status"], fmt, title="Parallel interventions")

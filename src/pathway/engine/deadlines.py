@@ -240,7 +240,7 @@ def _record_deadlines(definition: Workflow, events: Sequence[Event], paused: Pau
             continue
         kind = "Delmål" if item.parent else "Mål"
         cancelled = exited_at if item.status == "open" else (item.done_at or exited_at) if item.status == "dropped" else None
-        add(f"plan:{item.id}", "plan_item", f"{kind} {item.id}: {item.what}", added.get(item.id, item.done_at or exited_at),
+        add(f"plan:{item.id}", f"plan:{item.id}", f"{kind} {item.id}: {item.what}", added.get(item.id, item.done_at or exited_at),
             item.by, item.done_at if item.status == "done" else None, cancelled)
     for placement in records.placements.values():
         every = placement.follow_up_every or policy.placement_contact.get(placement.type)  # type: ignore[call-overload]
@@ -251,7 +251,7 @@ def _record_deadlines(definition: Workflow, events: Sequence[Event], paused: Pau
         for n, contact in enumerate(contacts):
             due = add_duration(local_date(contact), Duration.parse(every), paused)
             met = contacts[n + 1] if n + 1 < len(contacts) else None
-            add(f"placement:{placement.id}:{n}", "placement_contact",
+            add(f"placement:{placement.id}:{n}", f"placement:{placement.id}",
                 f"Kontakt under {placement.type} hos {placement.employer} ({placement.id})", contact, due, met,
                 closed if met is None else None)
     return planned

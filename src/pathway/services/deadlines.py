@@ -71,7 +71,8 @@ def apply_plan(existing: dict[str, Deadline], planned: list[PlannedDeadline],
 
 
 def _apply(row: Deadline, plan: PlannedDeadline) -> None:
-    row.title, row.step, row.owner, row.started_at = plan.title, plan.step, plan.owner, plan.started_at
+    row.rule, row.title, row.step = plan.rule, plan.title, plan.step
+    row.owner, row.started_at = plan.owner, plan.started_at
     row.status = plan.status.value
     row.due_date, row.due_at = plan.due_date, plan.due_at
     row.met_at, row.closed_at = plan.met_at, plan.closed_at
