@@ -50,6 +50,7 @@ def test_simulate_writes_nothing_and_reports_deadlines(shipped_cli: Cli) -> None
     """`workflow simulate` prints the dry run as JSON and never creates or touches the database."""
     result = shipped_cli("workflow", "simulate", "flen_tripartite", "--attr", "application_date=2026-03-02",
                          "--start", "2026-03-03T09:00", "--walk", "hold_first_meeting,write_plan",
+                         "--consent", "soc,af,labour_unit",
                          "--every", "3w", "--format", "json")
     assert result.code == 0, result.stderr
     run = result.json()

@@ -43,7 +43,7 @@ def test_unknown_workflow_is_one_line_exit_2(shipped_cli: Cli) -> None:
     result = shipped_cli("workflow", "diagram", "nope")
     assert result.code == 2
     assert result.stdout == ""
-    assert result.stderr == "error: unknown workflow 'nope'; known workflows: flen_tripartite, kraft\n"
+    assert result.stderr == "error: unknown workflow 'nope'; known workflows: flen_tripartite, kraft, ljusnarsberg_rehab, orebro_sprak, utrikesfodda\n"
     assert "Traceback" not in result.stderr
 
 
@@ -51,12 +51,13 @@ def test_participant_path_is_highlighted(shipped_cli: Cli) -> None:
     enrol = shipped_cli("participant", "enrol", "flen_tripartite", "--ref", "FL-1",
                         "--attr", "application_date=2026-03-01")
     assert enrol.code == 0, enrol.stderr
+    assert shipped_cli("consent", "give", "FL-1", "--agencies", "soc,af,labour_unit").code == 0
     assert shipped_cli("participant", "fire", "FL-1", "hold_first_meeting").code == 0
     result = shipped_cli("workflow", "diagram", "--participant", "FL-1")
     assert result.code == 0, result.stderr
     assert "Class first_meeting s_active" in result.stdout
     assert "Class application s_previous" in result.stdout
-    assert "application --> first_meeting: hold_first_meeting [attributes_recorded] · ✔ 1" in result.stdout
+    assert "application --> first_meeting: hold_first_meeting [attributes_recorded & consent_confirmed_today & consent_in_force] · ✔ 1" in result.stdout
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz is not installed (pip install graphviz; apt-get install graphviz)")

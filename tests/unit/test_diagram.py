@@ -186,7 +186,7 @@ def test_participant_repeated_loop_and_exit_are_numbered() -> None:
     text = mermaid(SHIPPED["flen_tripartite"], Highlight("exited", moves))
     assert style_of(text, "exited") == "active"
     assert style_of(text, "follow_up") == "previous"
-    assert edge_lines(text, "follow_up", "follow_up") == ["follow_up --> follow_up: follow_up · ✔ 4, 5"]
+    assert edge_lines(text, "follow_up", "follow_up") == ["follow_up --> follow_up: follow_up [consent_confirmed_today & consent_in_force] · ✔ 4, 5"]
     assert edge_lines(text, "follow_up", "exited") == ["follow_up --> exited: conclude | exit · ✔ 6"]
 
 
@@ -301,7 +301,7 @@ def test_svg_is_rendered_by_graphviz() -> None:
     assert isinstance(svg, bytes)
     text = svg.decode("utf-8")
     assert "<svg" in text and "</svg>" in text
-    assert "Individuell handlingsplan" in text and "hold_first_meeting [attributes_recorded]" in text
+    assert "Individuell handlingsplan" in text and "hold_first_meeting [attributes_recorded &amp; consent_confirmed_today &amp; consent_in_force]" in text
 
 
 # -- the command, in a tiny Typer app (as cli/app.py wires it) -----------------------------------
@@ -347,7 +347,7 @@ def test_command_writes_output_file(tmp_path: Path) -> None:
 
 def test_command_unknown_id_and_invalid_file_are_bad_input(tmp_path: Path) -> None:
     code, _, message = run(tmp_path, "diagram", "nope")
-    assert code == 2 and message == "unknown workflow 'nope'; known workflows: flen_tripartite, kraft"
+    assert code == 2 and message == "unknown workflow 'nope'; known workflows: flen_tripartite, kraft, ljusnarsberg_rehab, orebro_sprak, utrikesfodda"
     broken = tmp_path / "broken.yaml"
     broken.write_text(SMALL.replace("kind: plan", "kind: plan\n    colour: red"), encoding="utf-8")
     code, _, message = run(tmp_path, "diagram", str(broken))
@@ -373,11 +373,12 @@ def test_command_writes_svg(tmp_path: Path) -> None:
 def test_command_participant_draws_pinned_version_and_path(tmp_path: Path) -> None:
     from pathway.bootstrap import bootstrap
     from pathway.config import Settings
-    from pathway.services import participants
+    from pathway.services import participants, records
 
     services = bootstrap(Settings(workflows=REPO / "workflows", database_url=f"sqlite:///{tmp_path / 'p.db'}",
                                   now="2026-03-02T09:00", actor="test"))
     pid, _ = participants.enrol(services, "flen_tripartite", ref="FL-1", attributes={"application_date": "2026-03-01"})
+    records.give_consent(services, pid, ["soc", "af", "labour_unit"])  # every Flen meeting opens with consent
     participants.fire(services, pid, "hold_first_meeting")
     participants.fire(services, pid, "leave_starts", {"leave_type": "sick_leave"})
     participants.fire(services, pid, "write_plan")

@@ -9,6 +9,8 @@ from pathway.clock import parse_time
 from pathway.definitions import load_file
 from pathway.services.simulate import SimulatedAction, simulate
 
+#: Flen's meetings open by confirming the consent of all three agencies
+CONSENT = ("soc", "af", "labour_unit")
 FLEN = load_file(Path(__file__).resolve().parents[2] / "workflows" / "flen_tripartite.yaml").definition
 
 
@@ -19,11 +21,11 @@ def _kinds(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 def test_late_first_meeting_shows_reminder_miss_and_escalations_in_time_order() -> None:
     """Flen's 14-day rule: reminder 3 working days ahead, the miss, then the ladder, before the meeting."""
     result = simulate(FLEN, {"application_date": "2026-03-02"},
-                      [SimulatedAction(trigger="hold_first_meeting", at=parse_time("2026-03-24T09:00"))],
+                      [SimulatedAction(trigger="hold_first_meeting", at=parse_time("2026-03-24T09:00"), consent_first=CONSENT)],
                       parse_time("2026-03-03T09:00"), timedelta(weeks=1), timedelta(0))
     assert _kinds(result)[:6] == [
         ("2026-03-03", "enrolled"), ("2026-03-11", "reminder"), ("2026-03-17", "deadline_missed"),
-        ("2026-03-17", "escalated"), ("2026-03-19", "escalated"), ("2026-03-24", "transition"),
+        ("2026-03-17", "escalated"), ("2026-03-19", "escalated"), ("2026-03-24", "consent_given"),
     ]
     assert result.lines[0].deadlines == ["first_meeting_within_14_days due 2026-03-16"]
     assert result.completed and result.step == "first_meeting"
@@ -32,9 +34,9 @@ def test_late_first_meeting_shows_reminder_miss_and_escalations_in_time_order() 
 def test_meeting_in_time_meets_the_rule_and_nothing_fires() -> None:
     """A first meeting within 14 days: no reminder, no miss for the rule."""
     result = simulate(FLEN, {"application_date": "2026-03-02"},
-                      [SimulatedAction(trigger="hold_first_meeting", at=parse_time("2026-03-05T10:00"))],
+                      [SimulatedAction(trigger="hold_first_meeting", at=parse_time("2026-03-05T10:00"), consent_first=CONSENT)],
                       parse_time("2026-03-03T09:00"), timedelta(weeks=1), timedelta(0))
-    assert _kinds(result) == [("2026-03-03", "enrolled"), ("2026-03-05", "transition")]
+    assert _kinds(result) == [("2026-03-03", "enrolled"), ("2026-03-05", "consent_given"), ("2026-03-05", "transition")]
 
 
 def test_refusals_are_lines_and_mark_the_walk_incomplete_unless_expected() -> None:
@@ -50,6 +52,6 @@ def test_refusals_are_lines_and_mark_the_walk_incomplete_unless_expected() -> No
 
 def test_walk_times_follow_the_swedish_wall_clock_across_summer_time() -> None:
     """Actions spaced a week apart keep their local time of day across the change to summer time."""
-    result = simulate(FLEN, {}, [SimulatedAction(trigger="hold_first_meeting")],
+    result = simulate(FLEN, {}, [SimulatedAction(trigger="hold_first_meeting", consent_first=CONSENT)],
                       parse_time("2026-03-24T09:00"), timedelta(weeks=1), timedelta(0))
     assert result.lines[-1].to_json()["at"] == "2026-03-31T09:00:00+02:00"

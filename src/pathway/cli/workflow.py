@@ -124,6 +124,10 @@ def new(
     console.print(f"wrote {target} — edit it, then: pathway workflow validate {target}", markup=False)
 
 
+#: walk-script verbs for what is recorded around the steps
+RECORD_VERBS = ("consent", "plan", "placement", "intervention")
+
+
 def _simulation_script(path: Path, name: str | None) -> tuple[dict[str, Any], list[Any], datetime | None]:
     """A script in the walk format: enrol_at, attributes, steps of trigger/refused/set with data and at.
 
@@ -147,12 +151,15 @@ def _simulation_script(path: Path, name: str | None) -> tuple[dict[str, Any], li
         raise InvalidValue("script", str(path), "give a mapping with 'steps:' (a list) and optional 'attributes:', 'enrol_at:'")
     actions = []
     for number, step in enumerate(script.get("steps", []), start=1):
-        if not isinstance(step, dict) or not ({"trigger", "refused", "set"} & set(step)):
-            raise InvalidValue(f"script step {number}", step, "each step needs 'trigger:', 'refused:' or 'set:'")
+        verbs = {"trigger", "refused", "set", *RECORD_VERBS}
+        if not isinstance(step, dict) or not (verbs & set(step)):
+            raise InvalidValue(f"script step {number}", step,
+                               "each step needs one of: " + ", ".join(f"'{v}:'" for v in sorted(verbs)))
         at = parse_time(str(step["at"]), f"script step {number} 'at'") if "at" in step else None
+        record = next(((verb, step[verb]) for verb in RECORD_VERBS if verb in step), None)
         actions.append(SimulatedAction(trigger=step.get("trigger") or step.get("refused"),
                                        data=step.get("data") or {}, set=step.get("set"), at=at,
-                                       expect_refusal="refused" in step))
+                                       expect_refusal="refused" in step, record=record))
     start = parse_time(str(script["enrol_at"]), "script 'enrol_at'") if "enrol_at" in script else None
     return script.get("attributes") or {}, actions, start
 
@@ -175,6 +182,7 @@ def simulate(
     script: Annotated[Path | None, typer.Option(help="a YAML script: enrol_at, attributes, steps (trigger/refused/set, data, at)")] = None,
     name: Annotated[str | None, typer.Option(help="which walk, when the script file holds several (walks:)")] = None,
     attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute at enrolment (repeatable)")] = None,
+    consent: Annotated[str | None, typer.Option(help="agencies the participant consents to, confirmed before every --walk trigger, e.g. soc,af")] = None,
     start: Annotated[str | None, typer.Option(help="virtual enrolment time (default: now)")] = None,
     every: Annotated[str, typer.Option(help="time between the --walk triggers")] = "1w",
     tail: Annotated[str, typer.Option(help="how long to let the clock run after the last action")] = "8w",
@@ -184,7 +192,7 @@ def simulate(
 
     Nothing is written to any database. Exits 1 if the walk could not be completed as written.
 
-    Example: pathway workflow simulate flen_tripartite --attr application_date=2026-03-02 --walk hold_first_meeting,write_plan
+    Example: pathway workflow simulate flen_tripartite --attr application_date=2026-03-02 --consent soc,af,labour_unit --walk hold_first_meeting,write_plan
     """
     from pathway.services.simulate import SimulatedAction
     from pathway.services.simulate import simulate as run_simulation
@@ -199,7 +207,9 @@ def simulate(
         from_script, actions, begin = _simulation_script(script, name)
         attributes = {**from_script, **attributes}
     else:
-        actions = [SimulatedAction(trigger=t.strip()) for t in (walk or "").split(",") if t.strip()]
+        agencies = tuple(a.strip() for a in (consent or "").split(",") if a.strip())
+        # a well-run meeting opens by confirming the consent: it is given again just before each trigger
+        actions = [SimulatedAction(trigger=t.strip(), consent_first=agencies) for t in (walk or "").split(",") if t.strip()]
     begin = optional_time(start, "--start") or begin or cli_state.clock().now()
     # in a script, a step without its own 'at' happens at the same moment as the one before it
     spacing = _calendar_span(every, "--every") if script is None else timedelta(0)

@@ -13,7 +13,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from zoneinfo import ZoneInfo
+
 from pathway.domain.participant import Event
+
+#: dates in refusals are the Swedish calendar day
+SWEDEN = ZoneInfo("Europe/Stockholm")
 
 
 class RecordEvent(StrEnum):
@@ -62,7 +67,7 @@ class ConsentState:
             return f"no consent has been given for {agency}"
         last = mentioning[-1]
         if agency in last.withdrawn:
-            return f"the consent for {agency} was withdrawn on {last.withdrawn[agency].date().isoformat()}"
+            return f"the consent for {agency} was withdrawn on {last.withdrawn[agency].astimezone(SWEDEN).date()}"
         return f"the consent for {agency} expired on {last.until}"
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pathway.clock import to_local
@@ -187,7 +187,7 @@ def _shown(value: object) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _is_personnummer(text: str, reference: Any) -> bool:
+def _is_personnummer(text: str, reference: date) -> bool:
     try:
         parse_personnummer(text, reference)
     except ValueError:

@@ -15,6 +15,7 @@ from typing import Any
 from pathway.clock import ensure_aware, to_local
 from pathway.definitions.models import Workflow
 from pathway.domain import Deadline, DeadlineStatus, Event, EventType, Participant, ParticipantStatus
+from pathway.domain.records import RecordEvent, Records, fold
 from pathway.engine import PathwayMachine
 from pathway.engine.deadlines import plan_deadlines
 from pathway.engine.values import coerce_fields, to_json
@@ -32,6 +33,10 @@ class SimulatedAction:
     at: datetime | None = None
     #: the script expects the pathway to refuse this trigger (a guard not yet met, say)
     expect_refusal: bool = False
+    #: something recorded around the steps: ("consent", {"give": [...]}), ("plan", {"add_goal": {...}}) …
+    record: tuple[str, Mapping[str, Any]] | None = None
+    #: give (and so confirm) consent for these agencies at the same moment, just before the trigger
+    consent_first: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ class _Run:
         self._record(EventType.ENROLLED, start, to_step=initial, data={"attributes": self.participant.attributes})
         self.lines.append(SimulationLine(start, "enrolled", initial, definition.step(initial).title, self._open()))
 
-    def _record(self, kind: EventType, at: datetime, **fields: Any) -> None:
+    def _record(self, kind: EventType | RecordEvent, at: datetime, **fields: Any) -> None:
         self.participant.record(Event(seq=0, type=kind.value, effective_at=at, recorded_at=at, actor="simulation",
                                       workflow_id=self.definition.id, workflow_version=self.definition.version,
                                       **fields))
@@ -111,7 +116,14 @@ class _Run:
         if not p.is_open:
             self.lines.append(SimulationLine(at, "refused", p.step, "the participant has already exited"))
             return False
+        if action.consent_first:
+            self.act(SimulatedAction(record=("consent", {"give": list(action.consent_first)})), at)
         try:
+            if action.record is not None:
+                kind, data, text = _record_event(fold(p.new_events), *action.record)
+                self._record(kind, at, from_step=p.step, to_step=p.step, data=data)
+                self.lines.append(SimulationLine(at, kind.value, p.step, text, self._open()))
+                return True
             if action.set is not None:
                 values = coerce_fields(self.definition.attributes, action.set, self.definition, "attribute", "")
                 self.typed = {**self.typed, **values}
@@ -122,7 +134,8 @@ class _Run:
                 self.lines.append(SimulationLine(at, "attributes_set", p.step,
                                                  ", ".join(f"{k}={v}" for k, v in shown.items()), self._open()))
                 return True
-            firing = self.machine.fire(p.step, action.trigger or "", action.data, self.typed, at, p.enrolled_at)
+            firing = self.machine.fire(p.step, action.trigger or "", action.data, self.typed, at, p.enrolled_at,
+                                       fold(p.new_events))
         except PathwayError as err:
             self.lines.append(SimulationLine(at, "refused", p.step, err.message))
             return False
@@ -158,3 +171,43 @@ def simulate(definition: Workflow, attributes: Mapping[str, Any], actions: list[
 def _local_add(moment: datetime, span: timedelta) -> datetime:
     """Add whole days on the Swedish wall clock (09:00 stays 09:00 across summer time)."""
     return ensure_aware(to_local(moment).replace(tzinfo=None) + span)  # type: ignore[union-attr]
+
+
+def _record_event(records: Records, verb: str, action: Mapping[str, Any]) -> tuple[RecordEvent, dict[str, Any], str]:
+    """The event a scripted consent / plan / placement / intervention step records (walk-script verbs)."""
+    def day(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    if verb == "consent":
+        if "give" in action:
+            return (RecordEvent.CONSENT_GIVEN, {"agencies": sorted(action["give"]), "scope": action.get("scope"),
+                                                "until": day(action.get("until"))}, f"consent given: {', '.join(action['give'])}")
+        if "withdraw" in action:
+            return RecordEvent.CONSENT_WITHDRAWN, {"agencies": sorted(action["withdraw"])}, f"consent withdrawn: {', '.join(action['withdraw'])}"
+        return RecordEvent.CONSENT_CONFIRMED, {}, "consent confirmed"
+    if verb == "plan":
+        if "add_goal" in action:
+            item = {**action["add_goal"], "id": records.next_goal_id(), "by": day(action["add_goal"].get("by"))}
+            return RecordEvent.PLAN_GOAL_ADDED, item, f"{item['id']}: {item['what']}"
+        if "add_subgoal" in action:
+            args = dict(action["add_subgoal"])
+            goal = args.pop("goal")
+            item = {**args, "id": records.next_subgoal_id(goal), "parent": goal, "by": day(args.get("by"))}
+            return RecordEvent.PLAN_SUBGOAL_ADDED, item, f"{item['id']}: {item['what']}"
+        update = {**action["update"], "id": action["update"]["item"]}
+        update.pop("item")
+        if "by" in update:
+            update["by"] = day(update["by"])
+        return RecordEvent.PLAN_ITEM_UPDATED, update, f"{update['id']} updated"
+    if verb == "placement":
+        if "start" in action:
+            data = {**action["start"], "id": records.next_placement_id(), "start": day(action["start"]["start"]),
+                    "end": day(action["start"].get("end"))}
+            return RecordEvent.PLACEMENT_STARTED, data, f"{data['id']}: {data['type']} at {data['employer']}"
+        if "followup" in action:
+            return RecordEvent.PLACEMENT_FOLLOWUP, {"id": action["followup"]["id"]}, f"{action['followup']['id']} followed up"
+        return RecordEvent.PLACEMENT_ENDED, dict(action["end"]), f"{action['end']['id']} ended"
+    if "start" in action:
+        data = {**action["start"], "id": records.next_intervention_id()}
+        return RecordEvent.INTERVENTION_STARTED, data, f"{data['id']}: {data['kind']}"
+    return RecordEvent.INTERVENTION_ENDED, {"id": action["end"]["id"]}, f"{action['end']['id']} ended"

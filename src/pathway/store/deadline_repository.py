@@ -6,11 +6,18 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from pathway.domain import Deadline, DeadlineStatus, Participant
+from pathway.domain import Deadline, Participant
 from pathway.store.tables import deadlines, notifications, participants
+
+
+#: The partial indexes' own conditions, written as literals: with a bound parameter
+#: (``status = ?``) SQLite cannot prove the index applies and scans every deadline instead.
+OPEN_ROWS = text("deadlines.status = 'open'")
+PENDING_ROWS = text("notifications.status = 'pending'")
+RUNNING_ROWS = text("deadlines.status IN ('open', 'paused')")
 
 
 class DeadlineRepository:
@@ -33,7 +40,7 @@ class DeadlineRepository:
         """
         query = (
             select(Deadline)
-            .where(deadlines.c.status == DeadlineStatus.OPEN.value, deadlines.c.next_action_at <= now)
+            .where(OPEN_ROWS, deadlines.c.next_action_at <= now)
             .order_by(deadlines.c.next_action_at, deadlines.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -51,7 +58,7 @@ class DeadlineRepository:
         query = (
             select(Deadline, Participant)
             .join(participants, participants.c.id == deadlines.c.participant_id)
-            .where(deadlines.c.status.in_([DeadlineStatus.OPEN.value, DeadlineStatus.PAUSED.value]))
+            .where(RUNNING_ROWS)
             .order_by(deadlines.c.due_at.is_(None), deadlines.c.due_at, deadlines.c.id)
         )
         if overdue_only:
@@ -72,9 +79,9 @@ class DeadlineRepository:
         """Pending notifications for the configured sinks that are due for an attempt, locked."""
         query = (
             select(notifications)
-            .where(notifications.c.status == "pending", notifications.c.next_attempt_at <= now,
+            .where(PENDING_ROWS, notifications.c.next_attempt_at <= now,
                    notifications.c.sink.in_(sorted(sinks)))
-            .order_by(notifications.c.id)
+            .order_by(notifications.c.next_attempt_at, notifications.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )

@@ -122,7 +122,9 @@ deadlines = Table(
     UniqueConstraint("participant_id", "key"),
     Index("ix_deadlines_due", "next_action_at",
           postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-    Index(None, "status", "due_at"),
+    # the coordinator's board: running deadlines by due date
+    Index("ix_deadlines_board", "due_at",
+          postgresql_where=text("status IN ('open', 'paused')"), sqlite_where=text("status IN ('open', 'paused')")),
 )
 
 #: Reminders and escalations waiting to be delivered to a sink (outbox file, webhook); written in

@@ -111,4 +111,6 @@ class SqlUnitOfWork:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     map_domain()
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    # No autoflush: rows are written only by flush() and commit(), where a lost race becomes a
+    # typed refusal — never half-way through a read inside a use case.
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

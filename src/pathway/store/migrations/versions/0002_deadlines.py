@@ -44,7 +44,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
         batch_op.create_index('ix_deadlines_due', ['next_action_at'], unique=False, postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
-        batch_op.create_index(batch_op.f('ix_deadlines_status_due_at'), ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_deadlines_board', ['due_at'], unique=False, postgresql_where=sa.text("status IN ('open', 'paused')"), sqlite_where=sa.text("status IN ('open', 'paused')"))
 
     op.create_table('notifications',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -72,7 +72,7 @@ def downgrade() -> None:
 
     op.drop_table('notifications')
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_deadlines_status_due_at'))
+        batch_op.drop_index('ix_deadlines_board', postgresql_where=sa.text("status IN ('open', 'paused')"), sqlite_where=sa.text("status IN ('open', 'paused')"))
         batch_op.drop_index('ix_deadlines_due', postgresql_where=sa.text("status = 'open'"), sqlite_where=sa.text("status = 'open'"))
 
     op.drop_table('deadlines')
