@@ -191,7 +191,7 @@ def _tables(engine: Engine) -> list[str]:
 def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every pathway table, for 'nothing was written' assertions."""
     with engine.connect() as conn:
-        return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY id"))] for t in _tables(engine)}
+        return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in _tables(engine)}
 
 
 def counts(engine: Engine) -> dict[str, int]:

@@ -194,6 +194,7 @@ def set_attributes(
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         typed = coerce_fields(definition.attributes, values, definition, "attribute",
                               f"in workflow '{participant.workflow_id}'")
+        identity.refuse_for_anonymous(uow, participant.id or 0, typed)
         effective_at, reason = _effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         stored = {k: to_json(v) for k, v in typed.items()}
         previous = {k: participant.attributes.get(k) for k in stored}
