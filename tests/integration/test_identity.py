@@ -339,6 +339,15 @@ def test_participant_set_refuses_personal_attributes_for_an_anonymous_participan
     assert snapshot(engine) == before
 
 
+def test_participant_set_cannot_contradict_the_number(ctx: ServiceContext, engine: Engine) -> None:
+    """After enrolment with a number, a birth date or gender that contradicts it is refused, unwritten."""
+    pid, _ = enrol(ctx, "ident", personnummer=WOMAN)
+    before = snapshot(engine)
+    with pytest.raises(BadInput, match="gender"):
+        set_attributes(ctx, pid, {"gender": "male"})
+    assert snapshot(engine) == before
+
+
 def test_the_identity_table_refuses_a_number_on_an_anonymous_row(ctx: ServiceContext, engine: Engine) -> None:
     """The check constraint: anonymous rows have no number, numbered kinds always have one."""
     pid, _ = enrol(ctx, "ident")

@@ -82,6 +82,9 @@ def fire(
         exited = " (exited)" if result.status == "exited" else ""
         if result.moved:
             console.print(f"{result.participant_id}: {result.from_step} → {result.to_step}{exited}", markup=False)
+            if result.to_step_kind == "handover":
+                print_note(f"a handover: give the receiving agency the journey summary with "
+                           f"'pathway participant handover {result.participant_id} --to AGENCY'")
         else:
             console.print(f"{result.participant_id}: {trigger} recorded, stays in {result.to_step}", markup=False)
 

@@ -164,6 +164,14 @@ def refuse_for_anonymous(uow: UnitOfWork, participant_id: int, names: Iterable[s
         raise AnonymousParticipant(participant_id, refused)
 
 
+def refuse_contradicting_number(uow: UnitOfWork, definition: Workflow, participant_id: int,
+                                values: Mapping[str, Any], today: date) -> None:
+    """``participant set`` may not record a birth date or gender the personal number contradicts."""
+    number = uow.identities.number_of(participant_id)
+    if number is not None and ({BIRTH_DATE, GENDER} & set(values)):
+        _derived(definition, parse_personnummer(number, today), values)
+
+
 def _derived(definition: Workflow, number: PersonalIdentityNumber, values: Mapping[str, Any]) -> dict[str, Any]:
     derived: dict[str, Any] = {}
     codes = [r.code for r in definition.exit_reasons]

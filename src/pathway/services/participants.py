@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pathway.clock import format_local
+from pathway.clock import format_local, to_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.domain.records import fold
 from pathway.engine.deadlines import pause_refusal
@@ -176,7 +176,8 @@ def fire(
         reconcile(uow, participant, loaded.definition, attributes, events)
         uow.commit()
         return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
-                          participant.status, event.seq, moved=firing.to_step is not None)
+                          participant.status, event.seq, moved=firing.to_step is not None,
+                          to_step_kind=loaded.definition.step(firing.step_after).kind)
 
 
 def set_attributes(
@@ -195,6 +196,8 @@ def set_attributes(
         typed = coerce_fields(definition.attributes, values, definition, "attribute",
                               f"in workflow '{participant.workflow_id}'")
         identity.refuse_for_anonymous(uow, participant.id or 0, typed)
+        identity.refuse_contradicting_number(uow, definition, participant.id or 0, typed,
+                                             to_local(ctx.clock.now()).date())  # type: ignore[union-attr]
         effective_at, reason = _effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         stored = {k: to_json(v) for k, v in typed.items()}
         previous = {k: participant.attributes.get(k) for k in stored}

@@ -147,6 +147,8 @@ class FireResult:
     seq: int
     #: False for a trigger that records something without moving (``to`` left out)
     moved: bool = True
+    #: the step kind entered (a ``handover`` step calls for the journey summary)
+    to_step_kind: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -33,6 +33,11 @@ class IdentityRepository:
         query = select(identities.c.kind).where(identities.c.participant_id == participant_id)
         return self.session.scalar(query)
 
+    def number_of(self, participant_id: int) -> str | None:
+        """The participant's personnummer or samordningsnummer (12 digits), if one was given."""
+        query = select(identities.c.personnummer).where(identities.c.participant_id == participant_id)
+        return self.session.scalar(query)
+
     def lock_person(self, personnummer: str) -> None:
         """Serialise enrolments of one person until this transaction ends.
 
