@@ -34,12 +34,21 @@ pathway --now 2026-05-04T09:00 participant fire KRAFT-001 activate
 pathway --now 2026-08-17T09:00 participant fire KRAFT-001 refer_to_training
 step pathway --now 2026-08-24T09:00 participant fire KRAFT-001 start_training \
   --data "employer=Lunds kommun, Parkförvaltningen" --data hours_per_week=6
+pathway --now 2026-08-24T09:05 placement start KRAFT-001 --type work_training --employer "Lunds kommun, Parkförvaltningen" \
+  --start 2026-08-24 --hours-per-week 6 --goal "10 h/vecka" >/dev/null
+step pathway --now 2026-09-01T09:00 intervention start KRAFT-001 health_care --agency health
 pathway --now 2026-11-10T09:00 participant set KRAFT-001 work_supply_hours=12 work_supply_established=true
 pathway --now 2026-11-16T09:00 participant fire KRAFT-001 prepare_handover
 pathway --now 2026-11-16T09:30 participant set KRAFT-001 registered_at_af=true
+pathway --now 2026-11-16T09:35 consent give KRAFT-001 --agencies soc,af,labour_unit >/dev/null
 step pathway --now 2026-11-30T09:00 participant fire KRAFT-001 hand_over \
   --at 2026-11-27T14:00 --reason "tripartite meeting held Friday, recorded Monday"
+step pathway --now 2026-11-30T09:10 participant handover KRAFT-001 --to af
 step pathway --now 2026-12-07T09:00 participant fire KRAFT-001 complete \
   --data reason=to_af_able_to_work --data outcomes=to_af_able_to_work,work
 step pathway --now 2026-12-07T09:00 participant history KRAFT-001
 step pathway --now 2026-12-07T09:00 participant list
+
+# The deadline check a scheduler runs: Flen's 14-day rule has passed for both Flen participants
+step pathway --now 2026-02-20T08:00 deadlines check
+step pathway --now 2026-02-20T08:00 deadlines list
