@@ -15,7 +15,7 @@ from pathway.domain import EventType
 from pathway.domain.records import fold
 from pathway.errors import InvalidValue
 from pathway.services.context import ServiceContext
-from pathway.services.participants import _resolve
+from pathway.services.participants import resolve
 from pathway.services.views import iso, records_json
 
 AGENCIES = ("soc", "af", "fk", "health", "labour_unit")
@@ -27,7 +27,7 @@ def journey(ctx: ServiceContext, participant_ref: str | int, to_agency: str) -> 
         raise InvalidValue("--to", to_agency, f"use one of: {', '.join(AGENCIES)}")
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        participant = _resolve(uow, participant_ref)
+        participant = resolve(uow, participant_ref)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         return _summary(definition, participant, uow.participants.history(participant.id or 0), to_agency, now)
 

@@ -31,7 +31,7 @@ MAX_ID = 2**63
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-def _effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None,
+def effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None,
                     not_before: datetime | None, not_before_what: str) -> tuple[datetime, str | None]:
     now = ctx.clock.now()
     if at is None:
@@ -50,7 +50,7 @@ def _effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None
     return at, reason
 
 
-def _resolve(uow: UnitOfWork, participant: str | int) -> Participant:
+def resolve(uow: UnitOfWork, participant: str | int) -> Participant:
     """Find a participant by id (digits) or by ref."""
     text = str(participant).strip()
     if text.isdecimal() and text.isascii() and int(text) < MAX_ID:
@@ -87,7 +87,7 @@ def enrol(
         definition = registered.loaded.definition
         values = coerce_fields(definition.attributes, attributes or {}, definition, "attribute",
                                f"in workflow '{workflow_id}'")
-        effective_at, reason = _effective_time(ctx, at, reason, None, "")
+        effective_at, reason = effective_time(ctx, at, reason, None, "")
         person = identity.identify(uow, definition, values, effective_at,
                                    personnummer=personnummer, anonymous=anonymous, ref=ref)
         values = {**values, **person.derived}
@@ -129,7 +129,7 @@ def _event(ctx: ServiceContext, participant: Participant, type_: EventType, effe
     )
 
 
-def _typed_attributes(ctx: ServiceContext, uow: UnitOfWork, participant: Participant) -> dict[str, Any]:
+def typed_attributes(ctx: ServiceContext, uow: UnitOfWork, participant: Participant) -> dict[str, Any]:
     """The stored attributes as typed values (dates as dates) for guards."""
     definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
     known = {k: v for k, v in participant.attributes.items() if k in definition.attributes}
@@ -146,15 +146,15 @@ def fire(
 ) -> FireResult:
     """Fire ``trigger`` for a participant: check it, append the event, move the projection."""
     with ctx.uow() as uow:
-        participant = _resolve(uow, participant_ref)
+        participant = resolve(uow, participant_ref)
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
         machine = ctx.catalog.machine(loaded, participant.workflow_version)
-        effective_at, reason = _effective_time(
+        effective_at, reason = effective_time(
             ctx, at, reason, participant.last_step_change_at, "the participant's last step change"
         )
-        attributes = _typed_attributes(ctx, uow, participant)
+        attributes = typed_attributes(ctx, uow, participant)
         events = uow.participants.history(participant.id or 0)
         firing = machine.fire(participant.step, trigger, data or {}, attributes, effective_at,
                               participant.enrolled_at, fold(events))
@@ -191,14 +191,14 @@ def set_attributes(
     if not values:
         raise BadInput("nothing to set; give KEY=VALUE, e.g. stable_housing=true")
     with ctx.uow() as uow:
-        participant = _resolve(uow, participant_ref)
+        participant = resolve(uow, participant_ref)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         typed = coerce_fields(definition.attributes, values, definition, "attribute",
                               f"in workflow '{participant.workflow_id}'")
         identity.refuse_for_anonymous(uow, participant.id or 0, typed)
         identity.refuse_contradicting_number(uow, definition, participant.id or 0, typed,
                                              to_local(ctx.clock.now()).date())  # type: ignore[union-attr]
-        effective_at, reason = _effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
+        effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         stored = {k: to_json(v) for k, v in typed.items()}
         previous = {k: participant.attributes.get(k) for k in stored}
         changed = {k: v for k, v in stored.items() if previous[k] != v}
@@ -209,14 +209,14 @@ def set_attributes(
                 data={"set": changed, "previous": {k: previous[k] for k in changed}},
             ))
             participant.attributes = {**participant.attributes, **changed}
-            reconcile(uow, participant, definition, _typed_attributes(ctx, uow, participant))
+            reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant))
             uow.commit()
         return changed
 
 
 def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
     with ctx.uow() as uow:
-        participant = _resolve(uow, participant_ref)
+        participant = resolve(uow, participant_ref)
         loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
         definition = loaded.definition
         machine = ctx.catalog.machine(loaded, participant.workflow_version)
@@ -225,7 +225,7 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
         events = uow.participants.history(participant.id or 0)
         records = fold(events)
         if participant.is_open:
-            context = GuardContext(_typed_attributes(ctx, uow, participant), {}, participant.step,
+            context = GuardContext(typed_attributes(ctx, uow, participant), {}, participant.step,
                                    ctx.clock.now(), participant.enrolled_at, records)
             options = [TriggerView.of(option) for option in machine.options(participant.step, context)]
             options = [TriggerView(o.trigger, o.blocked_by + [r for r in [pause_refusal(definition, o.trigger, events)] if r],
@@ -244,7 +244,7 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
 
 def history(ctx: ServiceContext, participant_ref: str | int) -> list[EventView]:
     with ctx.uow() as uow:
-        participant = _resolve(uow, participant_ref)
+        participant = resolve(uow, participant_ref)
         return [EventView.of(e) for e in uow.participants.history(participant.id or 0)]
 
 

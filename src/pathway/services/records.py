@@ -17,7 +17,7 @@ from pathway.domain.records import Records, RecordEvent, fold
 from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
-from pathway.services.participants import _effective_time, _resolve, _typed_attributes
+from pathway.services.participants import effective_time, resolve, typed_attributes
 
 AGENCIES = ("soc", "af", "fk", "health", "labour_unit")
 PLACEMENT_TYPES = ("internship", "work_training", "work_trial")
@@ -31,7 +31,7 @@ DataBuilder = Callable[[Records, Participant], dict[str, Any]]
 def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, build: DataBuilder,
             at: datetime | None, reason: str | None) -> dict[str, Any]:
     with ctx.uow() as uow:
-        participant = _resolve(uow, participant_ref)
+        participant = resolve(uow, participant_ref)
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
@@ -44,13 +44,13 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
         if kind == RecordEvent.PLACEMENT_STARTED and data.get("follow_up_every") is None:
             default = definition.follow_up.placement_contact.get(data["type"])  # type: ignore[call-overload]
             data["follow_up_every"] = default
-        effective_at, reason = _effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
+        effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         participant.record(Event(
             seq=0, type=kind.value, effective_at=effective_at, recorded_at=ctx.clock.now(), actor=ctx.actor,
             workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
             from_step=participant.step, to_step=participant.step, data=data, reason=reason,
         ))
-        reconcile(uow, participant, definition, _typed_attributes(ctx, uow, participant), events)
+        reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant), events)
         uow.commit()
         return data
 
@@ -234,5 +234,5 @@ def end_intervention(ctx: ServiceContext, participant: str | int, intervention: 
 
 def records_of(ctx: ServiceContext, participant_ref: str | int) -> tuple[Participant, Records]:
     with ctx.uow() as uow:
-        participant = _resolve(uow, participant_ref)
+        participant = resolve(uow, participant_ref)
         return participant, fold(uow.participants.history(participant.id or 0))
