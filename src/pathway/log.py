@@ -18,10 +18,20 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
+_level = logging.WARNING
+
+
+def info_enabled() -> bool:
+    """Whether info lines are written (to skip building them when they are not)."""
+    return _level <= logging.INFO
+
+
 def configure_logging(level: str = "warning") -> None:
+    global _level
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.WARNING
+    _level = numeric
     renderer: structlog.types.Processor = (
         structlog.dev.ConsoleRenderer(colors=False)
         if sys.stderr.isatty()

@@ -17,7 +17,7 @@ from pathway.definitions.models import Workflow
 from pathway.domain import ActionKind, Deadline, DeadlineAction, DeadlineStatus, Event, EventType, Participant
 from pathway.engine.deadlines import PlannedDeadline, plan_deadlines
 from pathway.errors import ConcurrentChange
-from pathway.log import get_logger
+from pathway.log import get_logger, info_enabled
 from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
 
@@ -129,8 +129,9 @@ def check(ctx: ServiceContext, now: datetime | None = None, batch: int = CHECK_B
             if conflicts > MAX_CONFLICTS:
                 raise
             continue
-        for act in taken:
-            log.info("deadline_action", **{k: v for k, v in act.to_json().items() if v is not None})
+        if info_enabled():  # one structured line per action; skipped cheaply when nobody reads them
+            for act in taken:
+                log.info("deadline_action", **{k: v for k, v in act.to_json().items() if v is not None})
         done += taken
         if claimed < batch:
             break

@@ -95,6 +95,8 @@ class Notifier:
         self.last_report = DeliveryReport()
 
     def queue(self, action: CheckAction, now: datetime) -> list[dict[str, Any]]:
+        if not self.sinks:
+            return []
         payload = {"type": action.kind, **action.to_json()}
         return [
             {"participant_id": action.participant_id, "event_seq": action.event_seq, "sink": sink.name,
