@@ -6,7 +6,6 @@ between attempts is an injected no-op, so nothing sleeps.
 
 from __future__ import annotations
 
-import http.client
 import json
 import shutil
 import socket

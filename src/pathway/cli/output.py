@@ -8,11 +8,14 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from pathway.errors import BadInput
 
 #: Off a terminal (pipes, files, CI logs) Rich would wrap tables at 80 columns; use a wide page
 #: instead unless COLUMNS says otherwise.
@@ -75,3 +78,15 @@ def print_error(message: str) -> None:
 
 def print_note(message: str) -> None:
     error_console.print(f"note: {message}", markup=False)
+
+
+def write_text(text: str, output: Path | None) -> None:
+    """Text to stdout, or to ``output`` (saying so on the console); an unwritable file is bad input."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise BadInput(f"cannot write {output}: {err.strerror}") from None
+    console.print(f"wrote {output}", markup=False)

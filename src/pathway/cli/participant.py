@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pathway.clock import format_local
-from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_note, print_rows
+from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_note, print_rows, write_text
 from pathway.cli.state import optional_time, state
 from pathway.engine.values import parse_assignments
-from pathway.errors import BadInput, InvalidValue
+from pathway.errors import InvalidValue
 from pathway.services import participants as service
 from pathway.services.views import ParticipantView, records_json
 
@@ -227,14 +226,7 @@ def handover(
         raise InvalidValue("--format", fmt, "use markdown or json")
     summary = journey(state(ctx).services(), participant, to)
     text = to_markdown(summary) if fmt == "markdown" else json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise BadInput(f"cannot write {output}: {err.strerror}") from None
-    console.print(f"wrote {output}", markup=False)
+    write_text(text, output)
 
 
 @app.command("list")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
+from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows, write_text
 from pathway.cli.state import optional_time, state
 from pathway.clock import format_local, parse_time
 from pathway.domain.duration import Duration
@@ -87,15 +87,7 @@ def schema(
 
     Example: pathway workflow schema --output schema/workflow.schema.json
     """
-    text = json.dumps(workflow_json_schema(), ensure_ascii=False, indent=2) + "\n"
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise BadInput(f"cannot write {output}: {err.strerror}") from None
-    console.print(f"wrote {output}", markup=False)
+    write_text(json.dumps(workflow_json_schema(), ensure_ascii=False, indent=2) + "\n", output)
 
 
 @app.command()
