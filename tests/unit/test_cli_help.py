@@ -1,0 +1,25 @@
+"""Every CLI command documents itself with an example (checked on the Typer app, no subprocess)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from typer.main import get_command
+
+from pathway.cli.app import app
+
+
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    if hasattr(command, "commands"):  # a group (Typer ships its own click)
+        for name, sub in command.commands.items():
+            yield from _commands(sub, path + (name,))
+    else:
+        yield " ".join(path), command
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    """All commands (workflow, participant, consent, plan, placement, intervention, deadlines, scheduler, db) show an example."""
+    commands = dict(_commands(get_command(app)))
+    assert len(commands) >= 30
+    assert [name for name, command in commands.items() if "Example: pathway " not in (command.help or "")] == []
