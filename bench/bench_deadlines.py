@@ -88,6 +88,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from memory import proc_status_kib, reset_rss_peak  # bench/memory.py: run as a script, this folder is on sys.path
+
 WORKFLOW_ID = "bench_deadlines"
 ACTOR = "bench"
 RULE = "first_meeting_within_14_days"
@@ -279,22 +281,6 @@ def remove_db(path: Path) -> None:
 
 # -- measuring --------------------------------------------------------------------------------
 
-def _proc_status_kib(*keys: str) -> dict[str, int]:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            found = {k: v for k, _, v in (line.partition(":") for line in status)}
-        return {k: int(found[k].split()[0]) for k in keys if k in found}
-    except OSError:
-        return {}
-
-
-def _reset_rss_peak() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
-            clear.write("5")
-        return True
-    except OSError:
-        return False
 
 
 class RssMeter:
@@ -304,11 +290,11 @@ class RssMeter:
 
     def start(self) -> None:
         gc.collect()
-        self.reset = _reset_rss_peak()
-        self.rss_start = _proc_status_kib("VmRSS").get("VmRSS", 0)
+        self.reset = reset_rss_peak()
+        self.rss_start = proc_status_kib("VmRSS").get("VmRSS", 0)
 
     def stop(self) -> dict[str, Any]:
-        now = _proc_status_kib("VmRSS", "VmHWM")
+        now = proc_status_kib("VmRSS", "VmHWM")
         peak = now.get("VmHWM") if self.reset else None
         return {"rss_start_kib": self.rss_start, "rss_end_kib": now.get("VmRSS", 0), "rss_peak_kib": peak,
                 "rss_peak_rise_kib": None if peak is None else peak - self.rss_start}

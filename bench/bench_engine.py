@@ -48,6 +48,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from memory import proc_status_kib, reset_rss_peak  # bench/memory.py: run as a script, this folder is on sys.path
+
 WORKFLOW_ID = "bench_linear"
 ACTOR = "bench"
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
@@ -134,24 +136,6 @@ def exit_reason(i: int) -> str:
 
 # -- measuring --------------------------------------------------------------------------------
 
-def _proc_status_kib(*keys: str) -> dict[str, int]:
-    """Resident memory from /proc/self/status (Linux), in KiB; empty elsewhere."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            found = {k: v for k, _, v in (line.partition(":") for line in status)}
-        return {k: int(found[k].split()[0]) for k in keys if k in found}
-    except OSError:
-        return {}
-
-
-def _reset_rss_peak() -> bool:
-    """Reset VmHWM (peak resident set) for this process; Linux ≥ 4.0."""
-    try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
-            clear.write("5")
-        return True
-    except OSError:
-        return False
 
 
 class NullMeter:
@@ -161,18 +145,18 @@ class NullMeter:
 
     def start(self) -> None:
         gc.collect()
-        self.rss_peak_reset = _reset_rss_peak()
-        self.rss_start = _proc_status_kib("VmRSS").get("VmRSS", 0)
+        self.rss_peak_reset = reset_rss_peak()
+        self.rss_start = proc_status_kib("VmRSS").get("VmRSS", 0)
         self.rss_at: dict[str, int] = {}
 
     def op_start(self) -> None: ...
     def op_end(self) -> None: ...
 
     def checkpoint(self, label: str) -> None:
-        self.rss_at[label] = _proc_status_kib("VmRSS").get("VmRSS", 0)
+        self.rss_at[label] = proc_status_kib("VmRSS").get("VmRSS", 0)
 
     def stop(self) -> dict[str, Any]:
-        now = _proc_status_kib("VmRSS", "VmHWM")
+        now = proc_status_kib("VmRSS", "VmHWM")
         return {
             "rss_start_kib": self.rss_start,
             "rss_end_kib": now.get("VmRSS", 0),
