@@ -23,9 +23,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import event
 from sqlalchemy.orm import registry
 
 from pathway.domain import Deadline, Event, Participant
+from pathway.clock import to_local
 from pathway.store.types import BigId, JsonDocument, UtcDateTime
 
 NAMING = {
@@ -67,10 +69,16 @@ participants = Table(
     Column("last_step_change_at", UtcDateTime, nullable=True),
     Column("exited_at", UtcDateTime, nullable=True),
     Column("exit_reason", String(64), nullable=True),
+    # the same two moments as Swedish local dates, written by the store (see _derive_local_dates):
+    # reports group and filter by them in SQL
+    Column("enrolled_on", Date, nullable=True),
+    Column("exited_on", Date, nullable=True),
     Column("last_seq", Integer, nullable=False),
     Column("version", Integer, nullable=False),
     UniqueConstraint("workflow_id", "ref"),
     Index(None, "workflow_id", "status", "step"),
+    Index(None, "workflow_id", "enrolled_on"),
+    Index(None, "workflow_id", "exited_on"),
 )
 
 #: The truth: an append-only history per participant (DESIGN invariant 1).
@@ -148,6 +156,17 @@ notifications = Table(
 )
 
 mapper_registry = registry(metadata=metadata)
+
+
+def _derive_local_dates(_mapper: object, _connection: object, participant: Participant) -> None:
+    """Keep ``enrolled_on`` / ``exited_on`` equal to the local dates of the two timestamps.
+
+    Derived here, once, so no use case can forget them and reports never convert time zones in SQL.
+    """
+    participant.enrolled_on = to_local(participant.enrolled_at).date()  # type: ignore[attr-defined,union-attr]
+    participant.exited_on = (  # type: ignore[attr-defined]
+        to_local(participant.exited_at).date() if participant.exited_at is not None else None  # type: ignore[union-attr]
+    )
 _mapped = False
 
 
@@ -159,6 +178,8 @@ def map_domain() -> None:
     mapper_registry.map_imperatively(
         Participant, participants, version_id_col=participants.c.version
     )
+    event.listen(Participant, "before_insert", _derive_local_dates)
+    event.listen(Participant, "before_update", _derive_local_dates)
     mapper_registry.map_imperatively(Event, events)
     # optimistic too: a check and a caseworker's event never both move the same deadline
     mapper_registry.map_imperatively(Deadline, deadlines, version_id_col=deadlines.c.version)
