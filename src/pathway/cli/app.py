@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from pathway import __version__
-from pathway.cli import db, deadlines, participant, records, scheduler, workflow
+from pathway.cli import db, deadlines, participant, records, report, scheduler, workflow
 from pathway.cli.diagram import register as register_diagram
 from pathway.cli.output import print_error
 from pathway.cli.state import CliState
@@ -36,6 +36,7 @@ app.add_typer(records.placement_app, name="placement")
 app.add_typer(records.intervention_app, name="intervention")
 app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(scheduler.app, name="scheduler")
+app.add_typer(report.app, name="report")
 app.add_typer(db.app, name="db")
 
 

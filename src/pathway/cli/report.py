@@ -1,0 +1,191 @@
+"""``pathway report …``: the funder's and steering group's tables, read from the history.
+
+Read-only: every command runs in one transaction that is rolled back. ``--format json`` is the
+stable contract; ``csv``, ``markdown`` and ``xlsx`` are exports and hide small counts (``--min-cell``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pathway.cli.output import console, print_note, write_text
+from pathway.cli.state import state
+from pathway.errors import BadInput, InvalidValue
+from pathway.reports import render, service
+from pathway.reports.crosstab import EXIT_DIMENSIONS, PARTICIPANT_DIMENSIONS
+from pathway.reports.scope import DEFAULT_AGE_BANDS, parse_age_bands
+from pathway.reports.table import ReportTable
+
+app = typer.Typer(help="Tables for funders and steering groups, computed from the event history (read-only).",
+                  no_args_is_help=True)
+
+#: Exports hide counts below this unless --min-cell says otherwise (statistics offices' practice).
+DEFAULT_MIN_CELL = 3
+
+
+class ReportFormat(StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    XLSX = "xlsx"
+
+
+_EXPORTS = {ReportFormat.CSV, ReportFormat.MARKDOWN, ReportFormat.XLSX}
+_DIMENSIONS_HELP = ", ".join(f"{k} ({v})" for k, v in PARTICIPANT_DIMENSIONS.items())
+
+Workflow = Annotated[str, typer.Option("--workflow", "-w", help="the workflow to report on")]
+From = Annotated[str | None, typer.Option("--from", help="first day of the period, YYYY-MM-DD")]
+To = Annotated[str | None, typer.Option("--to", help="last day of the period, YYYY-MM-DD")]
+AsOf = Annotated[str | None, typer.Option("--as-of", help="read the history as it stood at the end of this day (default today)")]
+Format = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, csv, json (stable contract), markdown or xlsx (needs --output)")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="write to this file instead of the screen")]
+MinCell = Annotated[int | None, typer.Option("--min-cell", min=0, help=f"in csv/markdown/xlsx, show counts below this as '<N' [default {DEFAULT_MIN_CELL}; 0 shows all]", show_default=False)]
+AgeBands = Annotated[str, typer.Option("--age-bands", help="lower bounds of the age bands")]
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidValue(option, value, "give a date as YYYY-MM-DD, e.g. 2010-12-31") from None
+
+
+def _dimensions(by: str) -> list[str]:
+    return [part.strip() for part in by.split(",") if part.strip()]
+
+
+def _emit(ctx: typer.Context, workflow: str, build: service.Builder, fmt: ReportFormat, output: Path | None,
+          min_cell: int | None, period_from: str | None, period_to: str | None, as_of: str | None,
+          age_bands: str = ",".join(map(str, DEFAULT_AGE_BANDS))) -> None:
+    if fmt == ReportFormat.XLSX and output is None:
+        raise BadInput("--format xlsx writes a workbook; give the file with --output FILE.xlsx")
+    if fmt == ReportFormat.XLSX and output is not None and output.suffix.lower() != ".xlsx":
+        raise InvalidValue("--output", str(output), "a workbook file name ends in .xlsx")
+    if min_cell is not None and fmt not in _EXPORTS:
+        print_note(f"--min-cell applies to csv, markdown and xlsx; {fmt.value} shows true counts")
+    threshold = (DEFAULT_MIN_CELL if min_cell is None else min_cell) if fmt in _EXPORTS else 0
+    tables = service.run(state(ctx).services(), workflow, build, _day(period_from, "--from"), _day(period_to, "--to"),
+                         _day(as_of, "--as-of"), parse_age_bands(age_bands))
+    _write(tables, fmt, output, threshold)
+
+
+def _write(tables: list[ReportTable], fmt: ReportFormat, output: Path | None, min_cell: int) -> None:
+    if fmt == ReportFormat.XLSX:
+        assert output is not None
+        try:
+            render.write_xlsx(tables, output, min_cell)
+        except OSError as err:
+            raise BadInput(f"cannot write {output}: {err.strerror}") from None
+        console.print(f"wrote {output} ({len(tables)} sheet{'s' if len(tables) != 1 else ''})", markup=False)
+    elif fmt == ReportFormat.JSON:
+        write_text(render.as_json(tables), output)
+    elif fmt == ReportFormat.CSV:
+        write_text(render.as_csv(tables, min_cell), output)
+    elif fmt == ReportFormat.MARKDOWN:
+        write_text(render.as_markdown(tables, min_cell), output)
+    elif output is not None:
+        from rich.console import Console
+
+        with output.open("w", encoding="utf-8") as handle:
+            render.as_rich(tables, Console(file=handle, width=200, highlight=False))
+        console.print(f"wrote {output}", markup=False)
+    else:
+        render.as_rich(tables, console)
+
+
+@app.command()
+def participants(
+    ctx: typer.Context,
+    workflow: Workflow,
+    by: Annotated[str, typer.Option("--by", help=f"dimensions, comma-separated: any attribute, or {_DIMENSIONS_HELP}")] = "age_band,gender",
+    active: Annotated[bool, typer.Option("--active", help="count everyone in the project during the period, not only those enrolled in it")] = False,
+    period_from: From = None, period_to: To = None, as_of: AsOf = None,
+    age_bands: AgeBands = ",".join(map(str, DEFAULT_AGE_BANDS)),
+    fmt: Format = ReportFormat.TABLE, output: Output = None, min_cell: MinCell = None,
+) -> None:
+    """Participants enrolled in the period, counted by any dimensions, with totals and shares.
+
+    Example: pathway report participants --workflow utrikesfodda --by age_band,gender --from 2009-02-01 --to 2010-12-31
+    """
+    _emit(ctx, workflow, service.participants(_dimensions(by), active), fmt, output, min_cell,
+          period_from, period_to, as_of, age_bands)
+
+
+@app.command()
+def exits(
+    ctx: typer.Context,
+    workflow: Workflow,
+    by: Annotated[str, typer.Option("--by", help="dimensions, comma-separated: " + ", ".join(f"{k} ({v})" for k, v in EXIT_DIMENSIONS.items()) + ", any attribute, age_band, year")] = "reason,gender",
+    with_open: Annotated[bool, typer.Option("--with-open", help="add a row for participants still in the project at the end of the period")] = False,
+    period_from: From = None, period_to: To = None, as_of: AsOf = None,
+    age_bands: AgeBands = ",".join(map(str, DEFAULT_AGE_BANDS)),
+    fmt: Format = ReportFormat.TABLE, output: Output = None, min_cell: MinCell = None,
+) -> None:
+    """Exits in the period by reason (and any other dimensions), with totals and shares.
+
+    Example: pathway report exits --workflow ljusnarsberg_rehab --by reason,gender --from 2007-01-01 --to 2007-12-31 --with-open
+    """
+    _emit(ctx, workflow, service.exits(_dimensions(by), with_open), fmt, output, min_cell,
+          period_from, period_to, as_of, age_bands)
+
+
+@app.command()
+def outcomes(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
+             as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None) -> None:
+    """Every outcome of every participant who exited (exit reason plus the exit's outcome list).
+
+    Example: pathway report outcomes --workflow kraft --format markdown
+    """
+    _emit(ctx, workflow, service.outcomes, fmt, output, None, period_from, period_to, as_of)
+
+
+@app.command()
+def goals(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
+          as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None) -> None:
+    """Each result goal of the workflow: numerator, denominator, share, met, still inside the window.
+
+    Example: pathway report goals --workflow utrikesfodda --as-of 2010-12-31
+    """
+    _emit(ctx, workflow, service.goals, fmt, output, None, period_from, period_to, as_of)
+
+
+@app.command()
+def flow(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
+         as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None) -> None:
+    """Per step: entered, re-entered, in it now, median and 90th-percentile days, overdue, escalations.
+
+    Example: pathway report flow --workflow flen_tripartite
+    """
+    _emit(ctx, workflow, service.flow, fmt, output, None, period_from, period_to, as_of)
+
+
+@app.command("before-after")
+def before_after(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
+                 as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None,
+                 min_cell: MinCell = None) -> None:
+    """Income source and employment-service code at enrolment against at exit.
+
+    Example: pathway report before-after --workflow utrikesfodda --to 2010-12-31
+    """
+    _emit(ctx, workflow, service.before_after, fmt, output, min_cell, period_from, period_to, as_of)
+
+
+@app.command("all")
+def all_tables(
+    ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None, as_of: AsOf = None,
+    age_bands: AgeBands = ",".join(map(str, DEFAULT_AGE_BANDS)),
+    fmt: Format = ReportFormat.XLSX, output: Output = None, min_cell: MinCell = None,
+) -> None:
+    """Every table above in one go: a workbook with a sheet per table for the funder's monthly report.
+
+    Example: pathway report all --workflow ljusnarsberg_rehab --from 2007-01-01 --to 2007-12-31 --output rapport-2007.xlsx
+    """
+    _emit(ctx, workflow, service.everything, fmt, output, min_cell, period_from, period_to, as_of, age_bands)

@@ -1,0 +1,146 @@
+"""``report participants`` and ``report exits``: counts by any dimensions, grouped in the database.
+
+One ``GROUP BY`` over the participants projection per table; Python only fills in the zero cells
+(every declared code is a row, as in the seeds' tables, where "18–24: 0" is printed too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import product
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from pathway.definitions.models import FieldType
+from pathway.errors import InvalidValue
+from pathway.reports.scope import ReportScope, p
+from pathway.reports.table import ReportTable
+
+#: The exits report's row for participants still in the project when the period ends
+#: (Ljusnarsberg's "Fortsatt i projektet under 2008").
+OPEN_AT_PERIOD_END = "open_at_period_end"
+
+#: Dimensions that are not attributes, for the participants report and (with the exit ones) exits.
+PARTICIPANT_DIMENSIONS = {
+    "age_band": "age at enrolment, in the bands of --age-bands",
+    "year": "year of enrolment",
+    "status": "open or exited on the as-of day",
+    "step": "step on the as-of day",
+}
+EXIT_DIMENSIONS = {
+    "reason": "exit reason (code from the workflow's exit_reasons)",
+    "exit_year": "year of exit",
+}
+_GROUPABLE = {FieldType.CHOICE, FieldType.BOOLEAN, FieldType.STRING, FieldType.INTEGER, FieldType.DATE,
+              FieldType.EXIT_REASON}
+
+
+def participants_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
+                       active: bool = False) -> ReportTable:
+    """Participants enrolled in the period (``active``: in the project at any time in it)."""
+    resolved = _resolve(scope, dimensions, exits=False)
+    where = [scope.known(), scope.active_in_period() if active else scope.enrolled_in_period()]
+    counts = _group(session, resolved, where)
+    period = "in the project during the period" if active else "enrolled in the period"
+    return _table(scope, "participants", f"Participants {period} by {', '.join(dimensions)}", resolved, counts)
+
+
+def exits_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
+                with_open: bool = False) -> ReportTable:
+    """Participants who exited in the period; ``with_open`` adds those still in at its end."""
+    resolved = _resolve(scope, dimensions, exits=True, with_open=with_open)
+    included: ColumnElement[bool] = scope.exited_in_period()
+    if with_open:
+        still_open = scope.open_at(scope.period_end)
+        resolved = {name: (case((still_open, literal(OPEN_AT_PERIOD_END)), else_=expr) if name == "reason" else expr,
+                           values) for name, (expr, values) in resolved.items()}
+        included = or_(included, still_open)
+    counts = _group(session, resolved, [scope.known(), included])
+    title = f"Exits in the period by {', '.join(dimensions)}"
+    table = _table(scope, "exits", title, resolved, counts)
+    if with_open:
+        table.labels.setdefault("reason", {})[OPEN_AT_PERIOD_END] = "Still in the project at the end of the period"
+    return table
+
+
+def _resolve(scope: ReportScope, dimensions: Sequence[str], exits: bool,
+             with_open: bool = False) -> dict[str, tuple[ColumnElement[Any], list[Any]]]:
+    """Each dimension's SQL expression and its declared values (the rows printed even when 0)."""
+    if not dimensions:
+        raise InvalidValue("--by", "", "name at least one dimension, e.g. --by age_band,gender")
+    if len(set(dimensions)) != len(dimensions):
+        raise InvalidValue("--by", ",".join(dimensions), "name each dimension once")
+    workflow = scope.workflow
+    resolved: dict[str, tuple[ColumnElement[Any], list[Any]]] = {}
+    for name in dimensions:
+        if name == "age_band":
+            if "birth_date" not in workflow.attributes:
+                raise InvalidValue("--by", name, f"workflow '{workflow.id}' has no birth_date attribute to compute ages from")
+            resolved[name] = (scope.age_band(), scope.age_band_labels())
+        elif name == "year":
+            resolved[name] = (func.substr(_text(p.c.enrolled_on), 1, 4), [])
+        elif name == "status":
+            resolved[name] = (scope.status(), ["open", "exited"])
+        elif name == "step":
+            resolved[name] = (scope.step(), [s.id for s in workflow.steps if not s.terminal])
+        elif name == "reason" and exits:
+            codes = [r.code for r in workflow.exit_reasons] + ([OPEN_AT_PERIOD_END] if with_open else [])
+            resolved[name] = (p.c.exit_reason, codes)
+        elif name == "exit_year" and exits:
+            resolved[name] = (func.substr(_text(p.c.exited_on), 1, 4), [])
+        elif name in workflow.attributes:
+            spec = workflow.attributes[name]
+            if spec.type not in _GROUPABLE:
+                raise InvalidValue("--by", name, f"attribute '{name}' is of type {spec.type.value}, which cannot be "
+                                   "counted by value; use a choice, boolean, string, number or date attribute")
+            values: list[Any] = list(spec.choices or []) if spec.type == FieldType.CHOICE else (
+                [True, False] if spec.type == FieldType.BOOLEAN else [])
+            resolved[name] = (scope.attribute(name), values)
+        else:
+            raise InvalidValue("--by", name, "use an attribute of the workflow or one of: " + ", ".join(
+                sorted({*PARTICIPANT_DIMENSIONS, *(EXIT_DIMENSIONS if exits else {}), *workflow.attributes})))
+    return resolved
+
+
+def _text(column: Any) -> ColumnElement[str]:
+    from sqlalchemy import String, cast
+
+    return cast(column, String)
+
+
+def _group(session: Session, resolved: dict[str, tuple[ColumnElement[Any], list[Any]]],
+           where: list[ColumnElement[bool]]) -> dict[tuple[Any, ...], int]:
+    labelled = [expr.label(f"d{i}") for i, (expr, _values) in enumerate(resolved.values())]
+    booleans = [values == [True, False] for _expr, values in resolved.values()]
+    query = select(*labelled, func.count().label("n")).where(*where).group_by(*[c.name for c in labelled])
+    counts: dict[tuple[Any, ...], int] = {}
+    for row in session.execute(query):
+        # SQLite hands JSON booleans back as 0/1
+        key = tuple(bool(v) if flag and v is not None else v for v, flag in zip(row[:-1], booleans))
+        counts[key] = counts.get(key, 0) + row[-1]
+    return counts
+
+
+def _table(scope: ReportScope, name: str, title: str,
+           resolved: dict[str, tuple[ColumnElement[Any], list[Any]]], counts: dict[tuple[Any, ...], int]) -> ReportTable:
+    dimensions = list(resolved)
+    axes: list[list[Any]] = []
+    for i, (_expr, declared) in enumerate(resolved.values()):
+        seen = {key[i] for key in counts}
+        extra = sorted((v for v in seen if v not in declared and v is not None), key=str)
+        axes.append(list(declared) + extra + ([None] if None in seen else []))
+    rows = [{**dict(zip(dimensions, combo)), "count": counts.get(combo, 0)} for combo in product(*axes)]
+    return ReportTable(name=name, title=title, dimensions=dimensions, rows=rows, total=sum(counts.values()),
+                       labels=_labels(scope, dimensions), scope=scope.describe())
+
+
+def _labels(scope: ReportScope, dimensions: list[str]) -> dict[str, dict[Any, str]]:
+    workflow = scope.workflow
+    labels: dict[str, dict[Any, str]] = {}
+    if "reason" in dimensions:
+        labels["reason"] = {r.code: r.label for r in workflow.exit_reasons}
+    if "step" in dimensions:
+        labels["step"] = {s.id: s.title for s in workflow.steps}
+    return labels

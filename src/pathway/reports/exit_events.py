@@ -1,0 +1,21 @@
+"""The exit transition of each exited participant, whose data holds what was true at the exit
+(``outcomes``, ``income_source_at_exit``, ``af_code_at_exit``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_
+from sqlalchemy.sql.selectable import NamedFromClause
+
+from pathway.definitions.models import Workflow
+from pathway.domain import EventType
+from pathway.reports.scope import p
+from pathway.store.tables import events
+
+
+def exit_event_join(workflow: Workflow) -> tuple[NamedFromClause, ColumnElement[bool]]:
+    """An alias of ``events`` and the ON clause that finds a participant's exit event."""
+    exit_event = events.alias("exit_event")
+    terminal = [s.id for s in workflow.steps if s.terminal]
+    on = and_(exit_event.c.participant_id == p.c.id, exit_event.c.type == EventType.TRANSITION.value,
+              exit_event.c.to_step.in_(terminal))
+    return exit_event, on

@@ -1,0 +1,132 @@
+"""``report flow``: how participants move through the steps, and where they stall or circulate.
+
+Per step: visits (entries), participants who entered it, participants who re-entered it
+(circulation: sent back to a step they had left, or handed back and forth between owners), how
+many are in it on the as-of day, the median and 90th percentile of days spent in completed visits
+(nearest-rank, computed with window functions in the database), deadlines overdue now (today's
+state of the deadline rows, so only without ``--as-of``) and escalations.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, and_, cast, func, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from pathway.domain import EventType
+from pathway.domain.deadline import DeadlineStatus
+from pathway.reports.scope import ReportScope, p
+from pathway.reports.table import ReportTable
+from pathway.store.tables import deadlines, events
+
+MEASURES = ["entered", "participants", "re_entered", "in_now", "median_days", "p90_days", "overdue_now", "escalations"]
+
+
+class days_between(FunctionElement[float]):  # noqa: N801 - reads as SQL
+    """Days (fractional) from the first timestamp to the second, on either database."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return f"(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}))"
+
+
+@compiles(days_between, "postgresql")
+def _days_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
+    start, end = list(element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 86400.0)"
+
+
+def flow_table(session: Session, scope: ReportScope) -> ReportTable:
+    steps = [s for s in scope.workflow.steps if not s.terminal]
+    in_scope = [scope.known(), scope.enrolled_in_period()]
+    visits = _visits(scope, in_scope)
+
+    per_step = {row.step: row for row in session.execute(
+        select(visits.c.step, func.count().label("entered"),
+               func.count(visits.c.participant_id.distinct()).label("participants"))
+        .group_by(visits.c.step))}
+    repeats = (select(visits.c.step, visits.c.participant_id).group_by(visits.c.step, visits.c.participant_id)
+               .having(func.count() > 1).subquery())
+    re_entered = dict(session.execute(select(repeats.c.step, func.count()).group_by(repeats.c.step)).all())
+    circulating = session.execute(select(func.count(repeats.c.participant_id.distinct()))).scalar_one()
+    in_now = dict(session.execute(
+        select(scope.step().label("step"), func.count()).where(*in_scope, ~scope.exited_by(scope.as_of))
+        .group_by(literal_column("step"))).all())
+    percentiles = _percentiles(session, visits)
+    escalations = dict(session.execute(
+        select(events.c.from_step, func.count()).join(p, p.c.id == events.c.participant_id)
+        .where(*in_scope, events.c.type == EventType.ESCALATED.value, events.c.effective_at < scope.as_of_end)
+        .group_by(events.c.from_step)).all())
+    overdue = None if scope.historical else _overdue(session, scope, in_scope)
+
+    rows = []
+    for step in steps:
+        counted = per_step.get(step.id)
+        median, p90 = percentiles.get(step.id, (None, None))
+        rows.append({
+            "step": step.id, "entered": counted.entered if counted else 0,
+            "participants": counted.participants if counted else 0, "re_entered": re_entered.get(step.id, 0),
+            "in_now": in_now.get(step.id, 0), "median_days": median, "p90_days": p90,
+            "overdue_now": None if overdue is None else overdue.get(step.id, 0),
+            "escalations": escalations.get(step.id, 0),
+        })
+    total = session.execute(select(func.count()).where(*in_scope)).scalar_one()
+    notes = [f"{circulating} participant(s) re-entered a step they had left (circulation)"]
+    if overdue is None:
+        notes.append("overdue_now is today's state and is left out of a report --as-of an earlier day")
+    return ReportTable(name="flow", title="Flow through the steps", dimensions=["step"], measures=MEASURES,
+                       rows=rows, total=total, labels={"step": {s.id: s.title for s in scope.workflow.steps}},
+                       scope=scope.describe(), notes=notes)
+
+
+def _visits(scope: ReportScope, in_scope: list[ColumnElement[bool]]) -> Any:
+    """One row per entry into a step, with the moment the participant left it (NULL: still there)."""
+    entering = or_(
+        events.c.type == EventType.ENROLLED.value,
+        and_(events.c.type.in_([EventType.TRANSITION.value, EventType.MIGRATED.value]),
+             events.c.to_step.is_not(None), events.c.to_step != events.c.from_step),
+    )
+    left_at = func.lead(events.c.effective_at).over(partition_by=events.c.participant_id, order_by=events.c.seq)
+    return (select(events.c.participant_id, events.c.to_step.label("step"),
+                   events.c.effective_at.label("entered_at"), left_at.label("left_at"))
+            .join(p, p.c.id == events.c.participant_id)
+            .where(*in_scope, entering, events.c.effective_at < scope.as_of_end)
+            .subquery("visits"))
+
+
+def _percentiles(session: Session, visits: Any) -> dict[str, tuple[float | None, float | None]]:
+    """Median and 90th percentile (nearest rank) of days per step, over completed visits."""
+    days = days_between(visits.c.entered_at, visits.c.left_at)
+    ranked = (select(visits.c.step, days.label("days"),
+                     func.row_number().over(partition_by=visits.c.step, order_by=days).label("rank"),
+                     func.count().over(partition_by=visits.c.step).label("n"))
+              .where(visits.c.left_at.is_not(None)).subquery("ranked"))
+    median_rank = (ranked.c.n + 1) // 2          # ceil(0.5 n) in integer arithmetic
+    p90_rank = (ranked.c.n * 9 + 9) // 10        # ceil(0.9 n)
+    query = select(
+        ranked.c.step,
+        func.max(cast(ranked.c.days, Float)).filter(ranked.c.rank == median_rank),
+        func.max(cast(ranked.c.days, Float)).filter(ranked.c.rank == p90_rank),
+    ).group_by(ranked.c.step)
+    return {step: (_round(median), _round(p90)) for step, median, p90 in session.execute(query)}
+
+
+def _overdue(session: Session, scope: ReportScope, in_scope: list[ColumnElement[bool]]) -> dict[str, int]:
+    """Open deadlines already past due, by the participant's current step."""
+    query = (select(p.c.step, func.count()).join(p, p.c.id == deadlines.c.participant_id)
+             .where(*in_scope, deadlines.c.status == DeadlineStatus.OPEN.value,
+                    deadlines.c.due_at < scope.now, deadlines.c.due_at.is_not(None))
+             .group_by(p.c.step))
+    return dict(session.execute(query).all())
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)

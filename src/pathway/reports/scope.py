@@ -1,0 +1,186 @@
+"""What a report counts: one workflow, an optional period, and the date the history is read as of.
+
+Reports read the ``participants`` projection (kept in the same transaction as the events, and equal
+to their replay) and fall back to the events only for what changed after ``--as-of``: a later
+exit is read as still open, and a later attribute correction as the value it replaced (each
+``attributes_set`` event keeps the ``previous`` values). Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, exists, func, literal, or_, select
+
+from pathway.clock import to_local
+from pathway.definitions.models import FieldType, Workflow
+from pathway.domain import EventType
+from pathway.engine.calendar import start_of_day
+from pathway.errors import InvalidValue
+from pathway.store.tables import events, participants
+
+p = participants
+
+#: Ages at enrolment are grouped into bands starting at these ages (the seeds' Table 1).
+DEFAULT_AGE_BANDS = (18, 25, 30, 40, 50, 60)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Which participants a report reads, and as of which day."""
+
+    workflow: Workflow
+    as_of: date
+    #: the clock's now (overdue deadlines are counted against it)
+    now: datetime
+    period_from: date | None = None
+    period_to: date | None = None
+    age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS
+
+    def __post_init__(self) -> None:
+        if self.period_from and self.period_to and self.period_from > self.period_to:
+            raise InvalidValue("--from", self.period_from.isoformat(),
+                               f"it is after --to {self.period_to.isoformat()}; give the earlier date first")
+        if self.as_of > self.today:
+            raise InvalidValue("--as-of", self.as_of.isoformat(),
+                               f"it is after today ({self.today.isoformat()}); a report reads what has happened")
+
+    @property
+    def today(self) -> date:
+        return to_local(self.now).date()  # type: ignore[union-attr]
+
+    @property
+    def historical(self) -> bool:
+        """True when the history must be read as it stood on an earlier day."""
+        return self.as_of < self.today
+
+    @property
+    def as_of_end(self) -> datetime:
+        """The first moment after the as-of day (events before it count)."""
+        return start_of_day(self.as_of + timedelta(days=1))
+
+    @property
+    def period_end(self) -> date:
+        """The last day the report looks at: ``--to``, but never after the as-of day."""
+        return min(self.period_to, self.as_of) if self.period_to else self.as_of
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "workflow": self.workflow.id,
+            "from": self.period_from.isoformat() if self.period_from else None,
+            "to": self.period_to.isoformat() if self.period_to else None,
+            "as_of": self.as_of.isoformat(),
+        }
+
+    # --- the participants a report may see -------------------------------------------------
+
+    def known(self) -> ColumnElement[bool]:
+        """Participants of this workflow enrolled by the as-of day."""
+        return and_(p.c.workflow_id == self.workflow.id, p.c.enrolled_on <= self.as_of)
+
+    def exited_by(self, day: date) -> ColumnElement[bool]:
+        return and_(p.c.exited_on.is_not(None), p.c.exited_on <= day)
+
+    def open_at(self, day: date) -> ColumnElement[bool]:
+        return and_(p.c.enrolled_on <= day, or_(p.c.exited_on.is_(None), p.c.exited_on > day))
+
+    def enrolled_in_period(self) -> ColumnElement[bool]:
+        return _between(p.c.enrolled_on, self.period_from, self.period_to)
+
+    def active_in_period(self) -> ColumnElement[bool]:
+        """In the project at some time in the period (carried over from earlier periods too)."""
+        conditions: list[ColumnElement[bool]] = [p.c.enrolled_on <= self.period_end]
+        if self.period_from:
+            conditions.append(or_(p.c.exited_on.is_(None), p.c.exited_on >= self.period_from))
+        return and_(*conditions)
+
+    def exited_in_period(self) -> ColumnElement[bool]:
+        return and_(self.exited_by(self.as_of), _between(p.c.exited_on, self.period_from, self.period_to))
+
+    # --- values per participant -------------------------------------------------------------
+
+    def attribute(self, name: str) -> ColumnElement[Any]:
+        """An attribute's value as it stood on the as-of day."""
+        spec = self.workflow.attributes[name]
+        current = _json_value(p.c.attributes[name], spec.type)
+        if not self.historical:
+            return current
+        later = events.alias("later_change")
+        changed_later = and_(
+            later.c.participant_id == p.c.id, later.c.type == EventType.ATTRIBUTES_SET.value,
+            later.c.effective_at >= self.as_of_end, later.c.data[("set", name)].as_string().is_not(None),
+        )
+        replaced = (select(_json_value(later.c.data[("previous", name)], spec.type))
+                    .where(changed_later).order_by(later.c.seq).limit(1).scalar_subquery())
+        return case((exists().where(changed_later), replaced), else_=current)
+
+    def status(self) -> ColumnElement[str]:
+        return case((self.exited_by(self.as_of), literal("exited")), else_=literal("open"))
+
+    def step(self) -> ColumnElement[str]:
+        """The step a participant was in on the as-of day."""
+        if not self.historical:
+            return p.c.step
+        e = events.alias("step_event")
+        return (select(e.c.to_step)
+                .where(e.c.participant_id == p.c.id, e.c.to_step.is_not(None), e.c.effective_at < self.as_of_end,
+                       e.c.type.in_([EventType.ENROLLED.value, EventType.TRANSITION.value, EventType.MIGRATED.value]))
+                .order_by(e.c.seq.desc()).limit(1).scalar_subquery())
+
+    def age_at_enrolment(self) -> ColumnElement[int]:
+        """Whole years between the ``birth_date`` attribute and the enrolment day, in SQL."""
+        birth = self.attribute("birth_date")
+        enrolled = cast(p.c.enrolled_on, String)
+        before_birthday = case((func.substr(enrolled, 6, 5) < func.substr(birth, 6, 5), 1), else_=0)
+        return _year(enrolled) - _year(birth) - before_birthday
+
+    def age_band(self) -> ColumnElement[str]:
+        age = self.age_at_enrolment()
+        bands = self.age_bands
+        whens = [(age < bands[0], literal(f"<{bands[0]}"))]
+        for low, high in zip(bands, bands[1:]):
+            whens.append((age < high, literal(f"{low}-{high - 1}")))
+        return case((age.is_(None), None), *whens, else_=literal(f"{bands[-1]}-"))
+
+    def age_band_labels(self) -> list[str]:
+        bands = self.age_bands
+        return [f"{low}-{high - 1}" for low, high in zip(bands, bands[1:])] + [f"{bands[-1]}-"]
+
+
+def parse_age_bands(text: str) -> tuple[int, ...]:
+    """``18,25,30`` → (18, 25, 30): rising whole ages, the first at least 0."""
+    try:
+        bands = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise InvalidValue("--age-bands", text, "give rising whole ages separated by commas, e.g. 18,25,30,40,50,60") from None
+    if not bands or bands[0] < 0 or any(b >= a for a, b in zip(bands[1:], bands)):
+        raise InvalidValue("--age-bands", text, "give rising whole ages separated by commas, e.g. 18,25,30,40,50,60")
+    return bands
+
+
+def _between(column: Any, start: date | None, end: date | None) -> ColumnElement[bool]:
+    conditions = []
+    if start:
+        conditions.append(column >= start)
+    if end:
+        conditions.append(column <= end)
+    return and_(literal(True), *conditions)
+
+
+def _year(iso_text: ColumnElement[Any]) -> ColumnElement[int]:
+    return cast(func.substr(iso_text, 1, 4), Integer)
+
+
+def _json_value(element: Any, field_type: FieldType) -> ColumnElement[Any]:
+    if field_type == FieldType.BOOLEAN:
+        return element.as_boolean()
+    if field_type in (FieldType.INTEGER,):
+        return element.as_integer()
+    if field_type == FieldType.NUMBER:
+        return element.as_float()
+    return element.as_string()
+
+
+__all__ = ["DEFAULT_AGE_BANDS", "ReportScope", "parse_age_bands"]

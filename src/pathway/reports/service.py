@@ -1,0 +1,99 @@
+"""The report use cases: choose the workflow and scope, read in one read-only transaction.
+
+Labels and code lists come from the workflow's current file (its newest stored version when the
+file has gone), so a report prints the codes a funder knows today. Nothing is ever committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from pathway.clock import to_local
+from pathway.definitions.models import Workflow
+from pathway.errors import UnknownWorkflow
+from pathway.reports.before_after import before_after_table
+from pathway.reports.crosstab import exits_table, participants_table
+from pathway.reports.flow import flow_table
+from pathway.reports.goals import goals_table
+from pathway.reports.outcomes import outcomes_table
+from pathway.reports.scope import DEFAULT_AGE_BANDS, ReportScope
+from pathway.reports.table import ReportTable
+from pathway.services.context import ServiceContext
+
+Builder = Callable[[Session, ReportScope], list[ReportTable]]
+
+
+def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date | None = None,
+        period_to: date | None = None, as_of: date | None = None,
+        age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS) -> list[ReportTable]:
+    """Build report tables for one workflow in a single read-only transaction."""
+    now = ctx.clock.now()
+    with ctx.uow() as uow:
+        workflow = _definition(ctx, uow, workflow_id)
+        today = to_local(now).date()  # type: ignore[union-attr]
+        scope = ReportScope(workflow=workflow, as_of=as_of or today, now=now, period_from=period_from,
+                            period_to=period_to, age_bands=age_bands)
+        try:
+            return build(uow.session, scope)  # type: ignore[attr-defined]
+        finally:
+            uow.rollback()
+
+
+def _definition(ctx: ServiceContext, uow: object, workflow_id: str) -> Workflow:
+    if workflow_id in ctx.catalog.file_ids():
+        return ctx.catalog.load_current(workflow_id).definition
+    stored = [w for w in uow.workflows.all() if w.workflow_id == workflow_id]  # type: ignore[attr-defined]
+    if not stored:
+        known = set(ctx.catalog.file_ids()) | {w.workflow_id for w in uow.workflows.all()}  # type: ignore[attr-defined]
+        raise UnknownWorkflow(workflow_id, known)
+    newest = max(stored, key=lambda w: w.version)
+    return ctx.catalog.pinned(uow, workflow_id, newest.version).definition  # type: ignore[arg-type]
+
+
+def participants(by: Sequence[str], active: bool = False) -> Builder:
+    return lambda session, scope: [participants_table(session, scope, by, active)]
+
+
+def exits(by: Sequence[str], with_open: bool = False) -> Builder:
+    return lambda session, scope: [exits_table(session, scope, by, with_open)]
+
+
+def outcomes(session: Session, scope: ReportScope) -> list[ReportTable]:
+    return [outcomes_table(session, scope)]
+
+
+def goals(session: Session, scope: ReportScope) -> list[ReportTable]:
+    return [goals_table(session, scope)]
+
+
+def flow(session: Session, scope: ReportScope) -> list[ReportTable]:
+    return [flow_table(session, scope)]
+
+
+def before_after(session: Session, scope: ReportScope) -> list[ReportTable]:
+    return [before_after_table(session, scope)]
+
+
+#: ``report all``: the tables of the seeds' reports, each by gender where the workflow records it.
+ALL_PARTICIPANT_DIMENSIONS = ("age_band", "year", "referring_agency", "education", "household", "income_source")
+
+
+def everything(session: Session, scope: ReportScope) -> list[ReportTable]:
+    """Every table above: participants by each background variable, exits, outcomes, goals, flow."""
+    attributes = scope.workflow.attributes
+    across = ["gender"] if "gender" in attributes else []
+    tables = []
+    for dimension in ALL_PARTICIPANT_DIMENSIONS:
+        if dimension in attributes or dimension == "year" or (dimension == "age_band" and "birth_date" in attributes):
+            tables.append(participants_table(session, scope, [dimension, *across]))
+    tables.append(exits_table(session, scope, ["reason", *across], with_open=scope.period_to is not None))
+    if any(spec.type.value == "exit_reasons" for t in scope.workflow.transitions for spec in t.data.values()):
+        tables.append(outcomes_table(session, scope))
+    tables += [goals_table(session, scope), flow_table(session, scope), before_after_table(session, scope)]
+    return tables
+
+
+__all__ = ["run"]
