@@ -3,6 +3,10 @@
 Services do all their reads and writes through a unit of work and call :meth:`commit` once;
 events recorded on participants during the unit are written in that same commit, together with
 the projection (DESIGN invariants 1 and 3).
+
+An import runs many use cases as one transaction: :meth:`SqlUnitOfWork.one_transaction` opens a
+:class:`SharedTransaction`, whose units of work (:class:`SharedUnitOfWork`) only flush on
+``commit()``; its owner marks a savepoint per piece of work and commits (or rolls back) the whole.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
@@ -37,6 +41,7 @@ class UnitOfWork(Protocol):
     def __exit__(self, *args: object) -> None: ...
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+    def one_transaction(self) -> SharedTransaction: ...
 
 
 class SqlUnitOfWork:
@@ -69,13 +74,20 @@ class SqlUnitOfWork:
                     for event in participant.new_events:
                         event.participant_id = participant.id
                         self.session.add(event)
-                self.session.commit()  # one flush: projection, events and deadlines together
+                self._finish()  # one flush: projection, events and deadlines together
         finally:
             for participant in self.participants.seen:
                 participant.new_events.clear()
 
+    def _finish(self) -> None:
+        self.session.commit()
+
     def rollback(self) -> None:
         self.session.rollback()
+
+    def one_transaction(self) -> SharedTransaction:
+        """A transaction that many use cases share, committed once by its owner (an import)."""
+        return SharedTransaction(self._session_factory)
 
     def flush(self) -> None:
         """Write pending rows without committing (gives a new participant its id)."""
@@ -88,10 +100,10 @@ class SqlUnitOfWork:
         try:
             yield
         except StaleDataError:
-            self.session.rollback()
+            self.rollback()
             raise ConcurrentChange(self._touched_id()) from None
         except IntegrityError as err:
-            self.session.rollback()
+            self.rollback()
             raise self._translate(err) from None
 
     def _translate(self, err: IntegrityError) -> Exception:
@@ -107,6 +119,65 @@ class SqlUnitOfWork:
 
     def _touched_id(self) -> int:
         return next((p.id for p in self.participants.seen if p.id is not None), 0)
+
+
+class SharedUnitOfWork(SqlUnitOfWork):
+    """A unit of work inside a :class:`SharedTransaction`: the same repositories and checks, but
+    ``commit()`` only flushes and a failure leaves the rolling back to the transaction's owner."""
+
+    def __init__(self, session: Session) -> None:
+        self._shared = session
+
+    def __enter__(self) -> SharedUnitOfWork:
+        self.session = self._shared
+        self.participants = ParticipantRepository(self.session)
+        self.workflows = WorkflowVersionRepository(self.session)
+        self.deadlines = DeadlineRepository(self.session)
+        self.identities = IdentityRepository(self.session)
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        pass  # the owner rolls back to its savepoint, or all of it
+
+    def _finish(self) -> None:
+        self.session.flush()
+
+    def rollback(self) -> None:
+        pass  # Session.rollback() would end the owner's whole transaction, not just this part
+
+    def one_transaction(self) -> SharedTransaction:
+        raise RuntimeError("already inside a shared transaction")
+
+
+class SharedTransaction:
+    """One transaction for many use cases (an import): all of them are committed, or none.
+
+    ``uow`` is the factory to put in a ServiceContext; wrap each piece of work that may fail on
+    its own in ``with tx.savepoint():`` (an exception rolls back to the savepoint and the
+    transaction goes on). Nothing is written unless :meth:`commit` is called before the ``with``
+    block ends; leaving it rolls back.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> SharedTransaction:
+        self.session = self._session_factory()
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def uow(self) -> SharedUnitOfWork:
+        return SharedUnitOfWork(self.session)
+
+    def savepoint(self) -> SessionTransaction:
+        """``with tx.savepoint():`` — released on success, rolled back to on an exception."""
+        return self.session.begin_nested()
+
+    def commit(self) -> None:
+        self.session.commit()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
