@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from pathway import __version__
 from pathway.cli import db, deadlines, participant, records, report, scheduler, workflow
 from pathway.cli.diagram import register as register_diagram
+from pathway.cli.importer import import_file
 from pathway.cli.output import print_error
 from pathway.cli.state import CliState
 from pathway.errors import PathwayError
@@ -38,6 +39,7 @@ app.add_typer(deadlines.app, name="deadlines")
 app.add_typer(scheduler.app, name="scheduler")
 app.add_typer(report.app, name="report")
 app.add_typer(db.app, name="db")
+app.command("import")(import_file)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,89 @@
+"""`pathway import FILE.jsonl` through the real CLI, on a temporary SQLite database (the `small` workflow)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.conftest import Cli
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "import"
+OK = DATA / "small_ok.jsonl"
+BAD = DATA / "small_bad.jsonl"
+
+
+def test_import_prints_what_it_imported(cli: Cli) -> None:
+    """Success: one line on stdout, nothing on stderr, and the participants are where the file says."""
+    result = cli("import", str(OK))
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == f"imported 2 participants (6 events) from {OK}\n"
+    listed = {p["ref"]: p for p in cli("participant", "list", "--format", "json").json()}  # type: ignore[union-attr]
+    assert (listed["S-1"]["step"], listed["S-1"]["status"], listed["S-1"]["exit_reason"]) == ("exited", "exited", "work")
+    assert (listed["S-2"]["step"], listed["S-2"]["status"]) == ("mapping", "open")
+    history = cli("participant", "history", "S-2", "--format", "json").json()
+    assert [e["effective_at"] for e in history] == [  # type: ignore[index]
+        "2026-02-02T00:00:00+01:00", "2026-02-09T00:00:00+01:00", "2026-02-10T00:00:00+01:00"]
+    assert {e["reason"] for e in history} == {"imported from small_ok.jsonl line 2"}  # type: ignore[union-attr]
+
+
+def test_failing_lines_are_reported_with_their_numbers_and_nothing_is_imported(cli: Cli) -> None:
+    """Each bad line as FILE:LINE: error: …, then the summary; exit 2 (a malformed line); no rows written."""
+    result = cli("import", str(BAD))
+    assert result.code == 2 and result.stdout == ""
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        f"{BAD}:2: error: events[0] (trigger 'accept'): trigger 'accept' refused in step 'referral': "
+        "guard 'attributes_true': attribute 'stable_housing' must be true (not recorded)",
+        f"{BAD}:3: error: malformed JSON: Expecting value at column 52",
+        "2 of 4 lines failed; nothing was imported",
+    ]
+    assert all(rows == [] for rows in cli.snapshot().values())
+
+
+def test_only_refused_lines_exit_1(cli: Cli, tmp_path: Path) -> None:
+    """When every failing line is refused by a pathway rule (none malformed), the exit code is 1."""
+    lines = BAD.read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "refused.jsonl"
+    path.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    result = cli("import", str(path))
+    assert result.code == 1
+    assert result.stderr.splitlines()[-1] == "1 of 2 lines failed; nothing was imported"
+
+
+def test_importing_a_file_again_is_refused(cli: Cli) -> None:
+    """The refs are taken: every line is refused (exit 1) and the database is as the first import left it."""
+    assert cli("import", str(OK)).code == 0
+    before = cli.snapshot()
+    result = cli("import", str(OK))
+    assert result.code == 1 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"{OK}:1: error: ref 'S-1' is already used in workflow 'small' by participant 1; was this file imported already?",
+        f"{OK}:2: error: ref 'S-2' is already used in workflow 'small' by participant 2; was this file imported already?",
+        "2 of 2 lines failed; nothing was imported",
+    ]
+    assert cli.snapshot() == before
+
+
+def test_dry_run_writes_nothing(cli: Cli) -> None:
+    """--dry-run says what would be imported and leaves every table empty; the real import then works."""
+    result = cli("import", str(OK), "--dry-run")
+    assert (result.code, result.stderr) == (0, "")
+    assert result.stdout == f"dry run: 2 participants (6 events) would be imported from {OK}; nothing was written\n"
+    assert all(rows == [] for rows in cli.snapshot().values())
+    assert cli("import", str(OK)).code == 0
+
+
+def test_a_missing_file_is_one_error(cli: Cli, tmp_path: Path) -> None:
+    """No such file: one line on stderr, exit 2, no traceback."""
+    result = cli("import", str(tmp_path / "missing.jsonl"))
+    assert result.code == 2
+    assert result.stderr.splitlines() == [f"error: cannot read {tmp_path / 'missing.jsonl'}: No such file or directory"]
+
+
+def test_the_personnummer_is_not_printed_or_stored_in_the_history(cli: Cli) -> None:
+    """The personnummer of an imported line is kept apart, as with 'participant enrol --personnummer'."""
+    cli("import", str(OK))
+    shown = json.dumps([cli("participant", "show", "S-1", "--format", "json").json(),
+                        cli("participant", "history", "S-1", "--format", "json").json()])
+    assert "1212" not in shown  # the birth date shows as 1912-12-12, the number nowhere
+    assert '"gender": "male"' in shown and '"birth_date": "1912-12-12"' in shown  # taken from the number
