@@ -7,10 +7,11 @@ One ``GROUP BY`` over the participants projection per table; Python only fills i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, case, cast, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from pathway.definitions.models import FieldType
@@ -33,8 +34,25 @@ EXIT_DIMENSIONS = {
     "reason": "exit reason (code from the workflow's exit_reasons)",
     "exit_year": "year of exit",
 }
-_GROUPABLE = {FieldType.CHOICE, FieldType.BOOLEAN, FieldType.STRING, FieldType.INTEGER, FieldType.DATE,
+_GROUPABLE = {FieldType.CHOICE, FieldType.MULTI_CHOICE, FieldType.BOOLEAN, FieldType.STRING, FieldType.INTEGER, FieldType.DATE,
               FieldType.EXIT_REASON}
+
+
+@dataclass
+class Dimension:
+    """One grouping column: its SQL expression, its declared values, and a list to unnest if any."""
+
+    expression: ColumnElement[Any]
+    declared: list[Any]
+    #: a multi_choice attribute's codes, outer-joined so each participant counts once per code
+    unnested: Any = None
+
+    @property
+    def boolean(self) -> bool:
+        return self.declared == [True, False]
+
+
+Dimensions = dict[str, Dimension]
 
 
 def participants_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
@@ -42,9 +60,9 @@ def participants_table(session: Session, scope: ReportScope, dimensions: Sequenc
     """Participants enrolled in the period (``active``: in the project at any time in it)."""
     resolved = _resolve(scope, dimensions, exits=False)
     where = [scope.known(), scope.active_in_period() if active else scope.enrolled_in_period()]
-    counts = _group(session, resolved, where)
+    counts, total = _group(session, resolved, where)
     period = "in the project during the period" if active else "enrolled in the period"
-    return _table(scope, "participants", f"Participants {period} by {', '.join(dimensions)}", resolved, counts)
+    return _table(scope, "participants", f"Participants {period} by {', '.join(dimensions)}", resolved, counts, total)
 
 
 def exits_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
@@ -54,86 +72,97 @@ def exits_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
     included: ColumnElement[bool] = scope.exited_in_period()
     if with_open:
         still_open = scope.open_at(scope.period_end)
-        resolved = {name: (case((still_open, literal(OPEN_AT_PERIOD_END)), else_=expr) if name == "reason" else expr,
-                           values) for name, (expr, values) in resolved.items()}
+        if "reason" in resolved:
+            reason = resolved["reason"]
+            reason.expression = case((still_open, literal(OPEN_AT_PERIOD_END)), else_=reason.expression)
         included = or_(included, still_open)
-    counts = _group(session, resolved, [scope.known(), included])
+    counts, total = _group(session, resolved, [scope.known(), included])
     title = f"Exits in the period by {', '.join(dimensions)}"
-    table = _table(scope, "exits", title, resolved, counts)
+    table = _table(scope, "exits", title, resolved, counts, total)
     if with_open:
         table.labels.setdefault("reason", {})[OPEN_AT_PERIOD_END] = "Still in the project at the end of the period"
     return table
 
 
-def _resolve(scope: ReportScope, dimensions: Sequence[str], exits: bool,
-             with_open: bool = False) -> dict[str, tuple[ColumnElement[Any], list[Any]]]:
+def _resolve(scope: ReportScope, dimensions: Sequence[str], exits: bool, with_open: bool = False) -> Dimensions:
     """Each dimension's SQL expression and its declared values (the rows printed even when 0)."""
     if not dimensions:
         raise InvalidValue("--by", "", "name at least one dimension, e.g. --by age_band,gender")
     if len(set(dimensions)) != len(dimensions):
         raise InvalidValue("--by", ",".join(dimensions), "name each dimension once")
     workflow = scope.workflow
-    resolved: dict[str, tuple[ColumnElement[Any], list[Any]]] = {}
+    resolved: Dimensions = {}
     for name in dimensions:
         if name == "age_band":
             if "birth_date" not in workflow.attributes:
                 raise InvalidValue("--by", name, f"workflow '{workflow.id}' has no birth_date attribute to compute ages from")
-            resolved[name] = (scope.age_band(), scope.age_band_labels())
+            resolved[name] = Dimension(scope.age_band(), scope.age_band_labels())
         elif name == "year":
-            resolved[name] = (func.substr(_text(p.c.enrolled_on), 1, 4), [])
+            resolved[name] = Dimension(func.substr(cast(p.c.enrolled_on, String), 1, 4), [])
         elif name == "status":
-            resolved[name] = (scope.status(), ["open", "exited"])
+            resolved[name] = Dimension(scope.status(), ["open", "exited"])
         elif name == "step":
-            resolved[name] = (scope.step(), [s.id for s in workflow.steps if not s.terminal])
+            resolved[name] = Dimension(scope.step(), [s.id for s in workflow.steps if not s.terminal])
         elif name == "reason" and exits:
             codes = [r.code for r in workflow.exit_reasons] + ([OPEN_AT_PERIOD_END] if with_open else [])
-            resolved[name] = (p.c.exit_reason, codes)
+            resolved[name] = Dimension(p.c.exit_reason, codes)
         elif name == "exit_year" and exits:
-            resolved[name] = (func.substr(_text(p.c.exited_on), 1, 4), [])
+            resolved[name] = Dimension(func.substr(cast(p.c.exited_on, String), 1, 4), [])
         elif name in workflow.attributes:
-            spec = workflow.attributes[name]
-            if spec.type not in _GROUPABLE:
-                raise InvalidValue("--by", name, f"attribute '{name}' is of type {spec.type.value}, which cannot be "
-                                   "counted by value; use a choice, boolean, string, number or date attribute")
-            values: list[Any] = list(spec.choices or []) if spec.type == FieldType.CHOICE else (
-                [True, False] if spec.type == FieldType.BOOLEAN else [])
-            resolved[name] = (scope.attribute(name), values)
+            resolved[name] = _attribute(scope, name)
         else:
             raise InvalidValue("--by", name, "use an attribute of the workflow or one of: " + ", ".join(
                 sorted({*PARTICIPANT_DIMENSIONS, *(EXIT_DIMENSIONS if exits else {}), *workflow.attributes})))
     return resolved
 
 
-def _text(column: Any) -> ColumnElement[str]:
-    from sqlalchemy import String, cast
+def _attribute(scope: ReportScope, name: str) -> Dimension:
+    spec = scope.workflow.attributes[name]
+    if spec.type == FieldType.MULTI_CHOICE:
+        items = scope.list_items(name)
+        return Dimension(items.c.value, list(spec.choices or []), unnested=items)
+    if spec.type not in _GROUPABLE:
+        raise InvalidValue("--by", name, f"attribute '{name}' is of type {spec.type.value}, which cannot be "
+                           "counted by value; use a choice, multi_choice, boolean, string, number or date attribute")
+    declared: list[Any] = list(spec.choices or []) if spec.type == FieldType.CHOICE else (
+        [True, False] if spec.type == FieldType.BOOLEAN else [])
+    return Dimension(scope.attribute(name), declared)
 
-    return cast(column, String)
 
-
-def _group(session: Session, resolved: dict[str, tuple[ColumnElement[Any], list[Any]]],
-           where: list[ColumnElement[bool]]) -> dict[tuple[Any, ...], int]:
-    labelled = [expr.label(f"d{i}") for i, (expr, _values) in enumerate(resolved.values())]
-    booleans = [values == [True, False] for _expr, values in resolved.values()]
-    query = select(*labelled, func.count().label("n")).where(*where).group_by(*[c.name for c in labelled])
+def _group(session: Session, resolved: Dimensions,
+           where: list[ColumnElement[bool]]) -> tuple[dict[tuple[Any, ...], int], int]:
+    """Counts per combination of values, and the number of participants (multi-labels count once)."""
+    labelled = [d.expression.label(f"d{i}") for i, d in enumerate(resolved.values())]
+    source: Any = p
+    multi = [d.unnested for d in resolved.values() if d.unnested is not None]
+    for items in multi:
+        source = source.outerjoin(items, true())
+    counted = func.count(p.c.id.distinct()) if multi else func.count()
+    query = (select(*labelled, counted.label("n")).select_from(source).where(*where)
+             .group_by(*[c.name for c in labelled]))
     counts: dict[tuple[Any, ...], int] = {}
     for row in session.execute(query):
         # SQLite hands JSON booleans back as 0/1
-        key = tuple(bool(v) if flag and v is not None else v for v, flag in zip(row[:-1], booleans))
+        key = tuple(bool(v) if d.boolean and v is not None else v for v, d in zip(row[:-1], resolved.values()))
         counts[key] = counts.get(key, 0) + row[-1]
-    return counts
+    total = session.execute(select(func.count()).select_from(p).where(*where)).scalar_one() if multi \
+        else sum(counts.values())
+    return counts, total
 
 
-def _table(scope: ReportScope, name: str, title: str,
-           resolved: dict[str, tuple[ColumnElement[Any], list[Any]]], counts: dict[tuple[Any, ...], int]) -> ReportTable:
+def _table(scope: ReportScope, name: str, title: str, resolved: Dimensions,
+           counts: dict[tuple[Any, ...], int], total: int) -> ReportTable:
     dimensions = list(resolved)
     axes: list[list[Any]] = []
-    for i, (_expr, declared) in enumerate(resolved.values()):
+    for i, dimension in enumerate(resolved.values()):
         seen = {key[i] for key in counts}
-        extra = sorted((v for v in seen if v not in declared and v is not None), key=str)
-        axes.append(list(declared) + extra + ([None] if None in seen else []))
+        extra = sorted((v for v in seen if v not in dimension.declared and v is not None), key=str)
+        axes.append(list(dimension.declared) + extra + ([None] if None in seen else []))
     rows = [{**dict(zip(dimensions, combo)), "count": counts.get(combo, 0)} for combo in product(*axes)]
-    return ReportTable(name=name, title=title, dimensions=dimensions, rows=rows, total=sum(counts.values()),
-                       labels=_labels(scope, dimensions), scope=scope.describe())
+    multi = [n for n, d in resolved.items() if d.unnested is not None]
+    notes = [f"{', '.join(multi)}: several may apply, so a participant can count in several rows"] if multi else []
+    return ReportTable(name=name, title=title, dimensions=dimensions, rows=rows, total=total,
+                       labels=_labels(scope, dimensions), scope=scope.describe(), notes=notes)
 
 
 def _labels(scope: ReportScope, dimensions: list[str]) -> dict[str, dict[Any, str]]:

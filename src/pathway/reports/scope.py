@@ -38,6 +38,8 @@ class ReportScope:
     period_from: date | None = None
     period_to: date | None = None
     age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS
+    #: the database's dialect name: lists inside JSON are unnested differently on each
+    dialect: str = "sqlite"
 
     def __post_init__(self) -> None:
         if self.period_from and self.period_to and self.period_from > self.period_to:
@@ -115,6 +117,26 @@ class ReportScope:
         replaced = (select(_json_value(later.c.data[("previous", name)], spec.type))
                     .where(changed_later).order_by(later.c.seq).limit(1).scalar_subquery())
         return case((exists().where(changed_later), replaced), else_=current)
+
+    def list_items(self, name: str) -> Any:
+        """A multi_choice attribute unnested: one row per chosen code (``.c.value``), to be joined."""
+        later = events.alias("later_change")
+        changed_later = and_(
+            later.c.participant_id == p.c.id, later.c.type == EventType.ATTRIBUTES_SET.value,
+            later.c.effective_at >= self.as_of_end, later.c.data[("set", name)].as_string().is_not(None),
+        )
+        if self.dialect == "postgresql":
+            current: Any = p.c.attributes[name]
+            previous: Any = later.c.data[("previous", name)]
+        else:  # SQLite: json_extract hands back the array as JSON text, which json_each reads
+            current = func.json_extract(p.c.attributes, f'$."{name}"')
+            previous = func.json_extract(later.c.data, f'$.previous."{name}"')
+        document = current
+        if self.historical:
+            replaced = select(previous).where(changed_later).order_by(later.c.seq).limit(1).scalar_subquery()
+            document = case((exists().where(changed_later), replaced), else_=current)
+        unnest = func.jsonb_array_elements_text if self.dialect == "postgresql" else func.json_each
+        return unnest(document).table_valued("value", name=f"items_{name}")
 
     def status(self) -> ColumnElement[str]:
         return case((self.exited_by(self.as_of), literal("exited")), else_=literal("open"))

@@ -35,7 +35,8 @@ def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date
         workflow = _definition(ctx, uow, workflow_id)
         today = to_local(now).date()  # type: ignore[union-attr]
         scope = ReportScope(workflow=workflow, as_of=as_of or today, now=now, period_from=period_from,
-                            period_to=period_to, age_bands=age_bands)
+                            period_to=period_to, age_bands=age_bands,
+                            dialect=uow.session.get_bind().dialect.name)  # type: ignore[attr-defined]
         try:
             return build(uow.session, scope)  # type: ignore[attr-defined]
         finally:
