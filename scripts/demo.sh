@@ -52,3 +52,8 @@ step pathway --now 2026-12-07T09:00 participant list
 # The deadline check a scheduler runs: Flen's 14-day rule has passed for both Flen participants
 step pathway --now 2026-02-20T08:00 deadlines check
 step pathway --now 2026-02-20T08:00 deadlines list
+
+# The funder's tables, from the same history
+step pathway --now 2026-12-07T09:00 report participants --workflow kraft --by age_band,gender
+step pathway --now 2026-12-07T09:00 report outcomes --workflow kraft
+step pathway --now 2026-12-07T09:00 report flow --workflow kraft
