@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -299,7 +300,7 @@ def replay_line(ctx: ServiceContext, line: ImportLine, reason: str) -> int:
     return written
 
 
-def _consent(ctx: ServiceContext, pid: int, consent: ConsentEntry, at: Any, reason: str) -> None:
+def _consent(ctx: ServiceContext, pid: int, consent: ConsentEntry, at: datetime, reason: str) -> None:
     if consent.give is not None:
         records.give_consent(ctx, pid, consent.give, consent.scope, consent.until, at=at, reason=reason)
     elif consent.withdraw is not None:
