@@ -66,8 +66,12 @@ def add_duration(start: date, duration: Duration, paused: DateTest = never) -> d
         return _count_forward(start, duration.amount, lambda d: is_working_day(d) and not paused(d))
     if duration.unit in ("d", "w"):
         days = duration.amount * (7 if duration.unit == "w" else 1)
+        if paused is never:  # nothing to skip: plain date arithmetic (reports call this per day)
+            return start + timedelta(days=days)
         return _count_forward(start, days, lambda d: not paused(d))
     target = add_months(start, duration.amount)
+    if paused is never:
+        return target
     lost = sum(1 for offset in range(1, (target - start).days + 1) if paused(start + timedelta(days=offset)))
     return _count_forward(target, lost, lambda d: not paused(d))
 
