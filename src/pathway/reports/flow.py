@@ -49,18 +49,10 @@ def flow_table(session: Session, scope: ReportScope) -> ReportTable:
     in_scope = [scope.known(), scope.enrolled_in_period()]
     visits = _visits(scope, in_scope)
 
-    per_step = {row.step: row for row in session.execute(
-        select(visits.c.step, func.count().label("entered"),
-               func.count(visits.c.participant_id.distinct()).label("participants"))
-        .group_by(visits.c.step))}
-    repeats = (select(visits.c.step, visits.c.participant_id).group_by(visits.c.step, visits.c.participant_id)
-               .having(func.count() > 1).subquery())
-    re_entered = dict(session.execute(select(repeats.c.step, func.count()).group_by(repeats.c.step)).all())
-    circulating = session.execute(select(func.count(repeats.c.participant_id.distinct()))).scalar_one()
+    per_step, circulating = _visit_counts(session, visits)
     in_now = dict(session.execute(
         select(scope.step().label("step"), func.count()).where(*in_scope, ~scope.exited_by(scope.as_of))
         .group_by(literal_column("step"))).all())
-    percentiles = _percentiles(session, visits)
     escalations = dict(session.execute(
         select(events.c.from_step, func.count()).join(p, p.c.id == events.c.participant_id)
         .where(*in_scope, events.c.type == EventType.ESCALATED.value, events.c.effective_at < scope.as_of_end)
@@ -70,11 +62,12 @@ def flow_table(session: Session, scope: ReportScope) -> ReportTable:
     rows = []
     for step in steps:
         counted = per_step.get(step.id)
-        median, p90 = percentiles.get(step.id, (None, None))
         rows.append({
             "step": step.id, "entered": counted.entered if counted else 0,
-            "participants": counted.participants if counted else 0, "re_entered": re_entered.get(step.id, 0),
-            "in_now": in_now.get(step.id, 0), "median_days": median, "p90_days": p90,
+            "participants": counted.participants if counted else 0,
+            "re_entered": counted.re_entered if counted else 0, "in_now": in_now.get(step.id, 0),
+            "median_days": _round(counted.median) if counted else None,
+            "p90_days": _round(counted.p90) if counted else None,
             "overdue_now": None if overdue is None else overdue.get(step.id, 0),
             "escalations": escalations.get(step.id, 0),
         })
@@ -95,14 +88,35 @@ def _visits(scope: ReportScope, in_scope: list[ColumnElement[bool]]) -> Any:
              events.c.to_step.is_not(None), events.c.to_step != events.c.from_step),
     )
     left_at = func.lead(events.c.effective_at).over(partition_by=events.c.participant_id, order_by=events.c.seq)
+    visit_no = func.row_number().over(partition_by=(events.c.participant_id, events.c.to_step), order_by=events.c.seq)
+    # read by several parts of one statement: computed once (both databases honour MATERIALIZED)
     return (select(events.c.participant_id, events.c.to_step.label("step"),
-                   events.c.effective_at.label("entered_at"), left_at.label("left_at"))
+                   events.c.effective_at.label("entered_at"), left_at.label("left_at"), visit_no.label("visit_no"))
             .join(p, p.c.id == events.c.participant_id)
             .where(*in_scope, entering, events.c.effective_at < scope.as_of_end)
-            .subquery("visits"))
+            .cte("visits").prefix_with("MATERIALIZED"))
 
 
-def _percentiles(session: Session, visits: Any) -> dict[str, tuple[float | None, float | None]]:
+def _visit_counts(session: Session, visits: Any) -> tuple[dict[str, Any], int]:
+    """Per step: entries, participants, re-entries, median and p90 days; and everyone who circulated.
+
+    One statement over the visits: a participant's second visit to a step is a re-entry.
+    """
+    percentiles = _percentiles(visits)
+    circulating = (select(func.count(visits.c.participant_id.distinct())).where(visits.c.visit_no == 2)
+                   .scalar_subquery())
+    query = (select(visits.c.step, func.count().label("entered"),
+                    func.count().filter(visits.c.visit_no == 1).label("participants"),
+                    func.count().filter(visits.c.visit_no == 2).label("re_entered"),
+                    func.max(percentiles.c.median).label("median"), func.max(percentiles.c.p90).label("p90"),
+                    circulating.label("circulating"))
+             .select_from(visits.outerjoin(percentiles, percentiles.c.step == visits.c.step))
+             .group_by(visits.c.step))
+    rows = session.execute(query).all()
+    return {row.step: row for row in rows}, (rows[0].circulating if rows else 0)
+
+
+def _percentiles(visits: Any) -> Any:
     """Median and 90th percentile (nearest rank) of days per step, over completed visits."""
     days = days_between(visits.c.entered_at, visits.c.left_at)
     ranked = (select(visits.c.step, days.label("days"),
@@ -111,12 +125,11 @@ def _percentiles(session: Session, visits: Any) -> dict[str, tuple[float | None,
               .where(visits.c.left_at.is_not(None)).subquery("ranked"))
     median_rank = (ranked.c.n + 1) // 2          # ceil(0.5 n) in integer arithmetic
     p90_rank = (ranked.c.n * 9 + 9) // 10        # ceil(0.9 n)
-    query = select(
+    return select(
         ranked.c.step,
-        func.max(cast(ranked.c.days, Float)).filter(ranked.c.rank == median_rank),
-        func.max(cast(ranked.c.days, Float)).filter(ranked.c.rank == p90_rank),
-    ).group_by(ranked.c.step)
-    return {step: (_round(median), _round(p90)) for step, median, p90 in session.execute(query)}
+        func.max(cast(ranked.c.days, Float)).filter(ranked.c.rank == median_rank).label("median"),
+        func.max(cast(ranked.c.days, Float)).filter(ranked.c.rank == p90_rank).label("p90"),
+    ).group_by(ranked.c.step).subquery("percentiles")
 
 
 def _overdue(session: Session, scope: ReportScope, in_scope: list[ColumnElement[bool]]) -> dict[str, int]:
