@@ -292,3 +292,26 @@ def test_bad_scope_is_refused(rep: ServiceContext) -> None:
         service.run(rep, "rep", service.goals, as_of=date(2027, 1, 1))
 
 
+
+
+def test_a_report_reads_a_snapshot_without_holding_writers_up(rep: ServiceContext, engine: Engine,
+                                                              backend: str) -> None:
+    from sqlalchemy import update
+
+    from pathway.store.tables import participants
+
+    person(rep, "A", "2010-01-10")
+    seen: dict[str, Any] = {}
+
+    def build(session: Any, scope: Any) -> list[Any]:
+        before = service.participants(["gender"])(session, scope)[0].total
+        person(rep, "B", "2010-01-11")                             # another connection writes meanwhile
+        seen["in_report"] = (before, service.participants(["gender"])(session, scope)[0].total)
+        if backend == "postgresql":                                # the server refuses writes in it
+            with pytest.raises(Exception, match="read-only transaction"):
+                session.execute(update(participants).values(step="x"))
+        return []
+
+    service.run(rep, "rep", build)
+    assert seen["in_report"] == (1, 1)                             # one snapshot for the whole report
+    assert report(rep, service.participants(["gender"])).total == 2

@@ -22,6 +22,7 @@ from pathway.reports.outcomes import outcomes_table
 from pathway.reports.scope import DEFAULT_AGE_BANDS, ReportScope
 from pathway.reports.table import ReportTable
 from pathway.services.context import ServiceContext
+from pathway.store.database import read_only_options
 
 Builder = Callable[[Session, ReportScope], list[ReportTable]]
 
@@ -32,11 +33,14 @@ def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date
     """Build report tables for one workflow in a single read-only transaction."""
     now = ctx.clock.now()
     with ctx.uow() as uow:
+        # a snapshot that cannot write, and on SQLite does not hold writers up while it runs
+        dialect = uow.session.get_bind().dialect.name  # type: ignore[attr-defined]
+        uow.session.connection(execution_options=read_only_options(dialect))  # type: ignore[attr-defined]
         workflow = _definition(ctx, uow, workflow_id)
         today = to_local(now).date()  # type: ignore[union-attr]
         scope = ReportScope(workflow=workflow, as_of=as_of or today, now=now, period_from=period_from,
                             period_to=period_to, age_bands=age_bands,
-                            dialect=uow.session.get_bind().dialect.name)  # type: ignore[attr-defined]
+                            dialect=dialect)
         try:
             return build(uow.session, scope)  # type: ignore[attr-defined]
         finally:

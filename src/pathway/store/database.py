@@ -21,6 +21,21 @@ ACCEPTED_URLS = (
 )
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+#: Execution option for a connection that only reads: on SQLite its transaction does not take the
+#: write lock; on PostgreSQL the server refuses any write in it.
+READ_ONLY = "pathway_read_only"
+
+
+def read_only_options(dialect: str) -> dict[str, object]:
+    """Execution options for a transaction that only reads and sees one snapshot throughout.
+
+    SQLite's deferred transaction in WAL mode is a snapshot from its first read; PostgreSQL needs
+    REPEATABLE READ for that (its default, READ COMMITTED, sees each commit as it happens).
+    """
+    if dialect == "postgresql":
+        return {READ_ONLY: True, "postgresql_readonly": True, "isolation_level": "REPEATABLE READ"}
+    return {READ_ONLY: True}
+
 
 def normalise_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` as psycopg 3 URLs."""
@@ -65,7 +80,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a read-only transaction (reports) reads a snapshot without taking the write lock
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine: Engine) -> bool:
