@@ -315,3 +315,13 @@ def test_a_report_reads_a_snapshot_without_holding_writers_up(rep: ServiceContex
     service.run(rep, "rep", build)
     assert seen["in_report"] == (1, 1)                             # one snapshot for the whole report
     assert report(rep, service.participants(["gender"])).total == 2
+
+
+def test_goal_windows_end_on_the_same_day_as_the_deadline_calendar(rep: ServiceContext) -> None:
+    """A leap day plus 12 months ends on 28 February, late in the evening Swedish time included."""
+    for ref in ("LAST_EVENING", "NEXT_MORNING"):
+        person(rep, ref, "2020-02-29T10:00")
+    move(rep, "LAST_EVENING", "exit", "2021-02-28T23:30", reason="work")
+    move(rep, "NEXT_MORNING", "exit", "2021-03-01T00:15", reason="work")
+    work = next(r for r in report(rep, service.goals).rows if r["goal"] == "work_within_year")
+    assert (work["numerator"], work["denominator"]) == (1, 2)

@@ -20,9 +20,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, and_, case, column, func, or_, select, values
+from sqlalchemy import (ColumnElement, Date, DateTime, Interval, and_, case, cast, column, func, literal_column,
+                        or_, select, values)
 from sqlalchemy.orm import Session
 
+from pathway.clock import STOCKHOLM
 from pathway.definitions.models import ResultGoal
 from pathway.domain import EventType
 from pathway.domain.duration import Duration
@@ -62,22 +64,33 @@ def _goal_row(session: Session, scope: ReportScope, goal: ResultGoal) -> dict[st
         denominator, numerator, inside = session.execute(query).one()
         inside_met = 0
     else:
-        windows = _windows(session, scope, Duration.parse(goal.within))
-        if windows is None:
-            denominator = numerator = inside = inside_met = 0
+        within = Duration.parse(goal.within)
+        if scope.dialect == "postgresql" and within.unit != "wd":
+            window_end, window_end_at = _windows_in_postgresql(within)
+            source: Any = p
+            where = counted
         else:
-            closed = windows.c.window_end < scope.as_of
-            in_time = and_(met_at.is_not(None), met_at < windows.c.window_end_at)
-            query = (select(
-                func.count().filter(closed),
-                func.count().filter(and_(closed, in_time)),
-                func.count().filter(~closed),
-                func.count().filter(and_(~closed, in_time)),
+            windows = _windows(session, scope, within)
+            if windows is None:
+                return _row(goal, 0, 0, 0, 0)
+            window_end, window_end_at = windows.c.window_end, windows.c.window_end_at
             # The windows hold exactly the enrolment days in scope, so the join is the date filter:
             # a range condition on enrolled_on here made SQLite scan the index once per window day.
-            ).select_from(p).join(windows, windows.c.enrolled_on == p.c.enrolled_on)
-               .where(p.c.workflow_id == scope.workflow.id))
-            denominator, numerator, inside, inside_met = session.execute(query).one()
+            source = p.join(windows, windows.c.enrolled_on == p.c.enrolled_on)
+            where = [p.c.workflow_id == scope.workflow.id]
+        closed = window_end < scope.as_of
+        in_time = and_(met_at.is_not(None), met_at < window_end_at)
+        query = select(
+            func.count().filter(closed),
+            func.count().filter(and_(closed, in_time)),
+            func.count().filter(~closed),
+            func.count().filter(and_(~closed, in_time)),
+        ).select_from(source).where(*where)
+        denominator, numerator, inside, inside_met = session.execute(query).one()
+    return _row(goal, numerator, denominator, inside, inside_met)
+
+
+def _row(goal: ResultGoal, numerator: int, denominator: int, inside: int, inside_met: int) -> dict[str, Any]:
     share = round(numerator / denominator, 4) if denominator else None
     return {
         "goal": goal.id, "target_share": goal.target_share, "numerator": numerator, "denominator": denominator,
@@ -107,6 +120,16 @@ def _met_at(scope: ReportScope, goal: ResultGoal) -> ColumnElement[Any]:
         earliest = case((earliest.is_(None), moment), (moment.is_(None), earliest),
                         (moment < earliest, moment), else_=earliest)
     return earliest
+
+
+def _windows_in_postgresql(within: Duration) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The window's last day and the moment after it, in SQL: PostgreSQL's date arithmetic ends a
+    month on the same day or the month's last, exactly as :func:`pathway.engine.calendar.add_months`."""
+    amount = int(within.amount) * (7 if within.unit == "w" else 1)
+    unit = "months" if within.unit == "m" else "days"
+    window_end = cast(p.c.enrolled_on + literal_column(f"INTERVAL '{amount} {unit}'", Interval), Date)
+    next_midnight = cast(window_end + literal_column("INTERVAL '1 day'", Interval), DateTime)
+    return window_end, func.timezone(STOCKHOLM.key, next_midnight)
 
 
 def _windows(session: Session, scope: ReportScope, within: Duration) -> Any:
