@@ -40,17 +40,29 @@ def _count(n: int, min_cell: int) -> Cell:
     return f"<{min_cell}" if 0 < n < min_cell else n
 
 
-def _share(n: int, total: int, min_cell: int) -> str:
+class Share(float):
+    """A share of the total: printed as ``5.4 %``, written to a workbook as a number formatted 0.0 %."""
+
+    def __str__(self) -> str:
+        return f"{100 * self:.1f} %"
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == other if isinstance(other, str) else float.__eq__(self, other)  # type: ignore[arg-type]
+
+    __hash__ = float.__hash__
+
+
+def _share(n: int, total: int, min_cell: int) -> Share | str:
     if not total or 0 < n < min_cell:
         return ""
-    return f"{100 * n / total:.1f} %"
+    return Share(n / total)
 
 
 def _long(table: ReportTable, min_cell: int) -> tuple[list[str], list[list[Cell]]]:
     header = [*table.dimensions, "count", "%"]
     rows = [[*(table.label(d, r[d]) for d in table.dimensions), _count(r["count"], min_cell),
              _share(r["count"], table.total, min_cell)] for r in table.rows]
-    rows.append(["Total", *[""] * (len(table.dimensions) - 1), table.total, "100.0 %" if table.total else ""])
+    rows.append(["Total", *[""] * (len(table.dimensions) - 1), table.total, Share(1.0) if table.total else ""])
     return header, rows
 
 
@@ -68,7 +80,7 @@ def _pivot(table: ReportTable, min_cell: int) -> tuple[list[str], list[list[Cell
                      _share(row_total, table.total, min_cell)])
     column_totals = [sum(counts.get((v, c), 0) for v in row_values) for c in column_values]
     rows.append(["Total", *(_count(n, min_cell) for n in column_totals), table.total,
-                 "100.0 %" if table.total else ""])
+                 Share(1.0) if table.total else ""])
     return header, rows
 
 
@@ -121,7 +133,7 @@ def as_csv(tables: Sequence[ReportTable], min_cell: int) -> str:
             writer.writerow([_caption(table)])
         header, rows = grid(table, min_cell)
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows([[str(c) if isinstance(c, Share) else c for c in row] for row in rows])
     return out.getvalue()
 
 
@@ -177,7 +189,10 @@ def write_xlsx(tables: Sequence[ReportTable], path: Any, min_cell: int) -> None:
         for cell in sheet[2]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append(row)
+            sheet.append([float(c) if isinstance(c, Share) else c for c in row])
+            for cell, value in zip(sheet[sheet.max_row], row):
+                if isinstance(value, Share):
+                    cell.number_format = "0.0%"
         for note in table.notes:
             sheet.append([note])
         if min_cell > 1 and not table.marks:
