@@ -16,14 +16,21 @@ def test_import_prints_what_it_imported(cli: Cli) -> None:
     """Success: one line on stdout, nothing on stderr, and the participants are where the file says."""
     result = cli("import", str(OK))
     assert (result.code, result.stderr) == (0, "")
-    assert result.stdout == f"imported 2 participants (6 events) from {OK}\n"
+    assert result.stdout == (
+        f"imported 2 participants (6 events) from {OK}\n"
+        "1 passed deadline event(s) (reminders, misses, escalations) recorded with their own times; "
+        "nobody is notified of them (see 'pathway deadlines list --overdue')\n")
     listed = {p["ref"]: p for p in cli("participant", "list", "--format", "json").json()}  # type: ignore[union-attr]
     assert (listed["S-1"]["step"], listed["S-1"]["status"], listed["S-1"]["exit_reason"]) == ("exited", "exited", "work")
     assert (listed["S-2"]["step"], listed["S-2"]["status"]) == ("mapping", "open")
     history = cli("participant", "history", "S-2", "--format", "json").json()
-    assert [e["effective_at"] for e in history] == [  # type: ignore[index]
+    imported = [e for e in history if e["reason"]]  # type: ignore[union-attr]
+    assert [e["effective_at"] for e in imported] == [
         "2026-02-02T00:00:00+01:00", "2026-02-09T00:00:00+01:00", "2026-02-10T00:00:00+01:00"]
-    assert {e["reason"] for e in history} == {"imported from small_ok.jsonl line 2"}  # type: ignore[union-attr]
+    assert {e["reason"] for e in imported} == {"imported from small_ok.jsonl line 2"}
+    # S-2 has stalled in 'mapping' past its limit before the import: recorded then, notified never
+    passed = [e for e in history if not e["reason"]]  # type: ignore[union-attr]
+    assert [e["type"] for e in passed] == ["deadline_missed"] and passed[0]["effective_at"] < "2026-03-02"
 
 
 def test_failing_lines_are_reported_with_their_numbers_and_nothing_is_imported(cli: Cli) -> None:
@@ -68,7 +75,10 @@ def test_dry_run_writes_nothing(cli: Cli) -> None:
     """--dry-run says what would be imported and leaves every table empty; the real import then works."""
     result = cli("import", str(OK), "--dry-run")
     assert (result.code, result.stderr) == (0, "")
-    assert result.stdout == f"dry run: 2 participants (6 events) would be imported from {OK}; nothing was written\n"
+    assert result.stdout == (
+        f"dry run: 2 participants (6 events) would be imported from {OK}; nothing was written\n"
+        "1 passed deadline event(s) (reminders, misses, escalations) would be recorded with their own times; "
+        "nobody is notified of them (see 'pathway deadlines list --overdue')\n")
     assert all(rows == [] for rows in cli.snapshot().values())
     assert cli("import", str(OK)).code == 0
 

@@ -283,3 +283,31 @@ def test_the_shipped_walks_import_to_their_exits(engine: Engine, tmp_path: Path)
         with ctx.uow() as uow:
             definition = ctx.catalog.pinned(uow, shown.workflow, shown.workflow_version).definition
         _projection_matches_replay(ctx, shown.id, {s.id for s in definition.steps if s.terminal})
+
+
+def test_passed_deadlines_of_open_participants_are_recorded_not_notified(engine: Engine, tmp_path: Path) -> None:
+    """An open Flen client from 2025 who never had the first meeting: the 14-day rule was missed then.
+
+    The import records the miss and the escalations with their own (2025) times, queues no
+    notification, and leaves nothing for the next deadline check to announce about the past.
+    """
+    from pathway.services.deadlines import board, check
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    ctx = make_context(engine, REPO / "workflows", FixedClock(now))
+    line = {"ref": "FL-2025-007", "workflow": "flen_tripartite", "enrolled_at": "2025-03-03",
+            "attributes": {"gender": "female", "birth_date": "1979-02-11", "education": "compulsory",
+                           "household": "single_with_children", "income_source": "social_assistance",
+                           "referring_agency": "soc", "born_abroad": False, "application_date": "2025-03-03",
+                           "target_group": ["long_term_unemployed"], "case_type": "new"}}
+    result = import_file(ctx, _write(tmp_path, line))
+    assert result.committed and result.deadline_events > 0
+    history = participants.history(ctx, "FL-2025-007")
+    passed = [e for e in history if e.type in ("reminder", "deadline_missed", "escalated")]
+    assert len(passed) == result.deadline_events
+    assert {e.type for e in passed} >= {"deadline_missed", "escalated"}
+    assert all(e.effective_at < datetime(2025, 12, 31, tzinfo=timezone.utc) for e in passed)
+    assert counts(engine)["notifications"] == 0
+    assert check(ctx, now) == []                                   # nothing from the past is announced
+    overdue = [row for row in board(ctx, True, None, None, "flen_tripartite") if row.ref == "FL-2025-007"]
+    assert overdue and overdue[0].days_overdue > 500              # the coordinator's board still shows it

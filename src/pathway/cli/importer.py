@@ -38,7 +38,9 @@ def import_file(
     triggers, guards and code lists apply as for a caseworker. Every failing line
     is reported as FILE:LINE: error: …, and nothing is imported unless every line
     passes (exit 2 if a line is malformed, else 1). A ref already used in the
-    workflow is refused, so a file cannot be imported twice.
+    workflow is refused, so a file cannot be imported twice. Deadline reminders,
+    misses and escalations that had already passed are recorded with their own
+    times, and nobody is notified of them.
 
     Example: pathway import kraft-2025.jsonl --dry-run
     """
@@ -65,3 +67,7 @@ def import_file(
                       "nothing was written", markup=False)
     else:
         console.print(f"imported {participants} ({result.events} events) from {file}", markup=False)
+    if result.deadline_events:
+        console.print(f"{result.deadline_events} passed deadline event(s) (reminders, misses, escalations) "
+                      f"{'would be ' if dry_run else ''}recorded with their own times; nobody is notified of them "
+                      "(see 'pathway deadlines list --overdue')", markup=False)

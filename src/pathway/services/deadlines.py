@@ -139,6 +139,32 @@ def check(ctx: ServiceContext, now: datetime | None = None, batch: int = CHECK_B
     return done
 
 
+def catch_up(ctx: ServiceContext, participant_id: int, now: datetime) -> int:
+    """Perform one participant's passed deadline actions now, recording them but notifying no one.
+
+    For a history brought in after the fact (``pathway import``): the misses and escalations it
+    would have had are events with their own times, as the check would write them, but nobody is
+    sent a reminder about a deadline that fell years ago. The board still lists what is overdue.
+    Returns the number of events recorded.
+    """
+    recorded = 0
+    with ctx.uow() as uow:
+        participant = uow.participants.get(participant_id)
+        if participant is None or not participant.is_open:
+            return 0
+        for row in uow.deadlines.for_participant(participant_id):
+            if row.status != DeadlineStatus.OPEN or row.next_action_at is None or row.next_action_at > now:
+                continue
+            for action, perform in actions_to_take(row, now):
+                row.mark_done(action)
+                if perform:
+                    _perform(ctx, participant, row, action, now)
+                    recorded += 1
+            row.reschedule()
+        uow.commit()
+    return recorded
+
+
 def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[CheckAction], int]:
     """One transaction: claim up to ``batch`` due rows, append their events, move them on."""
     with ctx.uow() as uow:

@@ -15,6 +15,10 @@ with the given effective times and the reason ``imported from FILE line N``, so 
 guards and code lists are checked exactly as for a caseworker. ``exit`` fires the workflow's exit
 trigger with ``reason`` and any other keys as its data.
 
+Deadlines follow the effective times. An open participant's reminders, misses and escalations
+that had already passed are recorded during the import (with their own times, as the check would
+record them) but nobody is notified: no one should be told today about a deadline from years ago.
+
 The whole file is one transaction (:class:`pathway.store.uow.SharedTransaction`), with a savepoint
 per line: a failing line is rolled back to its savepoint and the next line still runs, so every
 failing line is reported; the transaction is committed only when every line passed, and never on
@@ -35,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pathway.clock import parse_time
 from pathway.definitions.models import Workflow
 from pathway.errors import BadInput, DuplicateRef, PathwayError, RuleRefused
-from pathway.services import participants, records
+from pathway.services import deadlines, participants, records
 from pathway.services.context import ServiceContext
 
 LINE_KEYS = "ref, workflow, enrolled_at, attributes, personnummer, events, exit"
@@ -133,6 +137,8 @@ class ImportResult:
     lines: int = 0           # participant lines read (blank lines are not counted)
     participants: int = 0    # lines that passed
     events: int = 0          # events they wrote to the histories (the enrolment included)
+    #: reminders, misses and escalations already passed at import, recorded without notifying anyone
+    deadline_events: int = 0
     errors: list[LineError] = field(default_factory=list)
     committed: bool = False
 
@@ -177,7 +183,10 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
                                       f"refs are unique per workflow")
                 refs[key] = number
                 with tx.savepoint():
-                    result.events += replay_line(shared, line, f"imported from {path.name} line {number}")
+                    reason = f"imported from {path.name} line {number}"
+                    participant_id, written = replay_line(shared, line, reason)
+                    result.events += written
+                    result.deadline_events += deadlines.catch_up(shared, participant_id, ctx.clock.now())
                 result.participants += 1
             except PathwayError as err:
                 result.errors.append(LineError(number, err.message, err.exit_code))
@@ -262,8 +271,8 @@ def exit_trigger(definition: Workflow) -> str:
     return "exit" if "exit" in from_anywhere else from_anywhere[0]
 
 
-def replay_line(ctx: ServiceContext, line: ImportLine, reason: str) -> int:
-    """Enrol one participant and fire its history; returns the number of events written."""
+def replay_line(ctx: ServiceContext, line: ImportLine, reason: str) -> tuple[int, int]:
+    """Enrol one participant and fire its history; returns its id and the number of events written."""
     enrolled_at = parse_time(line.enrolled_at, "enrolled_at")
     try:
         pid, _note = participants.enrol(ctx, line.workflow, ref=line.ref, attributes=line.attributes,
@@ -297,7 +306,7 @@ def replay_line(ctx: ServiceContext, line: ImportLine, reason: str) -> int:
         except PathwayError as err:
             raise _located(err, "exit") from None
         written += 1
-    return written
+    return pid, written
 
 
 def _consent(ctx: ServiceContext, pid: int, consent: ConsentEntry, at: datetime, reason: str) -> None:
