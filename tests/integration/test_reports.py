@@ -325,3 +325,17 @@ def test_goal_windows_end_on_the_same_day_as_the_deadline_calendar(rep: ServiceC
     move(rep, "NEXT_MORNING", "exit", "2021-03-01T00:15", reason="work")
     work = next(r for r in report(rep, service.goals).rows if r["goal"] == "work_within_year")
     assert (work["numerator"], work["denominator"]) == (1, 2)
+
+
+def test_tables_print_the_choice_labels_of_the_workflow(engine: Engine, workflows: Path) -> None:
+    from pathway.reports import render
+
+    text = REPORTING_WORKFLOW.replace("gender: {type: choice, choices: [female, male]}",
+                                      "gender: {type: choice, choices: [female, male], labels: {female: Kvinna, male: Man}}")
+    (workflows / "rep.yaml").write_text(text, encoding="utf-8")
+    ctx = make_context(engine, workflows, FixedClock(parse_time(NOW)))
+    person(ctx, "A", "2010-01-10")
+    table = report(ctx, service.participants(["age_band", "gender"]))
+    header, _rows = render.grid(table)
+    assert header[1:3] == ["Kvinna", "Man"]
+    assert {"age_band": "30-39", "gender": "female", "count": 0} in table.to_json()["rows"]   # JSON keeps codes

@@ -447,3 +447,14 @@ def test_choice_field_needs_choices() -> None:
     text = MINIMAL.replace("steps:", "attributes:\n  gender: {type: choice}\nsteps:")
     (line,) = problems(text)
     assert "gender" in line and "choices" in line
+
+
+def test_choice_labels_must_name_choices_of_a_choice_field() -> None:
+    """Labels are for choice codes: a label for a code not in the list, or on a date, is refused."""
+    typo = MINIMAL.replace("steps:", "attributes:\n  gender: {type: choice, choices: [female, male], "
+                                     "labels: {female: Kvinna, mael: Man}}\nsteps:")
+    (line,) = problems(typo)
+    assert "gender" in line and "mael, which is not among the choices (female, male)" in line
+    on_a_date = MINIMAL.replace("steps:", "attributes:\n  born: {type: date, labels: {x: y}}\nsteps:")
+    (line,) = problems(on_a_date)
+    assert "'labels' only applies to choice and multi_choice, not to date" in line

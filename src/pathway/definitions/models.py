@@ -83,6 +83,9 @@ class FieldSpec(Strict):
     choices: list[Identifier] | None = Field(
         None, description="allowed codes; required for choice and multi_choice"
     )
+    labels: dict[Identifier, str] | None = Field(
+        None, description="Swedish label per choice code, printed by reports, e.g. {female: Kvinna, male: Man}"
+    )
 
     @model_validator(mode="after")
     def _choices_match_type(self) -> FieldSpec:
@@ -92,6 +95,13 @@ class FieldSpec(Strict):
             raise ValueError(
                 f"'choices' only applies to choice and multi_choice, not to {self.type.value}"
             )
+        if self.labels is not None:
+            if self.type not in _CHOICE_TYPES:
+                raise ValueError(f"'labels' only applies to choice and multi_choice, not to {self.type.value}")
+            unknown = sorted(set(self.labels) - set(self.choices or []))
+            if unknown:
+                raise ValueError(f"'labels' names {', '.join(unknown)}, which is not among the choices "
+                                 f"({', '.join(self.choices or [])})")
         return self
 
 

@@ -172,4 +172,8 @@ def _labels(scope: ReportScope, dimensions: list[str]) -> dict[str, dict[Any, st
         labels["reason"] = {r.code: r.label for r in workflow.exit_reasons}
     if "step" in dimensions:
         labels["step"] = {s.id: s.title for s in workflow.steps}
+    for name in dimensions:
+        spec = workflow.attributes.get(name)
+        if spec is not None and spec.labels:
+            labels[name] = dict(spec.labels)
     return labels
