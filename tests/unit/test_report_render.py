@@ -86,3 +86,14 @@ def test_sheet_names_fit_excel_rules() -> None:
     long = "participants_referring_agency_gender_education"
     first, second = render._sheet_name(long, used), render._sheet_name(long, used)
     assert len(first) <= 31 and len(second) <= 31 and first != second
+
+
+def test_people_counts_among_measures_are_suppressed_but_days_and_goals_are_not() -> None:
+    flow = ReportTable(name="flow", title="Flow", dimensions=["step"], measures=["entered", "median_days"],
+                       rows=[{"step": "referral", "entered": 2, "median_days": 1.5}], total=2,
+                       suppressible=["entered"])
+    assert render.grid(flow, min_cell=3)[1] == [["referral", "<3", 1.5]]
+    assert render.grid(flow, min_cell=0)[1] == [["referral", 2, 1.5]]
+    goals = ReportTable(name="goals", title="Goals", dimensions=["goal"], measures=["numerator", "met"],
+                        rows=[{"goal": "g", "numerator": 1, "met": False}], total=1)
+    assert render.grid(goals, min_cell=3)[1] == [["g", 1, "no"]]

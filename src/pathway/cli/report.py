@@ -159,12 +159,13 @@ def goals(ctx: typer.Context, workflow: Workflow, period_from: From = None, peri
 
 @app.command()
 def flow(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
-         as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None) -> None:
+         as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None,
+         min_cell: MinCell = None) -> None:
     """Per step: entered, re-entered, in it now, median and 90th-percentile days, overdue, escalations.
 
     Example: pathway report flow --workflow flen_tripartite
     """
-    _emit(ctx, workflow, service.flow, fmt, output, None, period_from, period_to, as_of)
+    _emit(ctx, workflow, service.flow, fmt, output, min_cell, period_from, period_to, as_of)
 
 
 @app.command("before-after")

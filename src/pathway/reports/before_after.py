@@ -54,6 +54,9 @@ def before_after_table(session: Session, scope: ReportScope) -> ReportTable:
     return ReportTable(
         name="before_after", title="Situation at enrolment and at exit (participants who exited)",
         dimensions=["field", "value"], measures=["at_enrolment", "at_exit"], rows=rows, total=total,
-        labels={"field": {n: workflow.attributes[n].title or n for n in fields}}, scope=scope.describe(),
+        suppressible=["at_enrolment", "at_exit"],
+        labels={"field": {n: workflow.attributes[n].title or n for n in fields},
+                "value": {code: text for n in fields for code, text in (workflow.attributes[n].labels or {}).items()}},
+        scope=scope.describe(),
         notes=[] if fields else [f"workflow '{workflow.id}' has neither income_source nor af_code attributes"],
     )

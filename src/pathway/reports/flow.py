@@ -76,6 +76,7 @@ def flow_table(session: Session, scope: ReportScope) -> ReportTable:
     if overdue is None:
         notes.append("overdue_now is today's state and is left out of a report --as-of an earlier day")
     return ReportTable(name="flow", title="Flow through the steps", dimensions=["step"], measures=MEASURES,
+                       suppressible=[m for m in MEASURES if not m.endswith("_days")],
                        rows=rows, total=total, labels={"step": {s.id: s.title for s in scope.workflow.steps}},
                        scope=scope.describe(), notes=notes)
 

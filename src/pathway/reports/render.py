@@ -30,7 +30,7 @@ def grid(table: ReportTable, min_cell: int = 0) -> tuple[list[str], list[list[Ce
     if table.marks:
         return _matrix(table)
     if not table.is_crosstab:
-        return _measures(table)
+        return _measures(table, min_cell)
     if len(table.dimensions) == 2:
         return _pivot(table, min_cell)
     return _long(table, min_cell)
@@ -97,9 +97,11 @@ def _matrix(table: ReportTable) -> tuple[list[str], list[list[Cell]]]:
     return header, rows
 
 
-def _measures(table: ReportTable) -> tuple[list[str], list[list[Cell]]]:
+def _measures(table: ReportTable, min_cell: int) -> tuple[list[str], list[list[Cell]]]:
     header = [*table.dimensions, *table.measures]
-    rows = [[*(table.label(d, r[d]) for d in table.dimensions), *(_plain(r.get(m)) for m in table.measures)]
+    rows = [[*(table.label(d, r[d]) for d in table.dimensions),
+             *(_count(r[m], min_cell) if m in table.suppressible and r.get(m) is not None else _plain(r.get(m))
+               for m in table.measures)]
             for r in table.rows]
     return header, rows
 
@@ -142,13 +144,19 @@ def as_markdown(tables: Sequence[ReportTable], min_cell: int) -> str:
     for table in tables:
         header, rows = grid(table, min_cell)
         lines = [f"### {_caption(table)}", "", "| " + " | ".join(_md(h) for h in header) + " |",
-                 "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(header))) + " |"]
+                 "| " + " | ".join("---" if i < _text_columns(table) else "---:" for i in range(len(header))) + " |"]
         lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
         lines += [f"\n_{note}_" for note in table.notes]
-        if min_cell > 1 and not table.marks:
+        if min_cell > 1 and (table.is_crosstab or table.suppressible) and not table.marks:
             lines.append(f"\n_Counts below {min_cell} are shown as <{min_cell}._")
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
+
+
+def _text_columns(table: ReportTable) -> int:
+    """How many leading columns hold names (left-aligned) rather than numbers."""
+    pivoted = table.marks or (table.is_crosstab and len(table.dimensions) == 2)
+    return 1 if pivoted else len(table.dimensions)
 
 
 def _md(value: Cell) -> str:
@@ -159,8 +167,7 @@ def as_rich(tables: Sequence[ReportTable], console: Console) -> None:
     for table in tables:
         header, rows = grid(table, 0)
         rich_table = Table(title=_caption(table), title_justify="left")
-        pivoted = table.marks or (table.is_crosstab and len(table.dimensions) == 2)
-        text_columns = 1 if pivoted else len(table.dimensions)
+        text_columns = _text_columns(table)
         for index, name in enumerate(header):
             rich_table.add_column(str(name), justify="left" if index < text_columns else "right")
         for row in rows:
@@ -195,7 +202,7 @@ def write_xlsx(tables: Sequence[ReportTable], path: Any, min_cell: int) -> None:
                     cell.number_format = "0.0%"
         for note in table.notes:
             sheet.append([note])
-        if min_cell > 1 and not table.marks:
+        if min_cell > 1 and (table.is_crosstab or table.suppressible) and not table.marks:
             sheet.append([f"Counts below {min_cell} are shown as <{min_cell}."])
         for index, name in enumerate(header, start=1):
             width = max([len(str(name))] + [len(str(r[index - 1])) for r in rows if index - 1 < len(r)])

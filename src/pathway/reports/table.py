@@ -29,6 +29,8 @@ class ReportTable:
     notes: list[str] = field(default_factory=list)
     #: a per-participant matrix (outcomes): cells are marks, not counts, and are never suppressed
     marks: bool = False
+    #: measures that count people, hidden below the threshold in exports like a cross-tab's cells
+    suppressible: list[str] = field(default_factory=list)
 
     @property
     def is_crosstab(self) -> bool:
