@@ -75,7 +75,6 @@ import hashlib
 import io
 import json
 import os
-import platform
 import pstats
 import shutil
 import sqlite3
@@ -88,7 +87,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from memory import proc_status_kib, reset_rss_peak  # bench/memory.py: run as a script, this folder is on sys.path
+from memory import environment as machine, proc_status_kib, reset_rss_peak  # bench/memory.py: run as a script, this folder is on sys.path
 
 WORKFLOW_ID = "bench_deadlines"
 ACTOR = "bench"
@@ -685,17 +684,7 @@ def profile_report(profiler: cProfile.Profile, count: int = 30) -> str:
 # -- reporting --------------------------------------------------------------------------------
 
 def environment() -> dict[str, Any]:
-    import sqlalchemy
-
-    return {
-        "python": platform.python_version(),
-        "nproc": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
-    }
+    return machine()
 
 
 def print_table(results: list[dict[str, Any]]) -> None:

@@ -35,7 +35,6 @@ import hashlib
 import io
 import json
 import os
-import platform
 import pstats
 import sqlite3
 import sys
@@ -45,16 +44,20 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from typing import Any
 
-from memory import proc_status_kib, reset_rss_peak  # bench/memory.py: run as a script, this folder is on sys.path
+from memory import environment as machine, proc_status_kib, reset_rss_peak  # bench/memory.py: run as a script, this folder is on sys.path
 
 WORKFLOW_ID = "bench_linear"
 ACTOR = "bench"
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 #: How SQLAlchemy's SQLite DateTime stores a (UTC, tz-stripped) datetime.
 T0_TEXT = T0.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+#: The store also writes the Swedish local date of enrolment and exit (participants.enrolled_on /
+#: exited_on); the floor computes the same, once per row (local_day).
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 EXIT_REASONS = [("work", "Arbete", "work"), ("studies", "Studier", "studies"), ("other", "Annat", "other")]
 GENDERS = ["female", "male", "other"]
 KINDS = ["assessment", "meeting", "plan", "guidance", "placement", "handover", "follow_up"]
@@ -287,8 +290,8 @@ def engine_phase(db: Path, workflows: Path, n: int, m: int, meter: NullMeter | T
 
 INSERT_PARTICIPANT = (
     "INSERT INTO participants (ref, workflow_id, workflow_version, step, status, attributes, "
-    "enrolled_at, last_step_change_at, exited_at, exit_reason, last_seq, version) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "enrolled_at, last_step_change_at, exited_at, exit_reason, last_seq, version, enrolled_on, exited_on) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_EVENT = (
     "INSERT INTO events (participant_id, seq, type, \"trigger\", from_step, to_step, data, actor, "
@@ -301,8 +304,14 @@ SELECT_PARTICIPANT = (
 )
 UPDATE_PARTICIPANT = (
     "UPDATE participants SET step = ?, status = ?, last_step_change_at = ?, exited_at = ?, "
-    "exit_reason = ?, last_seq = ?, version = ? WHERE id = ? AND version = ?"
+    "exit_reason = ?, last_seq = ?, version = ?, exited_on = ? WHERE id = ? AND version = ?"
 )
+
+
+def local_day(utc_text: str) -> str:
+    """The Swedish date of a stored UTC time, as the store derives enrolled_on / exited_on."""
+    moment = datetime.strptime(utc_text, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
+    return moment.astimezone(STOCKHOLM).date().isoformat()
 
 
 def floor_phase(db: Path, n: int, m: int, meter: NullMeter | TraceMeter) -> Phase:
@@ -324,7 +333,7 @@ def floor_phase(db: Path, n: int, m: int, meter: NullMeter | TraceMeter) -> Phas
             attributes = stored_attributes(i)
             cur.execute("BEGIN IMMEDIATE")
             cur.execute(INSERT_PARTICIPANT, (None, WORKFLOW_ID, 1, "s0", "open", json.dumps(attributes),
-                                             now, now, None, None, 1, 1))
+                                             now, now, None, None, 1, 1, local_day(now), None))
             pid = cur.lastrowid
             cur.execute(INSERT_EVENT, (pid, 1, "enrolled", None, None, "s0",
                                        json.dumps({"ref": None, "attributes": attributes}), ACTOR,
@@ -350,7 +359,7 @@ def floor_phase(db: Path, n: int, m: int, meter: NullMeter | TraceMeter) -> Phas
                                        json.dumps(data), ACTOR, now, now, None, WORKFLOW_ID, 1))
             cur.execute(UPDATE_PARTICIPANT, (to_step, "exited" if last else "open", now,
                                              now if last else None, data.get("reason"), last_seq + 1,
-                                             version + 1, pid, version))
+                                             version + 1, local_day(now) if last else None, pid, version))
             if cur.rowcount != 1:
                 raise AssertionError(f"floor: version check failed for participant {pid}")
             cur.execute("COMMIT")
@@ -458,20 +467,9 @@ def code_under_test() -> dict[str, Any]:
 
 
 def environment() -> dict[str, Any]:
-    import sqlalchemy
     import transitions
 
-    return {
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "nproc": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "transitions": transitions.__version__,
-        "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
-    }
+    return machine(transitions=transitions.__version__)
 
 
 def print_table(n: int, m: int, timed_e: Phase, timed_f: Phase,

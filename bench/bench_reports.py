@@ -49,11 +49,8 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import random
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -64,7 +61,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from memory import proc_status_kib, reset_rss_peak  # bench/memory.py: run as a script, this folder is on sys.path
+from memory import environment as machine, proc_status_kib, reset_rss_peak  # bench/memory.py: run as a script, this folder is on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / "workflows"
@@ -734,24 +731,7 @@ def measure(url: str, d: Dialect, repeat: int, explain_plans: bool) -> tuple[lis
 # -- reporting --------------------------------------------------------------------------------
 
 def environment(url: str) -> dict[str, Any]:
-    import sqlalchemy
-
-    env = {
-        "python": platform.python_version(),
-        "nproc": os.cpu_count(),
-        "machine": platform.machine(),
-        "platform": platform.platform(),
-        "sqlite": sqlite3.sqlite_version,
-        "sqlalchemy": sqlalchemy.__version__,
-        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "database": "sqlite" if url.startswith("sqlite") else "postgresql",
-    }
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            env["mem_total_kib"] = int(meminfo.readline().split()[1])
-    except OSError:
-        pass
-    return env
+    return machine(database="sqlite" if url.startswith("sqlite") else "postgresql")
 
 
 def summarise(m: Measured) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Resident-memory readings shared by the benches (Linux /proc; empty elsewhere)."""
+"""Readings shared by the benches: resident memory (Linux /proc; empty elsewhere) and the machine."""
 
 from __future__ import annotations
 
@@ -21,3 +21,29 @@ def reset_rss_peak() -> bool:
         return True
     except OSError:
         return False
+
+
+def environment(**extra: object) -> dict[str, object]:
+    """What the numbers were measured on (recorded with every result file), plus ``extra``."""
+    import os
+    import platform
+    import sqlite3
+
+    import sqlalchemy
+
+    env: dict[str, object] = {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "nproc": os.cpu_count(),
+        "machine": platform.machine(),
+        "platform": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+        "sqlalchemy": sqlalchemy.__version__,
+        "loadavg": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+    }
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            env["mem_total_kib"] = int(meminfo.readline().split()[1])
+    except OSError:
+        pass
+    return {**env, **extra}
