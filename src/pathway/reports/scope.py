@@ -8,6 +8,7 @@ exit is read as still open, and a later attribute correction as the value it rep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -105,8 +106,23 @@ class ReportScope:
 
     def attribute(self, name: str) -> ColumnElement[Any]:
         """An attribute's value as it stood on the as-of day."""
-        spec = self.workflow.attributes[name]
-        current = _json_value(p.c.attributes[name], spec.type)
+        field_type = self.workflow.attributes[name].type
+        return self._as_of(name, lambda document, path: _json_value(document[path], field_type))
+
+    def list_items(self, name: str) -> Any:
+        """A multi_choice attribute unnested: one row per chosen code (``.c.value``), to be joined."""
+        if self.dialect == "postgresql":
+            document = self._as_of(name, lambda doc, path: doc[path])
+            return func.jsonb_array_elements_text(document).table_valued("value", name=f"items_{name}")
+        # SQLite: json_extract hands the list back as JSON text, which json_each reads
+        document = self._as_of(name, lambda doc, path: func.json_extract(doc, "$." + ".".join(
+            f'"{part}"' for part in (path if isinstance(path, tuple) else (path,)))))
+        return func.json_each(document).table_valued("value", name=f"items_{name}")
+
+    def _as_of(self, name: str, read: Callable[[Any, Any], ColumnElement[Any]]) -> ColumnElement[Any]:
+        """``read(attributes, name)`` now, or on an earlier as-of day the value a later correction
+        replaced (``read(event data, ("previous", name))`` of the first ``attributes_set`` after it)."""
+        current = read(p.c.attributes, name)
         if not self.historical:
             return current
         later = events.alias("later_change")
@@ -114,29 +130,9 @@ class ReportScope:
             later.c.participant_id == p.c.id, later.c.type == EventType.ATTRIBUTES_SET.value,
             later.c.effective_at >= self.as_of_end, later.c.data[("set", name)].as_string().is_not(None),
         )
-        replaced = (select(_json_value(later.c.data[("previous", name)], spec.type))
+        replaced = (select(read(later.c.data, ("previous", name)))
                     .where(changed_later).order_by(later.c.seq).limit(1).scalar_subquery())
         return case((exists().where(changed_later), replaced), else_=current)
-
-    def list_items(self, name: str) -> Any:
-        """A multi_choice attribute unnested: one row per chosen code (``.c.value``), to be joined."""
-        later = events.alias("later_change")
-        changed_later = and_(
-            later.c.participant_id == p.c.id, later.c.type == EventType.ATTRIBUTES_SET.value,
-            later.c.effective_at >= self.as_of_end, later.c.data[("set", name)].as_string().is_not(None),
-        )
-        if self.dialect == "postgresql":
-            current: Any = p.c.attributes[name]
-            previous: Any = later.c.data[("previous", name)]
-        else:  # SQLite: json_extract hands back the array as JSON text, which json_each reads
-            current = func.json_extract(p.c.attributes, f'$."{name}"')
-            previous = func.json_extract(later.c.data, f'$.previous."{name}"')
-        document = current
-        if self.historical:
-            replaced = select(previous).where(changed_later).order_by(later.c.seq).limit(1).scalar_subquery()
-            document = case((exists().where(changed_later), replaced), else_=current)
-        unnest = func.jsonb_array_elements_text if self.dialect == "postgresql" else func.json_each
-        return unnest(document).table_valued("value", name=f"items_{name}")
 
     def status(self) -> ColumnElement[str]:
         return case((self.exited_by(self.as_of), literal("exited")), else_=literal("open"))
