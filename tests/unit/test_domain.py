@@ -115,3 +115,32 @@ def test_attribute_event_does_not_move_the_step_change_time() -> None:
     state = replay(events, set())
     assert state["last_step_change_at"] == T0 and state["step"] == "start"
     assert state["attributes"] == {"a": 1, "b": 2}
+
+
+def test_record_applies_the_event_to_the_projection() -> None:
+    """Participant.record moves the projection through apply: a transition into a terminal step exits
+    with the event's reason, and the row equals a replay of the same events."""
+    p = Participant(workflow_id="demo", workflow_version=1, step="start", enrolled_at=T0, id=3)
+    p.record(_event(EventType.ENROLLED, 0, to_step="start", data={"ref": "R-1", "attributes": {"a": 1}}))
+    p.record(_event(EventType.ATTRIBUTES_SET, 1, data={"set": {"b": 2}}))
+    p.record(_event(EventType.TRANSITION, 2, trigger="end", from_step="start", to_step="done",
+                    data={"reason": "work"}), {"done"})
+    assert (p.step, p.status, p.exit_reason, p.exited_at) == ("done", "exited", "work", T0 + timedelta(days=2))
+    again = Participant.replay(p.new_events, {"done"})
+    fields = ("step", "status", "attributes", "ref", "enrolled_at", "last_step_change_at", "exited_at",
+              "exit_reason", "last_seq", "workflow_version")
+    assert {f: getattr(again, f) for f in fields} == {f: getattr(p, f) for f in fields}
+
+
+def test_migration_event_moves_version_and_only_a_renamed_step() -> None:
+    """A migrated event pins the new version; the step change time moves only when the step does."""
+    p = Participant(workflow_id="demo", workflow_version=1, step="start", enrolled_at=T0)
+    p.record(_event(EventType.ENROLLED, 0, to_step="start", data={"attributes": {}}))
+    same = _event(EventType.MIGRATED, 3, from_step="start", to_step="start")
+    same.workflow_version = 2
+    p.record(same)
+    assert (p.workflow_version, p.step, p.last_step_change_at) == (2, "start", T0)
+    renamed = _event(EventType.MIGRATED, 5, from_step="start", to_step="begin")
+    renamed.workflow_version = 3
+    p.record(renamed)
+    assert (p.workflow_version, p.step, p.last_step_change_at) == (3, "begin", T0 + timedelta(days=5))

@@ -17,7 +17,7 @@ from pathway.clock import FixedClock, parse_time
 from pathway.config import Settings
 from pathway.bootstrap import bootstrap
 from pathway.definitions import load_file, validate_text
-from pathway.domain.replay import replay
+from pathway.domain.replay import FIELDS, replay
 from pathway.errors import RuleRefused
 from pathway.services import participants as service
 from pathway.services import records
@@ -141,5 +141,4 @@ def test_walk(tmp_path: Path, workflow_id: str, walk: dict[str, Any]) -> None:
         terminal = {s.id for s in definition.steps if s.terminal}
         state = replay(events, terminal)
         assert participant is not None
-        assert (state["step"], state["status"], state["exit_reason"], state["attributes"], state["last_seq"]) == (
-            participant.step, participant.status, participant.exit_reason, participant.attributes, participant.last_seq)
+        assert state == {name: getattr(participant, name) for name in FIELDS}

@@ -312,6 +312,11 @@ class Workflow(Strict):
         return [s.id for s in self.steps]
 
     @property
+    def terminal_step_ids(self) -> frozenset[str]:
+        """The steps that end the pathway (a transition into one exits the participant)."""
+        return frozenset(s.id for s in self.steps if s.terminal)
+
+    @property
     def initial_step(self) -> Step:
         return next(s for s in self.steps if s.initial)
 

@@ -6,6 +6,7 @@ is kept in the same transaction for fast reads, with a version counter for optim
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -71,22 +72,62 @@ class Participant:
     #: needs the whole history loaded.
     last_seq: int = 0
 
+    #: Events recorded in this unit of work and not yet written (the unit of work writes them).
+    #: Not a column: the store sets it to ``[]`` on every participant it loads.
+    new_events: list[Event] = field(default_factory=list, repr=False)
+
     @property
     def is_open(self) -> bool:
         return self.status == ParticipantStatus.OPEN
 
-    @property
-    def new_events(self) -> list[Event]:
-        """Events recorded in this unit of work and not yet written (the repository writes them)."""
-        pending = self.__dict__.get("_new_events")
-        if pending is None:
-            pending = self.__dict__["_new_events"] = []
-        return pending
+    def record(self, event: Event, terminal_steps: Collection[str] = ()) -> Event:
+        """Append an event to this participant's history with the next sequence number, and apply it.
 
-    def record(self, event: Event) -> Event:
-        """Append an event to this participant's history with the next sequence number."""
-        self.last_seq += 1
-        event.seq = self.last_seq
+        ``terminal_steps``: the steps of the participant's workflow version that end the pathway (a
+        transition into one of them exits the participant).
+        """
+        event.seq = self.last_seq + 1
         event.participant_id = self.id
+        self.apply(event, terminal_steps)
         self.new_events.append(event)
         return event
+
+    def apply(self, event: Event, terminal_steps: Collection[str] = ()) -> None:
+        """Move the projection by one event: the one place that says what an event does to it.
+
+        Recording, migration, the dry run and :meth:`replay` all go through here, so the row kept
+        beside the history is by construction what the history says (DESIGN invariant 1).
+        """
+        self.last_seq = event.seq
+        if event.type == EventType.ENROLLED:
+            self.workflow_id, self.workflow_version = event.workflow_id, event.workflow_version
+            self.step = event.to_step or self.step
+            self.enrolled_at = self.last_step_change_at = event.effective_at
+            self.ref = event.data.get("ref")
+            self.attributes = dict(event.data.get("attributes", {}))
+            self.status, self.exited_at, self.exit_reason = ParticipantStatus.OPEN.value, None, None
+        elif event.type == EventType.TRANSITION and event.to_step is not None:
+            self.step, self.last_step_change_at = event.to_step, event.effective_at
+            if event.to_step in terminal_steps:
+                self.status = ParticipantStatus.EXITED.value
+                self.exited_at, self.exit_reason = event.effective_at, event.data.get("reason")
+        elif event.type == EventType.MIGRATED:
+            self.workflow_version = event.workflow_version
+            if event.to_step is not None and event.to_step != event.from_step:
+                self.step, self.last_step_change_at = event.to_step, event.effective_at
+        elif event.type == EventType.ATTRIBUTES_SET:
+            self.attributes = {**self.attributes, **event.data.get("set", {})}
+
+    @classmethod
+    def replay(cls, events: Iterable[Event], terminal_steps: Collection[str] = ()) -> Participant:
+        """The projection rebuilt from the history alone (in sequence order)."""
+        ordered = sorted(events, key=lambda e: e.seq)
+        if not ordered:
+            raise ValueError("a participant's history starts with its enrolment; no events given")
+        first = ordered[0]
+        participant = cls(workflow_id=first.workflow_id, workflow_version=first.workflow_version,
+                          step=first.to_step or "", enrolled_at=first.effective_at,
+                          id=first.participant_id)
+        for event in ordered:
+            participant.apply(event, terminal_steps)
+        return participant

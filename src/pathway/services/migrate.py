@@ -115,15 +115,13 @@ def migrate(ctx: ServiceContext, workflow_id: str, to: str, step_map: Mapping[st
                 row.reason = f"an attribute does not fit version {version}: {err.message}"
                 continue
             history = uow.participants.history(participant.id or 0)
+            from_version = participant.workflow_version
             event = participant.record(Event(
                 seq=0, type=EventType.MIGRATED.value, effective_at=now, recorded_at=now, actor=ctx.actor,
                 workflow_id=workflow_id, workflow_version=version, from_step=participant.step, to_step=to_step,
-                data={"from_version": participant.workflow_version, "to_version": version},
+                data={"from_version": from_version, "to_version": version},
             ))
             _deadline_changes(row, uow, participant, target, history + [event], attributes)
-            if participant.step != to_step:
-                participant.step, participant.last_step_change_at = to_step, now
-            participant.workflow_version = version
             reconcile(uow, participant, target, attributes)
         report = MigrationReport(workflow_id, version, rows, applied=False)
         if dry_run:

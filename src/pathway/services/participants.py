@@ -165,14 +165,7 @@ def fire(
         event = participant.record(_event(
             ctx, participant, EventType.TRANSITION, effective_at, reason, trigger=trigger,
             from_step=firing.from_step, to_step=firing.to_step, data=stored_data,
-        ))
-        if firing.to_step is not None:
-            participant.step = firing.to_step
-            participant.last_step_change_at = effective_at
-        if firing.terminal:
-            participant.status = ParticipantStatus.EXITED.value
-            participant.exited_at = effective_at
-            participant.exit_reason = stored_data.get("reason")
+        ), loaded.definition.terminal_step_ids)
         reconcile(uow, participant, loaded.definition, attributes, events)
         uow.commit()
         return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
@@ -208,7 +201,6 @@ def set_attributes(
                 from_step=participant.step, to_step=participant.step,
                 data={"set": changed, "previous": {k: previous[k] for k in changed}},
             ))
-            participant.attributes = {**participant.attributes, **changed}
             reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant))
             uow.commit()
         return changed

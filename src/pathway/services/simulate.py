@@ -84,7 +84,7 @@ class _Run:
     def _record(self, kind: EventType | RecordEvent, at: datetime, **fields: Any) -> None:
         self.participant.record(Event(seq=0, type=kind.value, effective_at=at, recorded_at=at, actor="simulation",
                                       workflow_id=self.definition.id, workflow_version=self.definition.version,
-                                      **fields))
+                                      **fields), self.definition.terminal_step_ids)
         planned = plan_deadlines(self.definition, self.participant.new_events, self.typed,
                                  self.participant.enrolled_at)
         apply_plan(self.rows, planned, self.participant)
@@ -127,7 +127,6 @@ class _Run:
             if action.set is not None:
                 values = coerce_fields(self.definition.attributes, action.set, self.definition, "attribute", "")
                 self.typed = {**self.typed, **values}
-                p.attributes = {**p.attributes, **{k: to_json(v) for k, v in values.items()}}
                 self._record(EventType.ATTRIBUTES_SET, at, from_step=p.step, to_step=p.step,
                              data={"set": {k: to_json(v) for k, v in values.items()}})
                 shown = {k: str(v).lower() if isinstance(v, bool) else to_json(v) for k, v in values.items()}
@@ -139,10 +138,6 @@ class _Run:
         except PathwayError as err:
             self.lines.append(SimulationLine(at, "refused", p.step, err.message))
             return False
-        if firing.to_step is not None:
-            p.step, p.last_step_change_at = firing.to_step, at
-        if firing.terminal:
-            p.status, p.exited_at = ParticipantStatus.EXITED.value, at
         self._record(EventType.TRANSITION, at, trigger=action.trigger, from_step=firing.from_step,
                      to_step=firing.to_step, data={k: to_json(v) for k, v in firing.data.items()})
         moved = f"{firing.from_step} → {firing.to_step}" if firing.to_step else "recorded, stays"

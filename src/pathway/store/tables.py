@@ -167,6 +167,14 @@ def _derive_local_dates(_mapper: object, _connection: object, participant: Parti
     participant.exited_on = (  # type: ignore[attr-defined]
         to_local(participant.exited_at).date() if participant.exited_at is not None else None  # type: ignore[union-attr]
     )
+
+
+def _no_new_events(participant: Participant, _context: object) -> None:
+    """A participant read from the database has recorded nothing yet in this unit of work
+    (SQLAlchemy builds loaded objects without calling ``__init__``)."""
+    participant.new_events = []
+
+
 _mapped = False
 
 
@@ -180,6 +188,7 @@ def map_domain() -> None:
     )
     event.listen(Participant, "before_insert", _derive_local_dates)
     event.listen(Participant, "before_update", _derive_local_dates)
+    event.listen(Participant, "load", _no_new_events)
     mapper_registry.map_imperatively(Event, events)
     # optimistic too: a check and a caseworker's event never both move the same deadline
     mapper_registry.map_imperatively(Deadline, deadlines, version_id_col=deadlines.c.version)
