@@ -16,7 +16,7 @@ import typer
 from pathway.cli.output import console, print_note, write_text
 from pathway.cli.state import state
 from pathway.errors import BadInput, InvalidValue
-from pathway.reports import render, service
+from pathway.reports import dimensions, render, service
 from pathway.reports.crosstab import EXIT_DIMENSIONS, PARTICIPANT_DIMENSIONS
 from pathway.reports.scope import DEFAULT_AGE_BANDS, parse_age_bands
 from pathway.reports.table import ReportTable
@@ -38,6 +38,8 @@ class ReportFormat(StrEnum):
 
 _EXPORTS = {ReportFormat.CSV, ReportFormat.MARKDOWN, ReportFormat.XLSX}
 _DIMENSIONS_HELP = ", ".join(f"{k} ({v})" for k, v in PARTICIPANT_DIMENSIONS.items())
+#: the dimensions read from what is recorded around the steps (interventions, placements, deadlines …)
+_RECORDED_HELP = "; from the records: " + "; ".join(f"{k} ({v})" for k, v in dimensions.describe().items())
 
 Workflow = Annotated[str, typer.Option("--workflow", "-w", help="the workflow to report on")]
 From = Annotated[str | None, typer.Option("--from", help="first day of the period, YYYY-MM-DD")]
@@ -105,7 +107,7 @@ def _write(tables: list[ReportTable], fmt: ReportFormat, output: Path | None, mi
 def participants(
     ctx: typer.Context,
     workflow: Workflow,
-    by: Annotated[str, typer.Option("--by", help=f"dimensions, comma-separated: any attribute, or {_DIMENSIONS_HELP}")] = "age_band,gender",
+    by: Annotated[str, typer.Option("--by", help=f"dimensions, comma-separated: any attribute, or {_DIMENSIONS_HELP}{_RECORDED_HELP}")] = "age_band,gender",
     active: Annotated[bool, typer.Option("--active", help="count everyone in the project during the period, not only those enrolled in it")] = False,
     period_from: From = None, period_to: To = None, as_of: AsOf = None,
     age_bands: AgeBands = ",".join(map(str, DEFAULT_AGE_BANDS)),
@@ -123,7 +125,7 @@ def participants(
 def exits(
     ctx: typer.Context,
     workflow: Workflow,
-    by: Annotated[str, typer.Option("--by", help="dimensions, comma-separated: " + ", ".join(f"{k} ({v})" for k, v in EXIT_DIMENSIONS.items()) + ", any attribute, age_band, year")] = "reason,gender",
+    by: Annotated[str, typer.Option("--by", help="dimensions, comma-separated: " + ", ".join(f"{k} ({v})" for k, v in EXIT_DIMENSIONS.items()) + ", any attribute, age_band, year" + _RECORDED_HELP)] = "reason,gender",
     with_open: Annotated[bool, typer.Option("--with-open", help="add a row for participants still in the project at the end of the period")] = False,
     period_from: From = None, period_to: To = None, as_of: AsOf = None,
     age_bands: AgeBands = ",".join(map(str, DEFAULT_AGE_BANDS)),

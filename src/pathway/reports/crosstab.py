@@ -7,7 +7,6 @@ One ``GROUP BY`` over the participants projection per table; Python only fills i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
@@ -16,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from pathway.definitions.models import FieldType
 from pathway.errors import InvalidValue
+from pathway.reports import dimensions as recorded
+from pathway.reports.dimensions import Dimension
 from pathway.reports.scope import ReportScope, p
 from pathway.reports.table import ReportTable
 
@@ -36,20 +37,6 @@ EXIT_DIMENSIONS = {
 }
 _GROUPABLE = {FieldType.CHOICE, FieldType.MULTI_CHOICE, FieldType.BOOLEAN, FieldType.STRING, FieldType.INTEGER, FieldType.DATE,
               FieldType.EXIT_REASON}
-
-
-@dataclass
-class Dimension:
-    """One grouping column: its SQL expression, its declared values, and a list to unnest if any."""
-
-    expression: ColumnElement[Any]
-    declared: list[Any]
-    #: a multi_choice attribute's codes, outer-joined so each participant counts once per code
-    unnested: Any = None
-
-    @property
-    def boolean(self) -> bool:
-        return self.declared == [True, False]
 
 
 Dimensions = dict[str, Dimension]
@@ -110,9 +97,12 @@ def _resolve(scope: ReportScope, dimensions: Sequence[str], exits: bool, with_op
             resolved[name] = Dimension(func.substr(cast(p.c.exited_on, String), 1, 4), [])
         elif name in workflow.attributes:
             resolved[name] = _attribute(scope, name)
+        elif (found := recorded.resolve(scope, name)) is not None:
+            resolved[name] = found
         else:
             raise InvalidValue("--by", name, "use an attribute of the workflow or one of: " + ", ".join(
-                sorted({*PARTICIPANT_DIMENSIONS, *(EXIT_DIMENSIONS if exits else {}), *workflow.attributes})))
+                sorted({*PARTICIPANT_DIMENSIONS, *(EXIT_DIMENSIONS if exits else {}), *workflow.attributes,
+                        *recorded.REGISTRY})))
     return resolved
 
 
@@ -120,7 +110,7 @@ def _attribute(scope: ReportScope, name: str) -> Dimension:
     spec = scope.workflow.attributes[name]
     if spec.type == FieldType.MULTI_CHOICE:
         items = scope.list_items(name)
-        return Dimension(items.c.value, list(spec.choices or []), unnested=items)
+        return Dimension(items.c.value, list(spec.choices or []), joined=items, on=true(), fans_out=True)
     if spec.type not in _GROUPABLE:
         raise InvalidValue("--by", name, f"attribute '{name}' is of type {spec.type.value}, which cannot be "
                            "counted by value; use a choice, multi_choice, boolean, string, number or date attribute")
@@ -134,9 +124,10 @@ def _group(session: Session, resolved: Dimensions,
     """Counts per combination of values, and the number of participants (multi-labels count once)."""
     labelled = [d.expression.label(f"d{i}") for i, d in enumerate(resolved.values())]
     source: Any = p
-    multi = [d.unnested for d in resolved.values() if d.unnested is not None]
-    for items in multi:
-        source = source.outerjoin(items, true())
+    for dimension in resolved.values():
+        if dimension.joined is not None:
+            source = source.outerjoin(dimension.joined, dimension.on)
+    multi = any(d.fans_out for d in resolved.values())
     counted = func.count(p.c.id.distinct()) if multi else func.count()
     query = (select(*labelled, counted.label("n")).select_from(source).where(*where)
              .group_by(*[c.name for c in labelled]))
@@ -159,15 +150,16 @@ def _table(scope: ReportScope, name: str, title: str, resolved: Dimensions,
         extra = sorted((v for v in seen if v not in dimension.declared and v is not None), key=str)
         axes.append(list(dimension.declared) + extra + ([None] if None in seen else []))
     rows = [{**dict(zip(dimensions, combo)), "count": counts.get(combo, 0)} for combo in product(*axes)]
-    multi = [n for n, d in resolved.items() if d.unnested is not None]
+    multi = [n for n, d in resolved.items() if d.fans_out]
     notes = [f"{', '.join(multi)}: several may apply, so a participant can count in several rows"] if multi else []
     return ReportTable(name=name, title=title, dimensions=dimensions, rows=rows, total=total,
-                       labels=_labels(scope, dimensions), scope=scope.describe(), notes=notes)
+                       labels=_labels(scope, resolved), scope=scope.describe(), notes=notes)
 
 
-def _labels(scope: ReportScope, dimensions: list[str]) -> dict[str, dict[Any, str]]:
+def _labels(scope: ReportScope, resolved: Dimensions) -> dict[str, dict[Any, str]]:
     workflow = scope.workflow
-    labels: dict[str, dict[Any, str]] = {}
+    dimensions = list(resolved)
+    labels: dict[str, dict[Any, str]] = {name: dict(d.labels) for name, d in resolved.items() if d.labels}
     if "reason" in dimensions:
         labels["reason"] = {r.code: r.label for r in workflow.exit_reasons}
     if "step" in dimensions:

@@ -119,6 +119,10 @@ class ReportScope:
             f'"{part}"' for part in (path if isinstance(path, tuple) else (path,)))))
         return func.json_each(document).table_valued("value", name=f"items_{name}")
 
+    def as_of_value(self, name: str, read: Callable[[Any, Any], ColumnElement[Any]]) -> ColumnElement[Any]:
+        """Any reading of an attribute's JSON (``read(document, path)``) as it stood on the as-of day."""
+        return self._as_of(name, read)
+
     def _as_of(self, name: str, read: Callable[[Any, Any], ColumnElement[Any]]) -> ColumnElement[Any]:
         """``read(attributes, name)`` now, or on an earlier as-of day the value a later correction
         replaced (``read(event data, ("previous", name))`` of the first ``attributes_set`` after it)."""

@@ -1,0 +1,173 @@
+"""Dimensions from what is recorded between enrolment and exit, on SQLite and PostgreSQL.
+
+Interventions and placements (kinds, started/ended in the period, weekly hours against the goal),
+the number of obstacles chosen, and a deadline rule met / missed / open. Every participant's story
+is told below and each count is worked out by hand from it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from pathway.clock import FixedClock, parse_time
+from pathway.errors import InvalidValue
+from pathway.reports import service
+from pathway.services import records
+from pathway.services.context import ServiceContext
+from pathway.services.participants import enrol, fire, set_attributes
+
+from .conftest import make_context
+from .test_reports import REPORTING_WORKFLOW
+
+WORKFLOW = REPORTING_WORKFLOW.replace("""  obstacles: {type: multi_choice, choices: [health, language]}
+""", """  obstacles: {type: multi_choice, choices: [health, language]}
+  application_date: {type: date}
+""").replace("""  - {id: training, title: Praktik, kind: placement, owner: coach}
+""", """  - {id: training, title: Praktik, kind: placement, owner: coach, config: {target_hours_per_week: 10}}
+""") + """interventions: [health_care, cbt]
+deadlines:
+  - id: first_meeting
+    title: Första mötet inom 14 dagar från ansökan
+    start: {attribute: application_date}
+    target: {entered: mapping}
+    within: 14d
+"""
+
+NOW = "2026-11-23T12:00"
+YEAR_2010 = {"period_from": date(2010, 1, 1), "period_to": date(2010, 12, 31)}
+
+
+@pytest.fixture
+def rec(engine: Engine, workflows: Path) -> ServiceContext:
+    (workflows / "rep.yaml").write_text(WORKFLOW, encoding="utf-8")
+    return make_context(engine, workflows, FixedClock(parse_time(NOW)))
+
+
+def person(ctx: ServiceContext, ref: str, at: str, **attributes: Any) -> None:
+    values = {"gender": "female", "birth_date": "1980-06-15", **attributes}
+    enrol(ctx, "rep", ref=ref, attributes=values, at=parse_time(at), reason="test history")
+
+
+def at(when: str) -> dict[str, Any]:
+    return {"at": parse_time(when), "reason": "test history"}
+
+
+def counts(ctx: ServiceContext, build: service.Builder, **scope: Any) -> dict[Any, int]:
+    table = service.run(ctx, "rep", build, **scope)[0]
+    return {r[table.dimensions[0]]: r["count"] for r in table.rows} | {"total": table.total}
+
+
+def test_interventions_running_started_and_ended_in_the_period(rec: ServiceContext) -> None:
+    """A participant counts once per kind of intervention, and the period decides which kinds."""
+    person(rec, "A", "2009-06-01")
+    person(rec, "B", "2010-02-01")
+    person(rec, "C", "2010-03-01")
+    person(rec, "D", "2009-01-01")
+    records.start_intervention(rec, "A", "health_care", **at("2009-07-01"))      # i1: ends in 2010
+    records.end_intervention(rec, "A", "i1", **at("2010-03-01"))
+    records.start_intervention(rec, "A", "cbt", **at("2010-05-01"))              # i2: starts in 2010
+    records.start_intervention(rec, "B", "health_care", **at("2010-02-10"))
+    records.start_intervention(rec, "D", "health_care", **at("2009-02-01"))      # over before 2010
+    records.end_intervention(rec, "D", "i1", **at("2009-12-01"))
+    running = counts(rec, service.participants(["intervention"], active=True), **YEAR_2010)
+    assert running == {"health_care": 2, "cbt": 1, None: 2, "total": 4}
+    started = counts(rec, service.participants(["intervention_started"], active=True), **YEAR_2010)
+    assert started == {"health_care": 1, "cbt": 1, None: 2, "total": 4}
+    ended = counts(rec, service.participants(["intervention_ended"], active=True), **YEAR_2010)
+    assert ended == {"health_care": 1, "cbt": 0, None: 3, "total": 4}
+    # read as of the end of April 2010: A's CBT had not started
+    then = counts(rec, service.participants(["intervention"], active=True), as_of=date(2010, 4, 30), **YEAR_2010)
+    assert then == {"health_care": 2, "cbt": 0, None: 2, "total": 4}
+    # without a period: everything recorded by the as-of day
+    assert counts(rec, service.participants(["intervention"]))["health_care"] == 3
+
+
+def test_interventions_by_gender_and_exits_by_intervention(rec: ServiceContext) -> None:
+    """An intervention dimension crosses with an attribute and works in the exits report too."""
+    person(rec, "A", "2010-01-05")
+    person(rec, "B", "2010-01-06", gender="male")
+    records.start_intervention(rec, "A", "cbt", **at("2010-01-10"))
+    records.start_intervention(rec, "B", "cbt", **at("2010-01-10"))
+    records.start_intervention(rec, "B", "health_care", **at("2010-01-11"))
+    fire(rec, "B", "exit", {"reason": "work"}, **at("2010-06-01"))
+    table = service.run(rec, "rep", service.participants(["intervention", "gender"]))[0]
+    cells = {(r["intervention"], r["gender"]): r["count"] for r in table.rows}
+    assert cells[("cbt", "female")] == 1 and cells[("cbt", "male")] == 1 and cells[("health_care", "male")] == 1
+    assert table.total == 2
+    exits = service.run(rec, "rep", service.exits(["intervention"]))[0]
+    assert {r["intervention"]: r["count"] for r in exits.rows} == {"health_care": 1, "cbt": 1}
+    assert exits.total == 1
+
+
+def test_placements_by_type_and_hours_reached_against_the_goal(rec: ServiceContext) -> None:
+    """Weekly hours are the most recorded at the start or a follow-up, against the step's 10 h goal."""
+    for ref in ("A", "B", "C", "D"):
+        person(rec, ref, "2010-01-04")
+    records.start_placement(rec, "A", "work_training", "Bageriet", "2010-04-01", hours_per_week=4, **at("2010-04-01"))
+    records.followup_placement(rec, "A", "p1", hours_per_week=8, **at("2010-06-01"))
+    records.followup_placement(rec, "A", "p1", hours_per_week=12, **at("2010-09-01"))
+    records.start_placement(rec, "B", "internship", "Kommunen", "2010-03-01", **at("2010-03-01"))
+    records.followup_placement(rec, "B", "p1", hours_per_week=6, **at("2010-08-01"))
+    records.start_placement(rec, "C", "work_trial", "Lagret", "2010-05-01", **at("2010-05-01"))
+    records.end_placement(rec, "C", "p1", **at("2010-06-30"))
+    hours = counts(rec, service.participants(["placement_hours"]))
+    assert hours == {"reached": 1, "below": 1, "no_hours_recorded": 1, "no_placement": 1, "total": 4}
+    then = counts(rec, service.participants(["placement_hours"]), as_of=date(2010, 7, 1))
+    assert then == {"reached": 0, "below": 1, "no_hours_recorded": 2, "no_placement": 1, "total": 4}
+    lower = counts(rec, service.participants(["placement_hours:5"]))
+    assert (lower["reached"], lower["below"]) == (2, 0)
+    types = counts(rec, service.participants(["placement"]))
+    assert types == {"internship": 1, "work_training": 1, "work_trial": 1, None: 1, "total": 4}
+    second_half = {"period_from": date(2010, 7, 1), "period_to": date(2010, 12, 31)}
+    running = counts(rec, service.participants(["placement"], active=True), **second_half)
+    assert running == {"internship": 1, "work_training": 1, "work_trial": 0, None: 2, "total": 4}
+    ended = counts(rec, service.participants(["placement_ended"], active=True), **YEAR_2010)
+    assert ended["work_trial"] == 1 and ended[None] == 3
+    label = service.run(rec, "rep", service.participants(["placement_hours"]))[0].label("placement_hours", "reached")
+    assert label == "Nått målet (10 h/v eller mer)"
+
+
+def test_the_number_of_obstacles_chosen(rec: ServiceContext) -> None:
+    """count:obstacles is how many codes were chosen (0 to all of them), as it stood on the as-of day."""
+    person(rec, "A", "2010-01-04", obstacles=["health", "language"])
+    person(rec, "B", "2010-01-05", obstacles=["health"])
+    person(rec, "C", "2010-01-06")
+    set_attributes(rec, "B", {"obstacles": ["health", "language"]}, **at("2011-02-01"))
+    assert counts(rec, service.participants(["count:obstacles"])) == {0: 0, 1: 0, 2: 2, None: 1, "total": 3}
+    then = counts(rec, service.participants(["count:obstacles"]), as_of=date(2010, 12, 31))
+    assert then == {0: 0, 1: 1, 2: 1, None: 1, "total": 3}
+
+
+def test_deadline_rule_met_missed_open_cancelled(rec: ServiceContext) -> None:
+    """Flen's headline: whose 14-day rule was met in time; a late meeting is a miss."""
+    person(rec, "A", "2009-06-01", application_date="2009-06-01")
+    fire(rec, "A", "assess", {}, **at("2009-06-10"))                   # met on day 9
+    person(rec, "B", "2010-02-01", application_date="2010-02-01")
+    fire(rec, "B", "assess", {}, **at("2010-02-20"))                   # due 15 Feb: met late, a miss
+    person(rec, "C", "2010-03-01", application_date="2010-03-01")      # never met: due 15 March
+    person(rec, "D", "2010-03-02")                                     # no application date: not started
+    person(rec, "E", "2010-05-01", application_date="2010-05-01")
+    fire(rec, "E", "exit", {"reason": "moved"}, **at("2010-05-05"))    # left before it fell due
+    now = counts(rec, service.participants(["deadline"]))
+    assert now == {"met": 1, "missed": 2, "open": 0, "cancelled": 1, "not_started": 1, "total": 5}
+    then = counts(rec, service.participants(["deadline:first_meeting"]), as_of=date(2010, 3, 10))
+    assert then == {"met": 1, "missed": 1, "open": 1, "cancelled": 0, "not_started": 1, "total": 4}
+    table = service.run(rec, "rep", service.participants(["deadline", "gender"]))[0]
+    assert table.label("deadline", "met") == "Uppfylld i tid"
+
+
+@pytest.mark.parametrize(("by", "expected"), [
+    (["deadline:nope"], "deadline:first_meeting"),
+    (["count:gender"], "count:obstacles"),
+    (["placement_hours:lots"], "between 0 and 60"),
+    (["intervention:x"], "takes no argument"),
+])
+def test_bad_recorded_dimensions_name_the_way_out(rec: ServiceContext, by: list[str], expected: str) -> None:
+    """A misspelt rule, a non-list attribute or a bad hours goal is refused with what is accepted."""
+    with pytest.raises(InvalidValue, match=expected):
+        service.run(rec, "rep", service.participants(by))
