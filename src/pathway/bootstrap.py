@@ -36,5 +36,6 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
         clock=clock,
         actor=settings.actor,
         notifier=notifier or notifier_from_settings(
-            settings.notify_outbox, settings.notify_webhook, settings.notify_webhook_timeout),
+            settings.notify_outbox, settings.notify_webhook, settings.notify_webhook_timeout,
+            settings.notify_webhook_connect_timeout),
     )

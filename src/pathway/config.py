@@ -56,4 +56,5 @@ class Settings(BaseSettings):
     log_level: str | None = Field(None, description="debug, info, warning, error (default: warning; info for the scheduler)")
     notify_outbox: Path | None = Field(None, description="JSON-lines file each reminder and escalation is appended to")
     notify_webhook: str | None = Field(None, description="URL each reminder and escalation is POSTed to as JSON")
-    notify_webhook_timeout: float = Field(5.0, gt=0, description="seconds before a webhook call counts as failed")
+    notify_webhook_timeout: float = Field(5.0, gt=0, description="seconds a webhook may take to answer (each read and write) before the call counts as failed")
+    notify_webhook_connect_timeout: float = Field(3.0, gt=0, description="seconds to reach the webhook's server before the call counts as failed")

@@ -7,11 +7,17 @@ code, so the CLI can print one line and exit without a traceback (DESIGN invaria
   (trigger not allowed from this step, guard failed, concurrent change).
 * exit 2 — :class:`BadInput`: the request itself is wrong (unknown workflow or participant,
   malformed value or file).
+* exit 4 — ``pathway deadlines check`` did its work but some notifications could not be delivered
+  (:data:`DELIVERIES_FAILED_EXIT`); they stay in the outbox table and are retried.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
+
+#: Exit code of ``pathway deadlines check`` when some deliveries failed (the check itself succeeded).
+DELIVERIES_FAILED_EXIT = 4
 
 
 class PathwayError(Exception):
@@ -128,3 +134,18 @@ class RefTakenConcurrently(RuleRefused):
 class DatabaseNotReady(BadInput):
     def __init__(self, url: str, detail: str) -> None:
         super().__init__(f"database {url} is not ready: {detail}")
+
+
+class CheckInterrupted(RuleRefused):
+    """A deadline check committed some batches and then could not get the database for the next."""
+
+    def __init__(self, committed: list[int], detail: str) -> None:
+        n = len(committed)
+        batches = "batch 1" if n == 1 else f"batches 1–{n}"
+        super().__init__(
+            f"the deadline check committed {batches} ({sum(committed)} action(s): "
+            f"{', '.join(str(c) for c in committed)}) and then could not get the database for batch {n + 1}: "
+            f"{detail}; what was committed stands and its notifications are queued — run "
+            "'pathway deadlines check' again to carry on"
+        )
+        self.committed = list(committed)

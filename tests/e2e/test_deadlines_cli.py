@@ -160,6 +160,31 @@ def test_check_with_the_command_option_now_and_the_outbox_setting(tmp_path: Path
     assert (note["kind"], note["rule"], note["level"], note["due_at"]) == ("reminder", RULE, 0, "2026-03-17T00:00:00+01:00")
 
 
+def test_check_exits_4_and_counts_failed_deliveries(tmp_path: Path) -> None:
+    """A webhook that refuses: the actions stand, stderr says how many deliveries failed, exit 4; the next run tries the row left over; within the back-off nothing is tried: 0."""
+    import socket
+
+    cli = make_cli(tmp_path)
+    ok(cli("participant", "enrol", "flen_tripartite", "--attr", "application_date=2026-03-02"))
+    ok(cli("participant", "enrol", "flen_tripartite", "--attr", "application_date=2026-03-02"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**_cli_env(cli, "2026-03-11T09:00"), "PATHWAY_NOTIFY_WEBHOOK": f"http://127.0.0.1:{port}/x",
+           "PATHWAY_NOTIFY_WEBHOOK_CONNECT_TIMEOUT": "1"}
+    proc = subprocess.run([sys.executable, "-m", "pathway", "deadlines", "check"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 4, proc.stderr
+    assert "Deadline actions (2)" in proc.stdout
+    assert "1 delivery(ies) failed (1 more for the same sink(s) not tried in this run)" in proc.stderr
+    assert "the next check retries them" in proc.stderr and "Traceback" not in proc.stderr
+    runs = [subprocess.run([sys.executable, "-m", "pathway", "deadlines", "check"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120) for _ in range(2)]
+    assert runs[0].returncode == 4 and "1 delivery(ies) failed;" in runs[0].stderr  # the one not tried before
+    assert runs[1].returncode == 0 and "failed" not in runs[1].stderr  # both wait for their back-off: nothing tried
+    assert "Deadline actions (0)" in runs[1].stdout
+
+
 def test_check_bad_now_is_one_line_exit_2(tmp_path: Path) -> None:
     """A malformed `deadlines check --now` exits 2 with one error line."""
     cli = make_cli(tmp_path)

@@ -10,6 +10,7 @@ import json
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -312,3 +313,120 @@ def test_pending_rows_of_a_removed_sink_do_not_starve_the_configured_ones(
         only_outbox.deliver(ctx, clock.now(), batch=2)
     assert [n["status"] for n in stored(engine, "outbox")] == ["delivered", "delivered"]
     assert len(outbox.read_text(encoding="utf-8").splitlines()) == 2
+
+
+@pytest.fixture
+def hung_listener() -> Iterator[tuple[str, threading.Event]]:
+    """A listener on localhost that accepts connections and never answers; the event is set on accept."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    accepted = threading.Event()
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            held.append(conn)  # keep it open, say nothing
+            accepted.set()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/hook", accepted
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+def test_a_caseworkers_write_succeeds_while_the_webhook_hangs(
+    engine: Engine, workflows: Path, clock: FixedClock, hung_listener: tuple[str, threading.Event]
+) -> None:
+    """While the check waits on a webhook that never answers, no lock is held: a caseworker's write commits at once."""
+    url, accepted = hung_listener
+    ctx = notified_context(engine, workflows, clock, [WebhookSink(url, timeout=3, connect_timeout=1)], [])
+    checked = enrol_flen(ctx, ref="FL-H")
+    other = enrol_flen(ctx, ref="FL-W")
+    clock.set(local(2026, 3, 11, 9))
+    outcome: dict[str, Any] = {}
+    checker = threading.Thread(target=lambda: outcome.setdefault("actions", check(ctx)))
+    checker.start()
+    assert accepted.wait(10), "the check never reached the webhook"
+    from pathway.services.participants import set_attributes
+
+    started = time.monotonic()
+    changed = set_attributes(ctx, other, {"application_date": "2026-03-03"})  # the caseworker's write
+    took = time.monotonic() - started
+    assert changed == {"application_date": "2026-03-03"}
+    assert checker.is_alive(), "the write only went through after the check let go"
+    assert took < 2
+    checker.join(30)
+    assert len(outcome["actions"]) == 2 and checked
+    report = ctx.notifier.last_report
+    assert report.failed == 1 and report.deferred == 1  # the hung sink is tried once per check, not per row
+    assert "no answer within 3" in report.errors[0]
+    assert {n["status"] for n in stored(engine)} == {"pending"}
+
+
+def test_each_notification_carries_a_stable_id_on_every_retry(
+    engine: Engine, workflows: Path, clock: FixedClock, webhook: Webhook, tmp_path: Path
+) -> None:
+    """notification_id is '<participant>-<event seq>', the same in the outbox, the webhook body and its retries."""
+    webhook.fail_first = 3
+    outbox = tmp_path / "outbox.jsonl"
+    ctx = notified_context(engine, workflows, clock, [OutboxFileSink(outbox), WebhookSink(webhook.url)], [])
+    pid = enrol_flen(ctx)
+    clock.set(local(2026, 3, 11, 9))
+    check(ctx)
+    clock.advance(minutes=2)
+    check(ctx)
+    ids = {body["notification_id"] for _, body in webhook.received}
+    assert ids == {f"{pid}-2"} and len(webhook.received) == 4
+    (line,) = [json.loads(x) for x in outbox.read_text(encoding="utf-8").splitlines()]
+    assert line["notification_id"] == f"{pid}-2"
+
+
+def test_a_check_that_loses_the_database_says_which_batches_it_committed(
+    engine: Engine, workflows: Path, clock: FixedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch 2 cannot get the lock: the error names batch 1 and its actions, which stand and are delivered; the next check carries on."""
+    from sqlalchemy.exc import OperationalError
+
+    from pathway.errors import CheckInterrupted
+    from pathway.services import deadlines as service
+
+    outbox = tmp_path / "outbox.jsonl"
+    ctx = notified_context(engine, workflows, clock, [OutboxFileSink(outbox)], [])
+    people = [enrol_flen(ctx, ref=f"FL-{i}") for i in range(3)]
+    clock.set(local(2026, 3, 11, 9))
+    real = service._check_batch
+    calls = []
+
+    def flaky(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        return real(*args)
+
+    monkeypatch.setattr(service, "_check_batch", flaky)
+    with pytest.raises(CheckInterrupted) as caught:
+        check(ctx, batch=1)
+    message = caught.value.message
+    assert "committed batch 1 (1 action(s): 1)" in message and "batch 2: database is locked" in message
+    assert "run 'pathway deadlines check' again" in message and caught.value.exit_code == 1
+    done = [p for p in people if [e.type for e in history(ctx, p)] == ["enrolled", "reminder"]]
+    assert len(done) == 1
+    assert len(outbox.read_text(encoding="utf-8").splitlines()) == 1  # batch 1's notification went out
+
+    monkeypatch.setattr(service, "_check_batch", real)
+    assert len(check(ctx, batch=1)) == 2  # the next run carries on with the other two
+    assert all([e.type for e in history(ctx, p)] == ["enrolled", "reminder"] for p in people)
+    assert len(outbox.read_text(encoding="utf-8").splitlines()) == 3

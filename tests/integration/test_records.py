@@ -147,3 +147,13 @@ def test_handover_summary_holds_only_what_consent_covers(ctx: ServiceContext, cl
     clock.advance(days=1)
     records.withdraw_consent(ctx, pid, ["af"])
     assert journey(ctx, pid, "af")["withheld"] == "the consent for af was withdrawn on 2026-03-03"
+
+
+def test_show_reads_consent_in_force_on_the_injected_clock(ctx: ServiceContext, clock: FixedClock) -> None:
+    """A consent valid until 30 June is in force when the clock says 10 March, whatever the wall clock says."""
+    pid, _ = enrol(ctx, "demo")
+    records.give_consent(ctx, pid, ["soc", "af"], until="2026-06-30")
+    clock.set(parse_time("2026-03-10T09:00", "now"))
+    assert show(ctx, pid).to_json()["consent"]["agencies_in_force"] == ["af", "soc"]
+    clock.set(parse_time("2026-07-01T09:00", "now"))
+    assert show(ctx, pid).to_json()["consent"]["agencies_in_force"] == []

@@ -1,6 +1,6 @@
 """The ``pathway`` command: global options, sub-commands, and one-line errors with exit codes.
 
-Exit codes: 0 ok · 1 refused by a pathway rule · 2 bad usage or input.
+Exit codes: 0 ok · 1 refused by a pathway rule · 2 bad usage or input · 4 deadline check with failed deliveries.
 """
 
 from __future__ import annotations

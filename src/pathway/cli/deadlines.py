@@ -12,7 +12,7 @@ from pathway.cli.output import FormatOption, OutputFormat, print_note, print_row
 from pathway.cli.state import optional_time, state
 from pathway.domain.duration import DURATION_HELP, Duration
 from pathway.engine.calendar import add_duration, start_of_day
-from pathway.errors import InvalidValue
+from pathway.errors import DELIVERIES_FAILED_EXIT, InvalidValue
 from pathway.services import deadlines as service
 
 app = typer.Typer(help="Deadline checks and the coordinator's board of open deadlines.", no_args_is_help=True)
@@ -27,6 +27,9 @@ def check(
     """Perform every due reminder, missed deadline and escalation — each exactly once.
 
     Safe to run from several processes at once and to run again: nothing is done twice.
+    Notifications are delivered after the check's writes have committed, at least once (each
+    carries a stable notification_id). Exit code 4 when any delivery failed (they are retried by
+    the next check), so cron mail or systemd's OnFailure= can alert someone.
 
     Example: pathway deadlines check --format json
     """
@@ -39,8 +42,10 @@ def check(
                title=f"Deadline actions ({len(rows)})", json_rows=[a.to_json() for a in actions])
     report = services.notifier.last_report
     if report.failed:
-        print_note(f"{report.failed} notification(s) could not be delivered and will be retried: "
-                   + "; ".join(sorted(set(report.errors))))
+        waiting = f" ({report.deferred} more for the same sink(s) not tried in this run)" if report.deferred else ""
+        print_note(f"{report.failed} delivery(ies) failed{waiting}; they stay in the outbox and the next check "
+                   "retries them: " + "; ".join(sorted(set(report.errors))))
+        raise typer.Exit(DELIVERIES_FAILED_EXIT)
 
 
 @app.command("list")

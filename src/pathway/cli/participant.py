@@ -252,7 +252,7 @@ def list_participants(
 
 def _print_records(view: ParticipantView, fmt: OutputFormat) -> None:
     """Consent, plan, placements and interventions in the ``show`` table view."""
-    records = records_json(view.records)
+    records = records_json(view.records, view.today)
     consent = records["consent"]
     if consent["grants"]:
         confirmed = format_local(view.records.consent.last_confirmed_at) or "never"

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from pathway.clock import to_local
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
 from pathway.cli.state import optional_time, state
 from pathway.services import records as service
@@ -121,8 +122,9 @@ def plan_show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFor
 
     Example: pathway plan show 1
     """
-    _p, records = service.records_of(state(ctx).services(), participant)
-    plan = records_json(records)["plan"]
+    services = state(ctx).services()
+    _p, records = service.records_of(services, participant)
+    plan = records_json(records, to_local(services.clock.now()).date())["plan"]  # type: ignore[union-attr]
     rows = [{"id": i["id"], "what": i["what"], "with": i["with_whom"], "by": i["by"], "follow-up": i["follow_up"],
              "status": i["status"]} for i in plan]
     print_rows(rows, ["id", "what", "with", "by", "follow-up", "status"], fmt, title="Action plan", json_rows=plan)

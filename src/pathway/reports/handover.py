@@ -52,7 +52,7 @@ def _summary(definition: Any, participant: Any, events: list[Any], to_agency: st
         if moved:
             steps.append({"step": event.to_step, "title": titles.get(event.to_step or "", event.to_step),
                           "entered_at": iso(event.effective_at), "by": event.trigger or event.type})
-    data = records_json(records)
+    data = records_json(records, today)
     data["interventions"] = [i for i in data["interventions"] if i["agency"] is None or i["agency"] in covered]
     summary.update({
         "step_now": participant.step, "status": participant.status, "enrolled_at": iso(participant.enrolled_at),

@@ -16,7 +16,9 @@ from pathway.clock import to_local
 from pathway.definitions.models import Workflow
 from pathway.domain import ActionKind, Deadline, DeadlineAction, DeadlineStatus, Event, EventType, Participant
 from pathway.engine.deadlines import PlannedDeadline, plan_deadlines
-from pathway.errors import ConcurrentChange
+from sqlalchemy.exc import OperationalError
+
+from pathway.errors import CheckInterrupted, ConcurrentChange
 from pathway.log import get_logger, info_enabled
 from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
@@ -115,28 +117,53 @@ def actions_to_take(row: Deadline, now: datetime) -> list[tuple[DeadlineAction, 
 
 
 def check(ctx: ServiceContext, now: datetime | None = None, batch: int = CHECK_BATCH) -> list[CheckAction]:
-    """Perform every due reminder, miss and escalation once; returns what was done."""
+    """Perform every due reminder, miss and escalation once; returns what was done.
+
+    Each batch is one transaction. Notifications are delivered after the last batch has committed
+    (never inside one). If a later batch cannot get the database (locked, or too many concurrent
+    changes), :class:`~pathway.errors.CheckInterrupted` says which batches were committed; their
+    notifications are still delivered, and the next check carries on where this one stopped.
+    """
     now = now or ctx.clock.now()
     done: list[CheckAction] = []
+    committed: list[int] = []  # actions per committed batch
     conflicts = 0
     while True:
         try:
             taken, claimed = _check_batch(ctx, now, batch)
-        except ConcurrentChange:
+        except ConcurrentChange as err:
             # a caseworker changed one of the participants meanwhile: nothing of the batch was
             # written; claim again (the caseworker's event may have met or moved the deadline)
             conflicts += 1
             if conflicts > MAX_CONFLICTS:
+                _interrupted(ctx, now, committed, err.message)
                 raise
             continue
+        except OperationalError as err:  # the write lock stayed taken past the busy time-out
+            detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            _interrupted(ctx, now, committed, detail)
+            raise
         if info_enabled():  # one structured line per action; skipped cheaply when nobody reads them
             for act in taken:
                 log.info("deadline_action", **{k: v for k, v in act.to_json().items() if v is not None})
         done += taken
+        if claimed:
+            committed.append(len(taken))
         if claimed < batch:
             break
     ctx.notifier.deliver(ctx, now)
     return done
+
+
+def _interrupted(ctx: ServiceContext, now: datetime, committed: list[int], detail: str) -> None:
+    """After some batches committed: deliver their notifications, then say exactly what stands."""
+    if not committed:
+        return  # nothing was written: the error as it is tells the truth
+    try:
+        ctx.notifier.deliver(ctx, now)
+    except OperationalError:
+        pass  # they stay pending in the outbox table; the next check delivers them
+    raise CheckInterrupted(committed, detail)
 
 
 def catch_up(ctx: ServiceContext, participant_id: int, now: datetime) -> int:

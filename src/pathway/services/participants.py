@@ -230,7 +230,7 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             last_step_change_at=participant.last_step_change_at, exited_at=participant.exited_at,
             exit_reason=participant.exit_reason, attributes=dict(participant.attributes),
             triggers=options, deadlines=open_deadlines(uow, participant, ctx.clock.now()),
-            records=records,
+            records=records, today=to_local(ctx.clock.now()).date(),  # type: ignore[union-attr]
         )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from pathway.clock import to_local
@@ -50,6 +50,8 @@ class ParticipantView:
     exited_at: datetime | None
     exit_reason: str | None
     attributes: dict[str, Any]
+    #: the clock's Swedish day when the view was made: consent in force is read on it
+    today: date
     triggers: list[TriggerView] = field(default_factory=list)
     deadlines: list[Any] = field(default_factory=list)  # services.deadlines.BoardRow
     records: Records = field(default_factory=Records)
@@ -77,7 +79,7 @@ class ParticipantView:
                  ("rule", "title", "status", "due_date", "due_at", "days_overdue", "level", "owner")}
                 for d in self.deadlines
             ],
-            **records_json(self.records),
+            **records_json(self.records, self.today),
         }
 
 
@@ -158,9 +160,12 @@ def _day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def records_json(records: Records, agencies: set[str] | None = None) -> dict[str, Any]:
-    """Consent, plan, placements and interventions as JSON (the ``participant show`` contract)."""
-    today = to_local(datetime.now(timezone.utc)).date()  # type: ignore[union-attr]
+def records_json(records: Records, today: date) -> dict[str, Any]:
+    """Consent, plan, placements and interventions as JSON (the ``participant show`` contract).
+
+    ``today`` is the Swedish day of the injected clock (consent in force is read on it), never
+    the wall clock's: ``--now`` in the past shows the consent as it stood then.
+    """
     return {
         "consent": {
             "agencies_in_force": sorted(records.consent.agencies_in_force(today)),

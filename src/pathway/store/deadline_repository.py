@@ -87,6 +87,18 @@ class DeadlineRepository:
         )
         return [dict(row) for row in self.session.execute(query).mappings()]
 
+    def lease_notifications(self, ids: list[int], until: datetime) -> None:
+        """Keep claimed rows from other deliverers until ``until`` (they stay ``pending``)."""
+        if ids:
+            self.session.execute(update(notifications).where(notifications.c.id.in_(ids))
+                                 .values(next_attempt_at=until))
+
+    def count_due_notifications(self, now: datetime, sinks: Collection[str]) -> int:
+        query = (select(func.count()).select_from(notifications)
+                 .where(PENDING_ROWS, notifications.c.next_attempt_at <= now,
+                        notifications.c.sink.in_(sorted(sinks))))
+        return int(self.session.scalar(query) or 0)
+
     def mark_notification(self, notification_id: int, **values: Any) -> None:
         self.session.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
 
