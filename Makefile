@@ -13,7 +13,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,diagrams]"
+	$(BIN)/python -m pip install --quiet -e ".[test,diagrams,postgres]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -13,6 +13,9 @@ def test_new_writes_a_template_that_validates_and_enrols(cli: Cli) -> None:
     assert result.code == 0, result.stderr
     path = cli.workflows / "ljusnarsberg_rehab.yaml"
     assert "title: Rehabgruppen i Ljusnarsberg" in path.read_text(encoding="utf-8")
+    # the template's '$schema=../schema/workflow.schema.json' line resolves: the schema is written beside
+    schema = json.loads((path.parent / ".." / "schema" / "workflow.schema.json").read_text(encoding="utf-8"))
+    assert schema["$schema"].endswith("2020-12/schema")
     validated = cli("workflow", "validate", str(path), "--format", "json")
     assert validated.code == 0
     assert validated.json() == [{"file": str(path), "ok": True, "errors": 0, "warnings": 0, "problems": []}]

@@ -20,6 +20,9 @@ def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, A
 
 def test_every_command_has_help_with_an_example() -> None:
     """All commands (workflow, participant, consent, plan, placement, intervention, deadlines, scheduler, db) show an example."""
-    commands = dict(_commands(get_command(app)))
+    root = get_command(app)
+    for name in root.list_commands(None):  # type: ignore[attr-defined,arg-type]
+        root.get_command(None, name)  # type: ignore[attr-defined,arg-type]  # sub-commands load on first use
+    commands = dict(_commands(root))
     assert len(commands) >= 30
     assert [name for name, command in commands.items() if "Example: pathway " not in (command.help or "")] == []

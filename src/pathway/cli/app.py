@@ -5,41 +5,84 @@ Exit codes: 0 ok · 1 refused by a pathway rule · 2 bad usage or input · 4 dea
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
+from typer.core import TyperCommand, TyperGroup
 
 from pathway import __version__
-from pathway.cli import db, deadlines, participant, records, report, scheduler, workflow
-from pathway.cli.diagram import register as register_diagram
-from pathway.cli.importer import import_file
 from pathway.cli.output import print_error
 from pathway.cli.state import CliState
 from pathway.errors import PathwayError
+
+#: Sub-commands, loaded only when used: ``pathway --version`` and ``--help`` import neither
+#: SQLAlchemy nor pydantic, and each command imports what it needs. name → ("module:attribute",
+#: one-line help for ``pathway --help``). The attribute is a Typer group or a command function.
+#: (A sub-command added with ``app.add_typer`` / ``app.command`` below works too, loaded eagerly.)
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "import": ("pathway.cli.importer:import_file", "Import past participants from a JSON-lines file, replayed through their workflow's rules."),
+    "workflow": ("pathway.cli.workflow:app", "Validate, list and show pathway definitions (workflows/*.yaml)."),
+    "participant": ("pathway.cli.participant:app", "Enrol participants, fire triggers, and look at where they are."),
+    "consent": ("pathway.cli.records:consent_app", "Consent to cooperation between agencies (samtycke): give, confirm, withdraw."),
+    "plan": ("pathway.cli.records:plan_app", "The action plan (handlingsplan): goals and sub-goals."),
+    "placement": ("pathway.cli.records:placement_app", "Internships, work training and work trials under an agreement."),
+    "intervention": ("pathway.cli.records:intervention_app", "Parallel interventions (health care, social-services support, CBT …)."),
+    "deadlines": ("pathway.cli.deadlines:app", "Deadline checks and the coordinator's board of open deadlines."),
+    "scheduler": ("pathway.cli.scheduler:app", "Run the deadline check periodically (long-running)."),
+    "report": ("pathway.cli.report:app", "Tables for funders and steering groups, computed from the event history (read-only)."),
+    "db": ("pathway.cli.db:app", "Create or migrate the database schema."),
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root group: sub-commands from :data:`LAZY_COMMANDS` are imported on first use."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(LAZY_COMMANDS) + [name for name in super().list_commands(ctx) if name not in LAZY_COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        target, help_text = LAZY_COMMANDS[cmd_name]
+        if self._listing:  # the help page needs a name and a line, not the command itself
+            return TyperCommand(name=cmd_name, help=help_text)
+        command = _load(cmd_name, target)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+def _load(name: str, target: str) -> Any:
+    module_name, attribute = target.split(":")
+    obj = getattr(importlib.import_module(module_name), attribute)
+    if isinstance(obj, typer.Typer):
+        command = typer.main.get_group(obj)  # a group even with one sub-command (`scheduler run`)
+    else:
+        single = typer.Typer()
+        single.command(name)(obj)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
 
 app = typer.Typer(
     name="pathway",
     help="Participant pathways for cross-agency rehabilitation projects.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    cls=LazyGroup,
 )
-register_diagram(workflow.app)
-app.add_typer(workflow.app, name="workflow")
-app.add_typer(participant.app, name="participant")
-app.add_typer(records.consent_app, name="consent")
-app.add_typer(records.plan_app, name="plan")
-app.add_typer(records.placement_app, name="placement")
-app.add_typer(records.intervention_app, name="intervention")
-app.add_typer(deadlines.app, name="deadlines")
-app.add_typer(scheduler.app, name="scheduler")
-app.add_typer(report.app, name="report")
-app.add_typer(db.app, name="db")
-app.command("import")(import_file)
 
 
 def _version(value: bool) -> None:
@@ -69,16 +112,27 @@ def main() -> None:
     except PathwayError as err:
         print_error(err.message)
         sys.exit(err.exit_code)
-    except OperationalError as err:  # the database went away or stayed locked
+    except Exception as err:  # noqa: BLE001 — only the two below are told as one line; the rest re-raised
+        if not _told_as_one_line(err):
+            raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _told_as_one_line(err: Exception) -> bool:
+    """A database that went away or stayed locked, or a bad setting in the environment: one line and
+    an exit code. Their libraries are looked up only if a command already loaded them."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(err, sa_exc.OperationalError):
         detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
         hint = "; another command is holding it — try again" if "locked" in detail else ""
         print_error(f"database error: {detail}{hint}; nothing was written")
         sys.exit(1 if "locked" in detail else 2)
-    except ValidationError as err:  # settings from the environment
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(err, pydantic.ValidationError):  # settings from the environment
         print_error(f"invalid setting: {err.errors()[0]['loc']}: {err.errors()[0]['msg']}")
         sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    return False
 
 
 if __name__ == "__main__":

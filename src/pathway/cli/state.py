@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from pathway.clock import Clock, parse_time
-from pathway.config import Settings
-from pathway.services.catalog import WorkflowCatalog
-from pathway.services.context import ServiceContext
+
+if TYPE_CHECKING:  # loaded when a command needs them, not for --help or --version
+    from pathway.config import Settings
+    from pathway.services.catalog import WorkflowCatalog
+    from pathway.services.context import ServiceContext
 
 
 @dataclass
@@ -23,6 +25,8 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from pathway.config import Settings
+
             self._settings = Settings(**self.overrides)
         return self._settings
 
@@ -37,6 +41,8 @@ class CliState:
         """The workflow files, without opening the database (for commands that only read YAML)."""
         if self._services is not None:
             return self._services.catalog
+        from pathway.services.catalog import WorkflowCatalog
+
         return WorkflowCatalog(self.settings.workflows, self.clock())
 
     def services(self) -> ServiceContext:

@@ -108,12 +108,25 @@ def new(
     target = folder / f"{name}.yaml"
     if target.exists():
         raise BadInput(f"{target} already exists; choose another name or edit that file")
+    # the template's first line points editors at ../schema/workflow.schema.json: make it resolve
+    schema_file = folder.parent / "schema" / "workflow.schema.json"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         target.write_text(render(name, title), encoding="utf-8")
+        if not schema_file.exists():
+            schema_file.parent.mkdir(parents=True, exist_ok=True)
+            schema_file.write_bytes(shipped_schema())
+            console.print(f"wrote {schema_file} — the JSON Schema your editor checks the file against", markup=False)
     except OSError as err:
-        raise BadInput(f"cannot write {target}: {err.strerror}") from None
+        raise BadInput(f"cannot write {err.filename or target}: {err.strerror}") from None
     console.print(f"wrote {target} — edit it, then: pathway workflow validate {target}", markup=False)
+
+
+def shipped_schema() -> bytes:
+    """The workflow JSON Schema as shipped in the package (the same as ``pathway workflow schema``)."""
+    from importlib.resources import files
+
+    return (files("pathway") / "shipped" / "schema" / "workflow.schema.json").read_bytes()
 
 
 #: walk-script verbs for what is recorded around the steps
@@ -323,3 +336,9 @@ def show(
     if definition.exit_reasons:
         print_rows([r.model_dump(mode="json") for r in definition.exit_reasons],
                    ["code", "label", "category"], fmt, title="Exit reasons")
+
+
+# ``pathway workflow diagram`` lives in its own module (Graphviz is optional)
+from pathway.cli.diagram import register as _register_diagram  # noqa: E402
+
+_register_diagram(app)

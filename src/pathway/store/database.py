@@ -63,7 +63,9 @@ def make_engine(url: str) -> Engine:
         raise InvalidValue("database URL", url, ACCEPTED_URLS)
     try:
         return create_engine(parsed, pool_pre_ping=True)
-    except (ArgumentError, ImportError) as err:
+    except ImportError:
+        raise InvalidValue("database URL", url, "PostgreSQL needs its driver: pip install 'pathway-rehab[postgres]'") from None
+    except ArgumentError as err:
         raise InvalidValue("database URL", url, f"{err}; {ACCEPTED_URLS}") from None
 
 
