@@ -240,10 +240,29 @@ def test_outcomes_are_the_reason_plus_the_exit_outcome_list(rep: ServiceContext)
     person(rep, "CC", "2012-01-12")
     move(rep, "AA", "exit", "2012-06-01", reason="work", outcomes=["studies"])
     move(rep, "BB", "exit", "2012-06-02", reason="moved")
-    table = report(rep, service.outcomes)
+    table = report(rep, service.exited_outcomes)
     assert table.rows == [{"ref": "AA", "outcome": "work", "count": 1}, {"ref": "AA", "outcome": "studies", "count": 1},
                           {"ref": "BB", "outcome": "moved", "count": 1}]
     assert table.total == 2
+
+
+def test_outcomes_mark_participants_still_in_the_project_as_ongoing(rep: ServiceContext) -> None:
+    """Kraft's table lists those still in the project too; an exit after the as-of day is still ongoing."""
+    person(rep, "AA", "2012-01-10")
+    person(rep, "BB", "2012-01-11")
+    person(rep, "CC", "2012-01-12")
+    move(rep, "AA", "exit", "2012-06-01", reason="work", outcomes=["studies"])
+    move(rep, "BB", "exit", "2013-02-01", reason="moved")
+    table = report(rep, service.outcomes)
+    assert table.rows == [{"ref": "AA", "outcome": "work", "count": 1}, {"ref": "AA", "outcome": "studies", "count": 1},
+                          {"ref": "BB", "outcome": "moved", "count": 1}, {"ref": "CC", "outcome": "ongoing", "count": 1}]
+    assert table.total == 3 and table.label("outcome", "ongoing") == "Pågående i projektet"
+    then = report(rep, service.outcomes, as_of=date(2012, 12, 31))
+    assert {(r["ref"], r["outcome"]) for r in then.rows} == {("AA", "work"), ("AA", "studies"), ("BB", "ongoing"),
+                                                            ("CC", "ongoing")}
+    assert then.notes == ["2 participant(s) still in the project at the end of the period are marked ongoing"]
+    year = report(rep, service.outcomes, period_from=date(2012, 1, 1), period_to=date(2012, 12, 31))
+    assert {r["ref"] for r in year.rows if r["outcome"] == "ongoing"} == {"BB", "CC"}
 
 
 def test_before_after_compares_enrolment_with_exit(rep: ServiceContext) -> None:

@@ -141,12 +141,15 @@ def exits(
 
 @app.command()
 def outcomes(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
-             as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None) -> None:
-    """Every outcome of every participant who exited (exit reason plus the exit's outcome list).
+             as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None,
+             exited_only: Annotated[bool, typer.Option("--exited-only", help="leave out participants still in the project (marked ongoing)")] = False) -> None:
+    """Every outcome of every participant who exited (exit reason plus the exit's outcome list), and
+    those still in the project at the end of the period, marked ongoing.
 
     Example: pathway report outcomes --workflow kraft --format markdown
     """
-    _emit(ctx, workflow, service.outcomes, fmt, output, None, period_from, period_to, as_of)
+    build = service.exited_outcomes if exited_only else service.outcomes
+    _emit(ctx, workflow, build, fmt, output, None, period_from, period_to, as_of)
 
 
 @app.command()

@@ -67,7 +67,13 @@ def exits(by: Sequence[str], with_open: bool = False) -> Builder:
 
 
 def outcomes(session: Session, scope: ReportScope) -> list[ReportTable]:
+    """Everyone who exited in the period, and those still in the project at its end marked ongoing."""
     return [outcomes_table(session, scope)]
+
+
+def exited_outcomes(session: Session, scope: ReportScope) -> list[ReportTable]:
+    """Only those who exited in the period."""
+    return [outcomes_table(session, scope, with_ongoing=False)]
 
 
 def goals(session: Session, scope: ReportScope) -> list[ReportTable]:
