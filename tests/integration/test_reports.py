@@ -204,8 +204,9 @@ def test_goals_count_only_closed_windows_and_report_those_inside(rep: ServiceCon
     move(rep, "RECENT", "place", "2026-08-01")
     table = report(rep, service.goals)
     work = next(r for r in table.rows if r["goal"] == "work_within_year")
-    assert work == {"goal": "work_within_year", "target_share": 0.5, "numerator": 1, "denominator": 4,
-                    "share": 0.25, "met": False, "inside_window": 2, "inside_window_met": 1}
+    assert work == {"goal": "work_within_year", "period": None, "target_share": 0.5, "target_count": None,
+                    "numerator": 1, "denominator": 4, "share": 0.25, "met": False, "inside_window": 2,
+                    "inside_window_met": 1, "excluded": 0}
     training = next(r for r in table.rows if r["goal"] == "reached_training")
     # decided: the four who exited, plus RECENT who reached training while still in the project
     assert (training["numerator"], training["denominator"], training["inside_window"]) == (1, 5, 1)

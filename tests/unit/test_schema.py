@@ -38,6 +38,10 @@ ACCEPTED = [
     ("a stall limit with a ladder", BASE.replace("owner: coach, initial: true}",
      "owner: coach, initial: true, limit: {within: 10wd, remind_before: 3wd, escalation: [{after: 0d, to: owner}]}}")),
     ("a transition that stays", BASE.replace("exit_reasons:", "  - {trigger: note, from: start}\nexit_reasons:")),
+    ("a count goal per quarter", BASE + "result_goals: [{id: g, title: G, target_count: 30, per: quarter, "
+     "counts: {reached_step: start}}]\n"),
+    ("a placement-hours goal leaving some out", BASE + "result_goals: [{id: g, title: G, target_share: 0.5, "
+     "within: 12m, excluded_exit_reasons: [work], counts: {placement_hours_at_least: 10}}]\n"),
 ]
 
 #: (description, text): shapes both must refuse

@@ -166,6 +166,19 @@ def check_references(wf: Workflow) -> Iterator[Problem]:
                 yield _unknown(("result_goals", i, "counts", "exit_reasons", j), "exit reason", code, reasons)
         if goal.counts.reached_step and goal.counts.reached_step not in steps:
             yield _unknown(("result_goals", i, "counts", "reached_step"), "step", goal.counts.reached_step, steps)
+        for j, code in enumerate(goal.excluded_exit_reasons):
+            if code not in reasons:
+                yield _unknown(("result_goals", i, "excluded_exit_reasons", j), "exit reason", code, reasons)
+        if goal.counts.improved is not None:
+            for part in ("before", "after"):
+                name = getattr(goal.counts.improved, part)
+                path = ("result_goals", i, "counts", "improved", part)
+                spec = wf.attributes.get(name)
+                if spec is None:
+                    yield _unknown(path, "attribute", name, wf.attributes)
+                elif spec.type not in (FieldType.INTEGER, FieldType.NUMBER):
+                    yield Problem(path, "not-a-number",
+                                  f"attribute '{name}' is {spec.type.value}; 'improved' compares integer or number attributes")
 
 
 def _edges(wf: Workflow) -> dict[str, set[str]]:

@@ -242,22 +242,71 @@ class ExitReason(Strict):
     category: OutcomeCategory
 
 
+class Improvement(Strict):
+    """Two numeric attributes, the later expected to be higher (wellbeing at start and at exit)."""
+
+    before: Identifier = Field(description="number or integer attribute recorded first, e.g. wellbeing_at_start")
+    after: Identifier = Field(description="number or integer attribute recorded later, e.g. wellbeing_at_exit")
+
+
 class GoalCount(Strict):
-    """Which participants count towards a goal."""
+    """Which participants count towards a goal: any one of the criteria given (the earliest moment counts)."""
 
     exit_categories: list[OutcomeCategory] = Field(default_factory=list)
     exit_reasons: list[Identifier] = Field(default_factory=list)
     reached_step: Identifier | None = None
+    placement_hours_at_least: float | None = Field(
+        None, gt=0, le=60,
+        description="weekly hours recorded at a placement's start or a follow-up reach this (Kraft: 10)")
+    improved: Improvement | None = Field(
+        None, description="the 'after' attribute is higher than the 'before' one (self-rated wellbeing)")
+
+    @model_validator(mode="after")
+    def _something_counts(self) -> GoalCount:
+        if not (self.exit_categories or self.exit_reasons or self.reached_step
+                or self.placement_hours_at_least is not None or self.improved is not None):
+            raise ValueError("name what counts: exit_categories, exit_reasons, reached_step, "
+                             "placement_hours_at_least or improved")
+        return self
+
+
+class GoalPeriod(StrEnum):
+    YEAR = "year"
+    QUARTER = "quarter"
+    MONTH = "month"
 
 
 class ResultGoal(Strict):
-    """A result goal for the funder, e.g. ≥ 50 % to work or studies within 12 months."""
+    """A result goal for the funder: a share (≥ 50 % to work or studies within 12 months) or a
+    count per period (map ≥ 30 participants a year)."""
 
     id: Identifier
     title: str
-    target_share: float = Field(ge=0, le=1)
-    within: DurationText | None = Field(None, description="window counted from enrolment")
+    target_share: float | None = Field(
+        None, ge=0, le=1, description="share of participants who should count; leave out for a goal without a number")
+    target_count: int | None = Field(
+        None, ge=1, description="participants who should count in each period (by the day they counted), e.g. 30")
+    per: GoalPeriod | None = Field(None, description="the period of a target_count goal (default year)")
+    within: DurationText | None = Field(None, description="window counted from enrolment (share goals)")
+    excluded_exit_reasons: list[Identifier] = Field(
+        default_factory=list,
+        description="participants who exited with these reasons are left out of the goal (Kraft's not_included)")
     counts: GoalCount
+
+    @model_validator(mode="after")
+    def _share_or_count(self) -> ResultGoal:
+        if self.target_share is not None and self.target_count is not None:
+            raise ValueError("give target_share or target_count, not both")
+        if self.target_count is None and self.per is not None:
+            raise ValueError("'per' is the period of a target_count goal; add target_count or remove per")
+        if self.target_count is not None and self.within is not None:
+            raise ValueError("a target_count goal counts participants per period, by the day they counted; "
+                             "'within' applies to target_share goals")
+        return self
+
+    @property
+    def is_count(self) -> bool:
+        return self.target_count is not None
 
 
 class PlacementType(StrEnum):

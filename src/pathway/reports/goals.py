@@ -11,21 +11,34 @@ deadlines, working days and holidays included):
 A goal without a window counts participants whose outcome is decided: everyone who has exited, and
 those still in the project who have already met it.
 
+A goal with ``target_count`` (Ljusnarsberg: map at least 30 participants a year) has a row per
+period (``per: year|quarter|month``) from the first enrolment to the end of the report: the
+participants who counted in that period, by the day they counted, and whether that reached the
+target (left open while the period runs and the target is not yet reached).
+
+What counts (any one criterion; the earliest moment is the one that counts): an exit reason or
+category, reaching a step, weekly placement hours recorded at a start or follow-up reaching
+``placement_hours_at_least`` (Kraft's work supply, from the hours, not from a yes/no attribute), or
+an ``improved`` pair of attributes (self-rated wellbeing at start and at exit). Participants who
+exited with one of ``excluded_exit_reasons`` (Kraft's ``not_included``) are left out of the goal
+altogether and counted in ``excluded``.
+
 The windows are computed in Python once per distinct enrolment day (a few hundred values), handed to
 the database as a ``VALUES`` list, and every count is one aggregate query: no per-participant loop.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Date, DateTime, Interval, and_, case, cast, column, func, literal_column,
-                        or_, select, values)
+from sqlalchemy import (ColumnElement, Date, DateTime, Float, Interval, String, and_, case, cast, column, func,
+                        literal_column, or_, select, values)
 from sqlalchemy.orm import Session
 
 from pathway.clock import STOCKHOLM
-from pathway.definitions.models import ResultGoal
+from pathway.definitions.models import GoalPeriod, ResultGoal
+from pathway.domain.records import RecordEvent
 from pathway.domain import EventType
 from pathway.domain.duration import Duration
 from pathway.engine.calendar import add_duration, start_of_day
@@ -34,11 +47,17 @@ from pathway.reports.table import ReportTable
 from pathway.store.tables import events
 from pathway.store.types import UtcDateTime
 
-MEASURES = ["target_share", "numerator", "denominator", "share", "met", "inside_window", "inside_window_met"]
+MEASURES = ["period", "target_share", "target_count", "numerator", "denominator", "share", "met",
+            "inside_window", "inside_window_met", "excluded"]
 
 
 def goals_table(session: Session, scope: ReportScope) -> ReportTable:
-    rows = [_goal_row(session, scope, goal) for goal in scope.workflow.result_goals]
+    rows: list[dict[str, Any]] = []
+    for goal in scope.workflow.result_goals:
+        if goal.is_count:
+            rows += _count_rows(session, scope, goal)
+        else:
+            rows.append(_goal_row(session, scope, goal))
     notes = [] if rows else [f"workflow '{scope.workflow.id}' declares no result_goals"]
     return ReportTable(
         name="goals", title="Result goals", dimensions=["goal"], measures=MEASURES, rows=rows,
@@ -51,9 +70,20 @@ def _participants(session: Session, scope: ReportScope) -> int:
     return session.execute(select(func.count()).where(scope.known(), scope.enrolled_in_period())).scalar_one()
 
 
+def _excluded(scope: ReportScope, goal: ResultGoal) -> ColumnElement[bool]:
+    """Participants left out of the goal: exited (by the as-of day) with one of its excluded reasons."""
+    if not goal.excluded_exit_reasons:
+        return literal_column("1") == literal_column("0")
+    return and_(scope.exited_by(scope.as_of),
+                func.coalesce(p.c.exit_reason, "").in_(sorted(goal.excluded_exit_reasons)))
+
+
 def _goal_row(session: Session, scope: ReportScope, goal: ResultGoal) -> dict[str, Any]:
     met_at = _met_at(scope, goal)
-    counted = [scope.known(), scope.enrolled_in_period()]
+    left_out = _excluded(scope, goal)
+    excluded = session.execute(select(func.count()).where(scope.known(), scope.enrolled_in_period(), left_out)
+                               ).scalar_one() if goal.excluded_exit_reasons else 0
+    counted = [scope.known(), scope.enrolled_in_period(), ~left_out]
     if goal.within is None:
         decided = or_(scope.exited_by(scope.as_of), met_at.is_not(None))
         query = select(
@@ -72,12 +102,12 @@ def _goal_row(session: Session, scope: ReportScope, goal: ResultGoal) -> dict[st
         else:
             windows = _windows(session, scope, within)
             if windows is None:
-                return _row(goal, 0, 0, 0, 0)
+                return _row(goal, 0, 0, 0, 0, excluded)
             window_end, window_end_at = windows.c.window_end, windows.c.window_end_at
             # The windows hold exactly the enrolment days in scope, so the join is the date filter:
             # a range condition on enrolled_on here made SQLite scan the index once per window day.
             source = p.join(windows, windows.c.enrolled_on == p.c.enrolled_on)
-            where = [p.c.workflow_id == scope.workflow.id]
+            where = [p.c.workflow_id == scope.workflow.id, ~left_out]
         closed = window_end < scope.as_of
         in_time = and_(met_at.is_not(None), met_at < window_end_at)
         query = select(
@@ -87,16 +117,74 @@ def _goal_row(session: Session, scope: ReportScope, goal: ResultGoal) -> dict[st
             func.count().filter(and_(~closed, in_time)),
         ).select_from(source).where(*where)
         denominator, numerator, inside, inside_met = session.execute(query).one()
-    return _row(goal, numerator, denominator, inside, inside_met)
+    return _row(goal, numerator, denominator, inside, inside_met, excluded)
 
 
-def _row(goal: ResultGoal, numerator: int, denominator: int, inside: int, inside_met: int) -> dict[str, Any]:
+def _row(goal: ResultGoal, numerator: int, denominator: int, inside: int, inside_met: int,
+         excluded: int) -> dict[str, Any]:
     share = round(numerator / denominator, 4) if denominator else None
     return {
-        "goal": goal.id, "target_share": goal.target_share, "numerator": numerator, "denominator": denominator,
-        "share": share, "met": None if share is None else share >= goal.target_share,
-        "inside_window": inside, "inside_window_met": inside_met,
+        "goal": goal.id, "period": None, "target_share": goal.target_share, "target_count": None,
+        "numerator": numerator, "denominator": denominator, "share": share,
+        "met": None if share is None or goal.target_share is None else share >= goal.target_share,
+        "inside_window": inside, "inside_window_met": inside_met, "excluded": excluded,
     }
+
+
+def _count_rows(session: Session, scope: ReportScope, goal: ResultGoal) -> list[dict[str, Any]]:
+    """A count goal: per period, the participants who counted in it (by the day they counted)."""
+    first = session.execute(select(func.min(p.c.enrolled_on)).where(scope.known())).scalar_one()
+    if first is None:
+        return []
+    first = first if isinstance(first, date) else date.fromisoformat(str(first))
+    periods = _periods(max(first, scope.period_from) if scope.period_from else first, scope.period_end,
+                       goal.per or GoalPeriod.YEAR)
+    if not periods:
+        return []
+    left_out = _excluded(scope, goal)
+    met = (select(p.c.id, _met_at(scope, goal).label("met_at"))
+           .where(scope.known(), ~left_out).subquery("counted"))
+    table = values(column("period", String), column("start_at", UtcDateTime), column("end_at", UtcDateTime),
+                   name="goal_periods").data([(label, start_of_day(a), start_of_day(b)) for label, a, b in periods]
+                                             ).cte("goal_periods")
+    counted = dict(session.execute(
+        select(table.c.period, func.count()).join(met, and_(met.c.met_at >= table.c.start_at,
+                                                          met.c.met_at < table.c.end_at))
+        .group_by(table.c.period)).all())
+    excluded = session.execute(select(func.count()).where(scope.known(), left_out)).scalar_one() \
+        if goal.excluded_exit_reasons else 0
+    rows = []
+    for label, _start, end in periods:
+        n = counted.get(label, 0)
+        target = goal.target_count or 0
+        over = end <= scope.as_of + timedelta(days=1)
+        rows.append({
+            "goal": goal.id, "period": label, "target_share": None, "target_count": goal.target_count,
+            "numerator": n, "denominator": None, "share": None,
+            "met": True if n >= target else (False if over else None),
+            "inside_window": None, "inside_window_met": None, "excluded": excluded,
+        })
+    return rows
+
+
+def _periods(first: date, last: date, per: GoalPeriod) -> list[tuple[str, date, date]]:
+    """(label, first day, the day after the last) of every period from ``first`` to ``last``."""
+    months = {GoalPeriod.YEAR: 12, GoalPeriod.QUARTER: 3, GoalPeriod.MONTH: 1}[per]
+    index = (first.month - 1) // months * months
+    start = date(first.year, index + 1, 1)
+    found = []
+    while start <= last:
+        month = start.month - 1 + months
+        end = date(start.year + month // 12, month % 12 + 1, 1)
+        if per == GoalPeriod.YEAR:
+            label = str(start.year)
+        elif per == GoalPeriod.QUARTER:
+            label = f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+        else:
+            label = f"{start.year}-{start.month:02d}"
+        found.append((label, start, end))
+        start = end
+    return found
 
 
 def _met_at(scope: ReportScope, goal: ResultGoal) -> ColumnElement[Any]:
@@ -113,6 +201,25 @@ def _met_at(scope: ReportScope, goal: ResultGoal) -> ColumnElement[Any]:
             e.c.participant_id == p.c.id, e.c.to_step == criteria.reached_step, e.c.effective_at < scope.as_of_end,
             e.c.type.in_([EventType.TRANSITION.value, EventType.MIGRATED.value]),
         ).scalar_subquery())
+    if criteria.placement_hours_at_least is not None:
+        h = events.alias("hours")
+        hours = cast(h.c.data["hours_per_week"].as_float(), Float)
+        moments.append(select(func.min(h.c.effective_at)).where(
+            h.c.participant_id == p.c.id, h.c.effective_at < scope.as_of_end,
+            h.c.type.in_([RecordEvent.PLACEMENT_STARTED.value, RecordEvent.PLACEMENT_FOLLOWUP.value]),
+            hours >= criteria.placement_hours_at_least,
+        ).scalar_subquery())
+    if criteria.improved is not None:
+        before, after = criteria.improved.before, criteria.improved.after
+        a = events.alias("recorded_after")
+        recorded = or_(and_(a.c.type == EventType.ENROLLED.value,
+                            a.c.data[("attributes", after)].as_string().is_not(None)),
+                       and_(a.c.type == EventType.ATTRIBUTES_SET.value,
+                            a.c.data[("set", after)].as_string().is_not(None)))
+        # the moment the later value was recorded (the first time, when it was corrected since)
+        when = select(func.min(a.c.effective_at)).where(
+            a.c.participant_id == p.c.id, a.c.effective_at < scope.as_of_end, recorded).scalar_subquery()
+        moments.append(case((cast(scope.attribute(after), Float) > cast(scope.attribute(before), Float), when)))
     if not moments:
         return case((p.c.id.is_(None), p.c.exited_at))  # counts nobody
     earliest = moments[0]
