@@ -28,10 +28,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     configure_logging(settings.log_level or "warning")
     clock = clock or make_clock(settings)
     engine = make_engine(settings.database_url)
-    ensure_schema(engine)
+    keys = settings.identity_keys()
+    ensure_schema(engine, keys)
     sessions = session_factory(engine)
     return ServiceContext(
-        uow=lambda: SqlUnitOfWork(sessions),
+        uow=lambda: SqlUnitOfWork(sessions, keys),
         catalog=WorkflowCatalog(settings.workflows, clock),
         clock=clock,
         actor=settings.actor,

@@ -5,14 +5,18 @@ from __future__ import annotations
 import getpass
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+if TYPE_CHECKING:
+    from pathway.store.identity_crypto import IdentityKeys
 
 DEFAULT_DATABASE_URL = "sqlite:///pathway.db"
 
@@ -58,3 +62,13 @@ class Settings(BaseSettings):
     notify_webhook: str | None = Field(None, description="URL each reminder and escalation is POSTed to as JSON")
     notify_webhook_timeout: float = Field(5.0, gt=0, description="seconds a webhook may take to answer (each read and write) before the call counts as failed")
     notify_webhook_connect_timeout: float = Field(3.0, gt=0, description="seconds to reach the webhook's server before the call counts as failed")
+    identity_key: SecretStr | None = Field(None, description="key encrypting personal identity numbers at rest ('pathway identity new-key' makes one)")
+    identity_old_keys: SecretStr | None = Field(None, description="earlier identity keys, comma-separated, still read until 'pathway identity rotate-key' has run")
+
+    def identity_keys(self) -> IdentityKeys | None:
+        """The identity keys, or None when ``identity_key`` is not set (checked when first needed)."""
+        from pathway.store.identity_crypto import IdentityKeys
+
+        current = self.identity_key.get_secret_value() if self.identity_key else None
+        old = self.identity_old_keys.get_secret_value() if self.identity_old_keys else None
+        return IdentityKeys.from_settings(current, old)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.keys import TEST_IDENTITY_KEY
+
 REPO = Path(__file__).resolve().parents[2]
 
 SMALL_WORKFLOW = """\
@@ -72,6 +74,7 @@ class Cli:
             "PATHWAY_WORKFLOWS": str(self.workflows),
             "PATHWAY_NOW": now or self.now,
             "PATHWAY_ACTOR": "e2e",
+            "PATHWAY_IDENTITY_KEY": TEST_IDENTITY_KEY,
         })
         proc = subprocess.run([sys.executable, "-m", "pathway", *args], cwd=self.home, env=env,
                               capture_output=True, text=True, timeout=120)

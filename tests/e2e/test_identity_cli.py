@@ -8,6 +8,7 @@ import pytest
 
 from pathway.domain.identity import luhn_check_digit
 from tests.e2e.conftest import Cli, Result
+from tests.keys import TEST_KEYS
 
 
 def valid(birth: str, serial: str) -> str:
@@ -60,7 +61,10 @@ def test_enrol_with_a_personnummer_keeps_it_apart(cli: Cli) -> None:
     result = enrol(cli, "--ref", "LU-1", "--personnummer", MAN_TYPED)
     assert result.code == 0, result.stderr
     pid = result.stdout.strip()
-    assert [(r[0], r[1], r[2]) for r in rows(cli, "identities")] == [(int(pid), "personnummer", MAN_12)]
+    with sqlite3.connect(cli.db_path) as conn:
+        stored = conn.execute("SELECT participant_id, kind, personnummer_enc FROM identities").fetchall()
+    assert [(r[0], r[1], TEST_KEYS.decrypt(r[2])) for r in stored] == [(int(pid), "personnummer", MAN_12)]
+    assert MAN_12[2:8] not in str(stored)  # kept encrypted
 
     shown = cli("participant", "show", pid, "--format", "json").json()
     assert shown["attributes"] == {"gender": "male", "birth_date": "1979-06-15"}  # type: ignore[index]
@@ -93,7 +97,9 @@ def test_enrolling_again_after_exit_is_allowed(cli: Cli) -> None:
     again = enrol(cli, "--personnummer", MAN, now="2026-04-01T09:00")
     assert again.code == 0, again.stderr
     assert again.stdout.strip() == "2"
-    assert [(r[0], r[2]) for r in rows(cli, "identities")] == [(1, MAN_12), (2, MAN_12)]
+    with sqlite3.connect(cli.db_path) as conn:
+        stored = conn.execute("SELECT participant_id, personnummer_enc FROM identities ORDER BY 1").fetchall()
+    assert [(r[0], TEST_KEYS.decrypt(r[1])) for r in stored] == [(1, MAN_12), (2, MAN_12)]
 
 
 @pytest.mark.parametrize(("args", "says"), [
@@ -121,7 +127,7 @@ def test_anonymous_enrolment_records_gender_and_start_year_only(cli: Cli) -> Non
     result = enrol(cli, "--anonymous", "--ref", "ANON-7", "--attr", "gender=female", "--format", "json")
     assert result.code == 0, result.stderr
     pid = result.json()["id"]  # type: ignore[index]
-    assert [(r[0], r[1], r[2]) for r in rows(cli, "identities")] == [(pid, "anonymous", None)]
+    assert [(r[0], r[1], r[3]) for r in rows(cli, "identities")] == [(pid, "anonymous", None)]
     shown = cli("participant", "show", str(pid), "--format", "json").json()
     assert shown["attributes"] == {"gender": "female"}  # type: ignore[index]
     assert shown["ref"] == "ANON-7" and shown["enrolled_at"].startswith("2026-")  # type: ignore[index]

@@ -26,6 +26,7 @@ from pathway.services.context import ServiceContext
 from pathway.store import SqlUnitOfWork, make_engine, session_factory
 from pathway.store.database import normalise_url
 from pathway.store.migrate import upgrade
+from tests.keys import TEST_KEYS
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 #: A start time with microseconds, to prove they survive the round trip.
@@ -172,7 +173,7 @@ def make_context(engine: Engine, workflows: Path, clock: FixedClock, actor: str 
     """A ServiceContext wired by hand, as pathway.bootstrap does, on the given engine."""
     sessions = session_factory(engine)
     return ServiceContext(
-        uow=lambda: SqlUnitOfWork(sessions),
+        uow=lambda: SqlUnitOfWork(sessions, TEST_KEYS),
         catalog=WorkflowCatalog(workflows, clock),
         clock=clock,
         actor=actor,

@@ -27,6 +27,7 @@ from pathway.services.identity import (
 from pathway.services.participants import enrol, fire, history, set_attributes, show
 from pathway.store import SqlUnitOfWork, session_factory
 from pathway.store.tables import identities
+from tests.keys import TEST_KEYS
 
 from .conftest import START, snapshot
 
@@ -77,10 +78,19 @@ def more_workflows(workflows: Path) -> None:
 
 
 def identity_rows(engine: Engine) -> list[tuple[object, ...]]:
+    """(participant, kind, number) with the number decrypted; the stored text never holds it."""
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(identities.c.participant_id, identities.c.kind, identities.c.personnummer)
-            .order_by(identities.c.participant_id))]
+        stored = conn.execute(
+            select(identities.c.participant_id, identities.c.kind, identities.c.personnummer_enc,
+                   identities.c.personnummer_hash)
+            .order_by(identities.c.participant_id)).all()
+    rows = []
+    for pid, kind, token, hashed in stored:
+        number = None if token is None else TEST_KEYS.decrypt(token)
+        if number is not None:
+            assert number not in token and number[2:] not in token and hashed == TEST_KEYS.lookup_hash(number)
+        rows.append((pid, kind, number))
+    return rows
 
 
 def assert_number_only_in_identities(engine: Engine, *numbers: str) -> None:
@@ -239,7 +249,7 @@ class _HeldUnitOfWork(SqlUnitOfWork):
     """A unit of work that runs ``before_commit`` first (to hold a writer at its commit)."""
 
     def __init__(self, sessions, before_commit: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(sessions)
+        super().__init__(sessions, TEST_KEYS)
         self._before_commit = before_commit
 
     def commit(self) -> None:
@@ -354,8 +364,10 @@ def test_the_identity_table_refuses_a_number_on_an_anonymous_row(ctx: ServiceCon
     now = datetime(2026, 3, 2, tzinfo=timezone.utc)
     for kind, number in (("anonymous", WOMAN_12), ("personnummer", None), ("nickname", WOMAN_12)):
         with pytest.raises(IntegrityError), engine.begin() as conn:
-            conn.execute(insert(identities).values(participant_id=pid, kind=kind, personnummer=number,
-                                                   created_at=now))
+            token = None if number is None else TEST_KEYS.encrypt(number)
+            hashed = None if number is None else TEST_KEYS.lookup_hash(number)
+            conn.execute(insert(identities).values(participant_id=pid, kind=kind, personnummer_enc=token,
+                                                   personnummer_hash=hashed, created_at=now))
     assert identity_rows(engine) == []
 
 

@@ -34,6 +34,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "scheduler": ("pathway.cli.scheduler:app", "Run the deadline check periodically (long-running)."),
     "report": ("pathway.cli.report:app", "Tables for funders and steering groups, computed from the event history (read-only)."),
     "db": ("pathway.cli.db:app", "Create or migrate the database schema."),
+    "identity": ("pathway.cli.identity:app", "The key that encrypts personal identity numbers: make one, rotate to a new one."),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,8 +25,9 @@ def upgrade(
 
     Example: pathway --db postgresql+psycopg://postgres@127.0.0.1:5432/pathway db upgrade
     """
-    engine = make_engine(state(ctx).settings.database_url)
-    before, after = run_upgrade(engine, revision)
+    settings = state(ctx).settings
+    engine = make_engine(settings.database_url)
+    before, after = run_upgrade(engine, revision, settings.identity_keys())
     console.print(f"database at revision {after} (was {before or 'empty'})", markup=False)
 
 
@@ -38,3 +40,23 @@ def current(ctx: typer.Context) -> None:
     engine = make_engine(state(ctx).settings.database_url)
     check_connection(engine)
     console.print(f"current: {current_revision(engine) or 'empty'}  head: {head_revision()}", markup=False)
+
+
+@app.command()
+def backup(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="the backup file to create (never overwritten; mode 0600)")],
+) -> None:
+    """Back up the SQLite database with SQLite's online backup (consistent while others write).
+
+    A plain copy of a database in WAL mode is not a backup. For PostgreSQL use pg_dump
+    (see README 'Backups').
+
+    Example: pathway db backup /var/backups/pathway/pathway-2026-12-06.db
+    """
+    from pathway.store.backup import backup as run_backup
+
+    engine = make_engine(state(ctx).settings.database_url)
+    result = run_backup(engine, file)
+    console.print(f"backed up {engine.url.database} to {result.target} ({result.pages} pages, "
+                  f"{result.size} bytes; integrity check ok)", markup=False)

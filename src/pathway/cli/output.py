@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pathway.errors import BadInput
+from pathway.files import create_private
 
 #: Off a terminal (pipes, files, CI logs) Rich would wrap tables at 80 columns; use a wide page
 #: instead unless COLUMNS says otherwise.
@@ -86,6 +87,7 @@ def write_text(text: str, output: Path | None) -> None:
         sys.stdout.write(text)
         return
     try:
+        create_private(output)
         output.write_text(text, encoding="utf-8")
     except OSError as err:
         raise BadInput(f"cannot write {output}: {err.strerror}") from None

@@ -16,6 +16,7 @@ import typer
 from pathway.cli.output import console, print_note, write_text
 from pathway.cli.state import state
 from pathway.errors import BadInput, InvalidValue
+from pathway.files import create_private
 from pathway.reports import dimensions, render, service
 from pathway.reports.crosstab import EXIT_DIMENSIONS, PARTICIPANT_DIMENSIONS
 from pathway.reports.scope import DEFAULT_AGE_BANDS, parse_age_bands
@@ -83,6 +84,7 @@ def _write(tables: list[ReportTable], fmt: ReportFormat, output: Path | None, mi
     if fmt == ReportFormat.XLSX:
         assert output is not None
         try:
+            create_private(output)
             render.write_xlsx(tables, output, min_cell)
         except OSError as err:
             raise BadInput(f"cannot write {output}: {err.strerror}") from None
@@ -96,6 +98,7 @@ def _write(tables: list[ReportTable], fmt: ReportFormat, output: Path | None, mi
     elif output is not None:
         from rich.console import Console
 
+        create_private(output)
         with output.open("w", encoding="utf-8") as handle:
             render.as_rich(tables, Console(file=handle, width=200, highlight=False))
         console.print(f"wrote {output}", markup=False)

@@ -23,6 +23,7 @@ from pathway.definitions.models import Workflow
 from pathway.domain.identity import IdentityKind, PersonalIdentityNumber, parse_personnummer
 from pathway.engine.values import coerce
 from pathway.errors import BadInput, InvalidValue, RuleRefused
+from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
 
 GENDER = "gender"
@@ -201,3 +202,15 @@ def _is_personnummer(text: str, reference: date) -> bool:
     except ValueError:
         return False
     return True
+
+
+def rotate_key(ctx: ServiceContext) -> int:
+    """Re-encrypt and re-hash every stored identity number with the current key, in one transaction.
+
+    The settings give the new key as ``identity_key`` and the one(s) it replaces in
+    ``identity_old_keys``; afterwards the old keys can be dropped. Returns how many numbers.
+    """
+    with ctx.uow() as uow:
+        count = uow.identities.rotate_all()
+        uow.commit()
+        return count

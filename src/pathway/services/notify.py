@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
+from pathway.files import create_private
 from pathway.log import get_logger
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class OutboxFileSink:
         self.path = path
 
     def send(self, payload: dict[str, Any]) -> None:
+        create_private(self.path)
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(payload, ensure_ascii=False, sort_keys=True) + "\n")
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from pathway.errors import DatabaseNotReady, InvalidValue
+from pathway.files import create_private
 
 ACCEPTED_URLS = (
     "use sqlite:///FILE (the default is sqlite:///pathway.db) or "
@@ -56,6 +57,8 @@ def make_engine(url: str) -> Engine:
             folder = Path(parsed.database).expanduser().resolve().parent
             if not folder.is_dir():
                 raise InvalidValue("database URL", url, f"the folder {folder} does not exist")
+            # readable by its owner only; SQLite gives the -wal and -shm files the same mode
+            create_private(Path(parsed.database).expanduser())
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine)
         return engine

@@ -1,7 +1,9 @@
 """The identity table: the one place a personal identity number is written (DESIGN invariant 7).
 
 Nothing here is mapped onto a domain class: services hand over plain values and get back the
-kind and whether a person is already enrolled, never a number they did not give.
+kind and whether a person is already enrolled, never a number they did not give. Numbers are
+encrypted on the way in and found by their keyed hash (:mod:`pathway.store.identity_crypto`); a
+repository without keys refuses to store or look up a number (:class:`IdentityKeyMissing`).
 """
 
 from __future__ import annotations
@@ -9,10 +11,11 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pathway.domain import ParticipantStatus
+from pathway.store.identity_crypto import IdentityKeyMissing, IdentityKeys
 from pathway.store.tables import identities, participants
 
 #: Namespace for the PostgreSQL advisory locks taken per person (first 32 bits of the key).
@@ -20,12 +23,23 @@ _LOCK_NAMESPACE = 0x7A7E
 
 
 class IdentityRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, keys: IdentityKeys | None = None) -> None:
         self.session = session
+        self._key_set = keys
+
+    @property
+    def keys(self) -> IdentityKeys:
+        if self._key_set is None:
+            raise IdentityKeyMissing()
+        return self._key_set
 
     def add(self, participant_id: int, kind: str, personnummer: str | None, created_at: datetime) -> None:
+        encrypted = hashed = None
+        if personnummer is not None:
+            encrypted, hashed = self.keys.encrypt(personnummer), self.keys.lookup_hash(personnummer)
         self.session.execute(insert(identities).values(
-            participant_id=participant_id, kind=kind, personnummer=personnummer, created_at=created_at,
+            participant_id=participant_id, kind=kind, personnummer_enc=encrypted,
+            personnummer_hash=hashed, created_at=created_at,
         ))
 
     def kind_of(self, participant_id: int) -> str | None:
@@ -35,8 +49,38 @@ class IdentityRepository:
 
     def number_of(self, participant_id: int) -> str | None:
         """The participant's personnummer or samordningsnummer (12 digits), if one was given."""
-        query = select(identities.c.personnummer).where(identities.c.participant_id == participant_id)
-        return self.session.scalar(query)
+        query = select(identities.c.personnummer_enc).where(identities.c.participant_id == participant_id)
+        token = self.session.scalar(query)
+        return None if token is None else self.keys.decrypt(token, participant_id)
+
+    def participants_of(self, personnummer: str) -> list[int]:
+        """Ids of every participant, in any workflow, enrolled with this number (oldest first)."""
+        query = (
+            select(identities.c.participant_id)
+            .where(identities.c.personnummer_hash.in_(self.keys.lookup_hashes(personnummer)))
+            .order_by(identities.c.participant_id)
+        )
+        return list(self.session.scalars(query))
+
+    def rotate_all(self) -> int:
+        """Re-encrypt and re-hash every stored number with the current key; returns how many.
+
+        Every row is read with the current or an old key; one that none can read stops the
+        rotation (the caller's transaction then writes nothing).
+        """
+        keys = self.keys
+        rows = self.session.execute(
+            select(identities.c.participant_id, identities.c.personnummer_enc)
+            .where(identities.c.personnummer_enc.is_not(None))
+            .order_by(identities.c.participant_id)
+        ).all()
+        for participant_id, token in rows:
+            number = keys.decrypt(token, participant_id)
+            self.session.execute(
+                update(identities).where(identities.c.participant_id == participant_id)
+                .values(personnummer_enc=keys.encrypt(number), personnummer_hash=keys.lookup_hash(number))
+            )
+        return len(rows)
 
     def lock_person(self, personnummer: str) -> None:
         """Serialise enrolments of one person until this transaction ends.
@@ -55,7 +99,7 @@ class IdentityRepository:
         query = (
             select(participants.c.id)
             .join(identities, identities.c.participant_id == participants.c.id)
-            .where(identities.c.personnummer == personnummer,
+            .where(identities.c.personnummer_hash.in_(self.keys.lookup_hashes(personnummer)),
                    participants.c.workflow_id == workflow_id,
                    participants.c.status == ParticipantStatus.OPEN.value)
             .order_by(participants.c.id)

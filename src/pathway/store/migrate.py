@@ -16,20 +16,24 @@ from pathway.store.database import check_connection, is_sqlite
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from pathway.store.identity_crypto import IdentityKeys
+
 SCRIPT_LOCATION = "pathway.store:migrations"
 
 #: The newest migration. Every command checks the database against it at start-up, so it is a
 #: constant rather than a scan of the migrations folder (Alembic is imported only to migrate);
 #: a test keeps it equal to Alembic's head.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 
-def _config(engine: Engine) -> Config:
+def _config(engine: Engine, identity_keys: IdentityKeys | None = None) -> Config:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     config.attributes["engine"] = engine
+    # a migration that encrypts stored identity numbers (0005) reads the key from here
+    config.attributes["identity_keys"] = identity_keys
     return config
 
 
@@ -50,17 +54,18 @@ def current_revision(engine: Engine) -> str | None:
         return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+def upgrade(engine: Engine, revision: str = "head",
+            identity_keys: IdentityKeys | None = None) -> tuple[str | None, str]:
     """Migrate to ``revision``; returns (revision before, revision after)."""
     check_connection(engine)
     from alembic import command
 
     before = current_revision(engine)
-    command.upgrade(_config(engine), revision)
+    command.upgrade(_config(engine, identity_keys), revision)
     return before, current_revision(engine) or ""
 
 
-def ensure_schema(engine: Engine) -> None:
+def ensure_schema(engine: Engine, identity_keys: IdentityKeys | None = None) -> None:
     """Upgrade SQLite automatically; ask for ``pathway db upgrade`` on a server database."""
     check_connection(engine)
     current = current_revision(engine)
@@ -68,7 +73,7 @@ def ensure_schema(engine: Engine) -> None:
     if current == head:
         return
     if is_sqlite(engine):
-        upgrade(engine)
+        upgrade(engine, identity_keys=identity_keys)
         return
     state = "has no pathway tables" if current is None else f"is at revision {current}, not {head}"
     raise DatabaseNotReady(

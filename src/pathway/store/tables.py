@@ -200,17 +200,22 @@ def map_domain() -> None:
 #: ``kind`` is personnummer, samordningsnummer, or anonymous (no consent to registration, or
 #: protected identity: no number, and nothing but gender and the start year recorded).
 #: No row: enrolled without either (the number may be unknown).
+#: The number is never stored in plain text (see :mod:`pathway.store.identity_crypto`):
+#: ``personnummer_enc`` is a Fernet token, ``personnummer_hash`` a keyed hash (HMAC-SHA256) that
+#: finds the same person again.
 identities = Table(
     "identities",
     metadata,
     Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True, autoincrement=False),
     Column("kind", String(20), nullable=False),
-    Column("personnummer", String(12), nullable=True),
+    Column("personnummer_enc", Text, nullable=True),
+    Column("personnummer_hash", String(64), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint(
-        "(kind = 'anonymous' AND personnummer IS NULL) OR "
-        "(kind IN ('personnummer', 'samordningsnummer') AND personnummer IS NOT NULL)",
+        "(kind = 'anonymous' AND personnummer_enc IS NULL AND personnummer_hash IS NULL) OR "
+        "(kind IN ('personnummer', 'samordningsnummer') AND personnummer_enc IS NOT NULL "
+        "AND personnummer_hash IS NOT NULL)",
         name="ck_identities_kind_number",
     ),
-    Index(None, "personnummer"),
+    Index(None, "personnummer_hash"),
 )

@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
 from pathway.store.deadline_repository import DeadlineRepository
+from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
 from pathway.store.tables import map_domain
@@ -45,15 +46,19 @@ class UnitOfWork(Protocol):
 
 
 class SqlUnitOfWork:
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    """``identity_keys`` encrypt and find personal identity numbers; without them the identity
+    repository refuses to store or look one up (nothing else needs them)."""
+
+    def __init__(self, session_factory: sessionmaker[Session], identity_keys: IdentityKeys | None = None) -> None:
         self._session_factory = session_factory
+        self._identity_keys = identity_keys
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = self._session_factory()
         self.participants = ParticipantRepository(self.session)
         self.workflows = WorkflowVersionRepository(self.session)
         self.deadlines = DeadlineRepository(self.session)
-        self.identities = IdentityRepository(self.session)
+        self.identities = IdentityRepository(self.session, self._identity_keys)
         return self
 
     def __exit__(
@@ -87,7 +92,7 @@ class SqlUnitOfWork:
 
     def one_transaction(self) -> SharedTransaction:
         """A transaction that many use cases share, committed once by its owner (an import)."""
-        return SharedTransaction(self._session_factory)
+        return SharedTransaction(self._session_factory, self._identity_keys)
 
     def flush(self) -> None:
         """Write pending rows without committing (gives a new participant its id)."""
@@ -125,15 +130,16 @@ class SharedUnitOfWork(SqlUnitOfWork):
     """A unit of work inside a :class:`SharedTransaction`: the same repositories and checks, but
     ``commit()`` only flushes and a failure leaves the rolling back to the transaction's owner."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, identity_keys: IdentityKeys | None = None) -> None:
         self._shared = session
+        self._identity_keys = identity_keys
 
     def __enter__(self) -> SharedUnitOfWork:
         self.session = self._shared
         self.participants = ParticipantRepository(self.session)
         self.workflows = WorkflowVersionRepository(self.session)
         self.deadlines = DeadlineRepository(self.session)
-        self.identities = IdentityRepository(self.session)
+        self.identities = IdentityRepository(self.session, self._identity_keys)
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -158,8 +164,9 @@ class SharedTransaction:
     block ends; leaving it rolls back.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], identity_keys: IdentityKeys | None = None) -> None:
         self._session_factory = session_factory
+        self._identity_keys = identity_keys
 
     def __enter__(self) -> SharedTransaction:
         self.session = self._session_factory()
@@ -170,7 +177,7 @@ class SharedTransaction:
         self.session.close()
 
     def uow(self) -> SharedUnitOfWork:
-        return SharedUnitOfWork(self.session)
+        return SharedUnitOfWork(self.session, self._identity_keys)
 
     def savepoint(self) -> SessionTransaction:
         """``with tx.savepoint():`` — released on success, rolled back to on an exception."""
