@@ -9,7 +9,7 @@ from pathway.cli.state import state
 from pathway.services import identity as identity_service
 from pathway.store.identity_crypto import new_key as make_key
 
-app = typer.Typer(help="The identity key: make one, rotate to a new one.", no_args_is_help=True)
+app = typer.Typer(help="The key that encrypts personal identity numbers: make one, rotate to a new one.", no_args_is_help=True)
 
 
 @app.command("new-key")
