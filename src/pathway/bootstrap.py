@@ -7,12 +7,14 @@ fixed clock.
 from __future__ import annotations
 
 from pathway.clock import Clock, FixedClock, SystemClock, parse_time
-from pathway.config import Settings
+from pathway.config import Settings, settings_file
+from pathway.errors import NoDatabaseHere
 from pathway.log import configure_logging
 from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
 from pathway.services.notify import Notifier, notifier_from_settings
 from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store.database import sqlite_file
 from pathway.store.migrate import ensure_schema
 
 
@@ -22,10 +24,23 @@ def make_clock(settings: Settings) -> Clock:
     return SystemClock()
 
 
+def refuse_accidental_database(settings: Settings) -> None:
+    """A command run in the wrong folder (no database file, no workflows folder, no settings file)
+    must not silently create and use a fresh, empty SQLite database: a cron job started there would
+    check nothing and say all is well. ``pathway db init`` creates one on purpose."""
+    path = sqlite_file(settings.database_url)
+    if path is None or path.exists():
+        return
+    if settings.workflows.is_dir() or settings_file().is_file():
+        return
+    raise NoDatabaseHere(str(path.resolve()), f"'{settings.workflows}'", f"'{settings_file()}'")
+
+
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
               notifier: Notifier | None = None) -> ServiceContext:
     settings = settings or Settings()
     configure_logging(settings.log_level or "warning")
+    refuse_accidental_database(settings)
     clock = clock or make_clock(settings)
     engine = make_engine(settings.database_url)
     keys = settings.identity_keys()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import getpass
 import os
+import re
+import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, SecretStr
 from pydantic_settings import (
@@ -14,6 +17,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from pathway.errors import SettingsInvalid
 
 if TYPE_CHECKING:
     from pathway.store.identity_crypto import IdentityKeys
@@ -30,6 +35,43 @@ def _os_user() -> str:
 
 #: The settings file read from the working directory (or the file named by PATHWAY_SETTINGS_FILE).
 SETTINGS_FILE = "pathway.toml"
+
+
+def settings_file() -> Path:
+    """The settings file this process reads (it need not exist)."""
+    return Path(os.environ.get("PATHWAY_SETTINGS_FILE", SETTINGS_FILE))
+
+
+class CheckedTomlSource(TomlConfigSettingsSource):
+    """``pathway.toml``, refusing what the settings do not know (file, line and the closest valid
+    key) and a malformed file (one line, with TOML's own line and column), never a traceback."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        path = Path(str(file_path))
+        try:
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
+        except (OSError, UnicodeDecodeError) as err:
+            raise SettingsInvalid(f"{path}: cannot read the settings file: {err}") from None
+        except tomllib.TOMLDecodeError as err:
+            raise SettingsInvalid(f"{path}: not valid TOML: {err}") from None
+        known = sorted(Settings.model_fields)
+        for key in data:
+            if key not in Settings.model_fields:
+                close = difflib.get_close_matches(key, known, n=1)
+                hint = f"did you mean '{close[0]}'? " if close else ""
+                raise SettingsInvalid(f"{path}:{_line_of(text, key)}: unknown setting '{key}'; {hint}"
+                                      f"valid settings: {', '.join(known)}")
+        return data
+
+
+def _line_of(text: str, key: str) -> int:
+    """The line a top-level key (or a ``[table]`` of that name) is set on; 1 if not found."""
+    pattern = re.compile(rf"^\s*(\[\s*)?[\"']?{re.escape(key)}[\"']?\s*(=|\]|\.)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return 1
 
 
 class Settings(BaseSettings):
@@ -50,8 +92,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("PATHWAY_SETTINGS_FILE", SETTINGS_FILE))
-        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return (init_settings, env_settings, CheckedTomlSource(settings_cls, toml_file=settings_file()))
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL")
     workflows: Path = Field(Path("workflows"), description="folder of workflow YAML files")

@@ -149,3 +149,18 @@ class CheckInterrupted(RuleRefused):
             "'pathway deadlines check' again to carry on"
         )
         self.committed = list(committed)
+
+
+class SettingsInvalid(BadInput):
+    """``pathway.toml`` is malformed or sets something pathway does not know (exit 2)."""
+
+
+class NoDatabaseHere(BadInput):
+    """A command would create a fresh, empty database in a folder that looks like the wrong one."""
+
+    def __init__(self, path: str, workflows: str, settings: str) -> None:
+        super().__init__(
+            f"there is no database at {path}, no workflows folder {workflows} and no settings file {settings} "
+            "here — is this the right folder? Nothing was created. Give --db (or PATHWAY_DATABASE_URL) and "
+            "--workflows, or run 'pathway db init' to create a new database here on purpose"
+        )

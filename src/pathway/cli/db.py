@@ -32,6 +32,28 @@ def upgrade(
 
 
 @app.command()
+def init(ctx: typer.Context) -> None:
+    """Create a new database on purpose (SQLite file or an empty PostgreSQL database) at the newest schema.
+
+    Other commands refuse to create a fresh SQLite file where there is no workflows folder and no
+    pathway.toml (a command run in the wrong folder); this one does it on purpose.
+
+    Example: pathway --db sqlite:///pathway.db db init
+    """
+    url = state(ctx).settings.database_url
+    engine = make_engine(url)
+    check_connection(engine)
+    existing = current_revision(engine)
+    if existing is not None:
+        console.print(f"database {engine.url.render_as_string(hide_password=True)} already exists "
+                      f"(revision {existing}); nothing done — 'pathway db upgrade' migrates it", markup=False)
+        return
+    _before, after = run_upgrade(engine)
+    console.print(f"created database {engine.url.render_as_string(hide_password=True)} at revision {after}",
+                  markup=False)
+
+
+@app.command()
 def current(ctx: typer.Context) -> None:
     """Print the database's schema revision and the newest one this version of pathway knows.
 
