@@ -1,12 +1,17 @@
-"""End-to-end fixtures: the real ``pathway`` CLI as a subprocess on a temporary SQLite database."""
+"""End-to-end fixtures: the real ``pathway`` CLI (its own ``main()``, in-process or as a subprocess) on a
+temporary SQLite database."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,14 +65,21 @@ class Result:
 
 @dataclass
 class Cli:
-    """Runs ``python -m pathway`` with a private database, workflows folder and clock."""
+    """Runs the ``pathway`` command with a private database, workflows folder and clock.
+
+    In this interpreter by default (the console script's own ``main()``, with its environment,
+    working directory, argv, stdout and stderr swapped in: what a subprocess would see, without a
+    fresh interpreter per command); ``subprocess=True`` runs ``python -m pathway`` as a user does
+    (tests/e2e/test_subprocess.py keeps one such run per command).
+    """
 
     home: Path
     db_path: Path
     workflows: Path
     now: str = "2026-03-02T09:00"
+    subprocess: bool = False
 
-    def __call__(self, *args: str, now: str | None = None) -> Result:
+    def env(self, now: str | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
         env.update({
             "PATHWAY_DATABASE_URL": f"sqlite:///{self.db_path}",
@@ -76,6 +88,12 @@ class Cli:
             "PATHWAY_ACTOR": "e2e",
             "PATHWAY_IDENTITY_KEY": TEST_IDENTITY_KEY,
         })
+        return env
+
+    def __call__(self, *args: str, now: str | None = None) -> Result:
+        env = self.env(now)
+        if not self.subprocess:
+            return run_in_process(list(args), env, self.home)
         proc = subprocess.run([sys.executable, "-m", "pathway", *args], cwd=self.home, env=env,
                               capture_output=True, text=True, timeout=120)
         return Result(proc.returncode, proc.stdout, proc.stderr)
@@ -87,6 +105,38 @@ class Cli:
         with sqlite3.connect(self.db_path) as conn:
             return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
                     for t in ("workflow_versions", "participants", "events")}
+
+
+def run_in_process(args: list[str], env: dict[str, str], cwd: Path) -> Result:
+    """``pathway ARGS`` through the console script's ``main()`` in this interpreter: exit code,
+    stdout and stderr as a subprocess would give them (an uncaught exception: traceback, code 1)."""
+    from pathway.cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd, saved_argv = dict(os.environ), os.getcwd(), sys.argv
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    sys.argv = ["pathway", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+                if isinstance(exit_.code, str):
+                    err.write(exit_.code + "\n")
+            except Exception:  # noqa: BLE001 — what the interpreter would print before exiting 1
+                traceback.print_exc(file=err)
+                code = 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        gc.collect()  # the command's engine and its SQLite connections, as a process exit would
+    return Result(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
