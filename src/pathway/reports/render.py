@@ -6,7 +6,8 @@ are long. JSON is the stable contract (``ReportTable.to_json``) and always carri
 
 Small-number suppression (as statistics offices do): in CSV, Markdown and Excel every count from 1
 up to ``min_cell - 1`` is shown as ``<min_cell`` and its share left out, so a single person cannot be
-picked out of an exported table. Totals are shown as they are.
+picked out of an exported table; then (secondary suppression, :mod:`pathway.reports.suppress`) further
+counts are shown as ``..`` until no hidden count can be worked back out of the printed totals.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from pathway.reports.suppress import Equation, protect
 from pathway.reports.table import ReportTable
 
 Cell = Any
+#: how a count hidden to protect a small one is shown (Statistics Sweden's "..")
+SECONDARY = ".."
 
 
 def grid(table: ReportTable, min_cell: int = 0) -> tuple[list[str], list[list[Cell]]]:
@@ -40,6 +44,28 @@ def _count(n: int, min_cell: int) -> Cell:
     return f"<{min_cell}" if 0 < n < min_cell else n
 
 
+class Hidden:
+    """Which counts of one table an export hides: the small ones, and those that would give them away."""
+
+    def __init__(self, values: dict[Any, int], equations: list[Equation], min_cell: int,
+                 fixed: frozenset[Any] = frozenset()) -> None:
+        self.min_cell = min_cell
+        self.primary, self.secondary = protect(values, equations, min_cell, fixed)
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self.primary or key in self.secondary
+
+    def show(self, key: Any, n: int) -> Cell:
+        if key in self.primary:
+            return f"<{self.min_cell}"
+        if key in self.secondary:
+            return SECONDARY
+        return n
+
+    def share(self, key: Any, n: int, total: int) -> Share | str:
+        return "" if key in self or not total else Share(n / total)
+
+
 class Share(float):
     """A share of the total: printed as ``5.4 %``, written to a workbook as a number formatted 0.0 %."""
 
@@ -52,34 +78,58 @@ class Share(float):
     __hash__ = float.__hash__
 
 
-def _share(n: int, total: int, min_cell: int) -> Share | str:
-    if not total or 0 < n < min_cell:
-        return ""
-    return Share(n / total)
+GRAND = ("grand",)
+
+
+def long_hidden(table: ReportTable, min_cell: int) -> Hidden:
+    """A list of counts and its total: the counts must not be recoverable from the total."""
+    values = {("cell", i): r["count"] for i, r in enumerate(table.rows)} | {GRAND: table.total}
+    equations = [Equation(tuple(k for k in values if k != GRAND), GRAND)]
+    return Hidden(values, equations, min_cell, frozenset({GRAND}))
 
 
 def _long(table: ReportTable, min_cell: int) -> tuple[list[str], list[list[Cell]]]:
     header = [*table.dimensions, "count", "%"]
-    rows = [[*(table.label(d, r[d]) for d in table.dimensions), _count(r["count"], min_cell),
-             _share(r["count"], table.total, min_cell)] for r in table.rows]
+    hidden = long_hidden(table, min_cell)
+    rows = [[*(table.label(d, r[d]) for d in table.dimensions), hidden.show(("cell", i), r["count"]),
+             hidden.share(("cell", i), r["count"], table.total)] for i, r in enumerate(table.rows)]
     rows.append(["Total", *[""] * (len(table.dimensions) - 1), table.total, Share(1.0) if table.total else ""])
     return header, rows
 
 
-def _pivot(table: ReportTable, min_cell: int) -> tuple[list[str], list[list[Cell]]]:
+def pivot_hidden(table: ReportTable, min_cell: int) -> tuple[list[Any], list[Any], dict[Any, int], Hidden]:
+    """The pivot's row and column values, every printed count by key, and what an export hides.
+
+    Keys: ``("cell", row, column)``, ``("row", row)`` (row total), ``("col", column)`` (column
+    total) and the grand total, which is always printed."""
     down, across = table.dimensions
     row_values = list(dict.fromkeys(r[down] for r in table.rows))
     column_values = list(dict.fromkeys(r[across] for r in table.rows))
     counts = {(r[down], r[across]): r["count"] for r in table.rows}
+    values: dict[Any, int] = {("cell", v, c): counts.get((v, c), 0) for v in row_values for c in column_values}
+    for v in row_values:
+        values[("row", v)] = sum(counts.get((v, c), 0) for c in column_values)
+    for c in column_values:
+        values[("col", c)] = sum(counts.get((v, c), 0) for v in row_values)
+    values[GRAND] = table.total
+    equations = [Equation(tuple(("cell", v, c) for c in column_values), ("row", v)) for v in row_values]
+    equations += [Equation(tuple(("cell", v, c) for v in row_values), ("col", c)) for c in column_values]
+    equations += [Equation(tuple(("row", v) for v in row_values), GRAND),
+                  Equation(tuple(("col", c) for c in column_values), GRAND)]
+    return row_values, column_values, values, Hidden(values, equations, min_cell, frozenset({GRAND}))
+
+
+def _pivot(table: ReportTable, min_cell: int) -> tuple[list[str], list[list[Cell]]]:
+    down, across = table.dimensions
+    row_values, column_values, values, hidden = pivot_hidden(table, min_cell)
     header = [f"{down} \\ {across}", *(table.label(across, v) for v in column_values), "Total", "%"]
     rows: list[list[Cell]] = []
     for value in row_values:
-        line = [counts.get((value, c), 0) for c in column_values]
-        row_total = sum(line)
-        rows.append([table.label(down, value), *(_count(n, min_cell) for n in line), _count(row_total, min_cell),
-                     _share(row_total, table.total, min_cell)])
-    column_totals = [sum(counts.get((v, c), 0) for v in row_values) for c in column_values]
-    rows.append(["Total", *(_count(n, min_cell) for n in column_totals), table.total,
+        line = [hidden.show(("cell", value, c), values[("cell", value, c)]) for c in column_values]
+        row_total = values[("row", value)]
+        rows.append([table.label(down, value), *line, hidden.show(("row", value), row_total),
+                     hidden.share(("row", value), row_total, table.total)])
+    rows.append(["Total", *(hidden.show(("col", c), values[("col", c)]) for c in column_values), table.total,
                  Share(1.0) if table.total else ""])
     return header, rows
 
@@ -97,13 +147,32 @@ def _matrix(table: ReportTable) -> tuple[list[str], list[list[Cell]]]:
     return header, rows
 
 
+def measures_hidden(table: ReportTable, min_cell: int) -> Hidden:
+    """People counts among the measures: per measure, the rows that share all dimensions but the last
+    (one field of before-after, all steps of flow) are an equation when they add up to the total."""
+    values: dict[Any, int] = {GRAND: table.total}
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for i, r in enumerate(table.rows):
+        for m in table.suppressible:
+            if isinstance(r.get(m), int) and not isinstance(r.get(m), bool):
+                values[(m, i)] = r[m]
+                groups.setdefault((m, *(r[d] for d in table.dimensions[:-1])), []).append((m, i))
+    equations = [Equation(tuple(keys), GRAND) for keys in groups.values()]
+    return Hidden(values, equations, min_cell, frozenset({GRAND}))
+
+
 def _measures(table: ReportTable, min_cell: int) -> tuple[list[str], list[list[Cell]]]:
     header = [*table.dimensions, *table.measures]
+    hidden = measures_hidden(table, min_cell)
     rows = [[*(table.label(d, r[d]) for d in table.dimensions),
-             *(_count(r[m], min_cell) if m in table.suppressible and r.get(m) is not None else _plain(r.get(m))
-               for m in table.measures)]
-            for r in table.rows]
+             *(hidden.show((m, i), r[m]) if (m, i) in hidden else _plain(r.get(m)) for m in table.measures)]
+            for i, r in enumerate(table.rows)]
     return header, rows
+
+
+def suppression_note(min_cell: int) -> str:
+    return (f"Counts below {min_cell} are shown as <{min_cell}; {SECONDARY} hides a count that would give one "
+            "away through the totals.")
 
 
 def _plain(value: Any) -> Cell:
@@ -148,7 +217,7 @@ def as_markdown(tables: Sequence[ReportTable], min_cell: int) -> str:
         lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
         lines += [f"\n_{note}_" for note in table.notes]
         if min_cell > 1 and (table.is_crosstab or table.suppressible) and not table.marks:
-            lines.append(f"\n_Counts below {min_cell} are shown as <{min_cell}._")
+            lines.append(f"\n_{suppression_note(min_cell)}_")
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
 
@@ -203,7 +272,7 @@ def write_xlsx(tables: Sequence[ReportTable], path: Any, min_cell: int) -> None:
         for note in table.notes:
             sheet.append([note])
         if min_cell > 1 and (table.is_crosstab or table.suppressible) and not table.marks:
-            sheet.append([f"Counts below {min_cell} are shown as <{min_cell}."])
+            sheet.append([suppression_note(min_cell)])
         for index, name in enumerate(header, start=1):
             width = max([len(str(name))] + [len(str(r[index - 1])) for r in rows if index - 1 < len(r)])
             sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
