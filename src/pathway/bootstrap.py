@@ -7,15 +7,16 @@ fixed clock.
 from __future__ import annotations
 
 from pathway.clock import Clock, FixedClock, SystemClock, parse_time
-from pathway.config import Settings, settings_file
+from pathway.config import Settings, _os_user, settings_file
 from pathway.errors import NoDatabaseHere
 from pathway.log import configure_logging
 from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
+from pathway.services import users
 from pathway.services.notify import Notifier, notifier_from_settings
 from pathway.store import SqlUnitOfWork, make_engine, session_factory
-from pathway.store.database import sqlite_file
-from pathway.store.migrate import ensure_schema
+from pathway.store.database import is_sqlite, sqlite_file
+from pathway.store.migrate import current_revision, ensure_schema
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -37,16 +38,22 @@ def refuse_accidental_database(settings: Settings) -> None:
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
-              notifier: Notifier | None = None) -> ServiceContext:
+              notifier: Notifier | None = None, notes: list[str] | None = None) -> ServiceContext:
+    """Wire the services and resolve the acting user (see :func:`pathway.services.users.resolve`).
+
+    ``notes`` collects what the user should be told once: single-user mode, when this call created
+    the database.
+    """
     settings = settings or Settings()
     configure_logging(settings.log_level or "warning")
     refuse_accidental_database(settings)
     clock = clock or make_clock(settings)
     engine = make_engine(settings.database_url)
     keys = settings.identity_keys()
+    created = current_revision(engine) is None if is_sqlite(engine) else False
     ensure_schema(engine, keys)
     sessions = session_factory(engine)
-    return ServiceContext(
+    ctx = ServiceContext(
         uow=lambda: SqlUnitOfWork(sessions, keys),
         catalog=WorkflowCatalog(settings.workflows, clock),
         clock=clock,
@@ -55,3 +62,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
             settings.notify_outbox, settings.notify_webhook, settings.notify_webhook_timeout,
             settings.notify_webhook_connect_timeout),
     )
+    login = settings.user or _os_user()
+    on_behalf_of = settings.actor if "actor" in settings.model_fields_set else None
+    users.resolve(ctx, login, on_behalf_of)
+    if created and ctx.user is None and notes is not None:
+        notes.append(users.SINGLE_USER_NOTE)
+    return ctx

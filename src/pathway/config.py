@@ -96,7 +96,10 @@ class Settings(BaseSettings):
 
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL")
     workflows: Path = Field(Path("workflows"), description="folder of workflow YAML files")
-    actor: str = Field(default_factory=_os_user, description="who is acting, recorded on events")
+    actor: str = Field(default_factory=_os_user, description="who is acting, recorded on events (single-user "
+                       "mode); once users are registered, an admin's 'on behalf of' name")
+    user: str | None = Field(None, description="the registered login acting (default: the OS user); for "
+                             "service accounts such as the scheduler")
     now: str | None = Field(None, description="fixed clock for this run (ISO date-time)")
     log_level: str | None = Field(None, description="debug, info, warning, error (default: warning; info for the scheduler)")
     notify_outbox: Path | None = Field(None, description="JSON-lines file each reminder and escalation is appended to")

@@ -7,6 +7,8 @@ code, so the CLI can print one line and exit without a traceback (DESIGN invaria
   (trigger not allowed from this step, guard failed, concurrent change).
 * exit 2 — :class:`BadInput`: the request itself is wrong (unknown workflow or participant,
   malformed value or file).
+* exit 3 — :class:`NotPermitted`: the acting user may not do this (unknown or disabled user, a
+  role or project membership missing); says which permission is missing and who can grant it.
 * exit 4 — ``pathway deadlines check`` did its work but some notifications could not be delivered
   (:data:`DELIVERIES_FAILED_EXIT`); they stay in the outbox table and are retried.
 """
@@ -164,3 +166,16 @@ class NoDatabaseHere(BadInput):
             "here — is this the right folder? Nothing was created. Give --db (or PATHWAY_DATABASE_URL) and "
             "--workflows, or run 'pathway db init' to create a new database here on purpose"
         )
+
+
+class NotPermitted(PathwayError):
+    """The acting user may not do this (exit 3); nothing was read or written.
+
+    ``permission`` names what is missing; the message also says who can grant it.
+    """
+
+    exit_code = 3
+
+    def __init__(self, message: str, permission: str | None = None) -> None:
+        super().__init__(message)
+        self.permission = permission

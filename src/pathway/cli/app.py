@@ -1,6 +1,7 @@
 """The ``pathway`` command: global options, sub-commands, and one-line errors with exit codes.
 
-Exit codes: 0 ok · 1 refused by a pathway rule · 2 bad usage or input · 4 deadline check with failed deliveries.
+Exit codes: 0 ok · 1 refused by a pathway rule · 2 bad usage or input · 3 not permitted ·
+4 deadline check with failed deliveries.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("pathway.cli.report:app", "Tables for funders and steering groups, computed from the event history (read-only)."),
     "db": ("pathway.cli.db:app", "Create or migrate the database schema."),
     "identity": ("pathway.cli.identity:app", "The key that encrypts personal identity numbers: make one, rotate to a new one."),
+    "user": ("pathway.cli.users:app", "Register users: agency, roles, workflows (admins only; every change is audited)."),
 }
 
 
@@ -98,7 +100,7 @@ def global_options(
     db_url: Annotated[str | None, typer.Option("--db", help="database URL [env PATHWAY_DATABASE_URL; default sqlite:///pathway.db]", show_default=False)] = None,
     workflows: Annotated[Path | None, typer.Option("--workflows", help="folder of workflow files [env PATHWAY_WORKFLOWS; default ./workflows]", show_default=False)] = None,
     now: Annotated[str | None, typer.Option("--now", help="the clock for this command, ISO date-time [env PATHWAY_NOW]", show_default=False)] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="who acts [env PATHWAY_ACTOR; default the OS user]", show_default=False)] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="who acts, in single-user mode [env PATHWAY_ACTOR; default the OS user]; once users are registered: an admin's 'on behalf of' name", show_default=False)] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")] = False,
 ) -> None:
     """Participant pathways: validate workflows, walk participants through them, keep the history."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pathway.cli.output import console
+from pathway.cli.output import console, print_note
 from pathway.cli.state import state
 from pathway.store import make_engine
 from pathway.store.migrate import current_revision, head_revision, upgrade as run_upgrade
@@ -29,6 +29,10 @@ def upgrade(
     engine = make_engine(settings.database_url)
     before, after = run_upgrade(engine, revision, settings.identity_keys())
     console.print(f"database at revision {after} (was {before or 'empty'})", markup=False)
+    if before is None:
+        from pathway.services.users import SINGLE_USER_NOTE
+
+        print_note(SINGLE_USER_NOTE)
 
 
 @app.command()
@@ -51,6 +55,9 @@ def init(ctx: typer.Context) -> None:
     _before, after = run_upgrade(engine)
     console.print(f"created database {engine.url.render_as_string(hide_password=True)} at revision {after}",
                   markup=False)
+    from pathway.services.users import SINGLE_USER_NOTE
+
+    print_note(SINGLE_USER_NOTE)
 
 
 @app.command()

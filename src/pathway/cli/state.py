@@ -48,8 +48,12 @@ class CliState:
     def services(self) -> ServiceContext:
         if self._services is None:
             from pathway.bootstrap import bootstrap
+            from pathway.cli.output import print_note
 
-            self._services = bootstrap(self.settings)
+            notes: list[str] = []
+            self._services = bootstrap(self.settings, notes=notes)
+            for note in notes:  # single-user mode, said once: when the database is created
+                print_note(note)
         return self._services
 
 

@@ -50,6 +50,9 @@ class Event:
     reason: str | None = None
     participant_id: int | None = None
     id: int | None = None
+    #: the acting user's id and agency (None in single-user mode); secrecy filters by the agency
+    actor_id: int | None = None
+    actor_agency: str | None = None
 
 
 @dataclass(eq=False)

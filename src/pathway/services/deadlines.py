@@ -220,7 +220,7 @@ def _perform(ctx: ServiceContext, participant: Participant, row: Deadline, actio
     """Append the action's event to the participant's history."""
     event = participant.record(Event(
         seq=0, type=EventType(action.kind).value, effective_at=action.at, recorded_at=now,
-        actor=ctx.actor, workflow_id=participant.workflow_id,
+        actor=ctx.actor, actor_id=ctx.actor_id, actor_agency=ctx.actor_agency, workflow_id=participant.workflow_id,
         workflow_version=participant.workflow_version, from_step=participant.step, to_step=participant.step,
         data={"rule": row.rule, "title": row.title, "level": action.level, "role": action.role,
               "due_date": row.due_date.isoformat() if row.due_date else None},

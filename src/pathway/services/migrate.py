@@ -117,7 +117,7 @@ def migrate(ctx: ServiceContext, workflow_id: str, to: str, step_map: Mapping[st
             history = uow.participants.history(participant.id or 0)
             from_version = participant.workflow_version
             event = participant.record(Event(
-                seq=0, type=EventType.MIGRATED.value, effective_at=now, recorded_at=now, actor=ctx.actor,
+                seq=0, type=EventType.MIGRATED.value, effective_at=now, recorded_at=now, actor=ctx.actor, actor_id=ctx.actor_id, actor_agency=ctx.actor_agency,
                 workflow_id=workflow_id, workflow_version=version, from_step=participant.step, to_step=to_step,
                 data={"from_version": from_version, "to_version": version},
             ))

@@ -124,7 +124,7 @@ def _event(ctx: ServiceContext, participant: Participant, type_: EventType, effe
            reason: str | None, **fields: Any) -> Event:
     return Event(
         seq=0, type=type_.value, effective_at=effective_at, recorded_at=ctx.clock.now(),
-        actor=ctx.actor, workflow_id=participant.workflow_id,
+        actor=ctx.actor, actor_id=ctx.actor_id, actor_agency=ctx.actor_agency, workflow_id=participant.workflow_id,
         workflow_version=participant.workflow_version, reason=reason, **fields,
     )
 

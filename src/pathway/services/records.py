@@ -46,7 +46,7 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
             data["follow_up_every"] = default
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         participant.record(Event(
-            seq=0, type=kind.value, effective_at=effective_at, recorded_at=ctx.clock.now(), actor=ctx.actor,
+            seq=0, type=kind.value, effective_at=effective_at, recorded_at=ctx.clock.now(), actor=ctx.actor, actor_id=ctx.actor_id, actor_agency=ctx.actor_agency,
             workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
             from_step=participant.step, to_step=participant.step, data=data, reason=reason,
         ))

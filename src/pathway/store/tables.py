@@ -10,6 +10,7 @@ work turns into :class:`~pathway.errors.ConcurrentChange` (DESIGN invariant 3).
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -99,6 +100,10 @@ events = Table(
     Column("reason", Text, nullable=True),
     Column("workflow_id", String(64), nullable=False),
     Column("workflow_version", Integer, nullable=False),
+    # who acted: the registered user's id and agency (NULL in single-user mode and for older events);
+    # the agency is also what secrecy between agencies filters by
+    Column("actor_id", Integer, nullable=True),
+    Column("actor_agency", String(32), nullable=True),
     UniqueConstraint("participant_id", "seq"),
     Index(None, "workflow_id", "type", "effective_at"),
 )
@@ -218,4 +223,65 @@ identities = Table(
         name="ck_identities_kind_number",
     ),
     Index(None, "personnummer_hash"),
+)
+
+
+#: The people who use pathway (see :mod:`pathway.domain.users`); ``roles`` and ``workflows`` are
+#: JSON lists. While this table is empty the database is in single-user mode.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("agency", String(32), nullable=False),
+    Column("roles", JsonDocument, nullable=False),
+    Column("workflows", JsonDocument, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+#: Every change to a user (added, updated, disabled), by whom: the audit of user administration.
+user_changes = Table(
+    "user_changes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("change", String(16), nullable=False),
+    Column("data", JsonDocument, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("actor_id", Integer, nullable=True),
+    Column("at", UtcDateTime, nullable=False),
+    Index(None, "user_id"),
+)
+
+#: Case ownership: the responsible caseworker (slot ``responsible``, huvudansvarig handläggare)
+#: and a named contact per agency (slot = the agency code) of each participant.
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True, autoincrement=False),
+    Column("slot", String(32), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("assigned_at", UtcDateTime, nullable=False),
+    Index(None, "user_id", "slot"),
+)
+
+#: The access log (loggkontroll): one row per read of a participant's data, and one per report.
+#: Apart from the event history; never holds a personnummer or a name, only internal ids.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("user_id", Integer, nullable=True),
+    Column("login", String(100), nullable=False),
+    Column("agency", String(32), nullable=True),
+    Column("participant_id", BigId, nullable=True),
+    Column("workflow_id", String(64), nullable=True),
+    Column("what", String(64), nullable=False),
+    Column("purpose", Text, nullable=True),
+    Index(None, "participant_id", "at"),
+    Index(None, "login", "at"),
 )

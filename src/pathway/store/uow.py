@@ -27,6 +27,7 @@ from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
 from pathway.store.tables import map_domain
+from pathway.store.user_repository import UserRepository
 
 
 class UnitOfWork(Protocol):
@@ -36,6 +37,7 @@ class UnitOfWork(Protocol):
     workflows: WorkflowVersionRepository
     deadlines: DeadlineRepository
     identities: IdentityRepository
+    users: UserRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
         self.workflows = WorkflowVersionRepository(self.session)
         self.deadlines = DeadlineRepository(self.session)
         self.identities = IdentityRepository(self.session, self._identity_keys)
+        self.users = UserRepository(self.session)
         return self
 
     def __exit__(
@@ -140,6 +143,7 @@ class SharedUnitOfWork(SqlUnitOfWork):
         self.workflows = WorkflowVersionRepository(self.session)
         self.deadlines = DeadlineRepository(self.session)
         self.identities = IdentityRepository(self.session, self._identity_keys)
+        self.users = UserRepository(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

@@ -1,0 +1,162 @@
+"""Who may do what: the one access policy every use case asks before it reads or writes.
+
+Every service function calls :func:`require` with the name of its permission (and the participant
+or workflow it is about) before touching data; the CLI and the web app call the same functions, so
+they enforce the same rules. A refusal raises :class:`~pathway.errors.NotPermitted` (CLI exit 3),
+naming the missing permission and who can grant it, and nothing is written.
+
+Single-user mode: while no user is registered (``ctx.user is None``), everything is allowed — the
+embedded default for one person at a terminal. ``pathway user add LOGIN --admin`` ends it.
+
+The rules, per permission (:data:`RULES`):
+
+* **staff** — a user holding a workflow role (caseworker, employment_officer, group_leader …, any
+  role that is not a system role) or ``coordinator``, and a member of the participant's workflow:
+  enrol, fire, set, show, history, handover, consent, plan, placement, intervention, assign,
+  caseload, the deadline board, participant lists (filtered to their workflows).
+* **coordinator** (samordnare) — also reassigns caseloads and sees every caseworker's caseload in
+  their workflows.
+* **steering_group**, **funder** — aggregate reports of their workflows only, never a record.
+* **designer** — registers and migrates workflows. **admin** — manages users. **dpo** and
+  **admin** — read the access log. **service** (service accounts: the scheduler) — runs the
+  deadline check and imports (coordinators may too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pathway.domain.users import (
+    ADMIN,
+    COORDINATOR,
+    DESIGNER,
+    DPO,
+    FUNDER,
+    SERVICE,
+    STEERING_GROUP,
+    SYSTEM_ROLES,
+    User,
+)
+from pathway.errors import NotPermitted
+
+if TYPE_CHECKING:
+    from pathway.domain import Participant
+    from pathway.services.context import ServiceContext
+
+#: stands for "any workflow role (not a system role), or coordinator"
+STAFF = "<staff>"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which roles may use a permission, and whether workflow membership is needed."""
+
+    roles: frozenset[str]
+    what: str  # how the permission reads in a refusal: "fire triggers"
+    member: bool = True  # the user must be a member of the participant's (or named) workflow
+
+
+def _r(what: str, *roles: str, member: bool = True) -> Rule:
+    return Rule(frozenset(roles), what, member)
+
+
+RULES: dict[str, Rule] = {
+    "participant.enrol": _r("enrol participants", STAFF),
+    "participant.fire": _r("fire triggers", STAFF),
+    "participant.set": _r("record attributes", STAFF),
+    "participant.read": _r("read a participant's record", STAFF),
+    "participant.handover": _r("make a handover summary", STAFF),
+    "participant.list": _r("list participants", STAFF, member=False),
+    "participant.assign": _r("assign participants", STAFF),
+    "participant.reassign": _r("reassign caseloads", COORDINATOR),
+    "consent.record": _r("record consent", STAFF),
+    "plan.record": _r("change the action plan", STAFF),
+    "placement.record": _r("record placements", STAFF),
+    "intervention.record": _r("record interventions", STAFF),
+    "caseload.read": _r("see a caseload", STAFF, member=False),
+    "caseload.others": _r("see another user's caseload", COORDINATOR, member=False),
+    "deadlines.list": _r("see the deadline board", STAFF, member=False),
+    "deadlines.check": _r("run the deadline check", SERVICE, COORDINATOR, member=False),
+    "import.run": _r("import participants", SERVICE, COORDINATOR),
+    "report.read": _r("run aggregate reports", STAFF, STEERING_GROUP, FUNDER, DESIGNER),
+    "workflow.register": _r("register workflows", DESIGNER, member=False),
+    "workflow.migrate": _r("migrate participants to a new workflow version", DESIGNER),
+    "user.manage": _r("manage users", ADMIN, member=False),
+    "audit.read": _r("read the access log", ADMIN, DPO, member=False),
+}
+
+
+def is_staff(user: User) -> bool:
+    """Holds a workflow role or coordinator: may work with participants' records."""
+    return COORDINATOR in user.roles or any(r not in SYSTEM_ROLES for r in user.roles)
+
+
+def _holds(user: User, rule: Rule) -> bool:
+    if STAFF in rule.roles and is_staff(user):
+        return True
+    return user.has_any(rule.roles - {STAFF})
+
+
+def allowed(user: User | None, permission: str, workflow_id: str | None = None) -> bool:
+    """Whether ``user`` may use ``permission`` (on ``workflow_id``); True in single-user mode."""
+    if user is None:
+        return True
+    rule = RULES[permission]
+    if not user.active or not _holds(user, rule):
+        return False
+    return not (rule.member and workflow_id is not None and not user.member_of(workflow_id))
+
+
+def require(ctx: ServiceContext, permission: str, participant: Participant | None = None,
+            *, workflow: str | None = None) -> None:
+    """Raise :class:`NotPermitted` unless the acting user may use ``permission``.
+
+    ``participant`` (or ``workflow``) is what it is used on: membership of its workflow is
+    checked where the rule asks for it. Call before any read or write.
+    """
+    user = ctx.user
+    if user is None:
+        return
+    if permission not in RULES:
+        raise KeyError(f"unknown permission {permission!r}")
+    rule = RULES[permission]
+    workflow_id = participant.workflow_id if participant is not None else workflow
+    if not user.active:
+        raise NotPermitted(f"user '{user.login}' is disabled; {_granters(ctx)} can enable it", permission)
+    if not _holds(user, rule):
+        raise NotPermitted(
+            f"{user.label()} may not {rule.what} (permission {permission}): it needs {_role_names(rule.roles)}; "
+            f"{_granters(ctx)} can grant it with 'pathway user update {user.login} --add-role ROLE'",
+            permission,
+        )
+    if rule.member and workflow_id is not None and not user.member_of(workflow_id):
+        about = f" participant {participant.id}" if participant is not None else ""
+        raise NotPermitted(
+            f"{user.label()} may not {rule.what} on{about} in workflow '{workflow_id}' (permission "
+            f"{permission}): not a member of that workflow (member of: "
+            f"{', '.join(sorted(user.workflows)) or 'none'}); {_granters(ctx)} can add it with "
+            f"'pathway user update {user.login} --add-workflow {workflow_id}'",
+            permission,
+        )
+
+
+def visible_workflows(ctx: ServiceContext) -> frozenset[str] | None:
+    """The workflows whose participants the acting user may list; None means all (single-user)."""
+    return None if ctx.user is None else ctx.user.workflows
+
+
+def _role_names(roles: Iterable[str]) -> str:
+    names = sorted(r for r in roles if r != STAFF)
+    if STAFF in roles:
+        staff = "a workflow role (caseworker, employment_officer …)"
+        names = [staff] + [n for n in names if n != COORDINATOR] + [COORDINATOR]
+    if len(names) == 1:
+        return f"the role {names[0]}"
+    return "the role " + ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _granters(ctx: ServiceContext) -> str:
+    """Who can grant a permission: the active admins, by login (looked up when the user was resolved)."""
+    return f"an admin ({', '.join(ctx.admins)})" if ctx.admins else "an admin"

@@ -1,0 +1,61 @@
+"""``pathway user …`` and who is acting, through the real CLI: single-user mode, its end, exit code 3."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import Cli, Result
+
+
+def run(cli: Cli, *args: str, user: str | None = None) -> Result:
+    """The CLI as PATHWAY_USER=user (no PATHWAY_ACTOR: nobody acts on behalf of anyone)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
+    env.update({"PATHWAY_DATABASE_URL": f"sqlite:///{cli.db_path}", "PATHWAY_WORKFLOWS": str(cli.workflows),
+                "PATHWAY_NOW": cli.now})
+    if user is not None:
+        env["PATHWAY_USER"] = user
+    proc = subprocess.run([sys.executable, "-m", "pathway", *args], cwd=cli.home, env=env,
+                          capture_output=True, text=True, timeout=120)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def users_of(db: Path) -> list[tuple[str, ...]]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT login, agency FROM users ORDER BY login").fetchall()
+
+
+def test_single_user_mode_is_said_once_and_ended_by_an_admin(cli: Cli) -> None:
+    """The first command says single-user mode (once); 'user add --admin' ends it; strangers then get exit 3."""
+    first = run(cli, "participant", "list", user="root")
+    assert first.code == 0 and "single-user mode" in first.stderr
+    assert "single-user mode" not in run(cli, "participant", "list", user="root").stderr
+    added = run(cli, "user", "add", "root", "--name", "Rut Root", "--agency", "coordination", "--admin", user="root")
+    assert added.code == 0, added.stderr
+    assert "single-user mode has ended" in added.stderr
+    refused = run(cli, "participant", "list", user="eve")
+    assert refused.code == 3
+    assert refused.stderr.strip().splitlines() == [refused.stderr.strip()]  # one line
+    assert "unknown user 'eve'" in refused.stderr and "root" in refused.stderr
+
+
+def test_user_commands_are_admin_only_and_refusals_write_nothing(cli: Cli) -> None:
+    """A caseworker's 'user add' is refused with exit 3 and no row; the admin's add, update, disable work."""
+    run(cli, "user", "add", "root", "--name", "Root", "--agency", "coordination", "--admin", user="root")
+    ok = run(cli, "user", "add", "anna", "--name", "Anna Berg", "--agency", "soc", "--role", "caseworker",
+             "--workflow", "small", user="root")
+    assert ok.code == 0, ok.stderr
+    refused = run(cli, "user", "add", "mallory", "--name", "M", "--agency", "soc", user="anna")
+    assert refused.code == 3 and "permission user.manage" in refused.stderr
+    assert users_of(cli.db_path) == [("anna", "soc"), ("root", "coordination")]
+    bad = run(cli, "user", "update", "anna", "--agency", "police", user="root")
+    assert bad.code == 2 and "invalid agency 'police'" in bad.stderr
+    assert run(cli, "user", "disable", "anna", user="root").code == 0
+    disabled = run(cli, "participant", "list", user="anna")
+    assert disabled.code == 3 and "disabled" in disabled.stderr
+    shown = run(cli, "user", "show", "anna", "--format", "json", user="root")
+    assert [c["change"] for c in shown.json()["changes"]] == ["added", "disabled"]  # the refused update wrote nothing
