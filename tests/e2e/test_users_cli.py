@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from .conftest import Cli, Result
+from .conftest import Cli, Result, run_in_process
 
 
 def run(cli: Cli, *args: str, user: str | None = None) -> Result:
     """The CLI as PATHWAY_USER=user (no PATHWAY_ACTOR: nobody acts on behalf of anyone)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
-    env.update({"PATHWAY_DATABASE_URL": f"sqlite:///{cli.db_path}", "PATHWAY_WORKFLOWS": str(cli.workflows),
-                "PATHWAY_NOW": cli.now})
+    env = cli.env()
+    env.pop("PATHWAY_ACTOR")
     if user is not None:
         env["PATHWAY_USER"] = user
-    proc = subprocess.run([sys.executable, "-m", "pathway", *args], cwd=cli.home, env=env,
-                          capture_output=True, text=True, timeout=120)
-    return Result(proc.returncode, proc.stdout, proc.stderr)
+    return run_in_process(list(args), env, cli.home)
 
 
 def users_of(db: Path) -> list[tuple[str, ...]]:
