@@ -177,14 +177,22 @@ def flow(ctx: typer.Context, workflow: Workflow, period_from: From = None, perio
 
 
 @app.command("before-after")
-def before_after(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
-                 as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None,
-                 min_cell: MinCell = None) -> None:
-    """Income source and employment-service code at enrolment against at exit.
+def before_after(
+    ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
+    as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None, min_cell: MinCell = None,
+    field: Annotated[str | None, typer.Option("--field", help="attributes to compare, comma-separated [default: income_source,af_code]", show_default=False)] = None,
+    start_within: Annotated[str, typer.Option("--start-within", help="the value at start is the first recorded within this long after enrolment (days or weeks)")] = "0d",
+    wave: Annotated[list[str] | None, typer.Option("--wave", help="a named follow-up: NAME=YYYY-MM-DD, the situation at the end of that day (repeatable)", show_default=False)] = None,
+) -> None:
+    """Each field at start, at exit and at follow-up waves, for participants who exited in the period.
 
-    Example: pathway report before-after --workflow utrikesfodda --to 2010-12-31
+    Example: pathway report before-after --workflow utrikesfodda --field af_code --wave jan-2011=2011-01-31 --to 2010-12-31
     """
-    _emit(ctx, workflow, service.before_after, fmt, output, min_cell, period_from, period_to, as_of)
+    from pathway.reports.before_after import parse_wave, parse_window
+
+    build = service.before_after_of(_dimensions(field) if field else None, parse_window(start_within),
+                                    [parse_wave(w) for w in wave or []])
+    _emit(ctx, workflow, build, fmt, output, min_cell, period_from, period_to, as_of)
 
 
 @app.command("all")

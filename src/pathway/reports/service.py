@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from pathway.clock import to_local
 from pathway.definitions.models import Workflow
 from pathway.errors import UnknownWorkflow
-from pathway.reports.before_after import before_after_table
+from pathway.reports.before_after import Wave, before_after_table
 from pathway.reports.crosstab import exits_table, participants_table
 from pathway.reports.flow import flow_table
 from pathway.reports.goals import goals_table
@@ -86,6 +86,13 @@ def flow(session: Session, scope: ReportScope) -> list[ReportTable]:
 
 def before_after(session: Session, scope: ReportScope) -> list[ReportTable]:
     return [before_after_table(session, scope)]
+
+
+def before_after_of(fields: Sequence[str] | None = None, start_within_days: int = 0,
+                    waves: Sequence[Wave] = ()) -> Builder:
+    """Before-after for named fields, a window for the value at start, and follow-up waves."""
+    return lambda session, scope: [before_after_table(session, scope, list(fields or []) or None, start_within_days,
+                                                      tuple(waves))]
 
 
 #: ``report all``: the tables of the seeds' reports, each by gender where the workflow records it.
