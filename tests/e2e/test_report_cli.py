@@ -14,7 +14,7 @@ from tests.e2e.conftest import Cli
 NOW = "2011-01-15T10:00"
 ATTRIBUTES = ["--attr", "education=compulsory", "--attr", "household=single_no_children",
               "--attr", "income_source=social_assistance", "--attr", "referring_agency=soc",
-              "--attr", "born_abroad=true", "--attr", "unemployed=true", "--attr", "af_code=11"]
+              "--attr", "born_abroad=true", "--attr", "unemployed=true", "--attr", "af_code=af_11"]
 
 
 @pytest.fixture

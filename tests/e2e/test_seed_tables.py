@@ -21,7 +21,8 @@ from tests.e2e.conftest import REPO, Cli
 
 DATA = REPO / "tests" / "data" / "seed_tables"
 GENERATOR = DATA / "make_seed_data.py"
-FILES = ["utrikesfodda_2009_2010.jsonl", "ljusnarsberg_2007.jsonl", "kraft_outcomes.jsonl"]
+FILES = ["utrikesfodda_2009_2010.jsonl", "utrikesfodda_table_3.jsonl", "ljusnarsberg_2007.jsonl",
+         "kraft_outcomes.jsonl"]
 
 
 def imported(tmp_path_factory: pytest.TempPathFactory, name: str, now: str) -> Cli:
@@ -104,6 +105,39 @@ def test_utrikesfodda_table_2_exits_by_reason_and_gender(utrikesfodda: Cli) -> N
     assert body["dimensions"] == ["reason", "gender"]
     assert_by_gender(body, UTRIKESFODDA_TABLE_2)
     assert body["total"] == 59
+
+
+# seed 001: Tabell 3. Deltagarnas kodifiering vid AF innan start i projektet samt efter avslut, januari 2011
+# (Kod klartext: Före, jan-2011)
+UTRIKESFODDA_TABLE_3 = {
+    "af_11": (28, 12),                 # 11 Arbetssökande 100%
+    "af_14": (0, 1),                   # 14 Arbetssökande med förhinder
+    "af_22": (4, 4),                   # 22 Timanställning
+    "af_33": (0, 2),                   # 33 Nystartsjobb
+    "af_38": (1, 2),                   # 38 Utvecklingsanst./komjobb
+    "af_42": (0, 1),                   # 42 Lönebidragsanställning
+    "af_70": (3, 5),                   # 70 Jobb o utv.garantin fas 1-2
+    "af_81": (1, 0),                   # 81 Arbetsmarknadsutbildning
+    "af_83": (0, 1),                   # 83 Förberedande arb.marknadsutb.
+    "job_guarantee_phase_3": (0, 1),   # Jobb o utv.garantin fas 3
+    "not_registered": (1, 9),          # Ej aktuell
+}  # Summa 38, 38
+
+
+def test_utrikesfodda_table_3_employment_service_codes_before_and_in_january_2011(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Table 3 row by row: the code at start against the follow-up wave of January 2011."""
+    cli = imported(tmp_path_factory, "utrikesfodda_table_3.jsonl", now="2011-03-15T12:00")
+    body = report(cli, "before-after", "--workflow", "utrikesfodda", "--field", "af_code",
+                  "--wave", "jan-2011=2011-01-31", *UTRIKESFODDA_PERIOD)
+    assert body["measures"] == ["at_enrolment", "at_exit", "jan-2011"]
+    got = {row["value"]: (row["at_enrolment"], row["jan-2011"]) for row in body["rows"]}
+    assert got == UTRIKESFODDA_TABLE_3                             # every row, in the table's order
+    assert [row["value"] for row in body["rows"]] == list(UTRIKESFODDA_TABLE_3)
+    assert body["total"] == 38
+    table = cli("report", "before-after", "--workflow", "utrikesfodda", "--field", "af_code",
+                "--wave", "jan-2011=2011-01-31", *UTRIKESFODDA_PERIOD, "--format", "csv", "--min-cell", "0")
+    assert "11 Arbetssökande 100 %,28," in table.stdout            # the code list's Swedish labels
 
 
 def test_utrikesfodda_the_other_77_are_open_at_the_end_of_2010_and_some_leave_in_2011(utrikesfodda: Cli) -> None:

@@ -22,6 +22,12 @@ Where each table comes from (``/work/shared/seeds/``):
   40, men 43); the ages below are chosen so that the means at enrolment round to those too.
   Every participant passes the workflow's eligibility (25–55 years at enrolment, born abroad,
   unemployed, social assistance), so the 50–59 band holds people aged 50–55.
+* ``utrikesfodda_table_3.jsonl`` — the same report's Tabell 3 "Deltagarnas kodifiering vid AF innan
+  start i projektet samt efter avslut, januari 2011": the 38 cases checked against the employment
+  service's database, each with its category code at enrolment ("Före") and the code found in
+  January 2011 recorded as a follow-up after the exit ("jan-2011"). All 38 had left by September 2010
+  ("vissa deltagare slutade redan hösten 2009 medan några deltagare slutade i september 2010"). How
+  the before and after codes pair up is not published; they are paired here in the table's order.
 * ``ljusnarsberg_2007.jsonl`` — seed 002 (Ljusnarsberg, "Slutrapport för samverkansprojekt …",
   September 2008): Tabell 4 "Antal deltagare i samverkans projekt under 2007 fördelat på kön,
   ålder, utbildning, hushållstyp, försörjning, aktiviteter" (16 participants from the project
@@ -75,6 +81,22 @@ UTRIKESFODDA_TABLE_2: dict[str, tuple[int, int]] = {
     "unemployment_insurance": (0, 1),  # A-kassa
     "other": (2, 2),                   # Annat
 }  # Summa 26, 33 = 59
+
+# Seed 001, Tabell 3. Deltagarnas kodifiering vid AF innan start i projektet samt efter avslut,
+# januari 2011: code → (Före, jan-2011), in the table's order (the last two rows carry no code).
+UTRIKESFODDA_TABLE_3: dict[str, tuple[int, int]] = {
+    "af_11": (28, 12),                 # 11 Arbetssökande 100%
+    "af_14": (0, 1),                   # 14 Arbetssökande med förhinder
+    "af_22": (4, 4),                   # 22 Timanställning
+    "af_33": (0, 2),                   # 33 Nystartsjobb
+    "af_38": (1, 2),                   # 38 Utvecklingsanst./komjobb
+    "af_42": (0, 1),                   # 42 Lönebidragsanställning
+    "af_70": (3, 5),                   # 70 Jobb o utv.garantin fas 1-2
+    "af_81": (1, 0),                   # 81 Arbetsmarknadsutbildning
+    "af_83": (0, 1),                   # 83 Förberedande arb.marknadsutb.
+    "job_guarantee_phase_3": (0, 1),   # Jobb o utv.garantin fas 3
+    "not_registered": (1, 9),          # Ej aktuell
+}  # Summa 38, 38
 
 # Seed 001, comment under Tabell 1: "Medelåldern för kvinnor är 40 år och för män 43 år."
 UTRIKESFODDA_MEAN_AGE = {"female": 40, "male": 43}
@@ -507,6 +529,53 @@ def utrikesfodda() -> list[Journey]:
     return journeys
 
 
+#: the January 2011 follow-up of Table 3, recorded after every exit
+UF_TABLE_3_FOLLOW_UP = date(2011, 1, 17)
+#: codes after the project that mean a job of some kind: those participants left for work
+UF_TABLE_3_WORK_CODES = {"af_22", "af_33", "af_38", "af_42"}
+
+
+def utrikesfodda_table_3() -> list[Journey]:
+    """Table 3's 38 checked cases: the code at enrolment, an exit by September 2010, and the code found
+    in January 2011 recorded as the follow-up after the exit."""
+    before = [code for code, (n, _) in UTRIKESFODDA_TABLE_3.items() for _ in range(n)]
+    after = [code for code, (_, n) in UTRIKESFODDA_TABLE_3.items() for _ in range(n)]
+    days = spread(len(before), UF_FIRST_ENROLMENT, date(2009, 9, 1))
+    journeys = []
+    others = ["other_target_group", "moved_within_sweden", "other", "unemployment_insurance", "moved_abroad"]
+    for n, (start_code, follow_up, day) in enumerate(zip(before, after, days, strict=True), start=1):
+        gender = GENDERS[n % 2]
+        attributes = {
+            "gender": gender, "birth_date": birth_date_for(30 + (n * 7) % 21, day, n).isoformat(),
+            "education": UF_EDUCATION_LEVELS[n % len(UF_EDUCATION_LEVELS)],
+            "household": UF_HOUSEHOLDS[n % len(UF_HOUSEHOLDS)], "income_source": "social_assistance",
+            "referring_agency": "soc", "born_abroad": True, "unemployed": True, "long_term_assistance": True,
+            "af_code": start_code,
+        }
+        j = Journey(f"UF3-{day.year}-{n:03d}", "utrikesfodda", day, attributes)
+        reason = "work" if follow_up in UF_TABLE_3_WORK_CODES else others[n % len(others)]
+        uf_exit_journey(j, reason, n)
+        if j.exit is not None:  # the exit as an event, so the follow-up can come after it
+            exit_entry = dict(j.exit)
+            j.exit = None
+            j.events.append({"trigger": "exit", "at": exit_entry.pop("at"), "data": exit_entry})
+        j.set(UF_TABLE_3_FOLLOW_UP, af_code_at_follow_up=follow_up)
+        journeys.append(j)
+    check_utrikesfodda_table_3(journeys)
+    return journeys
+
+
+def check_utrikesfodda_table_3(journeys: list[Journey]) -> None:
+    """Both columns of Table 3 hold, and everyone has left by the end of September 2010."""
+    assert Counter(j.attributes["af_code"] for j in journeys) == \
+        Counter({c: n for c, (n, _) in UTRIKESFODDA_TABLE_3.items() if n})
+    assert Counter(j.events[-1]["set"]["af_code_at_follow_up"] for j in journeys) == \
+        Counter({c: n for c, (_, n) in UTRIKESFODDA_TABLE_3.items() if n})
+    for j in journeys:
+        exit_at = next(e["at"] for e in reversed(j.events) if "reason" in e.get("data", {}))
+        assert exit_at <= "2010-09-30", (j.ref, exit_at)
+
+
 def check_utrikesfodda(journeys: list[Journey]) -> None:
     """Tables 1 and 2 and the mean ages hold for what was generated."""
     table_1: Counter[tuple[str, str]] = Counter()
@@ -821,6 +890,7 @@ def kraft_walk(j: Journey, n: int, k: int) -> None:
 
 FILES = {
     "utrikesfodda_2009_2010.jsonl": utrikesfodda,
+    "utrikesfodda_table_3.jsonl": utrikesfodda_table_3,
     "ljusnarsberg_2007.jsonl": ljusnarsberg,
     "kraft_outcomes.jsonl": kraft,
 }
