@@ -360,3 +360,19 @@ def test_tables_print_the_choice_labels_of_the_workflow(engine: Engine, workflow
     header, _rows = render.grid(table)
     assert header[1:3] == ["Kvinna", "Man"]
     assert {"age_band": "30-39", "gender": "female", "count": 0} in table.to_json()["rows"]   # JSON keeps codes
+
+
+def test_reports_ask_the_access_policy_first(rep: ServiceContext) -> None:
+    """A funder of another workflow is refused (exit 3); a member of this one gets the report."""
+    from dataclasses import replace
+
+    from pathway.domain.users import User
+    from pathway.errors import NotPermitted
+
+    person(rep, "A", "2010-01-10")
+    outsider = replace(rep, user=User("eva", "Eva", "funder", roles=frozenset({"funder"}),
+                                      workflows=frozenset({"kraft"})))
+    with pytest.raises(NotPermitted, match="not a member of that workflow"):
+        service.run(outsider, "rep", service.participants(["gender"]))
+    member = replace(rep, user=User("eva", "Eva", "funder", roles=frozenset({"funder"}), workflows=frozenset({"rep"})))
+    assert service.run(member, "rep", service.participants(["gender"]))[0].total == 1

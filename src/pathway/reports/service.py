@@ -21,6 +21,7 @@ from pathway.reports.goals import goals_table
 from pathway.reports.outcomes import outcomes_table
 from pathway.reports.scope import DEFAULT_AGE_BANDS, ReportScope
 from pathway.reports.table import ReportTable
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.store.database import read_only_options
 
@@ -31,6 +32,7 @@ def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date
         period_to: date | None = None, as_of: date | None = None,
         age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS) -> list[ReportTable]:
     """Build report tables for one workflow in a single read-only transaction."""
+    policy.require(ctx, "report.read", workflow=workflow_id)
     now = ctx.clock.now()
     with ctx.uow() as uow:
         # a snapshot that cannot write, and on SQLite does not hold writers up while it runs
