@@ -37,6 +37,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "db": ("pathway.cli.db:app", "Create or migrate the database schema."),
     "identity": ("pathway.cli.identity:app", "The key that encrypts personal identity numbers: make one, rotate to a new one."),
     "user": ("pathway.cli.users:app", "Register users: agency, roles, workflows (admins only; every change is audited)."),
+    "person": ("pathway.cli.person:app", "One person across every project: look up, register extract."),
 }
 
 

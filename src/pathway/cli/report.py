@@ -206,3 +206,29 @@ def all_tables(
     Example: pathway report all --workflow ljusnarsberg_rehab --from 2007-01-01 --to 2007-12-31 --output rapport-2007.xlsx
     """
     _emit(ctx, workflow, service.everything, fmt, output, min_cell, period_from, period_to, as_of, age_bands)
+
+
+@app.command()
+def circulation(
+    ctx: typer.Context, period_from: From = None, period_to: To = None,
+    per: Annotated[str, typer.Option("--per", help="year, quarter or month")] = "year",
+    fmt: Format = ReportFormat.TABLE, output: Output = None, min_cell: MinCell = None,
+) -> None:
+    """People across projects (rundgång), per period: enrolled, in several projects, circulating
+    (open elsewhere or left one within 180 days), re-enrolled, handed over. Counts only.
+
+    Example: pathway report circulation --from 2026-01-01 --to 2026-12-31 --per quarter
+    """
+    from pathway.reports import circulation as circulation_report
+
+    try:
+        period = circulation_report.Period(per)
+    except ValueError:
+        raise InvalidValue("--per", per, "use year, quarter or month") from None
+    if fmt == ReportFormat.XLSX and output is None:
+        raise BadInput("--format xlsx writes a workbook; give the file with --output FILE.xlsx")
+    if min_cell is not None and fmt not in _EXPORTS:
+        print_note(f"--min-cell applies to csv, markdown and xlsx; {fmt.value} shows true counts")
+    threshold = (DEFAULT_MIN_CELL if min_cell is None else min_cell) if fmt in _EXPORTS else 0
+    tables = circulation_report.run(state(ctx).services(), _day(period_from, "--from"), _day(period_to, "--to"), period)
+    _write(tables, fmt, output, threshold)

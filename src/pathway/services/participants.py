@@ -17,6 +17,7 @@ from pathway.engine.deadlines import pause_refusal
 from pathway.engine.values import coerce_fields, missing_required, to_json
 from pathway.errors import BadInput, DuplicateRef, GuardFailed, InvalidValue, ParticipantExited, UnknownParticipant
 from pathway.services import identity
+from pathway.services import person as person_service
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.deadlines import for_participant as open_deadlines
@@ -104,6 +105,9 @@ def enrol(
             existing = uow.participants.get_by_ref(ref, workflow_id)
             if existing:
                 raise DuplicateRef(ref, workflow_id, existing[0].id or 0)
+        # rundgång: the same person open in another project, or out of one recently
+        circulation = (person_service.circulation_note(ctx, uow, person.number.number, workflow_id, effective_at)
+                       if person.number is not None else None)
         stored = {k: to_json(v) for k, v in values.items()}
         initial = definition.initial_step.id
         participant = Participant(
@@ -117,7 +121,8 @@ def enrol(
         identity.record(uow, participant.id or 0, person, ctx.clock.now())
         reconcile(uow, participant, definition, values)
         uow.commit()
-        return participant.id or 0, registered.note
+        notes = [n for n in (registered.note, circulation) if n]
+        return participant.id or 0, "\n".join(notes) or None
 
 
 def _event(ctx: ServiceContext, participant: Participant, type_: EventType, effective_at: datetime,

@@ -1,0 +1,55 @@
+"""`pathway person find` and `pathway report circulation` through the real CLI, on the shipped workflows."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Cli
+
+NUMBER = "19121212-1212"
+
+
+def _two_projects(cli: Cli) -> None:
+    assert cli("participant", "enrol", "kraft", "--ref", "LU-3", "--personnummer", NUMBER,
+               "--attr", "referring_agency=soc", now="2026-01-12T09:00").code == 0
+    assert cli("participant", "fire", "LU-3", "exit", "--data", "reason=ended", now="2026-02-27T09:00").code == 0
+
+
+def test_person_find_shows_enrolments_and_withholds_uncovered_ones(shipped_cli: Cli) -> None:
+    """The second enrolment warns of the first (rundgång); find --agency af shows Flen (consent for af) and hides Kraft."""
+    cli = shipped_cli
+    _two_projects(cli)
+    enrolled = cli("participant", "enrol", "flen_tripartite", "--ref", "FL-21", "--personnummer", "121212+1212",
+                   "--attr", "application_date=2026-02-26", now="2026-03-02T09:00")
+    assert enrolled.code == 0, enrolled.stderr
+    assert "note: the same person left 'kraft' (participant 1) on 2026-02-27, reason ended" in enrolled.stderr
+    assert cli("consent", "give", "FL-21", "--agencies", "soc,af", now="2026-03-03T09:00").code == 0
+    found = cli("person", "find", NUMBER, "--agency", "af", "--format", "json", now="2026-03-04T09:00")
+    assert found.code == 0, found.stderr
+    rows = found.json()
+    assert [(r["workflow"], r["covered"]) for r in rows] == [("kraft", False), ("flen_tripartite", True)]  # type: ignore[index]
+    assert rows[0] == {"participant_id": 1, "workflow": "kraft", "status": "exited", "covered": False,  # type: ignore[index]
+                       "withheld": "consent does not cover af: no consent has been given for af"}
+    assert rows[1]["ref"] == "FL-21" and "1212" not in found.stdout  # type: ignore[index]
+    table = cli("person", "find", NUMBER, "--agency", "af", now="2026-03-04T09:00")
+    assert "2 enrolments of this person" in table.stdout and "FL-21" in table.stdout
+    bad = cli("person", "find", "19121212-1213")
+    assert bad.code == 2 and bad.stderr.startswith("error: invalid --personnummer: the check digit")
+
+
+def test_report_circulation_counts_per_quarter_and_suppresses_in_exports(shipped_cli: Cli) -> None:
+    """JSON gives true counts per quarter; CSV hides counts below 3 as '<3'."""
+    cli = shipped_cli
+    _two_projects(cli)
+    assert cli("participant", "enrol", "flen_tripartite", "--personnummer", NUMBER,
+               "--attr", "application_date=2026-02-26", now="2026-03-02T09:00").code == 0
+    result = cli("report", "circulation", "--per", "quarter", "--from", "2026-01-01", "--to", "2026-06-30",
+                 "--format", "json", now="2026-03-04T09:00")
+    assert result.code == 0, result.stderr
+    data = result.json()
+    assert data["rows"] == [  # type: ignore[index]
+        {"period": "2026-Q1", "people": 1, "in_several_projects": 1, "circulating": 1, "re_enrolled": 0, "handed_over": 0},
+        {"period": "2026-Q2", "people": 0, "in_several_projects": 0, "circulating": 0, "re_enrolled": 0, "handed_over": 0}]
+    csv = cli("report", "circulation", "--per", "quarter", "--from", "2026-01-01", "--to", "2026-06-30",
+              "--format", "csv", now="2026-03-04T09:00")
+    assert csv.code == 0 and "2026-Q1,<3,<3,<3,0,0" in csv.stdout, csv.stdout
+    bad = cli("report", "circulation", "--per", "week")
+    assert bad.code == 2 and "use year, quarter or month" in bad.stderr
