@@ -45,3 +45,17 @@ def test_in_process_runs_match_a_subprocess(cli: Cli) -> None:
     assert (in_process.code, in_process.stdout, in_process.stderr) == (
         lambda r: (r.code, r.stdout, r.stderr))(cli(*args))
     assert in_process.code == 2
+
+
+def test_privacy_commands_run_as_a_subprocess(cli: Cli) -> None:
+    """identity, person, report circulation and db backup each run once in a fresh interpreter."""
+    cli.subprocess = True
+    assert len(cli("identity", "new-key").stdout.strip()) == 44
+    assert cli("participant", "enrol", "small", "--personnummer", "19121212-1212").code == 0
+    assert cli("identity", "rotate-key").stdout.startswith("re-encrypted 1 identity number")
+    found = cli("person", "find", "19121212-1212", "--format", "json")
+    assert found.code == 0 and [e["participant_id"] for e in found.json()] == [1]  # type: ignore[union-attr]
+    circulation = cli("report", "circulation", "--format", "json")
+    assert circulation.code == 0 and circulation.json()["total"] == 1  # type: ignore[index]
+    backed_up = cli("db", "backup", str(cli.home / "copy.db"))
+    assert backed_up.code == 0 and "integrity check ok" in backed_up.stdout
