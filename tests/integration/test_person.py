@@ -142,3 +142,33 @@ def test_circulation_counts_people_per_period(ctx: ServiceContext, clock: FixedC
                            "re_enrolled": 1, "handed_over": 2}]
     assert any("1 enrolment(s) without a personal identity number" in n for n in table.notes)
     assert table.suppressible == measures
+
+
+def test_registered_users_see_by_their_own_agency_and_a_funder_is_refused(
+        ctx: ServiceContext, engine, workflows: Path, clock: FixedClock) -> None:  # type: ignore[no-untyped-def]
+    """With users: an af caseworker sees what consent covers for af (not --agency); a funder may not look up."""
+    from pathway.errors import NotPermitted
+    from pathway.services import users
+    from pathway.services.identity import rotate_key
+
+    from .conftest import make_context
+
+    covered, _ = enrol(ctx, "demo", ref="D-1", personnummer=ANNA)
+    give_consent(ctx, covered, ["af"])
+    hidden, _ = enrol(ctx, "two", ref="T-1", personnummer=ANNA)
+    users.add_user(ctx, "root", "Rut Root", "coordination", admin=True)
+    admin = make_context(engine, workflows, clock, actor="root")
+    users.resolve(admin, "root", None)
+    users.add_user(admin, "nils", "Nils Ek", "af", ["coach"], ["demo"])
+    users.add_user(admin, "fia", "Fia Funder", "coordination", ["funder"], ["demo"])
+    nils = make_context(engine, workflows, clock, actor="nils")
+    users.resolve(nils, "nils", None)
+    found = {e.participant_id: e.covered for e in person.find(nils, ANNA, agency="soc")}
+    assert found == {covered: True, hidden: False}
+    fia = make_context(engine, workflows, clock, actor="fia")
+    users.resolve(fia, "fia", None)
+    with pytest.raises(NotPermitted, match="person.lookup"):
+        person.find(fia, ANNA)
+    with pytest.raises(NotPermitted, match="identity.rotate"):
+        rotate_key(nils)
+    assert rotate_key(admin) == 2

@@ -29,6 +29,7 @@ from sqlalchemy.sql import ColumnElement
 from pathway.clock import to_local
 from pathway.definitions.models import Workflow
 from pathway.reports.table import ReportTable
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.store.database import read_only_options
 from pathway.store.tables import events, identities, participants
@@ -181,6 +182,7 @@ def run(ctx: ServiceContext, period_from: date | None = None, period_to: date | 
     """The circulation table across every workflow, in one read-only transaction."""
     from pathway.reports.service import _definition
 
+    policy.require(ctx, "report.read")
     now = ctx.clock.now()
     with ctx.uow() as uow:
         dialect = uow.session.get_bind().dialect.name  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from pathway.definitions.models import Workflow
 from pathway.domain.identity import IdentityKind, PersonalIdentityNumber, parse_personnummer
 from pathway.engine.values import coerce
 from pathway.errors import BadInput, InvalidValue, RuleRefused
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
 
@@ -210,6 +211,7 @@ def rotate_key(ctx: ServiceContext) -> int:
     The settings give the new key as ``identity_key`` and the one(s) it replaces in
     ``identity_old_keys``; afterwards the old keys can be dropped. Returns how many numbers.
     """
+    policy.require(ctx, "identity.rotate")
     with ctx.uow() as uow:
         count = uow.identities.rotate_all()
         uow.commit()

@@ -22,6 +22,7 @@ from pathway.domain import Participant
 from pathway.domain.identity import parse_personnummer
 from pathway.domain.records import fold
 from pathway.errors import InvalidValue
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.identity import InvalidPersonnummer
 from pathway.services.views import iso
@@ -64,9 +65,8 @@ class Enrolment:
 
 def viewer_agency(ctx: ServiceContext, agency: str | None) -> str | None:
     """The agency asking: the acting user's, else ``--agency`` (single-user mode)."""
-    user = getattr(ctx, "user", None)
-    if user is not None:
-        return getattr(user, "agency", None)
+    if ctx.user is not None:
+        return ctx.user.agency
     if agency is not None and agency not in AGENCIES:
         raise InvalidValue("--agency", agency, f"use one of: {', '.join(AGENCIES)}")
     return agency
@@ -81,12 +81,12 @@ def parse_number(personnummer: str, today: date) -> str:
 
 def find(ctx: ServiceContext, personnummer: str, agency: str | None = None) -> list[Enrolment]:
     """Every enrolment of the person, oldest first, filtered by the consent each one holds."""
+    policy.require(ctx, "person.lookup")
     today = to_local(ctx.clock.now()).date()  # type: ignore[union-attr]
     number = parse_number(personnummer, today)
     asking = viewer_agency(ctx, agency)
-    single_user = getattr(ctx, "user", None) is None and agency is None
+    single_user = ctx.user is None and agency is None
     with ctx.uow() as uow:
-        _require(ctx, "person.lookup")
         return [enrolment_view(ctx, uow, p, asking, today, all_visible=single_user)
                 for p in participants_of(uow, number)]
 
@@ -122,8 +122,8 @@ def circulation_note(ctx: ServiceContext, uow: UnitOfWork, number: str, workflow
     user's agency (everything in single-user mode); otherwise says only that there is one.
     """
     today = to_local(effective_at).date()  # type: ignore[union-attr]
-    user = getattr(ctx, "user", None)
-    agency = getattr(user, "agency", None) if user is not None else None
+    user = ctx.user
+    agency = user.agency if user is not None else None
     parts: list[str] = []
     for other in participants_of(uow, number):
         recent = (other.exited_at is not None and effective_at - RECENT_EXIT <= other.exited_at <= effective_at)
@@ -151,11 +151,3 @@ def _day(moment: datetime | None) -> str:
     local = to_local(moment)
     return "?" if local is None else local.date().isoformat()
 
-
-def _require(ctx: ServiceContext, permission: str) -> None:
-    """The access policy's check, where it exists (helper 'access' adds pathway.services.policy)."""
-    try:
-        from pathway.services import policy  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    policy.require(ctx, permission)

@@ -85,6 +85,9 @@ RULES: dict[str, Rule] = {
     "workflow.migrate": _r("migrate participants to a new workflow version", DESIGNER),
     "user.manage": _r("manage users", ADMIN, member=False),
     "audit.read": _r("read the access log", ADMIN, DPO, member=False),
+    # the person across projects and the data-protection lifecycle (issue 12)
+    "person.lookup": _r("look a person up across projects", STAFF, DPO, member=False),
+    "identity.rotate": _r("rotate the identity key", ADMIN, member=False),
 }
 
 
