@@ -64,8 +64,8 @@ def test_all_tables_into_one_workbook(history: Cli, tmp_path: Path) -> None:
     result = history("report", "all", "--workflow", "utrikesfodda", "--to", "2010-12-31", "--output", str(target))
     assert result.code == 0, result.stderr
     workbook = load_workbook(target)
-    for sheet in ("participants_age_band_gender", "participants_year_gender", "exits_reason_gender", "goals",
-                  "flow", "before_after"):
+    for sheet in ("Deltagare – Ålder, Kön", "Deltagare – År, Kön", "Avslut – Orsak till avslut, Kön", "Resultatmål",
+                  "Flöde genom stegen", "Före och efter"):
         assert sheet in workbook.sheetnames
     markdown = history("report", "goals", "--workflow", "utrikesfodda", "--format", "markdown")
     assert markdown.code == 0 and "| Minst 50 % av deltagarna" in markdown.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pathway.reports import render
+from pathway.reports import render, workbook
 from pathway.reports.table import ReportTable
 
 
@@ -18,7 +18,7 @@ def crosstab() -> ReportTable:
             for band, counts in (("25-29", (1, 2)), ("30-39", (29, 24)), ("60-", (0, 0)))
             for gender, n in zip(("female", "male"), counts)]
     return ReportTable(name="participants", title="Participants", dimensions=["age_band", "gender"], rows=rows,
-                       total=56, labels={"gender": {"female": "Kvinna", "male": "Man"}},
+                       total=56, labels={"gender": {"female": "Kvinna", "male": "Man"}}, dimension_titles={"gender": "Kön"},
                        scope={"workflow": "utrikesfodda", "from": "2009-02-01", "to": "2010-12-31", "as_of": "2011-01-15"})
 
 
@@ -73,20 +73,55 @@ def test_workbook_has_a_sheet_per_table_with_numbers_as_numbers(tmp_path: Path) 
     path = tmp_path / "rapport.xlsx"
     render.write_xlsx([crosstab(), exits], path, min_cell=0)
     workbook = load_workbook(path)
-    assert workbook.sheetnames == ["participants_age_band_gender", "exits_reason"]
-    sheet = workbook["participants_age_band_gender"]
-    assert sheet["A1"].value.startswith("Participants · utrikesfodda · 2009-02-01 – 2010-12-31")
-    assert [c.value for c in sheet[2]] == ["age_band \\ gender", "Kvinna", "Man", "Total", "%"]
+    assert workbook.sheetnames == ["Deltagare – Ålder, Kön", "Avslut – Orsak till avslut"]
+    sheet = workbook["Deltagare – Ålder, Kön"]
+    assert sheet["A1"].value.startswith("Deltagare – Ålder, Kön · utrikesfodda · 2009-02-01 – 2010-12-31")
+    assert [c.value for c in sheet[2]] == ["Ålder \\ Kön", "Kvinna", "Man", "Summa", "Andel"]
     assert [c.value for c in sheet[4]][:4] == ["30-39", 29, 24, 53]
     share = sheet.cell(row=4, column=5)
     assert abs(share.value - 53 / 56) < 1e-9 and share.number_format == "0.0%"   # a number Excel can sum
 
 
 def test_sheet_names_fit_excel_rules() -> None:
+    """At most 31 characters, unique, none of Excel's forbidden characters."""
     used: set[str] = set()
-    long = "participants_referring_agency_gender_education"
-    first, second = render._sheet_name(long, used), render._sheet_name(long, used)
+    long = "Deltagare – Remitterande myndighet, Kön, Utbildningsnivå"
+    first, second = workbook.sheet_name(long, used), workbook.sheet_name(long, used)
     assert len(first) <= 31 and len(second) <= 31 and first != second
+    assert workbook.sheet_name("Frist: a/b [c]", used) == "Frist- a-b -c-"
+
+
+def test_workbook_styles_hidden_counts_filters_prints_and_charts(tmp_path: Path) -> None:
+    """Suppressed cells shaded, an autofilter over the data, landscape one page wide, and charts for
+    flow, exits and goals with Swedish measure names."""
+    exits = ReportTable(name="exits", title="Exits", dimensions=["reason"], total=9,
+                        rows=[{"reason": "work", "count": 1}, {"reason": "moved", "count": 8}],
+                        labels={"reason": {"work": "Arbete", "moved": "Flyttat"}})
+    flow = ReportTable(name="flow", title="Flow", dimensions=["step"], measures=["entered", "participants", "in_now",
+                                                                              "re_entered", "median_days"],
+                       rows=[{"step": "a", "entered": 5, "participants": 5, "in_now": 2, "re_entered": 0,
+                              "median_days": 3.0}, {"step": "b", "entered": 4, "participants": 4, "in_now": 3,
+                                                    "re_entered": 1, "median_days": None}],
+                       total=5, suppressible=["entered", "participants", "in_now", "re_entered"])
+    goals = ReportTable(name="goals", title="Goals", dimensions=["goal"], measures=["target_share", "share", "met"],
+                        rows=[{"goal": "g", "target_share": 0.5, "share": 0.25, "met": False}], total=4)
+    path = tmp_path / "rapport.xlsx"
+    render.write_xlsx([crosstab(), exits, flow, goals], path, min_cell=3)
+    book = load_workbook(path)
+    sheet = book["Deltagare – Ålder, Kön"]
+    assert sheet["B3"].value == "<3" and sheet["B3"].fill.start_color.rgb.endswith(workbook.SHADE)
+    assert sheet["B4"].value == ".." and sheet["B4"].font.italic
+    assert sheet["C4"].fill.start_color.rgb.endswith(workbook.SHADE) and sheet["D4"].value == 53
+    assert sheet.auto_filter.ref == "A2:E5"                                  # the data rows, not the sum row
+    assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$2"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert [c.value for c in book["Flöde genom stegen"][2]] == ["Steg", "Inträden", "Deltagare", "I steget nu",
+                                                               "Åter i steget", "Median, dagar"]
+    assert [c.value for c in book["Resultatmål"][3]] == ["g", 0.5, 0.25, "nej"]
+    assert book["Resultatmål"]["C3"].number_format == "0.0%"
+    charted = {name: len(book[name]._charts) for name in book.sheetnames}
+    assert charted == {"Deltagare – Ålder, Kön": 0, "Avslut – Orsak till avslut": 1, "Flöde genom stegen": 1,
+                       "Resultatmål": 1}
 
 
 def test_people_counts_among_measures_are_suppressed_but_days_and_goals_are_not() -> None:

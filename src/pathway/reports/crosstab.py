@@ -153,7 +153,27 @@ def _table(scope: ReportScope, name: str, title: str, resolved: Dimensions,
     multi = [n for n, d in resolved.items() if d.fans_out]
     notes = [f"{', '.join(multi)}: several may apply, so a participant can count in several rows"] if multi else []
     return ReportTable(name=name, title=title, dimensions=dimensions, rows=rows, total=total,
-                       labels=_labels(scope, resolved), scope=scope.describe(), notes=notes)
+                       labels=_labels(scope, resolved), scope=scope.describe(), notes=notes,
+                       dimension_titles=_titles(scope, dimensions))
+
+
+def _titles(scope: ReportScope, dimensions: list[str]) -> dict[str, str]:
+    """The Swedish name of each dimension the workflow names: attribute titles, deadline rule titles."""
+    workflow = scope.workflow
+    titles: dict[str, str] = {}
+    for name in dimensions:
+        kind, _, argument = name.partition(":")
+        spec = workflow.attributes.get(name)
+        if spec is not None and spec.title:
+            titles[name] = spec.title
+        elif kind == "count" and argument in workflow.attributes:
+            titles[name] = f"Antal valda: {workflow.attributes[argument].title or argument}"
+        elif kind == "deadline":
+            rule = next((r for r in workflow.deadlines if r.id == argument), None) or (
+                workflow.deadlines[0] if len(workflow.deadlines) == 1 and not argument else None)
+            if rule is not None:
+                titles[name] = f"Frist: {rule.title}"
+    return titles
 
 
 def _labels(scope: ReportScope, resolved: Dimensions) -> dict[str, dict[Any, str]]:

@@ -247,45 +247,7 @@ def as_rich(tables: Sequence[ReportTable], console: Console) -> None:
 
 
 def write_xlsx(tables: Sequence[ReportTable], path: Any, min_cell: int) -> None:
-    """One workbook, a sheet per table, numbers as numbers (openpyxl)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    """One workbook, a sheet per table, in Swedish, with charts (see :mod:`pathway.reports.workbook`)."""
+    from pathway.reports import workbook
 
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    used: set[str] = set()
-    for table in tables:
-        base = table.name if table.marks or not table.is_crosstab else "_".join([table.name, *table.dimensions])
-        sheet = workbook.create_sheet(_sheet_name(base, used))
-        sheet.append([_caption(table)])
-        sheet["A1"].font = Font(bold=True)
-        header, rows = grid(table, min_cell)
-        sheet.append(header)
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([float(c) if isinstance(c, Share) else c for c in row])
-            for cell, value in zip(sheet[sheet.max_row], row):
-                if isinstance(value, Share):
-                    cell.number_format = "0.0%"
-        for note in table.notes:
-            sheet.append([note])
-        if min_cell > 1 and (table.is_crosstab or table.suppressible) and not table.marks:
-            sheet.append([suppression_note(min_cell)])
-        for index, name in enumerate(header, start=1):
-            width = max([len(str(name))] + [len(str(r[index - 1])) for r in rows if index - 1 < len(r)])
-            sheet.column_dimensions[get_column_letter(index)].width = min(60, width + 2)
-        sheet.freeze_panes = "B3"
-    workbook.save(path)
-
-
-def _sheet_name(name: str, used: set[str]) -> str:
-    """Excel sheet names: at most 31 characters, unique, none of []:*?/\\."""
-    clean = "".join("_" if c in "[]:*?/\\" else c for c in name)[:31]
-    candidate, suffix = clean, 2
-    while candidate in used:
-        candidate = f"{clean[:28]}_{suffix}"
-        suffix += 1
-    used.add(candidate)
-    return candidate
+    workbook.write(tables, path, min_cell)

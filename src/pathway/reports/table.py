@@ -31,6 +31,8 @@ class ReportTable:
     marks: bool = False
     #: measures that count people, hidden below the threshold in exports like a cross-tab's cells
     suppressible: list[str] = field(default_factory=list)
+    #: Swedish names of dimensions (attribute titles), for the workbook's headings
+    dimension_titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_crosstab(self) -> bool:
