@@ -8,7 +8,7 @@ the wall clock and never sleep.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from typing import Protocol
+from typing import Protocol, overload
 from zoneinfo import ZoneInfo
 
 from pathway.errors import InvalidValue
@@ -70,8 +70,16 @@ def parse_time(text: str, what: str = "time") -> datetime:
         raise InvalidValue(what, text, ACCEPTED_TIME) from None
 
 
+@overload
+def to_local(moment: datetime) -> datetime: ...
+@overload
+def to_local(moment: None) -> None: ...
+@overload
+def to_local(moment: datetime | None) -> datetime | None: ...
+
+
 def to_local(moment: datetime | None) -> datetime | None:
-    """Convert to Europe/Stockholm for display."""
+    """Convert to Europe/Stockholm for display (a moment stays a moment: never None for one)."""
     if moment is None:
         return None
     return ensure_aware(moment).astimezone(STOCKHOLM)

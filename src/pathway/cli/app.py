@@ -70,6 +70,7 @@ class LazyGroup(TyperGroup):
 def _load(name: str, target: str) -> Any:
     module_name, attribute = target.split(":")
     obj = getattr(importlib.import_module(module_name), attribute)
+    command: Any
     if isinstance(obj, typer.Typer):
         command = typer.main.get_group(obj)  # a group even with one sub-command (`scheduler run`)
     else:

@@ -68,7 +68,7 @@ def list_deadlines(
             duration = Duration.parse(due_within)
         except ValueError:
             raise InvalidValue("--due-within", due_within, DURATION_HELP) from None
-        today = to_local(services.clock.now()).date()  # type: ignore[union-attr]
+        today = to_local(services.clock.now()).date()
         due_before = start_of_day(add_duration(today, duration) + timedelta(days=1))
     board = service.board(services, overdue, due_before, role, workflow)
     rows = [{"participant": r.participant_id, "ref": r.ref, "workflow": r.workflow, "step": r.step,

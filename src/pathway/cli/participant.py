@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -189,20 +189,20 @@ def _shown(value: object) -> str:
     return "–" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _describe(event_type: str, data: dict[str, object]) -> str:
+def _describe(event_type: str, data: dict[str, Any]) -> str:
     """Event data as a caseworker reads it: ``key=value``, and ``key: old → new`` for changes."""
     shown = _shown
 
     if event_type == "attributes_set":
         previous = data.get("previous", {})
-        return "\n".join(f"{k}: {shown(previous.get(k))} → {shown(v)}"  # type: ignore[union-attr]
-                         for k, v in data.get("set", {}).items())  # type: ignore[union-attr]
+        return "\n".join(f"{k}: {shown(previous.get(k))} → {shown(v)}"
+                         for k, v in data.get("set", {}).items())
     if event_type in ("reminder", "deadline_missed", "escalated"):
         level = f", level {data['level']}" if data.get("level") else ""
         return f"{data.get('rule')}: due {data.get('due_date')} → {data.get('role')}{level}"
     if event_type == "enrolled":
         attributes = data.get("attributes", {})
-        return "\n".join(f"{k}={shown(v)}" for k, v in attributes.items())  # type: ignore[union-attr]
+        return "\n".join(f"{k}={shown(v)}" for k, v in attributes.items())
     return "\n".join(f"{k}={shown(v)}" for k, v in data.items())
 
 

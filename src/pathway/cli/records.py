@@ -124,7 +124,7 @@ def plan_show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFor
     """
     services = state(ctx).services()
     _p, records = service.records_of(services, participant)
-    plan = records_json(records, to_local(services.clock.now()).date())["plan"]  # type: ignore[union-attr]
+    plan = records_json(records, to_local(services.clock.now()).date())["plan"]
     rows = [{"id": i["id"], "what": i["what"], "with": i["with_whom"], "by": i["by"], "follow-up": i["follow_up"],
              "status": i["status"]} for i in plan]
     print_rows(rows, ["id", "what", "with", "by", "follow-up", "status"], fmt, title="Action plan", json_rows=plan)

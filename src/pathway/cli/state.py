@@ -58,7 +58,7 @@ class CliState:
 
 
 def state(ctx: typer.Context) -> CliState:
-    return ctx.find_root().obj  # type: ignore[no-any-return]
+    return ctx.find_root().obj
 
 
 def optional_time(value: str | None, option: str) -> datetime | None:

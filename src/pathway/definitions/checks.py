@@ -120,13 +120,13 @@ def check_references(wf: Workflow) -> Iterator[Problem]:
     for i, tr in enumerate(wf.transitions):
         for j, source in enumerate(tr.source):
             if source != ANY_STEP and source not in steps:
-                path = ("transitions", i, "from", j) if len(tr.source) > 1 else ("transitions", i, "from")
-                yield _unknown(path, "step", source, steps)
+                where: Path = ("transitions", i, "from", j) if len(tr.source) > 1 else ("transitions", i, "from")
+                yield _unknown(where, "step", source, steps)
         if tr.to is not None and tr.to not in steps:
             yield _unknown(("transitions", i, "to"), "step", tr.to, steps)
         yield from _check_guards(wf, tr.guards, ("transitions", i, "guards"))
-        for name, spec in tr.data.items():
-            if spec.type in (FieldType.EXIT_REASON, FieldType.EXIT_REASONS) and not reasons:
+        for name, data_spec in tr.data.items():
+            if data_spec.type in (FieldType.EXIT_REASON, FieldType.EXIT_REASONS) and not reasons:
                 yield Problem(("transitions", i, "data", name, "type"), "no-exit-reasons",
                               f"data '{name}' takes an exit reason but the workflow has no exit_reasons")
     for i, rule in enumerate(wf.deadlines):

@@ -94,7 +94,7 @@ def start_of_day(day: date) -> datetime:
 
 
 def local_date(moment: datetime) -> date:
-    return to_local(moment).date()  # type: ignore[union-attr]
+    return to_local(moment).date()
 
 
 class PauseCalendar:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -176,18 +177,18 @@ def plan_deadlines(
             continue
         left_at = entries[i + 1].at if i + 1 < len(entries) else None
         start = local_date(entry.at)
-        common = dict(key=f"limit:{step.id}:{entry.seq}", rule=f"limit:{step.id}",
+        common = partial(PlannedDeadline, key=f"limit:{step.id}:{entry.seq}", rule=f"limit:{step.id}",
                       title=f"{step.title}: lämna steget inom {step.limit.within}", step=step.id,
                       owner=step.owner, started_at=entry.at)
         if left_at is not None:
-            due = add_duration(start, Duration.parse(step.limit.within), paused.closed_at(local_date(left_at)))
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, due_date=due, met_at=left_at))
+            due: date | None = add_duration(start, Duration.parse(step.limit.within), paused.closed_at(local_date(left_at)))
+            planned.append(common(status=DeadlineStatus.MET, due_date=due, met_at=left_at))
         elif paused.paused_now:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.PAUSED))
+            planned.append(common(status=DeadlineStatus.PAUSED))
         else:
             due = add_duration(start, Duration.parse(step.limit.within), paused)
             actions = _actions(start, due, step.limit.remind_before, step.limit.escalation, step.owner, paused)
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, due_date=due, actions=actions))
+            planned.append(common(status=DeadlineStatus.OPEN, due_date=due, actions=actions))
 
     current_owner = definition.step(current.step).owner
     for rule in definition.deadlines:
@@ -197,19 +198,20 @@ def plan_deadlines(
         owner = rule.owner or current_owner
         met_at = _anchor_time(rule.target, ordered, entries, attributes, enrolled_at)
         start = local_date(began)
-        common = dict(key=f"rule:{rule.id}", rule=rule.id, title=rule.title, step=None, owner=owner,
+        common = partial(PlannedDeadline, key=f"rule:{rule.id}", rule=rule.id, title=rule.title, step=None, owner=owner,
                       started_at=began)
-        clocks = paused.closed_at(local_date(met_at or exited_at)) if (met_at or exited_at) else paused
+        ended = met_at or exited_at
+        clocks = paused.closed_at(local_date(ended)) if ended else paused
         due = None if clocks.paused_now else add_duration(start, Duration.parse(rule.within), clocks)
         if met_at is not None:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, due_date=due, met_at=met_at))
+            planned.append(common(status=DeadlineStatus.MET, due_date=due, met_at=met_at))
         elif exited_at is not None:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.CANCELLED, due_date=due, closed_at=exited_at))
+            planned.append(common(status=DeadlineStatus.CANCELLED, due_date=due, closed_at=exited_at))
         elif due is None:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.PAUSED))
+            planned.append(common(status=DeadlineStatus.PAUSED))
         else:
             actions = _actions(start, due, rule.remind_before, rule.escalation, owner, paused)
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, due_date=due, actions=actions))
+            planned.append(common(status=DeadlineStatus.OPEN, due_date=due, actions=actions))
     planned += _record_deadlines(definition, ordered, paused, current_owner, exited_at)
     return planned
 
@@ -223,16 +225,16 @@ def _record_deadlines(definition: Workflow, events: Sequence[Event], paused: Pau
 
     def add(key: str, rule: str, title: str, started: datetime, due: date, met_at: datetime | None,
             cancelled_at: datetime | None) -> None:
-        common = dict(key=key, rule=rule, title=title, step=None, owner=owner, started_at=started, due_date=due)
+        common = partial(PlannedDeadline, key=key, rule=rule, title=title, step=None, owner=owner, started_at=started, due_date=due)
         if met_at is not None:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, met_at=met_at))
+            planned.append(common(status=DeadlineStatus.MET, met_at=met_at))
         elif cancelled_at is not None:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.CANCELLED, closed_at=cancelled_at))
+            planned.append(common(status=DeadlineStatus.CANCELLED, closed_at=cancelled_at))
         elif paused.paused_now:
-            planned.append(PlannedDeadline(**{**common, "due_date": None}, status=DeadlineStatus.PAUSED))
+            planned.append(common(due_date=None, status=DeadlineStatus.PAUSED))
         else:
             actions = _actions(local_date(started), due, policy.remind_before, policy.escalation, owner, paused)
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, actions=actions))
+            planned.append(common(status=DeadlineStatus.OPEN, actions=actions))
 
     added = {e.data.get("id"): e.effective_at for e in events if e.type in ("plan_goal_added", "plan_subgoal_added")}
     for item in records.plan.values():
@@ -240,7 +242,10 @@ def _record_deadlines(definition: Workflow, events: Sequence[Event], paused: Pau
             continue
         kind = "Delmål" if item.parent else "Mål"
         cancelled = exited_at if item.status == "open" else (item.done_at or exited_at) if item.status == "dropped" else None
-        add(f"plan:{item.id}", f"plan:{item.id}", f"{kind} {item.id}: {item.what}", added.get(item.id, item.done_at or exited_at),
+        started = added.get(item.id, item.done_at or exited_at)
+        if started is None:  # cannot happen: every plan item was added by an event
+            continue
+        add(f"plan:{item.id}", f"plan:{item.id}", f"{kind} {item.id}: {item.what}", started,
             item.by, item.done_at if item.status == "done" else None, cancelled)
     for placement in records.placements.values():
         every = placement.follow_up_every or policy.placement_contact.get(placement.type)  # type: ignore[call-overload]

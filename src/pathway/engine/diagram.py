@@ -65,7 +65,7 @@ def graphviz_problem(fmt: DiagramFormat) -> str | None:
     """Why ``fmt`` cannot be drawn here, or None. dot source needs the package, SVG also ``dot``."""
     if fmt is DiagramFormat.MERMAID:
         return None
-    if diagrams_graphviz.pgv is None:
+    if diagrams_graphviz.pgv is None:  # type: ignore[attr-defined]  # set when graphviz is missing
         return f"--format {fmt.value} needs Graphviz, but the Python package 'graphviz' is not installed: {_INSTALL}"
     if fmt is DiagramFormat.SVG and shutil.which("dot") is None:
         return f"--format svg needs Graphviz, but the 'dot' program is not on PATH: {_INSTALL}"
@@ -75,10 +75,13 @@ def graphviz_problem(fmt: DiagramFormat) -> str | None:
 # -- the participant's path -------------------------------------------------------------------
 
 
-class _HistoryEvent(Protocol):
-    type: str
-    from_step: str | None
-    to_step: str | None
+class _HistoryEvent(Protocol):  # read-only, so frozen views (EventView) fit too
+    @property
+    def type(self) -> str: ...
+    @property
+    def from_step(self) -> str | None: ...
+    @property
+    def to_step(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -183,7 +186,7 @@ def _path_mark(machine: Any, source: str, dest: str) -> str:
     return f" · ✔ {', '.join(str(n) for n in numbers)}" if numbers else ""
 
 
-class _MermaidGraph(diagrams_mermaid.Graph):  # type: ignore[misc]
+class _MermaidGraph(diagrams_mermaid.Graph):
     def _convert_state_attributes(self, state: dict[str, Any]) -> str:
         return str(state.get("label", state["name"])).replace('"', "'")
 
@@ -213,7 +216,12 @@ def _dot_text(text: str) -> str:
     return text.replace("\\", "\\\\")
 
 
-class _DotGraph(diagrams_graphviz.Graph):  # type: ignore[misc]
+def _style_attributes(machine: Any) -> Any:
+    """The machine's style table (transitions types it as str-or-dict; here it is always nested dicts)."""
+    return machine.style_attributes
+
+
+class _DotGraph(diagrams_graphviz.Graph):
     def _convert_state_attributes(self, state: dict[str, Any]) -> str:
         return str(state.get("label", state["name"]))
 
@@ -222,7 +230,7 @@ class _DotGraph(diagrams_graphviz.Graph):  # type: ignore[misc]
         for state in states:
             style = _node_style(self, state)  # "default" is the graph's node default already
             container.node(state["name"], label=self._convert_state_attributes(state),
-                           **(self.machine.style_attributes["node"][style] if style != "default" else {}))
+                           **(_style_attributes(self.machine)["node"][style] if style != "default" else {}))
         if self.machine.notes:
             container.node("__notes__", label="\\l".join(_dot_text(n) for n in self.machine.notes) + "\\l",
                            shape="note", style="filled", fillcolor="lightyellow")
@@ -231,14 +239,14 @@ class _DotGraph(diagrams_graphviz.Graph):  # type: ignore[misc]
         container.edge("__start__", self.machine.initial)
         for source, dests in _edges(self, transitions).items():
             for dest, labels in dests.items():
-                style = self.custom_styles["edge"][source][dest]
+                style = self.custom_styles["edge"][source][dest]  # type: ignore[index]
                 label = "\\n".join(_dot_text(x) for x in labels) + _path_mark(self.machine, source, dest)
                 container.edge(source, dest, label=label,
-                               **self.machine.style_attributes["edge"].get(style, {}))
+                               **_style_attributes(self.machine)["edge"].get(style, {}))
 
 
 def _styles(fmt: DiagramFormat) -> dict[str, dict[str, dict[str, str]]]:
-    styles = copy.deepcopy(GraphMachine.style_attributes)
+    styles: Any = copy.deepcopy(GraphMachine.style_attributes)
     if fmt is DiagramFormat.MERMAID:  # classDef properties (transitions maps fillcolor → fill)
         styles["node"] = {
             "default": {"fill": "white", "stroke": "black"},
@@ -250,10 +258,10 @@ def _styles(fmt: DiagramFormat) -> dict[str, dict[str, dict[str, str]]]:
         styles["node"]["terminal"] = {"fillcolor": "lightgrey", "color": "black", "peripheries": "2"}
         styles["node"]["active"] = {"color": "red", "fillcolor": "darksalmon", "peripheries": "2", "penwidth": "2"}
         styles["edge"]["previous"] = {"color": "blue", "fontcolor": "blue", "penwidth": "2"}
-    return styles
+    return styles  # type: ignore[no-any-return]
 
 
-class _DiagramMachine(GraphMachine):  # type: ignore[misc]
+class _DiagramMachine(GraphMachine):
     """GraphMachine drawing with our graph classes; never fired, so guards stay plain names."""
 
     state_cls = _StepState
@@ -321,7 +329,7 @@ def build(definition: Workflow, fmt: DiagramFormat, version: int | None = None,
         if transition.to is None and ANY_STEP in transition.source:
             continue  # listed in the note, not looped on every step
         machine.add_transition(
-            transition.trigger, source=definition.sources_of(transition), dest=transition.to,
+            transition.trigger, source=definition.sources_of(transition), dest=transition.to,  # type: ignore[arg-type]
             conditions=[g.name for g in transition.guards] or None,
         )
     model = _Drawing()
@@ -346,7 +354,7 @@ def render(definition: Workflow, fmt: DiagramFormat, version: int | None = None,
     if fmt is DiagramFormat.SVG:
         try:
             return graph.draw(None, format="svg", prog="dot")  # type: ignore[no-any-return]
-        except diagrams_graphviz.pgv.ExecutableNotFound:
+        except diagrams_graphviz.pgv.ExecutableNotFound:  # type: ignore[attr-defined]
             raise GraphvizMissing(f"--format svg needs Graphviz, but the 'dot' program could not be run: {_INSTALL}") from None
     return graph.source  # type: ignore[no-any-return]
 

@@ -81,7 +81,7 @@ class PathwayMachine:
                 self._candidates.setdefault((transition.trigger, source), []).append(transition)
             self.machine.add_transition(
                 transition.trigger,
-                source=sources,
+                source=sources,  # type: ignore[arg-type]  # transitions' stub: list is invariant
                 dest=transition.to,
                 conditions=[self._condition(transition)],
                 after=[self._remember(transition)],

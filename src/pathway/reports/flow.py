@@ -53,7 +53,7 @@ def flow_table(session: Session, scope: ReportScope) -> ReportTable:
     in_now = dict(session.execute(
         select(scope.step().label("step"), func.count()).where(*in_scope, ~scope.exited_by(scope.as_of))
         .group_by(literal_column("step"))).all())
-    escalations = dict(session.execute(
+    escalations: dict[str | None, int] = dict(session.execute(
         select(events.c.from_step, func.count()).join(p, p.c.id == events.c.participant_id)
         .where(*in_scope, events.c.type == EventType.ESCALATED.value, events.c.effective_at < scope.as_of_end)
         .group_by(events.c.from_step)).all())

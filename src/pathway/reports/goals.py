@@ -29,7 +29,7 @@ the database as a ``VALUES`` list, and every count is one aggregate query: no pe
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (ColumnElement, Date, DateTime, Float, Interval, String, and_, case, cast, column, func,
@@ -86,7 +86,7 @@ def _goal_row(session: Session, scope: ReportScope, goal: ResultGoal) -> dict[st
     counted = [scope.known(), scope.enrolled_in_period(), ~left_out]
     if goal.within is None:
         decided = or_(scope.exited_by(scope.as_of), met_at.is_not(None))
-        query = select(
+        query: Any = select(
             func.count().filter(decided),
             func.count().filter(met_at.is_not(None)),
             func.count().filter(~decided),
@@ -147,7 +147,7 @@ def _count_rows(session: Session, scope: ReportScope, goal: ResultGoal) -> list[
     table = values(column("period", String), column("start_at", UtcDateTime), column("end_at", UtcDateTime),
                    name="goal_periods").data([(label, start_of_day(a), start_of_day(b)) for label, a, b in periods]
                                              ).cte("goal_periods")
-    counted = dict(session.execute(
+    counted: dict[str, int] = dict(session.execute(
         select(table.c.period, func.count()).join(met, and_(met.c.met_at >= table.c.start_at,
                                                           met.c.met_at < table.c.end_at))
         .group_by(table.c.period)).all())

@@ -34,7 +34,7 @@ def journey(ctx: ServiceContext, participant_ref: str | int, to_agency: str) -> 
 
 def _summary(definition: Any, participant: Any, events: list[Any], to_agency: str, now: datetime) -> dict[str, Any]:
     records = fold(events)
-    today = to_local(now).date()  # type: ignore[union-attr]
+    today = to_local(now).date()
     covered = records.consent.agencies_in_force(today)
     summary: dict[str, Any] = {
         "participant_id": participant.id, "ref": participant.ref, "workflow": definition.id,

@@ -73,7 +73,7 @@ class Share(float):
         return f"{100 * self:.1f} %"
 
     def __eq__(self, other: object) -> bool:
-        return str(self) == other if isinstance(other, str) else float.__eq__(self, other)  # type: ignore[arg-type]
+        return str(self) == other if isinstance(other, str) else float.__eq__(self, other)
 
     __hash__ = float.__hash__
 

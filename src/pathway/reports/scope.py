@@ -52,7 +52,7 @@ class ReportScope:
 
     @property
     def today(self) -> date:
-        return to_local(self.now).date()  # type: ignore[union-attr]
+        return to_local(self.now).date()
 
     @property
     def historical(self) -> bool:

@@ -39,7 +39,7 @@ def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date
         dialect = uow.session.get_bind().dialect.name  # type: ignore[attr-defined]
         uow.session.connection(execution_options=read_only_options(dialect))  # type: ignore[attr-defined]
         workflow = _definition(ctx, uow, workflow_id)
-        today = to_local(now).date()  # type: ignore[union-attr]
+        today = to_local(now).date()
         scope = ReportScope(workflow=workflow, as_of=as_of or today, now=now, period_from=period_from,
                             period_to=period_to, age_bands=age_bands,
                             dialect=dialect)

@@ -270,7 +270,7 @@ def board(
     workflow_id: str | None = None,
 ) -> list[BoardRow]:
     now = ctx.clock.now()
-    today = to_local(now).date()  # type: ignore[union-attr]
+    today = to_local(now).date()
     with ctx.uow() as uow:
         pairs = uow.deadlines.board(now, overdue, due_before, workflow_id)
         rows = [board_row(d, p, today) for d, p in pairs]
@@ -279,6 +279,6 @@ def board(
 
 def for_participant(uow: UnitOfWork, participant: Participant, now: datetime) -> list[BoardRow]:
     """The participant's deadlines that are still running (for ``participant show``)."""
-    today = to_local(now).date()  # type: ignore[union-attr]
+    today = to_local(now).date()
     return [board_row(d, participant, today) for d in uow.deadlines.for_participant(participant.id or 0)
             if d.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)]

@@ -122,7 +122,7 @@ def identify(
     ref: str | None,
 ) -> EnrolmentIdentity:
     """Check the identity an enrolment gives; refuses a bad number, a contradiction or a duplicate."""
-    reference = to_local(effective_at).date()  # type: ignore[union-attr]
+    reference = to_local(effective_at).date()
     workflow_id = definition.id
     if ref is not None and _is_personnummer(ref.strip(), reference):
         raise BadInput(

@@ -195,7 +195,7 @@ def set_attributes(
                               f"in workflow '{participant.workflow_id}'")
         identity.refuse_for_anonymous(uow, participant.id or 0, typed)
         identity.refuse_contradicting_number(uow, definition, participant.id or 0, typed,
-                                             to_local(ctx.clock.now()).date())  # type: ignore[union-attr]
+                                             to_local(ctx.clock.now()).date())
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         stored = {k: to_json(v) for k, v in typed.items()}
         previous = {k: participant.attributes.get(k) for k in stored}
@@ -235,7 +235,7 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             last_step_change_at=participant.last_step_change_at, exited_at=participant.exited_at,
             exit_reason=participant.exit_reason, attributes=dict(participant.attributes),
             triggers=options, deadlines=open_deadlines(uow, participant, ctx.clock.now()),
-            records=records, today=to_local(ctx.clock.now()).date(),  # type: ignore[union-attr]
+            records=records, today=to_local(ctx.clock.now()).date(),
         )
 
 

@@ -42,7 +42,7 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
             raise InvalidValue("intervention kind", data["kind"],
                                f"workflow '{definition.id}' records: {', '.join(definition.interventions)}")
         if kind == RecordEvent.PLACEMENT_STARTED and data.get("follow_up_every") is None:
-            default = definition.follow_up.placement_contact.get(data["type"])  # type: ignore[call-overload]
+            default = definition.follow_up.placement_contact.get(data["type"])
             data["follow_up_every"] = default
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         participant.record(Event(

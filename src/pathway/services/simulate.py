@@ -14,7 +14,7 @@ from typing import Any
 
 from pathway.clock import ensure_aware, to_local
 from pathway.definitions.models import Workflow
-from pathway.domain import Deadline, DeadlineStatus, Event, EventType, Participant, ParticipantStatus
+from pathway.domain import Deadline, DeadlineStatus, Event, EventType, Participant
 from pathway.domain.records import RecordEvent, Records, fold
 from pathway.engine import PathwayMachine
 from pathway.engine.deadlines import plan_deadlines
@@ -165,7 +165,7 @@ def simulate(definition: Workflow, attributes: Mapping[str, Any], actions: list[
 
 def _local_add(moment: datetime, span: timedelta) -> datetime:
     """Add whole days on the Swedish wall clock (09:00 stays 09:00 across summer time)."""
-    return ensure_aware(to_local(moment).replace(tzinfo=None) + span)  # type: ignore[union-attr]
+    return ensure_aware(to_local(moment).replace(tzinfo=None) + span)
 
 
 def _record_event(records: Records, verb: str, action: Mapping[str, Any]) -> tuple[RecordEvent, dict[str, Any], str]:

@@ -148,7 +148,7 @@ def age_between(ctx: GuardContext, args: AgeBetweenArgs) -> list[str]:
     if not isinstance(born, date):
         return [f"attribute '{args.attribute}' must be recorded to check the age {args.min}–{args.max}"]
     moment = ctx.enrolled_at if args.at == "enrolment" else ctx.effective_at
-    on = to_local(moment).date()  # type: ignore[union-attr]
+    on = to_local(moment).date()
     age = _age(born, on)
     if args.min <= age <= args.max:
         return []
@@ -176,7 +176,7 @@ class ConsentArgs(GuardArgs):
 
 @guard("consent_in_force", "the participant's consent covers every named agency on the event date", ConsentArgs)
 def consent_in_force(ctx: GuardContext, args: ConsentArgs) -> list[str]:
-    on = to_local(ctx.effective_at).date()  # type: ignore[union-attr]
+    on = to_local(ctx.effective_at).date()
     return [ctx.records.consent.why_not(agency, on) for agency in args.agencies
             if agency not in ctx.records.consent.agencies_in_force(on)]
 
@@ -187,9 +187,9 @@ class NoArgs(GuardArgs):
 
 @guard("consent_confirmed_today", "consent was given or confirmed on the event's date (Flen opens every meeting so)", NoArgs)
 def consent_confirmed_today(ctx: GuardContext, args: NoArgs) -> list[str]:
-    on = to_local(ctx.effective_at).date()  # type: ignore[union-attr]
+    on = to_local(ctx.effective_at).date()
     last = ctx.records.consent.last_confirmed_at
-    if last is not None and to_local(last).date() == on:  # type: ignore[union-attr]
+    if last is not None and to_local(last).date() == on:
         return []
-    when = "never" if last is None else f"last on {to_local(last).date()}"  # type: ignore[union-attr]
+    when = "never" if last is None else f"last on {to_local(last).date()}"
     return [f"consent must be confirmed today (pathway consent confirm); it was {when}"]

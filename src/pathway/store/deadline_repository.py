@@ -25,7 +25,7 @@ class DeadlineRepository:
         self.session = session
 
     def for_participant(self, participant_id: int) -> list[Deadline]:
-        query = select(Deadline).where(Deadline.participant_id == participant_id).order_by(Deadline.id)  # type: ignore[arg-type]
+        query = select(Deadline).where(deadlines.c.participant_id == participant_id).order_by(deadlines.c.id)
         return list(self.session.scalars(query))
 
     def add(self, deadline: Deadline) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pathway.domain import Event, Participant
-from pathway.store.tables import workflow_versions
+from pathway.store.tables import events, participants, workflow_versions
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class ParticipantRepository:
         """Load and lock participants a deadline check appends to (id order, so no deadlocks)."""
         query = (
             select(Participant)
-            .where(Participant.id.in_(sorted(set(ids))))  # type: ignore[attr-defined]
-            .order_by(Participant.id)  # type: ignore[arg-type]
+            .where(participants.c.id.in_(sorted(set(ids))))
+            .order_by(participants.c.id)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
@@ -57,9 +58,9 @@ class ParticipantRepository:
         return {p.id: p for p in found}  # type: ignore[misc]
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
-        query = select(Participant).where(Participant.ref == ref)  # type: ignore[arg-type]
+        query = select(Participant).where(participants.c.ref == ref)
         if workflow_id is not None:
-            query = query.where(Participant.workflow_id == workflow_id)  # type: ignore[arg-type]
+            query = query.where(participants.c.workflow_id == workflow_id)
         found = list(self.session.scalars(query))
         self.seen.extend(found)
         return found
@@ -71,24 +72,24 @@ class ParticipantRepository:
         status: str | None = None,
         limit: int | None = None,
     ) -> Sequence[Participant]:
-        query = select(Participant).order_by(Participant.id)  # type: ignore[arg-type]
+        query = select(Participant).order_by(participants.c.id)
         if workflow_id is not None:
-            query = query.where(Participant.workflow_id == workflow_id)  # type: ignore[arg-type]
+            query = query.where(participants.c.workflow_id == workflow_id)
         if step is not None:
-            query = query.where(Participant.step == step)  # type: ignore[arg-type]
+            query = query.where(participants.c.step == step)
         if status is not None:
-            query = query.where(Participant.status == status)  # type: ignore[arg-type]
+            query = query.where(participants.c.status == status)
         if limit is not None:
             query = query.limit(limit)
         found = list(self.session.scalars(query))
         self.seen.extend(found)  # a use case may record events on any of them
         return found
 
-    def history(self, participant_id: int) -> list[Event]:
+    def history(self, participant_id: int) -> builtins.list[Event]:
         query = (
             select(Event)
-            .where(Event.participant_id == participant_id)  # type: ignore[arg-type]
-            .order_by(Event.seq)  # type: ignore[arg-type]
+            .where(events.c.participant_id == participant_id)
+            .order_by(events.c.seq)
         )
         return list(self.session.scalars(query))
 
@@ -122,7 +123,7 @@ class WorkflowVersionRepository:
             return False
         return True
 
-    def all(self) -> list[StoredWorkflowVersion]:
+    def all(self) -> builtins.list[StoredWorkflowVersion]:
         query = select(workflow_versions).order_by(workflow_versions.c.workflow_id, workflow_versions.c.version)
         return [_stored(row) for row in self.session.execute(query).mappings()]
 

@@ -168,9 +168,9 @@ def _derive_local_dates(_mapper: object, _connection: object, participant: Parti
 
     Derived here, once, so no use case can forget them and reports never convert time zones in SQL.
     """
-    participant.enrolled_on = to_local(participant.enrolled_at).date()  # type: ignore[attr-defined,union-attr]
+    participant.enrolled_on = to_local(participant.enrolled_at).date()  # type: ignore[attr-defined]
     participant.exited_on = (  # type: ignore[attr-defined]
-        to_local(participant.exited_at).date() if participant.exited_at is not None else None  # type: ignore[union-attr]
+        to_local(participant.exited_at).date() if participant.exited_at is not None else None
     )
 
 

@@ -11,6 +11,8 @@ config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic` command line: take the URL from the ini / -x db=URL
     url = context.get_x_argument(as_dictionary=True).get("db") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("give the database with -x db=URL or sqlalchemy.url in alembic.ini")
     engine = create_engine(url)
 
 with engine.connect() as connection:
