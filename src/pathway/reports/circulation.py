@@ -154,7 +154,7 @@ def _handed_over(session: Session, definitions: dict[str, Workflow],
                          for w, s in handover_steps]),
                    events.c.effective_at >= _utc(spans[0][1]), events.c.effective_at < _utc(spans[-1][2], 1))
         ).all()
-        found += [(to_local(moment).date(), person) for moment, person in entered]  # type: ignore[union-attr]
+        found += [(to_local(moment).date(), person) for moment, person in entered]
     if referred:
         p = participants.alias("p")
         exited = session.execute(
@@ -191,6 +191,6 @@ def run(ctx: ServiceContext, period_from: date | None = None, period_to: date | 
         definitions = {wid: _definition(ctx, uow, wid) for wid in sorted(ids)}
         try:
             return [circulation_table(uow.session, definitions, period_from, period_to, per,  # type: ignore[attr-defined]
-                                      to_local(now).date(), dialect)]  # type: ignore[union-attr]
+                                      to_local(now).date(), dialect)]
         finally:
             uow.rollback()

@@ -82,7 +82,7 @@ def parse_number(personnummer: str, today: date) -> str:
 def find(ctx: ServiceContext, personnummer: str, agency: str | None = None) -> list[Enrolment]:
     """Every enrolment of the person, oldest first, filtered by the consent each one holds."""
     policy.require(ctx, "person.lookup")
-    today = to_local(ctx.clock.now()).date()  # type: ignore[union-attr]
+    today = to_local(ctx.clock.now()).date()
     number = parse_number(personnummer, today)
     asking = viewer_agency(ctx, agency)
     single_user = ctx.user is None and agency is None
@@ -121,7 +121,7 @@ def circulation_note(ctx: ServiceContext, uow: UnitOfWork, number: str, workflow
     Names the other workflow and dates only where that enrolment's consent covers the enrolling
     user's agency (everything in single-user mode); otherwise says only that there is one.
     """
-    today = to_local(effective_at).date()  # type: ignore[union-attr]
+    today = to_local(effective_at).date()
     user = ctx.user
     agency = user.agency if user is not None else None
     parts: list[str] = []
