@@ -21,6 +21,8 @@ ACCEPTED_URLS = (
     "postgresql+psycopg://USER@HOST:PORT/DATABASE"
 )
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: PostgreSQL connections are replaced after this long (servers and firewalls drop idle ones).
+POOL_RECYCLE_SECONDS = 600
 
 #: Execution option for a connection that only reads: on SQLite its transaction does not take the
 #: write lock; on PostgreSQL the server refuses any write in it.
@@ -76,7 +78,9 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "postgresql":
         raise InvalidValue("database URL", url, ACCEPTED_URLS)
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        # no pool_pre_ping: it costs a round trip on every checkout, i.e. per operation. A CLI command
+        # is a fresh process; the long-running scheduler recycles connections older than this instead.
+        return create_engine(parsed, pool_recycle=POOL_RECYCLE_SECONDS)
     except ImportError:
         raise InvalidValue("database URL", url, "PostgreSQL needs its driver: pip install 'pathway-rehab[postgres]'") from None
     except ArgumentError as err:

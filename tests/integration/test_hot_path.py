@@ -1,0 +1,49 @@
+"""The write path's cost does not grow with a participant's history (issue 10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
+
+from pathway.clock import FixedClock
+from pathway.services import participants as service
+from pathway.services.context import ServiceContext
+
+
+@contextmanager
+def _counting(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _participant_with_history(ctx: ServiceContext, clock: FixedClock, events: int) -> int:
+    pid, _note = service.enrol(ctx, "demo", attributes={"gender": "female"})
+    for hours in range(1, events):  # the enrolment is the first event
+        clock.advance(minutes=1)
+        service.set_attributes(ctx, pid, {"hours": hours})
+    return pid
+
+
+def test_a_transitions_statement_count_does_not_grow_with_history(
+        ctx: ServiceContext, engine: Engine, clock: FixedClock) -> None:
+    """Firing a trigger runs the same number of SQL statements after 10 events as after 200 (no
+    statement per past event or per past deadline), on SQLite and PostgreSQL."""
+    short = _participant_with_history(ctx, clock, 10)
+    long = _participant_with_history(ctx, clock, 200)
+    clock.advance(minutes=1)
+    assert len(service.history(ctx, long)) == 200
+    with _counting(engine) as on_short:
+        service.fire(ctx, short, "assess")
+    with _counting(engine) as on_long:
+        service.fire(ctx, long, "assess")
+    assert len(on_long) == len(on_short), (on_short, on_long)
