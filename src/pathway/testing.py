@@ -1,0 +1,287 @@
+"""Test helpers shipped with the package: a fixed clock and an in-memory unit of work.
+
+``InMemoryStore`` holds what the database would (workflow versions, participants, their events,
+deadline rows, identities, notifications); each :class:`InMemoryUnitOfWork` works on a private
+copy of it and writes back only on ``commit()``, so a refusal leaves the store exactly as it was,
+as the SQL unit of work does. The services run on it unchanged::
+
+    store = InMemoryStore()
+    ctx = ServiceContext(uow=store.uow, catalog=WorkflowCatalog(folder, clock), clock=clock, actor="anna")
+    pid, _ = participants.enrol(ctx, "kraft", attributes={...})
+
+The optimistic version check is kept: a participant changed in the store since this unit of work
+read it is refused with :class:`~pathway.errors.ConcurrentChange` at commit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from pathway.clock import FixedClock
+from pathway.domain import Deadline, DeadlineStatus, Event, Participant
+from pathway.errors import ConcurrentChange, RefTakenConcurrently
+
+__all__ = ["FixedClock", "InMemoryStore", "InMemoryUnitOfWork"]
+
+
+@dataclass
+class _Identity:
+    kind: str
+    personnummer: str | None
+    created_at: datetime
+
+
+@dataclass
+class InMemoryStore:
+    """Everything the unit of work persists, kept in dictionaries (the "database")."""
+
+    workflows: dict[tuple[str, int], Any] = field(default_factory=dict)
+    participants: dict[int, Participant] = field(default_factory=dict)
+    events: dict[int, list[Event]] = field(default_factory=dict)
+    deadlines: dict[int, list[Deadline]] = field(default_factory=dict)
+    identities: dict[int, _Identity] = field(default_factory=dict)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    next_participant_id: int = 1
+    next_deadline_id: int = 1
+
+    def uow(self) -> InMemoryUnitOfWork:
+        """A unit of work on this store (the factory a ServiceContext takes)."""
+        return InMemoryUnitOfWork(self)
+
+
+def _copy_participant(p: Participant) -> Participant:
+    return dataclasses.replace(p, attributes=dict(p.attributes), new_events=[])
+
+
+def _state(p: Participant) -> tuple[Any, ...]:
+    """What an UPDATE of the participant row would write (a changed one bumps the version)."""
+    return (p.ref, p.workflow_id, p.workflow_version, p.step, p.status, p.attributes, p.enrolled_at,
+            p.last_step_change_at, p.exited_at, p.exit_reason, p.last_seq)
+
+
+def _copy_deadline(d: Deadline) -> Deadline:
+    return dataclasses.replace(d, actions=[dict(a) for a in d.actions])
+
+
+class _Participants:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+        self.seen: list[Participant] = []
+
+    def _see(self, p: Participant) -> Participant:
+        if all(p is not s for s in self.seen):
+            self.seen.append(p)
+        return p
+
+    def add(self, participant: Participant) -> None:
+        self._uow.pending.append(participant)
+        self._see(participant)
+
+    def get(self, participant_id: int) -> Participant | None:
+        found = self._uow.participant(participant_id)
+        return None if found is None else self._see(found)
+
+    def lock(self, ids: Sequence[int]) -> dict[int, Participant]:
+        found = [self.get(i) for i in sorted(set(ids))]
+        return {p.id: p for p in found if p is not None and p.id is not None}
+
+    def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
+        return self.list(workflow_id=workflow_id, ref=ref)
+
+    def list(self, workflow_id: str | None = None, step: str | None = None, status: str | None = None,
+             limit: int | None = None, ref: str | None = None) -> list[Participant]:
+        every = [self._uow.participant(i) for i in sorted(self._uow.store.participants)]
+        every += [p for p in self._uow.pending if p.id is None]
+        chosen = [p for p in every if p is not None
+                  and (workflow_id is None or p.workflow_id == workflow_id)
+                  and (step is None or p.step == step)
+                  and (status is None or p.status == status)
+                  and (ref is None or p.ref == ref)]
+        return [self._see(p) for p in chosen[:limit]]
+
+    def history(self, participant_id: int) -> list[Event]:
+        return list(self._uow.store.events.get(participant_id, []))
+
+
+class _Workflows:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def _all(self) -> dict[tuple[str, int], Any]:
+        return {**self._uow.store.workflows, **self._uow.new_workflows}
+
+    def get(self, workflow_id: str, version: int) -> Any:
+        return self._all().get((workflow_id, version))
+
+    def find_by_hash(self, workflow_id: str, sha256: str) -> Any:
+        return next((v for (w, _), v in self._all().items() if w == workflow_id and v.sha256 == sha256), None)
+
+    def latest_version_number(self, workflow_id: str) -> int:
+        return max((n for (w, n) in self._all() if w == workflow_id), default=0)
+
+    def add(self, stored: Any) -> bool:
+        if self.get(stored.workflow_id, stored.version) is not None or \
+                self.find_by_hash(stored.workflow_id, stored.sha256) is not None:
+            return False
+        self._uow.new_workflows[(stored.workflow_id, stored.version)] = stored
+        return True
+
+    def all(self) -> list[Any]:
+        return [v for _, v in sorted(self._all().items())]
+
+
+class _Deadlines:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def for_participant(self, participant_id: int) -> list[Deadline]:
+        return self._uow.deadline_rows(participant_id)
+
+    def add(self, deadline: Deadline) -> None:
+        self._uow.deadline_rows(deadline.participant_id).append(deadline)
+
+    def claim_due(self, now: datetime, limit: int) -> list[Deadline]:
+        due = [d for pid in sorted(self._uow.store.deadlines) for d in self._uow.deadline_rows(pid)
+               if d.status == DeadlineStatus.OPEN and d.next_action_at is not None and d.next_action_at <= now]
+        return sorted(due, key=lambda d: (d.next_action_at, d.id or 0))[:limit]
+
+    def add_notifications(self, rows: list[dict[str, Any]]) -> None:
+        self._uow.new_notifications += [dict(r) for r in rows]
+
+    def notification_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in self._uow.store.notifications + self._uow.new_notifications:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        return counts
+
+
+class _Identities:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def _all(self) -> dict[int, _Identity]:
+        return {**self._uow.store.identities, **self._uow.new_identities}
+
+    def add(self, participant_id: int, kind: str, personnummer: str | None, created_at: datetime) -> None:
+        self._uow.new_identities[participant_id] = _Identity(kind, personnummer, created_at)
+
+    def kind_of(self, participant_id: int) -> str | None:
+        found = self._all().get(participant_id)
+        return None if found is None else found.kind
+
+    def number_of(self, participant_id: int) -> str | None:
+        found = self._all().get(participant_id)
+        return None if found is None else found.personnummer
+
+    def participants_of(self, personnummer: str) -> list[int]:
+        return sorted(pid for pid, i in self._all().items() if i.personnummer == personnummer)
+
+    def lock_person(self, personnummer: str) -> None:
+        """One process, no concurrent writers: nothing to lock."""
+
+    def open_enrolments(self, personnummer: str, workflow_id: str) -> list[int]:
+        people = [self._uow.participant(pid) for pid in self.participants_of(personnummer)]
+        return [p.id for p in people if p is not None and p.id is not None
+                and p.workflow_id == workflow_id and p.is_open]
+
+
+class InMemoryUnitOfWork:
+    """A unit of work on an :class:`InMemoryStore`: rolled back unless committed."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self.store = store
+
+    def __enter__(self) -> InMemoryUnitOfWork:
+        self.pending: list[Participant] = []
+        self.loaded: dict[int, tuple[Participant, int]] = {}  # id → (working copy, version read)
+        self.rows: dict[int, list[Deadline]] = {}
+        self.new_workflows: dict[tuple[str, int], Any] = {}
+        self.new_identities: dict[int, _Identity] = {}
+        self.new_notifications: list[dict[str, Any]] = []
+        self.participants = _Participants(self)
+        self.workflows = _Workflows(self)
+        self.deadlines = _Deadlines(self)
+        self.identities = _Identities(self)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.rollback()
+
+    # -- working copies -------------------------------------------------------------------
+
+    def participant(self, participant_id: int) -> Participant | None:
+        if participant_id in self.loaded:
+            return self.loaded[participant_id][0]
+        stored = self.store.participants.get(participant_id)
+        if stored is None:
+            return next((p for p in self.pending if p.id == participant_id), None)
+        copy = _copy_participant(stored)
+        self.loaded[participant_id] = (copy, stored.version)
+        return copy
+
+    def deadline_rows(self, participant_id: int) -> list[Deadline]:
+        if participant_id not in self.rows:
+            self.rows[participant_id] = [_copy_deadline(d) for d in self.store.deadlines.get(participant_id, [])]
+        return self.rows[participant_id]
+
+    # -- the transaction -------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Give new participants their ids (as an INSERT would)."""
+        for p in self.pending:
+            if p.id is None:
+                if any(q.ref is not None and q.ref == p.ref and q.workflow_id == p.workflow_id
+                       for q in self.store.participants.values()):
+                    raise RefTakenConcurrently(str(p.ref), p.workflow_id)
+                p.id = self.store.next_participant_id
+                self.store.next_participant_id += 1
+                for event in p.new_events:
+                    event.participant_id = p.id
+                self.loaded[p.id] = (p, -1)
+
+    def commit(self) -> None:
+        self.flush()
+        store = self.store
+        for pid, (_p, read_version) in self.loaded.items():
+            current = store.participants.get(pid)
+            if read_version >= 0 and (current is None or current.version != read_version):
+                raise ConcurrentChange(pid)
+        for pid, (p, _read_version) in self.loaded.items():
+            before = store.participants.get(pid)
+            changed = bool(p.new_events) or before is None or _state(p) != _state(before)
+            if p.new_events:
+                stored_events = store.events.setdefault(pid, [])
+                if stored_events and stored_events[-1].seq >= p.new_events[0].seq:
+                    raise ConcurrentChange(pid)
+                for event in p.new_events:
+                    event.participant_id = pid
+                    stored_events.append(event)
+            if changed:
+                p.version += 1
+            saved = _copy_participant(p)
+            store.participants[pid] = saved
+            p.new_events.clear()
+        for pid, rows in self.rows.items():
+            for row in rows:
+                if row.id is None:
+                    row.participant_id = row.participant_id or pid
+                    row.id = store.next_deadline_id
+                    store.next_deadline_id += 1
+            store.deadlines[pid] = [_copy_deadline(d) for d in rows]
+        store.workflows.update(self.new_workflows)
+        store.identities.update(self.new_identities)
+        store.notifications += self.new_notifications
+        self._clear()
+
+    def rollback(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        self.pending, self.loaded, self.rows = [], {}, {}
+        self.new_workflows, self.new_identities, self.new_notifications = {}, {}, []
