@@ -171,3 +171,27 @@ def test_bad_recorded_dimensions_name_the_way_out(rec: ServiceContext, by: list[
     """A misspelt rule, a non-list attribute or a bad hours goal is refused with what is accepted."""
     with pytest.raises(InvalidValue, match=expected):
         service.run(rec, "rep", service.participants(by))
+
+
+def test_flow_split_by_a_dimension(rec: ServiceContext) -> None:
+    """Flow per step and gender, and per intervention kind, where a participant with two kinds counts
+    under each without its visits being taken for re-entries."""
+    person(rec, "A", "2010-01-04")
+    person(rec, "B", "2010-01-04", gender="male")
+    person(rec, "C", "2010-01-04")
+    records.start_intervention(rec, "A", "cbt", **at("2010-01-05"))
+    records.start_intervention(rec, "A", "health_care", **at("2010-01-05"))
+    fire(rec, "A", "assess", {}, **at("2010-01-08"))                    # 4 days in referral
+    fire(rec, "B", "assess", {}, **at("2010-01-06"))                    # 2 days
+    table = service.run(rec, "rep", service.flow_by("gender"))[0]
+    assert table.dimensions == ["step", "gender"]
+    row = {(r["step"], r["gender"]): r for r in table.rows}
+    assert (row[("referral", "female")]["participants"], row[("referral", "female")]["in_now"]) == (2, 1)
+    assert row[("referral", "female")]["median_days"] == 4.0 and row[("referral", "male")]["median_days"] == 2.0
+    assert row[("mapping", "male")]["in_now"] == 1 and row[("training", "female")]["entered"] == 0
+    kinds = service.run(rec, "rep", service.flow_by("intervention"))[0]
+    by_kind = {(r["step"], r["intervention"]): r for r in kinds.rows}
+    assert by_kind[("referral", "cbt")]["participants"] == 1 and by_kind[("referral", "cbt")]["re_entered"] == 0
+    assert by_kind[("referral", "health_care")]["entered"] == 1
+    assert by_kind[("referral", None)]["participants"] == 2 and by_kind[("mapping", None)]["in_now"] == 1
+    assert kinds.total == 3

@@ -168,12 +168,15 @@ def goals(ctx: typer.Context, workflow: Workflow, period_from: From = None, peri
 @app.command()
 def flow(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
          as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None,
-         min_cell: MinCell = None) -> None:
+         min_cell: MinCell = None,
+         by: Annotated[str | None, typer.Option("--by", help="split each step by one dimension (any that participants takes, e.g. gender, deadline, intervention)", show_default=False)] = None,
+         age_bands: AgeBands = ",".join(map(str, DEFAULT_AGE_BANDS))) -> None:
     """Per step: entered, re-entered, in it now, median and 90th-percentile days, overdue, escalations.
 
-    Example: pathway report flow --workflow flen_tripartite
+    Example: pathway report flow --workflow flen_tripartite --by deadline
     """
-    _emit(ctx, workflow, service.flow, fmt, output, min_cell, period_from, period_to, as_of)
+    _emit(ctx, workflow, service.flow_by(by.strip() if by else None), fmt, output, min_cell, period_from, period_to,
+          as_of, age_bands)
 
 
 @app.command("before-after")

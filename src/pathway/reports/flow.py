@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Float, and_, cast, func, literal_column, null, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -44,56 +44,100 @@ def _days_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
     return f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 86400.0)"
 
 
-def flow_table(session: Session, scope: ReportScope) -> ReportTable:
+def flow_table(session: Session, scope: ReportScope, by: str | None = None) -> ReportTable:
+    """Per step (and, with ``by``, per value of one more dimension: gender, deadline:RULE, intervention …)."""
     steps = [s for s in scope.workflow.steps if not s.terminal]
     in_scope = [scope.known(), scope.enrolled_in_period()]
-    visits = _visits(scope, in_scope)
+    split = _split(scope, by)
+    value = split.expression if split is not None else null()
 
+    def joined(source: Any) -> Any:
+        return source.outerjoin(split.joined, split.on) if split is not None and split.joined is not None else source
+
+    visits = _visits(scope, in_scope, value, joined)
     per_step, circulating = _visit_counts(session, visits)
-    in_now = dict(session.execute(
-        select(scope.step().label("step"), func.count()).where(*in_scope, ~scope.exited_by(scope.as_of))
-        .group_by(literal_column("step"))).all())
-    escalations: dict[str | None, int] = dict(session.execute(
-        select(events.c.from_step, func.count()).join(p, p.c.id == events.c.participant_id)
+    in_now = _pairs(session.execute(
+        select(scope.step().label("step"), value.label("value"), func.count()).select_from(joined(p))
+        .where(*in_scope, ~scope.exited_by(scope.as_of))
+        .group_by(literal_column("step"), literal_column("value"))).all())
+    escalations = _pairs(session.execute(
+        select(events.c.from_step, value.label("value"), func.count())
+        .select_from(joined(events.join(p, p.c.id == events.c.participant_id)))
         .where(*in_scope, events.c.type == EventType.ESCALATED.value, events.c.effective_at < scope.as_of_end)
-        .group_by(events.c.from_step)).all())
-    overdue = None if scope.historical else _overdue(session, scope, in_scope)
+        .group_by(events.c.from_step, literal_column("value"))).all())
+    overdue = None if scope.historical else _overdue(session, scope, in_scope, value, joined)
 
+    values = _axis(split, {k[1] for k in (*per_step, *in_now, *escalations, *(overdue or {}))})
     rows = []
     for step in steps:
-        counted = per_step.get(step.id)
-        rows.append({
-            "step": step.id, "entered": counted.entered if counted else 0,
-            "participants": counted.participants if counted else 0,
-            "re_entered": counted.re_entered if counted else 0, "in_now": in_now.get(step.id, 0),
-            "median_days": _round(counted.median) if counted else None,
-            "p90_days": _round(counted.p90) if counted else None,
-            "overdue_now": None if overdue is None else overdue.get(step.id, 0),
-            "escalations": escalations.get(step.id, 0),
-        })
+        for v in values:
+            counted = per_step.get((step.id, v))
+            rows.append({
+                "step": step.id, **({by: v} if by else {}), "entered": counted.entered if counted else 0,
+                "participants": counted.participants if counted else 0,
+                "re_entered": counted.re_entered if counted else 0, "in_now": in_now.get((step.id, v), 0),
+                "median_days": _round(counted.median) if counted else None,
+                "p90_days": _round(counted.p90) if counted else None,
+                "overdue_now": None if overdue is None else overdue.get((step.id, v), 0),
+                "escalations": escalations.get((step.id, v), 0),
+            })
     total = session.execute(select(func.count()).where(*in_scope)).scalar_one()
     notes = [f"{circulating} participant(s) re-entered a step they had left (circulation)"]
     if overdue is None:
         notes.append("overdue_now is today's state and is left out of a report --as-of an earlier day")
-    return ReportTable(name="flow", title="Flow through the steps", dimensions=["step"], measures=MEASURES,
+    labels: dict[str, dict[Any, str]] = {"step": {s.id: s.title for s in scope.workflow.steps}}
+    titles: dict[str, str] = {}
+    if split is not None and by:
+        from pathway.reports.crosstab import _labels, _titles
+
+        labels |= _labels(scope, {by: split})
+        titles = _titles(scope, [by])
+        if split.fans_out:
+            notes.append(f"{by}: several may apply, so a participant can count under several values")
+    return ReportTable(name="flow", title="Flow through the steps" + (f" by {by}" if by else ""),
+                       dimensions=["step", *([by] if by else [])], measures=MEASURES,
                        suppressible=[m for m in MEASURES if not m.endswith("_days")],
-                       rows=rows, total=total, labels={"step": {s.id: s.title for s in scope.workflow.steps}},
-                       scope=scope.describe(), notes=notes)
+                       rows=rows, total=total, labels=labels, scope=scope.describe(), notes=notes,
+                       dimension_titles=titles)
 
 
-def _visits(scope: ReportScope, in_scope: list[ColumnElement[bool]]) -> Any:
+def _split(scope: ReportScope, by: str | None) -> Any:
+    """The extra dimension's SQL (as a cross-tab resolves it), or None."""
+    if not by:
+        return None
+    from pathway.reports.crosstab import _resolve
+
+    return _resolve(scope, [by], exits=False)[by]
+
+
+def _axis(split: Any, seen: set[Any]) -> list[Any]:
+    if split is None:
+        return [None]
+    extra = sorted((v for v in seen if v is not None and v not in split.declared), key=str)
+    return list(split.declared) + extra + ([None] if None in seen else [])
+
+
+def _pairs(rows: Any) -> dict[tuple[Any, Any], int]:
+    return {(row[0], row[1]): row[2] for row in rows}
+
+
+def _visits(scope: ReportScope, in_scope: list[ColumnElement[bool]], value: Any, joined: Any) -> Any:
     """One row per entry into a step, with the moment the participant left it (NULL: still there)."""
     entering = or_(
         events.c.type == EventType.ENROLLED.value,
         and_(events.c.type.in_([EventType.TRANSITION.value, EventType.MIGRATED.value]),
              events.c.to_step.is_not(None), events.c.to_step != events.c.from_step),
     )
-    left_at = func.lead(events.c.effective_at).over(partition_by=events.c.participant_id, order_by=events.c.seq)
-    visit_no = func.row_number().over(partition_by=(events.c.participant_id, events.c.to_step), order_by=events.c.seq)
+    # a dimension that fans out (several interventions) repeats each event once per value: each copy
+    # is a history of its own, so the windows are taken per value too
+    left_at = func.lead(events.c.effective_at).over(partition_by=(events.c.participant_id, value),
+                                                    order_by=events.c.seq)
+    visit_no = func.row_number().over(partition_by=(events.c.participant_id, events.c.to_step, value),
+                                      order_by=events.c.seq)
     # read by several parts of one statement: computed once (both databases honour MATERIALIZED)
-    return (select(events.c.participant_id, events.c.to_step.label("step"),
+    return (select(events.c.participant_id, events.c.to_step.label("step"), value.label("value"),
                    events.c.effective_at.label("entered_at"), left_at.label("left_at"), visit_no.label("visit_no"))
-            .join(p, p.c.id == events.c.participant_id)
+            .select_from(joined(events.join(p, p.c.id == events.c.participant_id)))
             .where(*in_scope, entering, events.c.effective_at < scope.as_of_end)
             .cte("visits").prefix_with("MATERIALIZED"))
 
@@ -106,40 +150,46 @@ def _visit_counts(session: Session, visits: Any) -> tuple[dict[str, Any], int]:
     percentiles = _percentiles(visits)
     circulating = (select(func.count(visits.c.participant_id.distinct())).where(visits.c.visit_no == 2)
                    .scalar_subquery())
-    query = (select(visits.c.step, func.count().label("entered"),
+    same_group = and_(percentiles.c.step == visits.c.step,
+                      or_(percentiles.c.value == visits.c.value,
+                          and_(percentiles.c.value.is_(None), visits.c.value.is_(None))))
+    query = (select(visits.c.step, visits.c.value, func.count().label("entered"),
                     func.count().filter(visits.c.visit_no == 1).label("participants"),
                     func.count().filter(visits.c.visit_no == 2).label("re_entered"),
                     func.max(percentiles.c.median).label("median"), func.max(percentiles.c.p90).label("p90"),
                     circulating.label("circulating"))
-             .select_from(visits.outerjoin(percentiles, percentiles.c.step == visits.c.step))
-             .group_by(visits.c.step))
+             .select_from(visits.outerjoin(percentiles, same_group))
+             .group_by(visits.c.step, visits.c.value))
     rows = session.execute(query).all()
-    return {row.step: row for row in rows}, (rows[0].circulating if rows else 0)
+    return {(row.step, row.value): row for row in rows}, (rows[0].circulating if rows else 0)
 
 
 def _percentiles(visits: Any) -> Any:
     """Median and 90th percentile (nearest rank) of days per step, over completed visits."""
     days = days_between(visits.c.entered_at, visits.c.left_at)
-    ranked = (select(visits.c.step, days.label("days"),
-                     func.row_number().over(partition_by=visits.c.step, order_by=days).label("rank"),
-                     func.count().over(partition_by=visits.c.step).label("n"))
+    group = (visits.c.step, visits.c.value)
+    ranked = (select(visits.c.step, visits.c.value, days.label("days"),
+                     func.row_number().over(partition_by=group, order_by=days).label("rank"),
+                     func.count().over(partition_by=group).label("n"))
               .where(visits.c.left_at.is_not(None)).subquery("ranked"))
     median_rank = (ranked.c.n + 1) // 2          # ceil(0.5 n) in integer arithmetic
     p90_rank = (ranked.c.n * 9 + 9) // 10        # ceil(0.9 n)
     return select(
-        ranked.c.step,
+        ranked.c.step, ranked.c.value,
         func.max(cast(ranked.c.days, Float)).filter(ranked.c.rank == median_rank).label("median"),
         func.max(cast(ranked.c.days, Float)).filter(ranked.c.rank == p90_rank).label("p90"),
-    ).group_by(ranked.c.step).subquery("percentiles")
+    ).group_by(ranked.c.step, ranked.c.value).subquery("percentiles")
 
 
-def _overdue(session: Session, scope: ReportScope, in_scope: list[ColumnElement[bool]]) -> dict[str, int]:
+def _overdue(session: Session, scope: ReportScope, in_scope: list[ColumnElement[bool]], value: Any,
+             joined: Any) -> dict[tuple[Any, Any], int]:
     """Open deadlines already past due, by the participant's current step."""
-    query = (select(p.c.step, func.count()).join(p, p.c.id == deadlines.c.participant_id)
+    query = (select(p.c.step, value.label("value"), func.count())
+             .select_from(joined(deadlines.join(p, p.c.id == deadlines.c.participant_id)))
              .where(*in_scope, deadlines.c.status == DeadlineStatus.OPEN.value,
                     deadlines.c.due_at < scope.now, deadlines.c.due_at.is_not(None))
-             .group_by(p.c.step))
-    return dict(session.execute(query).all())
+             .group_by(p.c.step, literal_column("value")))
+    return _pairs(session.execute(query).all())
 
 
 def _round(value: float | None) -> float | None:

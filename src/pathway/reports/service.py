@@ -86,6 +86,11 @@ def flow(session: Session, scope: ReportScope) -> list[ReportTable]:
     return [flow_table(session, scope)]
 
 
+def flow_by(by: str | None) -> Builder:
+    """Flow per step, split by one more dimension (any a cross-tab takes)."""
+    return lambda session, scope: [flow_table(session, scope, by)]
+
+
 def before_after(session: Session, scope: ReportScope) -> list[ReportTable]:
     return [before_after_table(session, scope)]
 
