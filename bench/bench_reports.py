@@ -87,6 +87,21 @@ MAIN = [("referral", None), ("mapping_interview", "call_to_mapping"), ("case_tra
 FOLLOW_UP_STEPS = {"competence_portfolio", "occupations", "more_competence", "competence_building",
                    "application", "job_or_internship"}
 AF_CODES = ["11", "12", "14", "21", "22", "34", "41", "68", "69", "70", "96", "98"]
+#: what is recorded around the steps (in place of some follow-up and leave events)
+INTERVENTION_KINDS = ["job_seeker_group", "motivational_interviewing", "work_ability_assessment", "cbt", "health_care"]
+PLACEMENT_TYPES = ["internship", "work_training", "work_trial"]
+PLACEMENT_HOURS = [None, 4, 6, 8, 10, 12, 16, 20]
+#: the bench's copy of the workflow adds Flen's 14-day rule, from the application to the tripartite meeting
+RULE_ID = "first_meeting_within_14_days"
+RULE_TARGET = "tripartite_meeting"
+RULE_YAML = f"""
+deadlines:
+  - id: {RULE_ID}
+    title: Första personliga mötet inom 14 dagar från ansökan
+    start: {{attribute: application_date}}
+    target: {{entered: {RULE_TARGET}}}
+    within: 14d
+"""
 
 
 def weighted(rng: random.Random, table: list[tuple[Any, float]]) -> Any:
@@ -153,8 +168,9 @@ def make_attributes(rng: random.Random, enrolled_on: date, workflow: Any) -> dic
 
 
 def participant_rows(i: int, rng: random.Random, workflow: Any, version: int
-                     ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None]:
-    """One participant's projection row, its 10 events, and its open deadline (if still open)."""
+                     ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """One participant's projection row, its 10 events, its open step deadline (if still open) and its
+    14-day rule (when the application date is known)."""
     from pathway.clock import STOCKHOLM
 
     span = (LAST_DAY - FIRST_DAY).days
@@ -188,6 +204,9 @@ def participant_rows(i: int, rng: random.Random, workflow: Any, version: int
 
     events = [event(1, enrolled_at, "enrolled", None, None, "referral", {"ref": ref, "attributes": attrs})]
     step, at, changed_at, leave_open = "referral", enrolled_at, enrolled_at, False
+    open_intervention: str | None = None
+    placement: str | None = None
+    first_meeting_at: datetime | None = None
     exit_reason = exited_at = None
     for kind, gap in zip(kinds, gaps):
         at = at + timedelta(days=gap)
@@ -199,12 +218,32 @@ def participant_rows(i: int, rng: random.Random, workflow: Any, version: int
                 data = {"more_competence_needed": nxt == "competence_building"}
             events.append(event(seq, at, "transition", trigger, step, nxt, data))
             step, changed_at = nxt, at
+            if step == RULE_TARGET and first_meeting_at is None:
+                first_meeting_at = at
         elif kind == "esc":
             events.append(event(seq, at, "escalated", None, step, step,
                                 {"rule": f"limit:{step}", "title": "Steggräns", "level": 1,
                                  "role": "coordinator"}))
         elif kind == "fill":
-            if step in FOLLOW_UP_STEPS and not leave_open:
+            roll = rng.random()
+            if roll < 0.25:  # a parallel intervention starts, or the open one ends
+                if open_intervention is None:
+                    open_intervention = f"i{seq}"
+                    events.append(event(seq, at, "intervention_started", None, step, step,
+                                        {"id": open_intervention, "kind": rng.choice(INTERVENTION_KINDS)}))
+                else:
+                    events.append(event(seq, at, "intervention_ended", None, step, step, {"id": open_intervention}))
+                    open_intervention = None
+            elif roll < 0.45:  # a placement starts, or the open one is followed up with the hours reached
+                if placement is None:
+                    placement = f"p{seq}"
+                    events.append(event(seq, at, "placement_started", None, step, step,
+                                        {"id": placement, "type": rng.choice(PLACEMENT_TYPES),
+                                         "hours_per_week": rng.choice(PLACEMENT_HOURS)}))
+                else:
+                    events.append(event(seq, at, "placement_followup", None, step, step,
+                                        {"id": placement, "hours_per_week": rng.choice(PLACEMENT_HOURS)}))
+            elif step in FOLLOW_UP_STEPS and not leave_open:
                 events.append(event(seq, at, "transition", "tripartite_follow_up", step, None,
                                     {"led_by": rng.choice(["project_caseworker", "employment_officer"])}))
             elif leave_open:
@@ -240,6 +279,19 @@ def participant_rows(i: int, rng: random.Random, workflow: Any, version: int
         "exited_on": exited_at.astimezone(STOCKHOLM).date() if exited_at else None,
         "last_seq": len(events), "version": len(events),
     }
+    rule = None
+    if rng.random() < 0.85:  # the application date is known: the 14-day rule runs from it
+        started = enrolled_at - timedelta(days=rng.randint(0, 10))
+        due_date = started.astimezone(STOCKHOLM).date() + timedelta(days=14)
+        due_at = datetime.combine(due_date + timedelta(days=1), datetime.min.time(), tzinfo=STOCKHOLM)
+        status = "met" if first_meeting_at else ("cancelled" if exited_at else "open")
+        rule = {
+            "participant_id": i, "workflow_id": WORKFLOW_ID, "key": f"rule:{RULE_ID}", "rule": RULE_ID,
+            "title": "Första mötet inom 14 dagar", "step": None, "owner": "project_caseworker", "status": status,
+            "started_at": started, "due_date": due_date, "due_at": due_at, "actions": [], "progress": 0,
+            "level": 0, "next_action_at": None, "met_at": first_meeting_at,
+            "closed_at": exited_at if status == "cancelled" else None, "version": 1,
+        }
     deadline = None
     if not exited_at:
         due_date = changed_at.astimezone(STOCKHOLM).date() + timedelta(days=rng.choice([14, 21, 28, 42]))
@@ -251,7 +303,7 @@ def participant_rows(i: int, rng: random.Random, workflow: Any, version: int
             "actions": [], "progress": 0, "level": 0, "next_action_at": due_at, "met_at": None,
             "closed_at": None, "version": 1,
         }
-    return row, events, deadline
+    return row, events, [d for d in (deadline, rule) if d is not None]
 
 
 def build(url: str, n: int, seed: int, analyze: bool) -> Generated:
@@ -297,13 +349,12 @@ def build(url: str, n: int, seed: int, analyze: bool) -> Generated:
                         rows.clear()
 
             for i in range(1, n + 1):
-                row, evs, deadline = participant_rows(i, rng, workflow, version)
+                row, evs, found = participant_rows(i, rng, workflow, version)
                 p_rows.append(row)
                 e_rows.extend(evs)
                 out.exited += row["status"] == "exited"
-                if deadline:
-                    d_rows.append(deadline)
-                    out.deadlines += 1
+                d_rows.extend(found)
+                out.deadlines += sum(1 for d in found if d["status"] == "open")
                 if len(p_rows) >= CHUNK // EVENTS_PER_PARTICIPANT or len(e_rows) >= CHUNK:
                     # participants first: the events and deadlines refer to them
                     conn.execute(participants.insert(), p_rows)
@@ -473,11 +524,21 @@ def floor_flow(cur: Any, d: Dialect) -> dict[Any, Any]:
     return {k: v for k, v in out.items() if not (isinstance(k, tuple) and k[1] == "exited")}
 
 
+def _latest_sql(d: Dialect, name: str) -> str:
+    """The value most recently recorded before the exit (enrolment or a later correction), correlated."""
+    value = (f"CASE WHEN r.type = 'enrolled' THEN {d.attr('r.data', 'attributes', name)} "
+             f"ELSE {d.attr('r.data', 'set', name)} END")
+    return (f"(SELECT {value} FROM events r WHERE r.participant_id = p.id AND r.type IN ('enrolled', "
+            f"'attributes_set') AND r.effective_at <= p.exited_at AND {value} IS NOT NULL "
+            "ORDER BY r.effective_at DESC, r.seq DESC LIMIT 1)")
+
+
 def floor_before_after(cur: Any, d: Dialect) -> dict[Any, int]:
     sql = d.sql(
         f"WITH x AS (SELECT {d.attr('en.data', 'attributes', 'income_source')} AS bi, "
-        f"{d.attr('ex.data', 'income_source_at_exit')} AS ai, "
-        f"{d.attr('en.data', 'attributes', 'af_code')} AS ba, {d.attr('ex.data', 'af_code_at_exit')} AS aa "
+        f"COALESCE({d.attr('ex.data', 'income_source_at_exit')}, {_latest_sql(d, 'income_source')}) AS ai, "
+        f"{d.attr('en.data', 'attributes', 'af_code')} AS ba, "
+        f"COALESCE({d.attr('ex.data', 'af_code_at_exit')}, {_latest_sql(d, 'af_code')}) AS aa "
         "FROM participants p "
         "JOIN events ex ON ex.participant_id = p.id AND ex.type = 'transition' AND ex.to_step = 'exited' "
         "JOIN events en ON en.participant_id = p.id AND en.type = 'enrolled' "
@@ -492,6 +553,67 @@ def floor_before_after(cur: Any, d: Dialect) -> dict[Any, int]:
     for kind, value, c in fetch(cur, sql, (WORKFLOW_ID, a, a)):
         out["total" if kind == "total" else (kind, value)] = c
     return out
+
+
+def _as_of_end(d: Dialect) -> Any:
+    from pathway.clock import STOCKHOLM
+
+    return d.moment(datetime.combine(AS_OF + timedelta(days=1), datetime.min.time(), tzinfo=STOCKHOLM))
+
+
+def _period_moments(d: Dialect) -> tuple[Any, Any]:
+    from pathway.clock import STOCKHOLM
+
+    start, end = PERIOD
+    return (d.moment(datetime.combine(start, datetime.min.time(), tzinfo=STOCKHOLM)),
+            d.moment(datetime.combine(end + timedelta(days=1), datetime.min.time(), tzinfo=STOCKHOLM)))
+
+
+def floor_intervention_running(cur: Any, d: Dialect) -> dict[Any, int]:
+    """Participants in the project during the period, by intervention kinds running in it."""
+    begins, ends = _period_moments(d)
+    sql = d.sql(
+        f"SELECT k.kind, count(*) FROM participants p LEFT JOIN ("
+        f"SELECT DISTINCT s.participant_id, {d.attr('s.data', 'kind')} AS kind FROM events s "
+        "LEFT JOIN events x ON x.participant_id = s.participant_id AND x.type = 'intervention_ended' "
+        f"AND {d.attr('x.data', 'id')} = {d.attr('s.data', 'id')} AND x.effective_at < ? "
+        "WHERE s.type = 'intervention_started' AND s.effective_at < ? AND x.id IS NULL) k ON k.participant_id = p.id "
+        "WHERE p.workflow_id = ? AND p.enrolled_on <= ? AND (p.exited_on IS NULL OR p.exited_on >= ?) GROUP BY 1")
+    start, end = PERIOD
+    return {(k,): c for k, c in fetch(cur, sql, (begins, ends, WORKFLOW_ID, d.day(end), d.day(start)))}
+
+
+def floor_placement_hours(cur: Any, d: Dialect) -> dict[Any, int]:
+    hours = (f"CAST({d.attr('data', 'hours_per_week')} AS REAL)" if d.sqlite
+             else f"({d.attr('data', 'hours_per_week')})::float")
+    sql = d.sql(
+        "SELECT CASE WHEN h.pid IS NULL THEN 'no_placement' WHEN h.hours IS NULL THEN 'no_hours_recorded' "
+        f"WHEN h.hours >= 10 THEN 'reached' ELSE 'below' END, {d.attr('p.attributes', 'gender')}, count(*) "
+        f"FROM participants p LEFT JOIN (SELECT participant_id AS pid, max({hours}) AS hours FROM events "
+        "WHERE type IN ('placement_started', 'placement_followup') AND effective_at < ? GROUP BY participant_id) h "
+        "ON h.pid = p.id WHERE p.workflow_id = ? AND p.enrolled_on <= ? GROUP BY 1, 2")
+    return {(v, g): c for v, g, c in fetch(cur, sql, (_as_of_end(d), WORKFLOW_ID, d.day(AS_OF)))}
+
+
+def floor_warning_flag_count(cur: Any, d: Dialect) -> dict[Any, int]:
+    length = ("json_array_length(attributes, '$.warning_flags')" if d.sqlite
+              else "jsonb_array_length(attributes->'warning_flags')")
+    sql = d.sql(f"SELECT {length}, count(*) FROM participants WHERE workflow_id = ? AND enrolled_on <= ? GROUP BY 1")
+    return {(n,): c for n, c in fetch(cur, sql, (WORKFLOW_ID, d.day(AS_OF)))}
+
+
+def floor_deadline_rule(cur: Any, d: Dialect) -> dict[Any, int]:
+    end = _as_of_end(d)
+    sql = d.sql(
+        "SELECT CASE WHEN r.participant_id IS NULL OR r.started_at >= ? THEN 'not_started' "
+        "WHEN r.met_at IS NOT NULL AND r.met_at < ? AND (r.due_at IS NULL OR r.met_at < r.due_at) THEN 'met' "
+        "WHEN r.status = 'cancelled' AND r.closed_at < ? AND (r.due_at IS NULL OR r.closed_at < r.due_at) "
+        "THEN 'cancelled' WHEN r.due_at < ? THEN 'missed' ELSE 'open' END, "
+        f"{d.attr('p.attributes', 'gender')}, count(*) FROM participants p "
+        "LEFT JOIN deadlines r ON r.participant_id = p.id AND r.key = ? "
+        "WHERE p.workflow_id = ? AND p.enrolled_on <= ? GROUP BY 1, 2")
+    return {(v, g): c for v, g, c in fetch(cur, sql, (end, end, end, end, f"rule:{RULE_ID}", WORKFLOW_ID,
+                                                       d.day(AS_OF)))}
 
 
 # -- the reports, as the numbers the floors give ----------------------------------------------
@@ -563,6 +685,21 @@ def reports() -> list[Report]:
                floor_sql="SELECT CASE WHEN exited_on IS NULL OR exited_on>:to THEN 'open_at_period_end' ELSE "
                          "exit_reason END, gender, count(*) FROM participants WHERE workflow_id=? AND "
                          "enrolled_on<=:to AND (exited_on IS NULL OR exited_on>=:from) GROUP BY 1,2"),
+        Report("participants --active --by intervention", lambda: service.participants(["intervention"], active=True),
+               floor_intervention_running, crosstab_counts, period=PERIOD,
+               floor_sql="participants LEFT JOIN (SELECT DISTINCT participant, kind of intervention_started events "
+                         "before the period's end with no intervention_ended of that id before its start) GROUP BY kind"),
+        Report("participants --by placement_hours:10,gender", lambda: service.participants(["placement_hours:10", "gender"]),
+               floor_placement_hours, crosstab_counts,
+               floor_sql="participants LEFT JOIN (SELECT participant, max(hours) FROM placement start/follow-up "
+                         "events GROUP BY participant) → CASE reached/below/no hours/no placement, gender"),
+        Report("participants --by count:warning_flags", lambda: service.participants(["count:warning_flags"]),
+               floor_warning_flag_count, crosstab_counts,
+               floor_sql="SELECT json_array_length(attributes->warning_flags), count(*) FROM participants GROUP BY 1"),
+        Report("participants --by deadline,gender", lambda: service.participants(["deadline", "gender"]),
+               floor_deadline_rule, crosstab_counts,
+               floor_sql="participants LEFT JOIN deadlines ON key='rule:…' → CASE met/cancelled/missed/open/"
+                         "not started as of the day, gender, count(*)"),
         Report("goals", lambda: service.goals, floor_goals, goals_counts,
                floor_sql="one SELECT of five conditional counts over participants, window end = "
                          "enrolled_on + 12 months in SQL, met = exited_on of a work/studies exit"),
@@ -794,6 +931,11 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="pathway-bench-reports-", dir=args.tmp))
+    global WORKFLOWS
+    (tmp / "workflows").mkdir()
+    (tmp / "workflows" / f"{WORKFLOW_ID}.yaml").write_text(
+        (WORKFLOWS / f"{WORKFLOW_ID}.yaml").read_text(encoding="utf-8") + RULE_YAML, encoding="utf-8")
+    WORKFLOWS = tmp / "workflows"
     admin = None
     backend = "sqlite"
     if args.db and not args.db.startswith("sqlite"):

@@ -85,6 +85,9 @@ def before_after_table(session: Session, scope: ReportScope, fields: list[str] |
     if len({w.name for w in waves}) != len(waves) or {w.name for w in waves} & {"at_enrolment", "at_exit"}:
         raise InvalidValue("--wave", ",".join(w.name for w in waves), "give each wave a name of its own")
     exit_event, on = exit_event_join(workflow)
+    # the enrolment record itself (the default window): joined once instead of a lookup per participant
+    enrolled = events.alias("enrolment")
+    enrolment_on = and_(enrolled.c.participant_id == p.c.id, enrolled.c.type == EventType.ENROLLED.value)
     measures = ["at_enrolment", "at_exit", *(w.name for w in waves)]
     columns = []
     for name in names:
@@ -92,12 +95,14 @@ def before_after_table(session: Session, scope: ReportScope, fields: list[str] |
         exit_value = func.coalesce(exit_event.c.data[exit_field].as_string(),
                                    _latest(scope, name, p.c.exited_at, inclusive=True)) \
             if exit_field else _latest(scope, name, p.c.exited_at, inclusive=True)
-        columns.append(_first_within(scope, name, start_within_days).label(f"{name}__at_enrolment"))
+        start = enrolled.c.data[("attributes", name)].as_string() if start_within_days == 0 \
+            else _first_within(scope, name, start_within_days)
+        columns.append(start.label(f"{name}__at_enrolment"))
         columns.append(exit_value.label(f"{name}__at_exit"))
         for i, wave in enumerate(waves):
             columns.append(_wave_value(scope, name, wave, exit_value).label(f"{name}__wave{i}"))
     groups = session.execute(
-        select(*columns, func.count()).select_from(p).join(exit_event, on)
+        select(*columns, func.count()).select_from(p).join(exit_event, on).join(enrolled, enrolment_on)
         .where(scope.known(), scope.exited_in_period()).group_by(*[c.name for c in columns])).all() \
         if names else []
     total = sum(group[-1] for group in groups)
