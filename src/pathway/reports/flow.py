@@ -142,7 +142,7 @@ def _visits(scope: ReportScope, in_scope: list[ColumnElement[bool]], value: Any,
             .cte("visits").prefix_with("MATERIALIZED"))
 
 
-def _visit_counts(session: Session, visits: Any) -> tuple[dict[str, Any], int]:
+def _visit_counts(session: Session, visits: Any) -> tuple[dict[tuple[Any, Any], Any], int]:
     """Per step: entries, participants, re-entries, median and p90 days; and everyone who circulated.
 
     One statement over the visits: a participant's second visit to a step is a re-entry.
