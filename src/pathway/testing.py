@@ -15,6 +15,7 @@ read it is refused with :class:`~pathway.errors.ConcurrentChange` at commit.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ class _Participants:
                   and (ref is None or p.ref == ref)]
         return [self._see(p) for p in chosen[:limit]]
 
-    def history(self, participant_id: int) -> list[Event]:
+    def history(self, participant_id: int) -> builtins.list[Event]:
         return list(self._uow.store.events.get(participant_id, []))
 
 
