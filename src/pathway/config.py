@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     identity_key: SecretStr | None = Field(None, description="key encrypting personal identity numbers at rest ('pathway identity new-key' makes one)")
     identity_old_keys: SecretStr | None = Field(None, description="earlier identity keys, comma-separated, still read until 'pathway identity rotate-key' has run")
 
+    retention_years: int = Field(5, ge=1, description="gallring: personal data is removed this many whole years after a person's last entry ('pathway retention run')")
+
     def identity_keys(self) -> IdentityKeys | None:
         """The identity keys, or None when ``identity_key`` is not set (checked when first needed)."""
         from pathway.store.identity_crypto import IdentityKeys

@@ -48,7 +48,7 @@ def test_in_process_runs_match_a_subprocess(cli: Cli) -> None:
 
 
 def test_privacy_commands_run_as_a_subprocess(cli: Cli) -> None:
-    """identity, person, report circulation and db backup each run once in a fresh interpreter."""
+    """identity, person, report circulation, db backup and retention each run once in a fresh interpreter."""
     cli.subprocess = True
     assert len(cli("identity", "new-key").stdout.strip()) == 44
     assert cli("participant", "enrol", "small", "--personnummer", "19121212-1212").code == 0
@@ -59,3 +59,4 @@ def test_privacy_commands_run_as_a_subprocess(cli: Cli) -> None:
     assert circulation.code == 0 and circulation.json()["total"] == 1  # type: ignore[index]
     backed_up = cli("db", "backup", str(cli.home / "copy.db"))
     assert backed_up.code == 0 and "integrity check ok" in backed_up.stdout
+    assert cli("retention", "run", "--dry-run").stdout.startswith("would purge the personal data of 0 participants")

@@ -42,6 +42,8 @@ class IdentityKind(StrEnum):
     SAMORDNINGSNUMMER = "samordningsnummer"
     #: no consent to registration, or protected identity: no number, only gender and start year
     ANONYMOUS = "anonymous"
+    #: the number was removed by retention (gallring); a random pseudonym links the person's enrolments
+    PSEUDONYMISED = "pseudonymised"
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,8 @@ identities = Table(
     CheckConstraint(
         "(kind = 'anonymous' AND personnummer_enc IS NULL AND personnummer_hash IS NULL) OR "
         "(kind IN ('personnummer', 'samordningsnummer') AND personnummer_enc IS NOT NULL "
-        "AND personnummer_hash IS NOT NULL)",
+        "AND personnummer_hash IS NOT NULL) OR "
+        "(kind = 'pseudonymised' AND personnummer_enc IS NULL AND personnummer_hash IS NOT NULL)",
         name="ck_identities_kind_number",
     ),
     Index(None, "personnummer_hash"),
@@ -284,4 +285,21 @@ access_log = Table(
     Column("purpose", Text, nullable=True),
     Index(None, "participant_id", "at"),
     Index(None, "login", "at"),
+)
+
+
+#: Every purge of personal data (gallring, :mod:`pathway.services.retention`): who, when, under which
+#: limit, and what kinds of data were removed — never the data itself. One row per participant.
+retention_log = Table(
+    "retention_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("participant_id", BigId, nullable=False),
+    Column("workflow_id", String(64), nullable=False),
+    Column("purged_at", UtcDateTime, nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("limit_date", Date, nullable=False),
+    Column("last_entry_at", UtcDateTime, nullable=False),
+    Column("removed", JsonDocument, nullable=False),
+    UniqueConstraint("participant_id"),
 )
