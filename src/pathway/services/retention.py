@@ -88,7 +88,7 @@ def run(ctx: ServiceContext, years: int = DEFAULT_YEARS, *, dry_run: bool = Fals
     """Purge everyone past the limit (or, with ``dry_run``, say who would be) in one transaction."""
     policy.require(ctx, "retention.run")
     now = ctx.clock.now()
-    limit = limit_date(to_local(now).date(), years)  # type: ignore[union-attr]
+    limit = limit_date(to_local(now).date(), years)
     with ctx.uow() as uow:
         session: Session = uow.session  # type: ignore[attr-defined]
         due = _due(session, limit)
@@ -126,7 +126,7 @@ def _due(session: Session, limit: date) -> list[tuple[int, str, datetime, str | 
         .order_by(participants.c.id)
     ).all()
     old = {r.id: _aware(r.last) for r in rows}
-    past = {r.id for r in rows if r.status == ParticipantStatus.EXITED.value and to_local(old[r.id]).date() < limit}  # type: ignore[union-attr]
+    past = {r.id for r in rows if r.status == ParticipantStatus.EXITED.value and to_local(old[r.id]).date() < limit}
     by_person: dict[str, list[int]] = {}
     for r in rows:
         if r.personnummer_hash is not None and r.kind != IdentityKind.PSEUDONYMISED.value:
@@ -207,7 +207,7 @@ def _purge(session: Session, pid: int, definition: Workflow, enrolled_on: date,
         session.execute(update(events).where(events.c.id == event.id).values(data=data, reason=None))
     if reasons:
         counts["event reasons"] = reasons
-    deleted = session.execute(delete(notifications).where(notifications.c.participant_id == pid)).rowcount
+    deleted = session.execute(delete(notifications).where(notifications.c.participant_id == pid)).rowcount  # type: ignore[attr-defined]
     if deleted:
         counts["notifications"] = deleted
     removed: dict[str, Any] = {"fields": counts}
