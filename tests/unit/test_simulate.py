@@ -55,3 +55,27 @@ def test_walk_times_follow_the_swedish_wall_clock_across_summer_time() -> None:
     result = simulate(FLEN, {}, [SimulatedAction(trigger="hold_first_meeting", consent_first=CONSENT)],
                       parse_time("2026-03-24T09:00"), timedelta(weeks=1), timedelta(0))
     assert result.lines[-1].to_json()["at"] == "2026-03-31T09:00:00+02:00"
+
+
+def test_simulate_refuses_what_the_services_refuse() -> None:
+    """The dry run runs the real use cases: a plan date that is no date and consent for an agency the
+    workflow does not know are refused with the services' own messages, and the walk is incomplete."""
+    start = parse_time("2026-03-03T09:00")
+    bad_date = simulate(FLEN, {"application_date": "2026-03-02"},
+                        [SimulatedAction(record=("plan", {"add_goal": {"what": "Jobb", "by": "snart"}}))],
+                        start, timedelta(days=1), timedelta(0))
+    assert bad_date.lines[-1].kind == "refused" and "use an ISO date" in bad_date.lines[-1].detail
+    assert not bad_date.completed
+    unknown_agency = simulate(FLEN, {"application_date": "2026-03-02"},
+                              [SimulatedAction(trigger="hold_first_meeting", consent_first=("nasa",))],
+                              start, timedelta(days=1), timedelta(0))
+    refused = [line for line in unknown_agency.lines if line.kind == "refused"]
+    assert refused and "nasa" in refused[0].detail and not unknown_agency.completed
+
+
+def test_a_dry_run_exit_leaves_the_participant_exited() -> None:
+    """Exiting in a dry run leaves the participant exited, like the real fire (no projection of its own)."""
+    result = simulate(FLEN, {"application_date": "2026-03-02"},
+                      [SimulatedAction(trigger="exit", data={"reason": "work"})],
+                      parse_time("2026-03-03T09:00"), timedelta(days=1), timedelta(0))
+    assert (result.status, result.lines[-1].kind) == ("exited", "transition"), result.lines[-1]

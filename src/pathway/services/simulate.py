@@ -1,8 +1,9 @@
 """A dry run of one participant through a workflow with a virtual clock, touching no database.
 
-The same engine, deadline planner and deadline timeline as the real thing run on in-memory
-objects, so a project designer sees each step, the deadlines it sets, and the reminders and
-escalations that would fire on the way — before a real participant enters.
+The real use cases (enrol, fire, set, the record commands and the deadline check) run on the
+in-memory unit of work from :mod:`pathway.testing`, so a dry run refuses exactly what a real run
+refuses and records exactly what it records — a project designer sees each step, the deadlines it
+sets, and the reminders and escalations that would fire on the way, before a real participant enters.
 """
 
 from __future__ import annotations
@@ -10,17 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from pathway.clock import ensure_aware, to_local
+from pathway.clock import FixedClock, ensure_aware, to_local
+from pathway.definitions import LoadedWorkflow
 from pathway.definitions.models import Workflow
-from pathway.domain import Deadline, DeadlineStatus, Event, EventType, Participant
-from pathway.domain.records import RecordEvent, Records, fold
-from pathway.engine import PathwayMachine
-from pathway.engine.deadlines import plan_deadlines
-from pathway.engine.values import coerce_fields, to_json
-from pathway.errors import BadInput, PathwayError
-from pathway.services.deadlines import actions_to_take, apply_plan
+from pathway.domain import DeadlineStatus, Participant
+from pathway.errors import BadInput, PathwayError, UnknownWorkflow
+from pathway.services import deadlines, participants, records
+from pathway.services.catalog import WorkflowCatalog
+from pathway.services.context import ServiceContext
 
 
 @dataclass(frozen=True)
@@ -66,89 +67,94 @@ class Simulation:
                 "lines": [line.to_json() for line in self.lines]}
 
 
+class _OneWorkflow(WorkflowCatalog):
+    """A catalog of the one definition being simulated (which need not be a file in the folder)."""
+
+    def __init__(self, definition: Workflow, clock: FixedClock) -> None:
+        super().__init__(Path("."), clock)
+        self._loaded = LoadedWorkflow(definition, f"# simulation of {definition.id}\n", f"{definition.id} (simulation)")
+
+    def file_ids(self) -> list[str]:
+        return [self._loaded.definition.id]
+
+    def load_current(self, workflow_id: str) -> LoadedWorkflow:
+        if workflow_id != self._loaded.definition.id:
+            raise UnknownWorkflow(workflow_id, self.file_ids())
+        return self._loaded
+
+
 class _Run:
     def __init__(self, definition: Workflow, attributes: Mapping[str, Any], start: datetime) -> None:
-        self.definition = definition
-        self.machine = PathwayMachine(definition)
-        self.typed = coerce_fields(definition.attributes, attributes, definition, "attribute", "in the simulation")
-        initial = definition.initial_step.id
-        self.participant = Participant(
-            workflow_id=definition.id, workflow_version=definition.version, step=initial, enrolled_at=start,
-            attributes={k: to_json(v) for k, v in self.typed.items()}, last_step_change_at=start, id=0,
-        )
-        self.rows: dict[str, Deadline] = {}
-        self.lines: list[SimulationLine] = []
-        self._record(EventType.ENROLLED, start, to_step=initial, data={"attributes": self.participant.attributes})
-        self.lines.append(SimulationLine(start, "enrolled", initial, definition.step(initial).title, self._open()))
+        from pathway.testing import InMemoryStore  # the in-memory unit of work, shipped for tests and this
 
-    def _record(self, kind: EventType | RecordEvent, at: datetime, **fields: Any) -> None:
-        self.participant.record(Event(seq=0, type=kind.value, effective_at=at, recorded_at=at, actor="simulation",
-                                      workflow_id=self.definition.id, workflow_version=self.definition.version,
-                                      **fields), self.definition.terminal_step_ids)
-        planned = plan_deadlines(self.definition, self.participant.new_events, self.typed,
-                                 self.participant.enrolled_at)
-        apply_plan(self.rows, planned, self.participant)
+        self.definition = definition
+        self.clock = FixedClock(start)
+        self.store = InMemoryStore()
+        self.ctx = ServiceContext(uow=self.store.uow,  # type: ignore[arg-type]  # fits UnitOfWork where used
+                                  catalog=_OneWorkflow(definition, self.clock), clock=self.clock, actor="simulation")
+        self.pid, _note = participants.enrol(self.ctx, definition.id, attributes=dict(attributes))
+        self.lines: list[SimulationLine] = []
+        step = self.participant.step
+        self.lines.append(SimulationLine(start, "enrolled", step, definition.step(step).title, self._open()))
+
+    @property
+    def participant(self) -> Participant:
+        return self.store.participants[self.pid]
 
     def _open(self) -> list[str]:
         return [f"{row.rule} due {row.due_date}" if row.due_date else f"{row.rule} paused"
-                for row in self.rows.values() if row.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)]
+                for row in self.store.deadlines.get(self.pid, [])
+                if row.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)]
 
     def run_clock(self, until: datetime) -> None:
-        """Perform every deadline action due up to ``until`` at its own time, as a check running
-        all along would (so a reminder is sent, not overtaken by the miss)."""
+        """Run the deadline check at each moment an action falls due up to ``until``, as a check
+        running all along would (so a reminder is sent, not overtaken by the miss)."""
         while True:
-            pending = [(row.next_action_at, row.key, row) for row in self.rows.values()
-                       if row.next_action_at is not None and row.next_action_at <= until]
-            if not pending:
+            due = [row.next_action_at for row in self.store.deadlines.get(self.pid, [])
+                   if row.status == DeadlineStatus.OPEN and row.next_action_at is not None
+                   and row.next_action_at <= until]
+            if not due:
                 return
-            moment, _key, row = min(pending, key=lambda p: (p[0], p[1]))
-            for action, perform in actions_to_take(row, moment):
-                row.mark_done(action)
-                if perform:
-                    level = f" level {action.level}" if action.level else ""
-                    self.lines.append(SimulationLine(action.at, action.kind, self.participant.step,
-                                                     f"{row.rule}{level} → {action.role} (due {row.due_date})"))
-            row.reschedule()
+            for act in deadlines.check(self.ctx, now=min(due)):
+                level = f" level {act.level}" if act.level else ""
+                self.lines.append(SimulationLine(act.action_at, act.kind, self.participant.step,
+                                                 f"{act.rule}{level} → {act.role} (due {act.due_date})"))
 
     def act(self, action: SimulatedAction, at: datetime) -> bool:
         self.run_clock(at)
-        p = self.participant
-        if not p.is_open:
-            self.lines.append(SimulationLine(at, "refused", p.step, "the participant has already exited"))
+        self.clock.set(max(at, self.clock.now()))
+        if not self.participant.is_open:
+            self.lines.append(SimulationLine(at, "refused", self.participant.step, "the participant has already exited"))
             return False
         if action.consent_first:
             self.act(SimulatedAction(record=("consent", {"give": list(action.consent_first)})), at)
         try:
             if action.record is not None:
-                kind, data, text = _record_event(fold(p.new_events), *action.record)
-                self._record(kind, at, from_step=p.step, to_step=p.step, data=data)
-                self.lines.append(SimulationLine(at, kind.value, p.step, text, self._open()))
+                kind, text = record_step(self.ctx, self.pid, *action.record)
+                self.lines.append(SimulationLine(at, kind, self.participant.step, text, self._open()))
                 return True
             if action.set is not None:
-                values = coerce_fields(self.definition.attributes, action.set, self.definition, "attribute", "")
-                self.typed = {**self.typed, **values}
-                self._record(EventType.ATTRIBUTES_SET, at, from_step=p.step, to_step=p.step,
-                             data={"set": {k: to_json(v) for k, v in values.items()}})
-                shown = {k: str(v).lower() if isinstance(v, bool) else to_json(v) for k, v in values.items()}
-                self.lines.append(SimulationLine(at, "attributes_set", p.step,
+                participants.set_attributes(self.ctx, self.pid, action.set)
+                shown = {k: str(v).lower() if isinstance(v, bool) else v for k, v in action.set.items()}
+                self.lines.append(SimulationLine(at, "attributes_set", self.participant.step,
                                                  ", ".join(f"{k}={v}" for k, v in shown.items()), self._open()))
                 return True
-            firing = self.machine.fire(p.step, action.trigger or "", action.data, self.typed, at, p.enrolled_at,
-                                       fold(p.new_events))
+            fired = participants.fire(self.ctx, self.pid, action.trigger or "", dict(action.data))
         except PathwayError as err:
-            self.lines.append(SimulationLine(at, "refused", p.step, err.message))
+            self.lines.append(SimulationLine(at, "refused", self.participant.step, err.message))
             return False
-        self._record(EventType.TRANSITION, at, trigger=action.trigger, from_step=firing.from_step,
-                     to_step=firing.to_step, data={k: to_json(v) for k, v in firing.data.items()})
-        moved = f"{firing.from_step} → {firing.to_step}" if firing.to_step else "recorded, stays"
-        self.lines.append(SimulationLine(at, "transition", p.step, f"{action.trigger}: {moved}", self._open()))
+        moved = f"{fired.from_step} → {fired.to_step}" if fired.moved else "recorded, stays"
+        self.lines.append(SimulationLine(at, "transition", self.participant.step, f"{action.trigger}: {moved}",
+                                         self._open()))
         return True
 
 
 def simulate(definition: Workflow, attributes: Mapping[str, Any], actions: list[SimulatedAction],
              start: datetime, every: timedelta, tail: timedelta) -> Simulation:
     """Run ``actions`` from ``start`` (each ``every`` after the last unless it has its own time),
-    then let the clock run ``tail`` further to show what would fire if nothing more happened."""
+    then let the clock run ``tail`` further to show what would fire if nothing more happened.
+
+    The enrolment is the real one: attributes the workflow requires must be given."""
     run = _Run(definition, attributes, start)
     clock, completed = start, True
     for action in actions:
@@ -168,41 +174,54 @@ def _local_add(moment: datetime, span: timedelta) -> datetime:
     return ensure_aware(to_local(moment).replace(tzinfo=None) + span)
 
 
-def _record_event(records: Records, verb: str, action: Mapping[str, Any]) -> tuple[RecordEvent, dict[str, Any], str]:
-    """The event a scripted consent / plan / placement / intervention step records (walk-script verbs)."""
-    def day(value: Any) -> str | None:
-        return None if value is None else str(value)
+def _day(value: Any) -> str | None:
+    return None if value is None else str(value)
 
+
+def record_step(ctx: ServiceContext, pid: int, verb: str, action: Mapping[str, Any]) -> tuple[str, str]:
+    """A walk-script verb (consent, plan, placement, intervention) through its real use case;
+    returns the event kind recorded and a line describing it."""
     if verb == "consent":
         if "give" in action:
-            return (RecordEvent.CONSENT_GIVEN, {"agencies": sorted(action["give"]), "scope": action.get("scope"),
-                                                "until": day(action.get("until"))}, f"consent given: {', '.join(action['give'])}")
+            records.give_consent(ctx, pid, list(action["give"]), action.get("scope"), _day(action.get("until")))
+            return "consent_given", f"consent given: {', '.join(action['give'])}"
         if "withdraw" in action:
-            return RecordEvent.CONSENT_WITHDRAWN, {"agencies": sorted(action["withdraw"])}, f"consent withdrawn: {', '.join(action['withdraw'])}"
-        return RecordEvent.CONSENT_CONFIRMED, {}, "consent confirmed"
+            records.withdraw_consent(ctx, pid, list(action["withdraw"]))
+            return "consent_withdrawn", f"consent withdrawn: {', '.join(action['withdraw'])}"
+        records.confirm_consent(ctx, pid)
+        return "consent_confirmed", "consent confirmed"
     if verb == "plan":
         if "add_goal" in action:
-            item = {**action["add_goal"], "id": records.next_goal_id(), "by": day(action["add_goal"].get("by"))}
-            return RecordEvent.PLAN_GOAL_ADDED, item, f"{item['id']}: {item['what']}"
+            args = {**action["add_goal"], "by": _day(action["add_goal"].get("by"))}
+            data = records.add_goal(ctx, pid, **args)
+            return "plan_goal_added", f"{data['id']}: {data['what']}"
         if "add_subgoal" in action:
-            args = dict(action["add_subgoal"])
-            goal = args.pop("goal")
-            item = {**args, "id": records.next_subgoal_id(goal), "parent": goal, "by": day(args.get("by"))}
-            return RecordEvent.PLAN_SUBGOAL_ADDED, item, f"{item['id']}: {item['what']}"
-        update = {**action["update"], "id": action["update"]["item"]}
-        update.pop("item")
-        if "by" in update:
-            update["by"] = day(update["by"])
-        return RecordEvent.PLAN_ITEM_UPDATED, update, f"{update['id']} updated"
+            args = {**action["add_subgoal"], "by": _day(action["add_subgoal"].get("by"))}
+            data = records.add_subgoal(ctx, pid, **args)
+            return "plan_subgoal_added", f"{data['id']}: {data['what']}"
+        args = dict(action["update"])
+        if "by" in args:
+            args["by"] = _day(args["by"])
+        item = args.pop("item")
+        records.update_plan_item(ctx, pid, item, **args)
+        return "plan_item_updated", f"{item} updated"
     if verb == "placement":
         if "start" in action:
-            data = {**action["start"], "id": records.next_placement_id(), "start": day(action["start"]["start"]),
-                    "end": day(action["start"].get("end"))}
-            return RecordEvent.PLACEMENT_STARTED, data, f"{data['id']}: {data['type']} at {data['employer']}"
+            placement: dict[str, Any] = {k: _day(v) if k == "end" else v for k, v in action["start"].items()}
+            type_, employer = placement.pop("type"), placement.pop("employer")
+            data = records.start_placement(ctx, pid, type_, employer, str(placement.pop("start")), **placement)
+            return "placement_started", f"{data['id']}: {type_} at {employer}"
         if "followup" in action:
-            return RecordEvent.PLACEMENT_FOLLOWUP, {"id": action["followup"]["id"]}, f"{action['followup']['id']} followed up"
-        return RecordEvent.PLACEMENT_ENDED, dict(action["end"]), f"{action['end']['id']} ended"
+            records.followup_placement(ctx, pid, action["followup"]["id"])
+            return "placement_followup", f"{action['followup']['id']} followed up"
+        records.end_placement(ctx, pid, action["end"]["id"], action["end"].get("outcome"))
+        return "placement_ended", f"{action['end']['id']} ended"
+    if verb != "intervention":
+        raise BadInput(f"unknown walk verb '{verb}'; use consent, plan, placement or intervention")
     if "start" in action:
-        data = {**action["start"], "id": records.next_intervention_id()}
-        return RecordEvent.INTERVENTION_STARTED, data, f"{data['id']}: {data['kind']}"
-    return RecordEvent.INTERVENTION_ENDED, {"id": action["end"]["id"]}, f"{action['end']['id']} ended"
+        started: dict[str, Any] = dict(action["start"])
+        kind = started.pop("kind")
+        data = records.start_intervention(ctx, pid, kind, **started)
+        return "intervention_started", f"{data['id']}: {kind}"
+    records.end_intervention(ctx, pid, action["end"]["id"])
+    return "intervention_ended", f"{action['end']['id']} ended"
