@@ -155,7 +155,9 @@ def test_no_hidden_cell_of_a_random_table_can_be_recomputed(seed: int) -> None:
     assert hidden >= small
 
 
-@pytest.mark.parametrize("counts", [[1, 5, 10], [2, 0, 0, 7], [1, 1, 9], [4, 2, 0], [1, 0, 0, 0]])
+@pytest.mark.parametrize("counts", [[1, 5, 10], [2, 0, 0, 7], [1, 1, 9], [4, 2, 0], [1, 0, 0, 0],
+                                    [28, 0, 4, 0, 1, 0, 3, 1, 0, 0, 1],      # Table 3, before
+                                    [12, 1, 4, 2, 2, 1, 5, 0, 1, 1, 9]])     # Table 3, January 2011
 def test_a_one_dimension_list_never_gives_a_small_count_away(counts: list[int]) -> None:
     """With the total printed, one '<3' alone would be the total minus the rest: another is hidden."""
     lines = list(csv.reader(io.StringIO(render.as_csv([one_dimension(counts)], MIN_CELL))))

@@ -174,6 +174,10 @@ def _exposed(values: dict[Key, int], equations: Sequence[Equation], hidden: set[
     """Hidden keys with no other value that fits every published number (smallest first)."""
     order = sorted(hidden, key=lambda k: (values[k], str(k)))
     basis = null_space(_rows(equations, order), len(order))
+    # a basis vector alone may push another hidden count out of its bounds where a sum or a
+    # difference of two would not (two '<3' beside a '..' in one column): try those too
+    basis += [[a + sign * b for a, b in zip(u, w)] for i, u in enumerate(basis) for w in basis[i + 1:]
+              for sign in (1, -1)]
     exposed = []
     for i, key in enumerate(order):
         if not any(vector[i] != 0 and any(
