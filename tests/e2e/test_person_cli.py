@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.e2e.conftest import Cli
 
 NUMBER = "19121212-1212"
@@ -54,3 +56,27 @@ def test_report_circulation_counts_per_quarter_and_suppresses_in_exports(shipped
     assert csv.stdout.splitlines()[1].startswith("2026-Q1,") and ("<3" in csv.stdout or ".." in csv.stdout)
     bad = cli("report", "circulation", "--per", "week")
     assert bad.code == 2 and "use year, quarter or month" in bad.stderr
+
+
+def test_person_extract_and_participant_redact(cli: Cli) -> None:
+    """The extract as Markdown to a 0600 file and as JSON; a redacted reason is gone from both afterwards."""
+    import stat
+
+    assert cli("participant", "enrol", "small", "--ref", "LU-9", "--personnummer", NUMBER, now="2026-03-01T09:00").code == 0
+    fired = cli("participant", "fire", "LU-9", "exit", "--data", "reason=work", "--at", "2026-03-02T08:00",
+                "--reason", "hennes bror berättade om skulden")
+    assert fired.code == 0, fired.stderr
+    target = cli.home / "registerutdrag.md"
+    made = cli("person", "extract", NUMBER, "--output", str(target))
+    assert made.code == 0, made.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("# Registerutdrag") and "hennes bror" in text and "19121212-1212" in text
+    done = cli("participant", "redact", "LU-9", "--event", "2", "--field", "reason", "--reason", "tredje person")
+    assert done.code == 0 and done.stdout.strip() == "redacted reason of event 2 of participant 1"
+    data = cli("person", "extract", NUMBER, "--format", "json").json()
+    history = data["enrolments"][0]["history"]  # type: ignore[index]
+    assert history[1]["reason"] == "(raderad)" and history[2]["type"] == "redacted"
+    assert "hennes bror" not in json.dumps(data, ensure_ascii=False)
+    bad = cli("participant", "redact", "LU-9", "--event", "1", "--field", "ref", "--reason", "x")
+    assert bad.code == 2 and "free text in event 1: none" in bad.stderr

@@ -60,3 +60,5 @@ def test_privacy_commands_run_as_a_subprocess(cli: Cli) -> None:
     backed_up = cli("db", "backup", str(cli.home / "copy.db"))
     assert backed_up.code == 0 and "integrity check ok" in backed_up.stdout
     assert cli("retention", "run", "--dry-run").stdout.startswith("would purge the personal data of 0 participants")
+    assert cli("person", "extract", "19121212-1212").stdout.startswith("# Registerutdrag")
+    assert cli("participant", "redact", "1", "--event", "1", "--field", "x", "--reason", "y").code == 2

@@ -270,3 +270,23 @@ def _print_records(view: ParticipantView, fmt: OutputFormat) -> None:
         print_rows([{"id": i["id"], "kind": i["kind"], "agency": i["agency"], "since": (i["started_at"] or "")[:10],
                      "status": "ended" if i["ended_at"] else "running"} for i in records["interventions"]],
                    ["id", "kind", "agency", "since", "status"], fmt, title="Parallel interventions")
+
+
+@app.command()
+def redact(
+    ctx: typer.Context,
+    participant: Annotated[str, typer.Argument(help="participant id or ref")],
+    event: Annotated[int, typer.Option("--event", help="the history's seq of the entry")],
+    field: Annotated[str, typer.Option("--field", help="which free text: reason, or a text field of the event (the error lists them)")],
+    reason: Annotated[str, typer.Option("--reason", help="why it is removed (recorded; never repeat the text)")],
+) -> None:
+    """Replace one free-text entry of the history with '(raderad)'; a 'redacted' event records who,
+    when and why, never the text.
+
+    Example: pathway participant redact LU-2026-014 --event 5 --field reason --reason "uppgift om tredje person"
+    """
+    from pathway.services import extract
+
+    done = extract.redact(state(ctx).services(), participant, event, field, reason)
+    console.print(f"redacted {done['field']} of event {done['event_seq']} of participant {done['participant_id']}",
+                  markup=False)

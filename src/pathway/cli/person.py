@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pathway.cli.output import FormatOption, OutputFormat, print_rows
+from pathway.cli.output import FormatOption, OutputFormat, print_rows, write_text
 from pathway.cli.state import state
 from pathway.clock import format_local
 from pathway.services import person as person_service
@@ -37,3 +39,29 @@ def find(ctx: typer.Context, personnummer: Personnummer, agency: Agency = None,
         columns.remove("withheld")
     print_rows(rows, columns, fmt, title=f"{len(found)} enrolment{'s' if len(found) != 1 else ''} of this person",
                json_rows=[e.to_json() for e in found])
+
+
+class ExtractFormat(StrEnum):
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+@app.command()
+def extract(ctx: typer.Context, personnummer: Personnummer,
+            fmt: Annotated[ExtractFormat, typer.Option("--format", "-f", help="json or markdown (a readable document)")] = ExtractFormat.MARKDOWN,
+            output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file (mode 0600)")] = None) -> None:
+    """Register extract (registerutdrag, GDPR art. 15): everything held about the person in every
+    project — identity, enrolments, attributes, the whole history with who and when, consent, plans,
+    placements, interventions, who has read it — for the data protection officer. Writes nothing
+    to the database.
+
+    Example: pathway person extract 19121212-1212 --format markdown --output registerutdrag.md
+    """
+    import json
+
+    from pathway.services import extract as extract_service
+
+    data = extract_service.register_extract(state(ctx).services(), personnummer)
+    text = (json.dumps(data, ensure_ascii=False, indent=2) + "\n" if fmt == ExtractFormat.JSON
+            else extract_service.as_markdown(data))
+    write_text(text, output)

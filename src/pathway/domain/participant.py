@@ -30,6 +30,8 @@ class EventType(StrEnum):
     REMINDER = "reminder"
     DEADLINE_MISSED = "deadline_missed"
     ESCALATED = "escalated"
+    #: a free-text entry of an earlier event was replaced by '(raderad)' (who, when, why; never the text)
+    REDACTED = "redacted"
 
 
 @dataclass(eq=False)

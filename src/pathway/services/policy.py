@@ -88,6 +88,8 @@ RULES: dict[str, Rule] = {
     # the person across projects and the data-protection lifecycle (issue 12)
     "person.lookup": _r("look a person up across projects", STAFF, DPO, member=False),
     "identity.rotate": _r("rotate the identity key", ADMIN, member=False),
+    "person.extract": _r("make a register extract (GDPR art. 15)", DPO, ADMIN, member=False),
+    "participant.redact": _r("redact a free-text entry", STAFF, DPO),
     "retention.run": _r("purge personal data past the retention limit", ADMIN, DPO, SERVICE, member=False),
 }
 

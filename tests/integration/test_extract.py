@@ -1,0 +1,124 @@
+"""Register extract (GDPR art. 15) across projects, and redaction of a free-text entry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from pathway.clock import FixedClock
+from pathway.domain.identity import luhn_check_digit
+from pathway.domain.replay import replay
+from pathway.errors import BadInput, InvalidValue, NotPermitted
+from pathway.services import extract, users
+from pathway.services.context import ServiceContext
+from pathway.services.participants import enrol, fire, history, set_attributes, show
+from pathway.services.records import add_goal, give_consent
+
+from .conftest import make_context, snapshot
+
+NOTED_WORKFLOW = """\
+id: noted
+version: 1
+title: Anteckningar
+roles:
+  - {id: coach, title: Coach}
+attributes:
+  gender: {type: choice, choices: [female, male]}
+  birth_date: {type: date}
+  notes: {type: text}
+steps:
+  - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true}
+  - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
+transitions:
+  - trigger: exit
+    from: "*"
+    to: exited
+    data: {reason: {type: exit_reason, required: true}, comment: {type: text}}
+exit_reasons:
+  - {code: work, label: Arbete, category: work}
+"""
+
+NUMBER = "850402384" + str(luhn_check_digit("850402384"))
+SECRET = "mamman ringde om skulderna"
+
+
+@pytest.fixture(autouse=True)
+def noted(workflows: Path) -> None:
+    (workflows / "noted.yaml").write_text(NOTED_WORKFLOW, encoding="utf-8")
+
+
+def test_the_extract_holds_everything_across_projects(ctx: ServiceContext) -> None:
+    """Both enrolments, their attributes, history with who and when, records; the number shown once, as the person's own."""
+    first, _ = enrol(ctx, "noted", ref="N-1", attributes={"notes": SECRET}, personnummer=NUMBER)
+    give_consent(ctx, first, ["soc"])
+    add_goal(ctx, first, "Körkort")
+    fire(ctx, first, "exit", {"reason": "work"})
+    second, _ = enrol(ctx, "demo", ref="D-1", personnummer=NUMBER)
+    enrol(ctx, "demo", ref="OTHER", attributes={"gender": "male"})
+    data = extract.register_extract(ctx, f"19{NUMBER[:6]}-{NUMBER[6:]}")
+    assert data["identity"] == {"kind": "personnummer", "number": f"19{NUMBER[:6]}-{NUMBER[6:]}"}
+    assert [(e["participant_id"], e["workflow"], e["status"]) for e in data["enrolments"]] == [
+        (first, "noted", "exited"), (second, "demo", "open")]
+    noted = data["enrolments"][0]
+    assert noted["attributes"]["notes"] == SECRET and noted["attributes"]["gender"] == "female"
+    assert [h["type"] for h in noted["history"]][:2] == ["enrolled", "consent_given"]
+    assert all(h["actor"] == "anna" and h["recorded_at"] for h in noted["history"])
+    assert noted["records"]["plan"][0]["what"] == "Körkort"
+    assert "OTHER" not in json.dumps(data)
+    document = extract.as_markdown(data)
+    assert document.startswith("# Registerutdrag (GDPR artikel 15)")
+    assert "## Anteckningar (deltagare 1)" in document and "Körkort" in document and SECRET in document
+
+
+def test_the_extract_of_an_unknown_person_is_empty_and_refused_to_caseworkers(
+        ctx: ServiceContext, engine: Engine, workflows: Path, clock: FixedClock) -> None:
+    """No enrolment: an empty extract saying so; with users, only a dpo or admin may make one."""
+    data = extract.register_extract(ctx, NUMBER)
+    assert data["enrolments"] == [] and "Inga uppgifter" in extract.as_markdown(data)
+    users.add_user(ctx, "root", "Rut Root", "coordination", admin=True)
+    admin = make_context(engine, workflows, clock, actor="root")
+    users.resolve(admin, "root", None)
+    users.add_user(admin, "anna", "Anna", "soc", ["coach"], ["demo", "noted"])
+    anna = make_context(engine, workflows, clock, actor="anna")
+    users.resolve(anna, "anna", None)
+    with pytest.raises(NotPermitted, match="person.extract"):
+        extract.register_extract(anna, NUMBER)
+
+
+def test_redaction_replaces_the_text_and_records_who_when_why(ctx: ServiceContext, engine: Engine) -> None:
+    """An attribute's text in its event and in the row, a trigger's text and a reason: each '(raderad)',
+    each with a 'redacted' event naming the entry and not the text; the history replays to the row."""
+    pid, _ = enrol(ctx, "noted", attributes={"notes": SECRET}, personnummer=NUMBER)
+    set_attributes(ctx, pid, {"notes": SECRET + " igen"}, at=None)
+    fire(ctx, pid, "exit", {"reason": "work", "comment": SECRET}, reason=SECRET)
+    extract.redact(ctx, pid, 2, "notes", "uppgift om tredje person")
+    extract.redact(ctx, pid, 2, "previous.notes", "uppgift om tredje person")
+    extract.redact(ctx, pid, 3, "comment", "uppgift om tredje person")
+    extract.redact(ctx, pid, 3, "reason", "uppgift om tredje person")
+    extract.redact(ctx, pid, 1, "notes", "uppgift om tredje person")
+    events = history(ctx, pid)
+    assert SECRET not in json.dumps([e.to_json() for e in events], ensure_ascii=False)
+    redactions = [e for e in events if e.type == "redacted"]
+    assert [(e.data["event_seq"], e.data["field"], e.actor, e.reason) for e in redactions][0] == (
+        2, "notes", "anna", "uppgift om tredje person")
+    assert show(ctx, pid).attributes["notes"] == extract.REDACTED
+    with ctx.uow() as uow:
+        participant = uow.participants.get(pid)
+        assert participant is not None
+        assert replay(uow.participants.history(pid), {"exited"})["attributes"] == participant.attributes
+
+
+def test_redaction_refuses_what_is_not_free_text_and_writes_nothing(ctx: ServiceContext, engine: Engine) -> None:
+    """A code, an unknown event, an empty reason: refused naming what may be redacted; nothing written."""
+    pid, _ = enrol(ctx, "noted", attributes={"notes": SECRET, "gender": "female"})
+    before = snapshot(engine)
+    with pytest.raises(InvalidValue, match="free text in event 1: notes"):
+        extract.redact(ctx, pid, 1, "gender", "fel")
+    with pytest.raises(InvalidValue, match="has events 1 to 1"):
+        extract.redact(ctx, pid, 9, "notes", "fel")
+    with pytest.raises(BadInput, match="--reason"):
+        extract.redact(ctx, pid, 1, "notes", " ")
+    assert snapshot(engine) == before
