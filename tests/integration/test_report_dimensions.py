@@ -195,3 +195,13 @@ def test_flow_split_by_a_dimension(rec: ServiceContext) -> None:
     assert by_kind[("referral", "health_care")]["entered"] == 1
     assert by_kind[("referral", None)]["participants"] == 2 and by_kind[("mapping", None)]["in_now"] == 1
     assert kinds.total == 3
+
+
+def test_report_all_adds_each_deadline_rule_and_the_interventions(rec: ServiceContext) -> None:
+    """The funder's workbook carries Flen's headline (the rule met/missed) and the interventions."""
+    person(rec, "A", "2010-01-04", application_date="2010-01-04")
+    tables = service.run(rec, "rep", service.everything, period_from=date(2010, 1, 1), period_to=date(2010, 12, 31))
+    dimensions = [t.dimensions for t in tables if t.name == "participants"]
+    assert ["deadline:first_meeting", "gender"] in dimensions and ["intervention", "gender"] in dimensions
+    rule = next(t for t in tables if t.dimensions[0] == "deadline:first_meeting")
+    assert rule.dimension_titles["deadline:first_meeting"] == "Frist: Första mötet inom 14 dagar från ansökan"

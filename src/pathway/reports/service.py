@@ -107,13 +107,18 @@ ALL_PARTICIPANT_DIMENSIONS = ("age_band", "year", "referring_agency", "education
 
 
 def everything(session: Session, scope: ReportScope) -> list[ReportTable]:
-    """Every table above: participants by each background variable, exits, outcomes, goals, flow."""
+    """Every table above: participants by each background variable, by each deadline rule and by
+    intervention, exits, outcomes, goals, flow, before-after."""
     attributes = scope.workflow.attributes
     across = ["gender"] if "gender" in attributes else []
     tables = []
     for dimension in ALL_PARTICIPANT_DIMENSIONS:
         if dimension in attributes or dimension == "year" or (dimension == "age_band" and "birth_date" in attributes):
             tables.append(participants_table(session, scope, [dimension, *across]))
+    for rule in scope.workflow.deadlines:  # Flen's headline: the share whose 14-day rule was met
+        tables.append(participants_table(session, scope, [f"deadline:{rule.id}", *across]))
+    if scope.workflow.interventions:
+        tables.append(participants_table(session, scope, ["intervention", *across], active=True))
     tables.append(exits_table(session, scope, ["reason", *across], with_open=scope.period_to is not None))
     if any(spec.type.value == "exit_reasons" for t in scope.workflow.transitions for spec in t.data.values()):
         tables.append(outcomes_table(session, scope))
