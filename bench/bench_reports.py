@@ -573,11 +573,11 @@ def floor_intervention_running(cur: Any, d: Dialect) -> dict[Any, int]:
     """Participants in the project during the period, by intervention kinds running in it."""
     begins, ends = _period_moments(d)
     sql = d.sql(
-        f"SELECT k.kind, count(*) FROM participants p LEFT JOIN ("
-        f"SELECT DISTINCT s.participant_id, {d.attr('s.data', 'kind')} AS kind FROM events s "
+        f"WITH k AS MATERIALIZED (SELECT DISTINCT s.participant_id, {d.attr('s.data', 'kind')} AS kind FROM events s "
         "LEFT JOIN events x ON x.participant_id = s.participant_id AND x.type = 'intervention_ended' "
         f"AND {d.attr('x.data', 'id')} = {d.attr('s.data', 'id')} AND x.effective_at < ? "
-        "WHERE s.type = 'intervention_started' AND s.effective_at < ? AND x.id IS NULL) k ON k.participant_id = p.id "
+        "WHERE s.type = 'intervention_started' AND s.effective_at < ? AND x.id IS NULL) "
+        "SELECT k.kind, count(*) FROM participants p LEFT JOIN k ON k.participant_id = p.id "
         "WHERE p.workflow_id = ? AND p.enrolled_on <= ? AND (p.exited_on IS NULL OR p.exited_on >= ?) GROUP BY 1")
     start, end = PERIOD
     return {(k,): c for k, c in fetch(cur, sql, (begins, ends, WORKFLOW_ID, d.day(end), d.day(start)))}
@@ -589,9 +589,10 @@ def floor_placement_hours(cur: Any, d: Dialect) -> dict[Any, int]:
     sql = d.sql(
         "SELECT CASE WHEN h.pid IS NULL THEN 'no_placement' WHEN h.hours IS NULL THEN 'no_hours_recorded' "
         f"WHEN h.hours >= 10 THEN 'reached' ELSE 'below' END, {d.attr('p.attributes', 'gender')}, count(*) "
-        f"FROM participants p LEFT JOIN (SELECT participant_id AS pid, max({hours}) AS hours FROM events "
-        "WHERE type IN ('placement_started', 'placement_followup') AND effective_at < ? GROUP BY participant_id) h "
-        "ON h.pid = p.id WHERE p.workflow_id = ? AND p.enrolled_on <= ? GROUP BY 1, 2")
+        "FROM participants p LEFT JOIN h ON h.pid = p.id WHERE p.workflow_id = ? AND p.enrolled_on <= ? GROUP BY 1, 2")
+    sql = d.sql(f"WITH h AS MATERIALIZED (SELECT participant_id AS pid, max({hours}) AS hours FROM events "
+                "WHERE type IN ('placement_started', 'placement_followup') AND effective_at < ? "
+                "GROUP BY participant_id) ") + sql
     return {(v, g): c for v, g, c in fetch(cur, sql, (_as_of_end(d), WORKFLOW_ID, d.day(AS_OF)))}
 
 
