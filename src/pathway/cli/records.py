@@ -123,7 +123,7 @@ def plan_show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFor
     Example: pathway plan show 1
     """
     services = state(ctx).services()
-    _p, records = service.records_of(services, participant)
+    _p, records = service.records_of(services, participant, "plan")
     plan = records_json(records, to_local(services.clock.now()).date())["plan"]
     rows = [{"id": i["id"], "what": i["what"], "with": i["with_whom"], "by": i["by"], "follow-up": i["follow_up"],
              "status": i["status"]} for i in plan]

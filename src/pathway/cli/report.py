@@ -76,7 +76,7 @@ def _emit(ctx: typer.Context, workflow: str, build: service.Builder, fmt: Report
         print_note(f"--min-cell applies to csv, markdown and xlsx; {fmt.value} shows true counts")
     threshold = (DEFAULT_MIN_CELL if min_cell is None else min_cell) if fmt in _EXPORTS else 0
     tables = service.run(state(ctx).services(), workflow, build, _day(period_from, "--from"), _day(period_to, "--to"),
-                         _day(as_of, "--as-of"), parse_age_bands(age_bands))
+                         _day(as_of, "--as-of"), parse_age_bands(age_bands), name=ctx.info_name or "report")
     _write(tables, fmt, output, threshold)
 
 

@@ -14,6 +14,7 @@ from pathway.clock import format_local, to_local
 from pathway.domain import EventType
 from pathway.domain.records import fold
 from pathway.errors import InvalidValue
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.participants import resolve
 from pathway.services.views import iso, records_json
@@ -28,8 +29,11 @@ def journey(ctx: ServiceContext, participant_ref: str | int, to_agency: str) -> 
     now = ctx.clock.now()
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
+        policy.require(ctx, "participant.handover", participant)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
-        return _summary(definition, participant, uow.participants.history(participant.id or 0), to_agency, now)
+        summary = _summary(definition, participant, uow.participants.history(participant.id or 0), to_agency, now)
+    policy.log_read_apart(ctx, participant, f"handover to {to_agency}")
+    return summary
 
 
 def _summary(definition: Any, participant: Any, events: list[Any], to_agency: str, now: datetime) -> dict[str, Any]:

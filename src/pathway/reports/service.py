@@ -30,9 +30,13 @@ Builder = Callable[[Session, ReportScope], list[ReportTable]]
 
 def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date | None = None,
         period_to: date | None = None, as_of: date | None = None,
-        age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS) -> list[ReportTable]:
-    """Build report tables for one workflow in a single read-only transaction."""
+        age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, name: str = "report") -> list[ReportTable]:
+    """Build report tables for one workflow in a single read-only transaction (``name`` goes to the
+    access log)."""
     policy.require(ctx, "report.read", workflow=workflow_id)
+    # aggregates: one access-log row per report, never one per participant; written by the policy
+    # in a transaction of its own, before the read-only snapshot below
+    policy.log_read_apart(ctx, None, f"report {name}", workflow_id)
     now = ctx.clock.now()
     with ctx.uow() as uow:
         # a snapshot that cannot write, and on SQLite does not hold writers up while it runs

@@ -26,6 +26,9 @@ class ServiceContext:
     user: User | None = None
     #: the active admins' logins, named in refusals as who can grant a permission
     admins: tuple[str, ...] = ()
+    #: permissions an enclosing use case already checked for the use cases it runs (an import
+    #: runs enrol, fire, set and consent under 'import.run')
+    granted: frozenset[str] = frozenset()
     #: why data is read, written to the access log with each read (e.g. "uppföljning")
     purpose: str | None = None
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from pathway.errors import CheckInterrupted, ConcurrentChange
 from pathway.log import get_logger, info_enabled
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
 
@@ -124,6 +125,7 @@ def check(ctx: ServiceContext, now: datetime | None = None, batch: int = CHECK_B
     changes), :class:`~pathway.errors.CheckInterrupted` says which batches were committed; their
     notifications are still delivered, and the next check carries on where this one stopped.
     """
+    policy.require(ctx, "deadlines.check")
     now = now or ctx.clock.now()
     done: list[CheckAction] = []
     committed: list[int] = []  # actions per committed batch
@@ -272,8 +274,13 @@ def board(
     now = ctx.clock.now()
     today = to_local(now).date()
     with ctx.uow() as uow:
+        policy.require(ctx, "deadlines.list")
+        visible = policy.visible_workflows(ctx)
         pairs = uow.deadlines.board(now, overdue, due_before, workflow_id)
-        rows = [board_row(d, p, today) for d, p in pairs]
+        rows = [board_row(d, p, today) for d, p in pairs if visible is None or p.workflow_id in visible]
+        if ctx.user is not None:
+            policy.log_read(ctx, uow, None, "deadline board", workflow_id)
+            uow.commit()
     return [r for r in rows if role is None or r.owner == role]
 
 

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pathway.clock import parse_time
 from pathway.definitions.models import Workflow
 from pathway.errors import BadInput, DuplicateRef, PathwayError, RuleRefused
-from pathway.services import deadlines, participants, records
+from pathway.services import deadlines, participants, policy, records
 from pathway.services.context import ServiceContext
 
 LINE_KEYS = "ref, workflow, enrolled_at, attributes, personnummer, events, exit"
@@ -156,6 +156,10 @@ class ImportResult:
 Progress = Callable[[int], None]
 
 
+#: what the use cases a line replays need; granted by 'import.run' for the line's workflow
+IMPORT_GRANTS = frozenset({"participant.enrol", "participant.fire", "participant.set", "consent.record"})
+
+
 # -- the import ---------------------------------------------------------------------------------
 
 def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
@@ -163,8 +167,10 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
     """Import every line of ``path`` in one transaction: all of them, or (on any failure) none."""
     result = ImportResult(source=str(path), dry_run=dry_run)
     refs: dict[tuple[str, str], int] = {}  # (workflow, ref) → the line that has it
+    policy.require(ctx, "import.run")
     with ctx.uow().one_transaction() as tx:
-        shared = replace(ctx, uow=tx.uow)
+        # the use cases a line replays run under this import's permission (checked per workflow below)
+        shared = replace(ctx, uow=tx.uow, granted=IMPORT_GRANTS)
         done = 0
         for number, raw in _lines(path):
             done += len(raw)
@@ -182,6 +188,7 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
                     raise RuleRefused(f"ref '{line.ref}' is also on line {refs[key]} of this file; "
                                       f"refs are unique per workflow")
                 refs[key] = number
+                policy.require(ctx, "import.run", workflow=line.workflow)
                 with tx.savepoint():
                     reason = f"imported from {path.name} line {number}"
                     participant_id, written = replay_line(shared, line, reason)

@@ -16,6 +16,7 @@ from pathway.domain import DeadlineStatus, Event, EventType, Participant, Partic
 from pathway.engine.deadlines import plan_deadlines
 from pathway.engine.values import coerce_fields
 from pathway.errors import BadInput, InvalidValue, RuleRefused
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.store.uow import UnitOfWork
@@ -87,6 +88,7 @@ def migrate(ctx: ServiceContext, workflow_id: str, to: str, step_map: Mapping[st
             dry_run: bool) -> MigrationReport:
     """Plan (and unless ``dry_run``, apply) moving every open participant to version ``to``."""
     with ctx.uow() as uow:
+        policy.require(ctx, "workflow.migrate", workflow=workflow_id)
         version, target = _target(ctx, uow, workflow_id, to)
         for old, new in step_map.items():
             if new not in target.step_ids:

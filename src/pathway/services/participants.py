@@ -16,7 +16,7 @@ from pathway.domain.records import fold
 from pathway.engine.deadlines import pause_refusal
 from pathway.engine.values import coerce_fields, missing_required, to_json
 from pathway.errors import BadInput, DuplicateRef, GuardFailed, InvalidValue, ParticipantExited, UnknownParticipant
-from pathway.services import identity
+from pathway.services import identity, policy
 from pathway.services import person as person_service
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
@@ -84,6 +84,7 @@ def enrol(
     """
     identity.check_options(personnummer, anonymous, attributes or {})
     with ctx.uow() as uow:
+        policy.require(ctx, "participant.enrol", workflow=workflow_id)
         registered = ctx.catalog.register_current(uow, workflow_id)
         definition = registered.loaded.definition
         values = coerce_fields(definition.attributes, attributes or {}, definition, "attribute",
@@ -152,6 +153,7 @@ def fire(
     """Fire ``trigger`` for a participant: check it, append the event, move the projection."""
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
+        policy.require(ctx, "participant.fire", participant)
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
@@ -190,6 +192,7 @@ def set_attributes(
         raise BadInput("nothing to set; give KEY=VALUE, e.g. stable_housing=true")
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
+        policy.require(ctx, "participant.set", participant)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         typed = coerce_fields(definition.attributes, values, definition, "attribute",
                               f"in workflow '{participant.workflow_id}'")
@@ -214,6 +217,7 @@ def set_attributes(
 def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
+        policy.require(ctx, "participant.read", participant)
         loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
         definition = loaded.definition
         machine = ctx.catalog.machine(loaded, participant.workflow_version)
@@ -227,7 +231,7 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             options = [TriggerView.of(option) for option in machine.options(participant.step, context)]
             options = [TriggerView(o.trigger, o.blocked_by + [r for r in [pause_refusal(definition, o.trigger, events)] if r],
                                    o.data) for o in options]
-        return ParticipantView(
+        view = ParticipantView(
             id=participant.id or 0, ref=participant.ref, workflow=participant.workflow_id,
             workflow_version=participant.workflow_version, workflow_title=definition.title,
             step=participant.step, step_title=step.title, owner=step.owner,
@@ -237,12 +241,24 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             triggers=options, deadlines=open_deadlines(uow, participant, ctx.clock.now()),
             records=records, today=to_local(ctx.clock.now()).date(),
         )
+        _logged(ctx, uow, participant, "show")
+        return view
 
 
 def history(ctx: ServiceContext, participant_ref: str | int) -> list[EventView]:
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        return [EventView.of(e) for e in uow.participants.history(participant.id or 0)]
+        policy.require(ctx, "participant.read", participant)
+        events = [EventView.of(e) for e in uow.participants.history(participant.id or 0)]
+        _logged(ctx, uow, participant, "history")
+        return events
+
+
+def _logged(ctx: ServiceContext, uow: UnitOfWork, participant: Participant, what: str) -> None:
+    """Write the access-log row of a read and commit it (nothing else was changed)."""
+    if ctx.user is not None and not ctx.granted:
+        policy.log_read(ctx, uow, participant, what)
+        uow.commit()
 
 
 def list_participants(
@@ -254,8 +270,15 @@ def list_participants(
     if status is not None and status not in {s.value for s in ParticipantStatus}:
         raise InvalidValue("--status", status, "use open or exited")
     with ctx.uow() as uow:
+        policy.require(ctx, "participant.list")
         if workflow_id is not None and workflow_id not in ctx.catalog.file_ids():
             known = {w.workflow_id for w in uow.workflows.all()}
             if workflow_id not in known:
                 raise BadInput(f"unknown workflow '{workflow_id}'; known workflows: {', '.join(sorted(known | set(ctx.catalog.file_ids())))}")
-        return [ParticipantSummary.of(p) for p in uow.participants.list(workflow_id, step, status)]
+        visible = policy.visible_workflows(ctx)
+        found = [ParticipantSummary.of(p) for p in uow.participants.list(workflow_id, step, status)
+                 if visible is None or p.workflow_id in visible]
+        if ctx.user is not None:
+            policy.log_read(ctx, uow, None, "participant list", workflow_id)
+            uow.commit()
+        return found

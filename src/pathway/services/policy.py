@@ -44,6 +44,7 @@ from pathway.errors import NotPermitted
 if TYPE_CHECKING:
     from pathway.domain import Participant
     from pathway.services.context import ServiceContext
+    from pathway.store.uow import UnitOfWork
 
 #: stands for "any workflow role (not a system role), or coordinator"
 STAFF = "<staff>"
@@ -123,10 +124,10 @@ def require(ctx: ServiceContext, permission: str, participant: Participant | Non
     checked where the rule asks for it. Call before any read or write.
     """
     user = ctx.user
-    if user is None:
-        return
     if permission not in RULES:
         raise KeyError(f"unknown permission {permission!r}")
+    if user is None or permission in ctx.granted:
+        return
     rule = RULES[permission]
     workflow_id = participant.workflow_id if participant is not None else workflow
     if not user.active:
@@ -146,6 +147,31 @@ def require(ctx: ServiceContext, permission: str, participant: Participant | Non
             f"'pathway user update {user.login} --add-workflow {workflow_id}'",
             permission,
         )
+
+
+def log_read(ctx: ServiceContext, uow: UnitOfWork, participant: Participant | None, what: str,
+             workflow: str | None = None) -> None:
+    """Append one row to the access log (loggkontroll): who read what of whom, when, why.
+
+    In the unit of work of the read itself; the caller commits. Holds internal ids only, never a
+    personnummer or a name. Not written in single-user mode (no users to tell apart), nor for reads
+    made inside another logged use case (``ctx.granted``, e.g. an import).
+    """
+    if ctx.user is None or ctx.granted:
+        return
+    uow.access.append(ctx.clock.now(), ctx.user.id, ctx.user.login, ctx.user.agency,
+                      participant.id if participant is not None else None,
+                      participant.workflow_id if participant is not None else workflow, what, ctx.purpose)
+
+
+def log_read_apart(ctx: ServiceContext, participant: Participant | None, what: str,
+                   workflow: str | None = None) -> None:
+    """:func:`log_read` in a transaction of its own, for reads made in a read-only snapshot (reports)."""
+    if ctx.user is None or ctx.granted:
+        return
+    with ctx.uow() as uow:
+        log_read(ctx, uow, participant, what, workflow)
+        uow.commit()
 
 
 def visible_workflows(ctx: ServiceContext) -> frozenset[str] | None:

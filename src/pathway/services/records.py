@@ -15,6 +15,7 @@ from pathway.domain import Event, Participant
 from pathway.domain.duration import DURATION_HELP, Duration
 from pathway.domain.records import Records, RecordEvent, fold
 from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.participants import effective_time, resolve, typed_attributes
@@ -24,6 +25,21 @@ PLACEMENT_TYPES = ("internship", "work_training", "work_trial")
 PLAN_STATUSES = ("open", "done", "dropped")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+#: the permission each kind of record needs (see pathway.services.policy)
+PERMISSION_OF: dict[RecordEvent, str] = {
+    RecordEvent.CONSENT_GIVEN: "consent.record",
+    RecordEvent.CONSENT_CONFIRMED: "consent.record",
+    RecordEvent.CONSENT_WITHDRAWN: "consent.record",
+    RecordEvent.PLAN_GOAL_ADDED: "plan.record",
+    RecordEvent.PLAN_SUBGOAL_ADDED: "plan.record",
+    RecordEvent.PLAN_ITEM_UPDATED: "plan.record",
+    RecordEvent.PLACEMENT_STARTED: "placement.record",
+    RecordEvent.PLACEMENT_FOLLOWUP: "placement.record",
+    RecordEvent.PLACEMENT_ENDED: "placement.record",
+    RecordEvent.INTERVENTION_STARTED: "intervention.record",
+    RecordEvent.INTERVENTION_ENDED: "intervention.record",
+}
+
 #: builds the event's data from the current records, or raises
 DataBuilder = Callable[[Records, Participant], dict[str, Any]]
 
@@ -32,6 +48,7 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
             at: datetime | None, reason: str | None) -> dict[str, Any]:
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
+        policy.require(ctx, PERMISSION_OF.get(kind, "participant.set"), participant)
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
@@ -232,7 +249,13 @@ def end_intervention(ctx: ServiceContext, participant: str | int, intervention: 
     return _append(ctx, participant, RecordEvent.INTERVENTION_ENDED, build, at, reason)
 
 
-def records_of(ctx: ServiceContext, participant_ref: str | int) -> tuple[Participant, Records]:
+def records_of(ctx: ServiceContext, participant_ref: str | int, what: str = "records") -> tuple[Participant, Records]:
+    """The participant and the fold of their records (``plan show``): a read, logged as ``what``."""
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        return participant, fold(uow.participants.history(participant.id or 0))
+        policy.require(ctx, "participant.read", participant)
+        records = fold(uow.participants.history(participant.id or 0))
+        if ctx.user is not None and not ctx.granted:
+            policy.log_read(ctx, uow, participant, what)
+            uow.commit()
+        return participant, records

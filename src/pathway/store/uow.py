@@ -27,6 +27,7 @@ from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
 from pathway.store.tables import map_domain
+from pathway.store.access_repository import AccessLogRepository, AssignmentRepository
 from pathway.store.user_repository import UserRepository
 
 
@@ -38,6 +39,8 @@ class UnitOfWork(Protocol):
     deadlines: DeadlineRepository
     identities: IdentityRepository
     users: UserRepository
+    access: AccessLogRepository
+    assignments: AssignmentRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
@@ -63,6 +66,8 @@ class SqlUnitOfWork:
         self.deadlines = DeadlineRepository(self.session)
         self.identities = IdentityRepository(self.session, self._identity_keys)
         self.users = UserRepository(self.session)
+        self.access = AccessLogRepository(self.session)
+        self.assignments = AssignmentRepository(self.session)
         return self
 
     def __exit__(
@@ -145,6 +150,8 @@ class SharedUnitOfWork(SqlUnitOfWork):
         self.deadlines = DeadlineRepository(self.session)
         self.identities = IdentityRepository(self.session, self._identity_keys)
         self.users = UserRepository(self.session)
+        self.access = AccessLogRepository(self.session)
+        self.assignments = AssignmentRepository(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

@@ -1,0 +1,116 @@
+"""The access policy, on SQLite and PostgreSQL: per role an allowed and a refused use case; a refusal
+writes nothing and says which permission is missing and who can grant it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from pathway.clock import FixedClock
+from pathway.errors import NotPermitted
+from pathway.reports import service as reports
+from pathway.services import deadlines, migrate, records, users
+from pathway.services.context import ServiceContext
+from pathway.services.participants import enrol, fire, history, list_participants, set_attributes, show
+
+from .conftest import make_context, snapshot
+
+Team = Callable[[str], ServiceContext]
+
+
+@pytest.fixture
+def team(engine: Engine, workflows: Path, clock: FixedClock, ctx: ServiceContext) -> Team:
+    """A project team on the demo workflow; ``team(login)`` is that user's context."""
+    users.add_user(ctx, "root", "Rut Root", "coordination", admin=True)
+
+    def as_(login: str) -> ServiceContext:
+        acting = make_context(engine, workflows, clock, actor=login)
+        users.resolve(acting, login)
+        return acting
+
+    admin = as_("root")
+    users.add_user(admin, "anna", "Anna Berg", "soc", ["coach"], ["demo"])
+    users.add_user(admin, "nils", "Nils Ek", "af", ["coach"], [])  # a caseworker, but not in demo
+    users.add_user(admin, "sara", "Sara Styr", "coordination", ["steering_group"], ["demo"])
+    users.add_user(admin, "dan", "Dan Designer", "coordination", ["designer"], ["demo"])
+    users.add_user(admin, "dora", "Dora Dpo", "coordination", ["dpo"], [])
+    users.add_user(admin, "sched", "Schemaläggaren", "coordination", ["service"], [])
+    users.add_user(admin, "cora", "Cora Samordnare", "coordination", ["coordinator"], ["demo"])
+    return as_
+
+
+def refused(engine: Engine, permission: str, action: Callable[[], object]) -> NotPermitted:
+    """Run ``action``, expect NotPermitted naming ``permission`` and the admin, and no write."""
+    before = snapshot(engine)
+    with pytest.raises(NotPermitted) as err:
+        action()
+    assert snapshot(engine) == before
+    assert err.value.exit_code == 3 and err.value.permission == permission
+    assert f"permission {permission}" in err.value.message and "admin (root)" in err.value.message
+    return err.value
+
+
+def test_caseworker_works_in_their_workflow_and_nowhere_else(engine: Engine, team: Team) -> None:
+    """A member caseworker enrols, fires, sets and reads; a caseworker outside the workflow is refused."""
+    anna, nils = team("anna"), team("nils")
+    pid, _ = enrol(anna, "demo", attributes={"gender": "female"})
+    fire(anna, pid, "assess")
+    set_attributes(anna, pid, {"ready": "true"})
+    assert show(anna, pid).step == "mapping"
+    err = refused(engine, "participant.fire", lambda: fire(nils, pid, "exit", {"reason": "work"}))
+    assert "not a member of that workflow" in err.message and "--add-workflow demo" in err.message
+    refused(engine, "participant.read", lambda: history(nils, pid))
+    refused(engine, "participant.enrol", lambda: enrol(nils, "demo", attributes={"gender": "male"}))
+    refused(engine, "consent.record", lambda: records.give_consent(nils, pid, ["soc"]))
+    assert list_participants(nils) == []  # lists only their workflows' participants
+
+
+def test_steering_group_sees_aggregates_never_a_record(engine: Engine, team: Team) -> None:
+    """The steering group runs a report of its workflow; reading a participant is refused."""
+    pid, _ = enrol(team("anna"), "demo", attributes={"gender": "female"})
+    sara = team("sara")
+    assert reports.run(sara, "demo", reports.participants(["gender"]))[0].total == 1
+    err = refused(engine, "participant.read", lambda: show(sara, pid))
+    assert "needs the role a workflow role" in err.message
+
+
+def test_designer_migrates_but_does_not_enrol(engine: Engine, team: Team) -> None:
+    """Migration is the designer's (a caseworker is refused); a designer may not enrol."""
+    anna = team("anna")
+    enrol(anna, "demo", attributes={"gender": "female"})
+    refused(engine, "workflow.migrate", lambda: migrate.migrate(anna, "demo", "1", {}, dry_run=True))
+    assert migrate.migrate(team("dan"), "demo", "1", {}, dry_run=True) is not None
+    refused(engine, "participant.enrol", lambda: enrol(team("dan"), "demo", attributes={"gender": "male"}))
+
+
+def test_admin_manages_users_but_reads_no_record(engine: Engine, team: Team) -> None:
+    """An admin lists users; without a workflow role an admin may not read a participant."""
+    pid, _ = enrol(team("anna"), "demo", attributes={"gender": "female"})
+    root = team("root")
+    assert {u.login for u in users.list_users(root)} >= {"anna", "root"}
+    refused(engine, "participant.read", lambda: show(root, pid))
+
+
+def test_service_account_runs_the_deadline_check_and_nothing_else(engine: Engine, team: Team) -> None:
+    """The scheduler's account runs the check; enrolling is refused; a caseworker may not run the check."""
+    sched = team("sched")
+    assert deadlines.check(sched) == []
+    refused(engine, "participant.enrol", lambda: enrol(sched, "demo", attributes={"gender": "male"}))
+    refused(engine, "deadlines.check", lambda: deadlines.check(team("anna")))
+
+
+def test_dpo_may_not_manage_users(engine: Engine, team: Team) -> None:
+    """The data-protection officer is refused user administration (the access log is theirs)."""
+    refused(engine, "user.manage", lambda: users.add_user(team("dora"), "x", "X", "soc"))
+
+
+def test_coordinator_works_with_every_participant_of_the_project(engine: Engine, team: Team) -> None:
+    """A coordinator reads and moves any participant of their workflow; the board is theirs too."""
+    pid, _ = enrol(team("anna"), "demo", attributes={"gender": "female"})
+    cora = team("cora")
+    assert fire(cora, pid, "assess").to_step == "mapping"
+    assert deadlines.board(cora) is not None
+    refused(engine, "user.manage", lambda: users.list_users(cora))
