@@ -24,10 +24,11 @@ def users_of(db: Path) -> list[tuple[str, ...]]:
 
 
 def test_single_user_mode_is_said_once_and_ended_by_an_admin(cli: Cli) -> None:
-    """The first command says single-user mode (once); 'user add --admin' ends it; strangers then get exit 3."""
-    first = run(cli, "participant", "list", user="root")
+    """'db init' says single-user mode, later commands do not; 'user add --admin' ends it; strangers get exit 3."""
+    first = run(cli, "db", "init", user="root")
     assert first.code == 0 and "single-user mode" in first.stderr
-    assert "single-user mode" not in run(cli, "participant", "list", user="root").stderr
+    listed = run(cli, "participant", "list", user="root")
+    assert listed.code == 0 and "single-user mode" not in listed.stderr
     added = run(cli, "user", "add", "root", "--name", "Rut Root", "--agency", "coordination", "--admin", user="root")
     assert added.code == 0, added.stderr
     assert "single-user mode has ended" in added.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -52,8 +53,11 @@ class CliState:
 
             notes: list[str] = []
             self._services = bootstrap(self.settings, notes=notes)
-            for note in notes:  # single-user mode, said once: when the database is created
-                print_note(note)
+            # single-user mode, said once: when a command creates the database at a terminal (scripts
+            # and cron get no extra line); 'db init', 'db upgrade' and 'user list' always say it
+            if sys.stderr.isatty():
+                for note in notes:
+                    print_note(note)
         return self._services
 
 
