@@ -15,7 +15,6 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pathway import __version__
-from pathway.cli.output import print_error
 from pathway.cli.state import CliState
 from pathway.errors import PathwayError
 
@@ -116,6 +115,8 @@ def main() -> None:
     try:
         app()
     except PathwayError as err:
+        from pathway.cli.output import print_error
+
         print_error(err.message)
         sys.exit(err.exit_code)
     except Exception as err:  # noqa: BLE001 — only the two below are told as one line; the rest re-raised
@@ -128,6 +129,8 @@ def main() -> None:
 def _told_as_one_line(err: Exception) -> bool:
     """A database that went away or stayed locked, or a bad setting in the environment: one line and
     an exit code. Their libraries are looked up only if a command already loaded them."""
+    from pathway.cli.output import print_error
+
     sa_exc = sys.modules.get("sqlalchemy.exc")
     if sa_exc is not None and isinstance(err, sa_exc.OperationalError):
         detail = str(err.orig).strip().splitlines()[0] if err.orig else str(err)

@@ -16,11 +16,12 @@ from pathway.definitions import load_file
 from pathway.definitions.models import Workflow
 from pathway.engine.diagram import DiagramFormat, GraphvizMissing, Highlight, graphviz_problem, render
 from pathway.errors import BadInput
-from pathway.services.catalog import WORKFLOW_SUFFIXES
 
 
 def _looks_like_file(target: str) -> bool:
     """A path (has a folder or a .yaml/.yml suffix) rather than a workflow id."""
+    from pathway.services.catalog import WORKFLOW_SUFFIXES  # not at import: it loads the store
+
     return target.endswith(WORKFLOW_SUFFIXES) or "/" in target or "\\" in target
 
 

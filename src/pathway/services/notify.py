@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
 
 from pathway.files import create_private
 from pathway.log import get_logger
@@ -89,6 +88,8 @@ class WebhookSink:
         self.connect_timeout = connect_timeout
 
     def send(self, payload: dict[str, Any]) -> None:
+        import httpx  # only when a webhook is sent: every other command starts without it
+
         timeout = httpx.Timeout(self.timeout, connect=self.connect_timeout)
         headers = {"Idempotency-Key": str(payload.get("notification_id", ""))}
         try:
@@ -100,7 +101,9 @@ class WebhookSink:
         if not 200 <= response.status_code < 300:
             raise OSError(f"HTTP {response.status_code}")
 
-    def _limit(self, err: httpx.TimeoutException) -> float:
+    def _limit(self, err: Exception) -> float:
+        import httpx
+
         return self.connect_timeout if isinstance(err, httpx.ConnectTimeout) else self.timeout
 
 
