@@ -13,7 +13,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,diagrams,postgres]"
+	$(BIN)/python -m pip install --quiet -e ".[test,diagrams,postgres,web,browser]"
 	touch $(STAMP)
 
 install: $(STAMP)

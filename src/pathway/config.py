@@ -108,6 +108,12 @@ class Settings(BaseSettings):
     notify_webhook_connect_timeout: float = Field(3.0, gt=0, description="seconds to reach the webhook's server before the call counts as failed")
     identity_key: SecretStr | None = Field(None, description="key encrypting personal identity numbers at rest ('pathway identity new-key' makes one)")
     identity_old_keys: SecretStr | None = Field(None, description="earlier identity keys, comma-separated, still read until 'pathway identity rotate-key' has run")
+    # `pathway serve` (the web app and HTTP API)
+    web_secure_cookies: bool = Field(True, description="send session cookies only over HTTPS; false only for http://localhost")
+    web_session_idle_minutes: int = Field(30, gt=0, description="a web session ends after this many minutes without a request")
+    web_session_max_hours: int = Field(10, gt=0, description="a web session ends this many hours after login, however active")
+    web_login_max_failures: int = Field(5, gt=0, description="failed logins for one user before each further try waits")
+    web_login_lockout_seconds: int = Field(60, gt=0, description="the first wait after too many failed logins; doubles with each further failure (at most 1 hour)")
 
     retention_years: int = Field(5, ge=1, description="gallring: personal data is removed this many whole years after a person's last entry ('pathway retention run')")
 

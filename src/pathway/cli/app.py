@@ -38,6 +38,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "user": ("pathway.cli.users:app", "Register users: agency, roles, workflows (admins only; every change is audited)."),
     "person": ("pathway.cli.person:app", "One person across every project: look up, register extract."),
     "retention": ("pathway.cli.retention:app", "Retention (gallring): remove personal data past the limit, keeping the statistics."),
+    "serve": ("pathway.cli.web:serve", "Serve the web app for caseworkers and coordinators, and the JSON API under /api/v1."),
 }
 
 

@@ -31,6 +31,9 @@ class ServiceContext:
     granted: frozenset[str] = frozenset()
     #: why data is read, written to the access log with each read (e.g. "uppföljning")
     purpose: str | None = None
+    #: the participant's last event number the caller saw (a web form); a write use case refuses
+    #: with ConcurrentChange when the participant has moved on since (None: no such check)
+    expected_seq: int | None = None
 
     @property
     def actor_id(self) -> int | None:

@@ -15,7 +15,7 @@ from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.domain.records import fold
 from pathway.engine.deadlines import pause_refusal
 from pathway.engine.values import coerce_fields, missing_required, to_json
-from pathway.errors import BadInput, DuplicateRef, GuardFailed, InvalidValue, ParticipantExited, UnknownParticipant
+from pathway.errors import BadInput, ConcurrentChange, DuplicateRef, GuardFailed, InvalidValue, ParticipantExited, UnknownParticipant
 from pathway.services import identity, policy
 from pathway.services import person as person_service
 from pathway.services.context import ServiceContext
@@ -65,6 +65,12 @@ def resolve(uow: UnitOfWork, participant: str | int) -> Participant:
         ids = ", ".join(f"{p.id} ({p.workflow_id})" for p in matches)
         raise BadInput(f"ref '{text}' is used in several workflows: {ids}; give the id instead")
     raise UnknownParticipant(text)
+
+
+def unchanged_since_seen(ctx: ServiceContext, participant: Participant) -> None:
+    """Refuse a write made on a stale page: someone else changed the participant after it was read."""
+    if ctx.expected_seq is not None and participant.last_seq != ctx.expected_seq:
+        raise ConcurrentChange(participant.id or 0)
 
 
 def enrol(
@@ -154,6 +160,7 @@ def fire(
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.fire", participant)
+        unchanged_since_seen(ctx, participant)
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
@@ -193,6 +200,7 @@ def set_attributes(
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.set", participant)
+        unchanged_since_seen(ctx, participant)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         typed = coerce_fields(definition.attributes, values, definition, "attribute",
                               f"in workflow '{participant.workflow_id}'")
@@ -239,7 +247,7 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             last_step_change_at=participant.last_step_change_at, exited_at=participant.exited_at,
             exit_reason=participant.exit_reason, attributes=dict(participant.attributes),
             triggers=options, deadlines=open_deadlines(uow, participant, ctx.clock.now()),
-            records=records, today=to_local(ctx.clock.now()).date(),
+            records=records, seq=participant.last_seq, today=to_local(ctx.clock.now()).date(),
         )
         _logged(ctx, uow, participant, "show")
         return view

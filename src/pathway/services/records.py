@@ -18,7 +18,7 @@ from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefuse
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
-from pathway.services.participants import effective_time, resolve, typed_attributes
+from pathway.services.participants import effective_time, resolve, typed_attributes, unchanged_since_seen
 
 AGENCIES = ("soc", "af", "fk", "health", "labour_unit")
 PLACEMENT_TYPES = ("internship", "work_training", "work_trial")
@@ -49,6 +49,7 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, PERMISSION_OF.get(kind, "participant.set"), participant)
+        unchanged_since_seen(ctx, participant)
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition

@@ -55,6 +55,8 @@ class ParticipantView:
     triggers: list[TriggerView] = field(default_factory=list)
     deadlines: list[Any] = field(default_factory=list)  # services.deadlines.BoardRow
     records: Records = field(default_factory=Records)
+    #: the newest event's number: a form posts it back so a write on a stale page is refused
+    seq: int = 0
 
     @property
     def allowed_triggers(self) -> list[str]:

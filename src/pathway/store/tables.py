@@ -303,3 +303,54 @@ retention_log = Table(
     Column("removed", JsonDocument, nullable=False),
     UniqueConstraint("participant_id"),
 )
+
+
+# -- the web app's sign-in state (``pathway serve``); in the database, so every worker sees it --
+
+#: Argon2 hashes of local passwords, one per user who may sign in with a password.
+user_passwords = Table(
+    "user_passwords",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True, autoincrement=False),
+    Column("hash", Text, nullable=False),
+    Column("set_at", UtcDateTime, nullable=False),
+)
+
+#: Server-side web sessions: the cookie holds a random value, the row its SHA-256 digest; ended at
+#: logout or by an administrator, and refused after the idle and absolute time-outs.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("ended_at", UtcDateTime, nullable=True),
+    Column("flash", Text, nullable=True),
+    Index(None, "user_id"),
+)
+
+#: Failed logins per login name (known or not): after too many, each try waits (brute force).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("login", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", UtcDateTime, nullable=False),
+    Column("wait_until", UtcDateTime, nullable=True),
+)
+
+#: API tokens for integrations: only the SHA-256 digest is kept; revocable.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
+from pathway.store.auth_repository import AuthRepository
 from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
@@ -41,6 +42,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     access: AccessLogRepository
     assignments: AssignmentRepository
+    auth: AuthRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
@@ -68,6 +70,7 @@ class SqlUnitOfWork:
         self.users = UserRepository(self.session)
         self.access = AccessLogRepository(self.session)
         self.assignments = AssignmentRepository(self.session)
+        self.auth = AuthRepository(self.session)
         return self
 
     def __exit__(
@@ -152,6 +155,7 @@ class SharedUnitOfWork(SqlUnitOfWork):
         self.users = UserRepository(self.session)
         self.access = AccessLogRepository(self.session)
         self.assignments = AssignmentRepository(self.session)
+        self.auth = AuthRepository(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

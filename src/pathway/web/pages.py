@@ -1,0 +1,379 @@
+"""The pages: log in, today, participant, enrol, board, reports, workflows.
+
+Every handler parses the request, calls a service as the signed-in user, and renders; a refusal
+raises the service's own error, which :mod:`pathway.web.errors` shows with the CLI's message.
+Forms post back and redirect (post/redirect/get) with a one-time message kept in the session row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from pathway.clock import to_local
+from pathway.errors import InvalidValue, PathwayError
+from pathway.services import accounts
+from pathway.services import deadlines as deadline_service
+from pathway.services import participants as participant_service
+from pathway.services import records as record_service
+from pathway.services.accounts import LoginFailed, LoginThrottled
+from pathway.web import charts, forms
+from pathway.web.deps import SESSION_COOKIE, acting, base, checked_form, page_user, signed_in
+from pathway.web.i18n import text
+from pathway.web.render import render, trusted_svg
+
+router = APIRouter(include_in_schema=False)
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site (no open redirect to another host)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/today"
+    return target
+
+
+def _flash(request: Request, message: str) -> None:
+    who = signed_in(request)
+    if who is not None:
+        accounts.set_flash(base(request), who.session.id, message)
+
+
+def _take_flash(request: Request) -> None:
+    who = signed_in(request)
+    if who is not None and who.session.flash:
+        request.state.flash = who.session.flash
+        accounts.set_flash(base(request), who.session.id, None)
+
+
+# -- signing in and out ----------------------------------------------------------------------
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return _redirect("/today" if signed_in(request) else "/login")
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/today") -> Response:
+    return render(request, "login.html", {"next": _safe_next(next), "login": "", "message": None,
+                                          "sso": request.app.state.settings_oidc if hasattr(request.app.state, "settings_oidc") else None})
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await checked_form(request)
+    name = forms.first(form, "login") or ""
+    password = (form.get("password") or [""])[0]
+    target = _safe_next(forms.first(form, "next"))
+    try:
+        cookie, _ = accounts.login(base(request), name, password, request.app.state.web.login,
+                                   previous_session=request.cookies.get(SESSION_COOKIE))
+    except (LoginFailed, LoginThrottled) as err:
+        message = text("login.locked", seconds=err.seconds) if isinstance(err, LoginThrottled) else text("login.failed")
+        status = 429 if isinstance(err, LoginThrottled) else 401
+        return render(request, "login.html", {"next": target, "login": name, "message": message, "sso": None},
+                      status=status)
+    response = _redirect(target)
+    _set_session_cookie(request, response, cookie)
+    return response
+
+
+def _set_session_cookie(request: Request, response: Response, cookie: str) -> None:
+    web = request.app.state.web
+    response.set_cookie(SESSION_COOKIE, cookie, httponly=True, secure=web.secure_cookies, samesite="lax",
+                        path="/", max_age=int(web.login.absolute.total_seconds()))
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.logout(base(request), cookie)
+    response = render(request, "login.html", {"next": "/today", "login": "", "message": None, "sso": None,
+                                              "done": text("logout.done")})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- today -----------------------------------------------------------------------------------
+
+@router.get("/today")
+def today(request: Request) -> Response:
+    who = page_user(request)
+    _take_flash(request)
+    ctx = acting(request, who.user)
+    now = ctx.clock.now()
+    overdue = deadline_service.board(ctx, overdue=True)
+    soon = [r for r in deadline_service.board(ctx, due_before=now + timedelta(days=7)) if not r.days_overdue]
+    people = participant_service.list_participants(ctx, status="open")
+    rows = []
+    for p in people:
+        since = p.last_step_change_at or p.enrolled_at
+        rows.append({"p": p, "days": (to_local(now).date() - to_local(since).date()).days})  # type: ignore[union-attr]
+    return render(request, "today.html", {"overdue": overdue, "soon": soon, "people": rows})
+
+
+# -- participant -----------------------------------------------------------------------------
+
+def _definition(ctx: Any, workflow_id: str, version: int) -> Any:
+    with ctx.uow() as uow:
+        return ctx.catalog.pinned(uow, workflow_id, version).definition
+
+
+def _step_title(definition: Any, step: str | None) -> str:
+    if step is None:
+        return ""
+    try:
+        return str(definition.step(step).title)
+    except Exception:
+        return step
+
+
+@router.get("/participants/{participant}")
+def participant_page(request: Request, participant: str) -> Response:
+    who = page_user(request)
+    _take_flash(request)
+    return _participant(request, who.user, participant)
+
+
+def _participant(request: Request, user: Any, participant: str, status: int = 200,
+                 error: str | None = None) -> Response:
+    ctx = acting(request, user)
+    view = participant_service.show(ctx, participant)
+    events = participant_service.history(ctx, participant)
+    definition = _definition(ctx, view.workflow, view.workflow_version)
+    allowed = [(t, forms.trigger_title(definition, t.trigger), forms.trigger_fields(definition, t.trigger, t.data))
+               for t in view.triggers if not t.blocked_by]
+    blocked = [(t, forms.trigger_title(definition, t.trigger)) for t in view.triggers if t.blocked_by]
+    from pathway.services.views import records_json
+
+    records = records_json(view.records)
+    return render(request, "participant.html", {
+        "view": view, "definition": definition, "events": events, "allowed": allowed, "blocked": blocked,
+        "records": records, "error": error, "step_title": lambda s: _step_title(definition, s),
+        "attribute_label": lambda n: (definition.attributes[n].title if n in definition.attributes and
+                                      definition.attributes[n].title else n),
+        "agencies": record_service.AGENCIES,
+        "withheld": getattr(view, "withheld", None),
+        "diagram": _diagram(definition, view, events),
+    }, status=status)
+
+
+def _diagram(definition: Any, view: Any, events: Any) -> Any:
+    from pathway.engine.diagram import DiagramFormat, Highlight, graphviz_problem, render as draw
+
+    if graphviz_problem(DiagramFormat.SVG):
+        return None
+    try:
+        svg = draw(definition, DiagramFormat.SVG, view.workflow_version,
+                   Highlight.from_history(view.step, events, view.ref or str(view.id)))
+    except PathwayError:
+        return None
+    return trusted_svg(_inline_svg(svg))
+
+
+def _inline_svg(svg: str | bytes) -> str:
+    text_ = svg.decode() if isinstance(svg, bytes) else svg
+    start = text_.find("<svg")
+    return text_[start:] if start >= 0 else text_
+
+
+async def _post_on_participant(request: Request, participant: str, act: Any) -> Response:
+    """Run a write as the signed-in user on the page's version; redirect back with a message."""
+    who = page_user(request)
+    form = await checked_form(request)
+    seen = forms.first(form, "seq")
+    ctx = dataclasses.replace(acting(request, who.user), expected_seq=int(seen) if seen and seen.isdigit() else None)
+    try:
+        message = act(ctx, form)
+    except PathwayError as err:
+        from pathway.web.errors import page_message, status_of
+
+        return _participant(request, who.user, participant, status=status_of(err), error=page_message(err))
+    _flash(request, message)
+    return _redirect(f"/participants/{quote(participant, safe='')}")
+
+
+@router.post("/participants/{participant}/fire/{trigger}")
+async def fire(request: Request, participant: str, trigger: str) -> Response:
+    def act(ctx: Any, form: dict[str, list[str]]) -> str:
+        view = participant_service.show(ctx, participant)
+        option = next((t for t in view.triggers if t.trigger == trigger), None)
+        declared = option.data if option else {}
+        definition = _definition(ctx, view.workflow, view.workflow_version)
+        fields = forms.trigger_fields(definition, trigger, declared)
+        at, reason = forms.late_entry(form)
+        result = participant_service.fire(ctx, participant, trigger, data=forms.values_from(form, fields),
+                                          at=at, reason=reason)
+        if result.moved:
+            return text("fire.done", trigger=forms.trigger_title(definition, trigger),
+                        from_step=_step_title(definition, result.from_step), to_step=_step_title(definition, result.to_step))
+        return text("fire.recorded", trigger=forms.trigger_title(definition, trigger),
+                    to_step=_step_title(definition, result.to_step))
+
+    return await _post_on_participant(request, participant, act)
+
+
+@router.post("/participants/{participant}/consent/{action}")
+async def consent(request: Request, participant: str, action: str) -> Response:
+    def act(ctx: Any, form: dict[str, list[str]]) -> str:
+        agencies = [a for a in form.get("agencies", []) if a]
+        at, reason = forms.late_entry(form)
+        if action == "give":
+            record_service.give_consent(ctx, participant, agencies, scope=forms.first(form, "scope"),
+                                        until=forms.first(form, "until"), at=at, reason=reason)
+        elif action == "confirm":
+            record_service.confirm_consent(ctx, participant, at=at, reason=reason)
+        elif action == "withdraw":
+            record_service.withdraw_consent(ctx, participant, agencies, at=at, reason=reason)
+        else:
+            raise InvalidValue("consent action", action, "use give, confirm or withdraw")
+        return text("consent.done")
+
+    return await _post_on_participant(request, participant, act)
+
+
+# -- enrol -----------------------------------------------------------------------------------
+
+@router.get("/enrol")
+def enrol_choose(request: Request) -> Response:
+    page_user(request)
+    ctx = base(request)
+    workflows = [(wid, ctx.catalog.load_current(wid).definition.title) for wid in ctx.catalog.file_ids()]
+    return render(request, "enrol_choose.html", {"workflows": workflows})
+
+
+@router.get("/enrol/{workflow_id}")
+def enrol_form(request: Request, workflow_id: str) -> Response:
+    page_user(request)
+    return _enrol_page(request, workflow_id, {}, None)
+
+
+def _enrol_page(request: Request, workflow_id: str, form: dict[str, list[str]], error: str | None,
+                status: int = 200) -> Response:
+    definition = base(request).catalog.load_current(workflow_id).definition
+    fields = forms.attribute_fields(definition)
+    # a personnummer typed is never sent back, not even after an error
+    kept = {k: v for k, v in form.items() if k not in ("personnummer", "csrf_token", "password")}
+    return render(request, "enrol.html", {"definition": definition, "fields": fields, "form": kept,
+                                          "error": error}, status=status)
+
+
+@router.post("/enrol/{workflow_id}")
+async def enrol(request: Request, workflow_id: str) -> Response:
+    who = page_user(request)
+    form = await checked_form(request)
+    ctx = acting(request, who.user)
+    definition = ctx.catalog.load_current(workflow_id).definition
+    fields = forms.attribute_fields(definition)
+    try:
+        at, reason = forms.late_entry(form)
+        new_id, note = participant_service.enrol(
+            ctx, workflow_id, ref=forms.first(form, "ref"), attributes=forms.values_from(form, fields),
+            at=at, reason=reason, personnummer=forms.first(form, "personnummer"),
+            anonymous=bool(forms.first(form, "anonymous")),
+        )
+    except PathwayError as err:
+        from pathway.web.errors import page_message, status_of
+
+        return _enrol_page(request, workflow_id, form, page_message(err), status_of(err))
+    _flash(request, text("enrol.done", id=new_id) + (f" ({note})" if note else ""))
+    return _redirect(f"/participants/{new_id}")
+
+
+# -- board -----------------------------------------------------------------------------------
+
+SORTS = {
+    "due": lambda r: (r.due_at is None, r.due_at or 0),
+    "days_overdue": lambda r: -r.days_overdue,
+    "level": lambda r: -r.level,
+    "workflow": lambda r: (r.workflow, r.owner),
+}
+
+
+@router.get("/board")
+def board(request: Request, workflow: str = "", role: str = "", overdue: str = "", level: str = "",
+          sort: str = "due") -> Response:
+    who = page_user(request)
+    _take_flash(request)
+    ctx = acting(request, who.user)
+    min_level = int(level) if level.isdigit() else 0
+    rows = deadline_service.board(ctx, overdue=bool(overdue), role=role or None, workflow_id=workflow or None)
+    rows = [r for r in rows if r.level >= min_level]
+    rows.sort(key=SORTS.get(sort, SORTS["due"]))  # type: ignore[arg-type]
+    all_rows = deadline_service.board(ctx)
+    return render(request, "board.html", {
+        "rows": rows, "workflows": sorted({r.workflow for r in all_rows} | set(ctx.catalog.file_ids())),
+        "roles": sorted({r.owner for r in all_rows}), "filters": {
+            "workflow": workflow, "role": role, "overdue": overdue, "level": level, "sort": sort},
+        "sorts": list(SORTS),
+    })
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+@router.get("/reports")
+def reports(request: Request, workflow: str = "", kind: str = "participants", by: str = "",
+            period_from: str = "", period_to: str = "", as_of: str = "", min_cell: str = "") -> Response:
+    who = page_user(request)
+    ctx = acting(request, who.user)
+    from pathway.web import reports as web_reports
+
+    options = web_reports.Options.parse(workflow, kind, by, period_from, period_to, as_of, min_cell)
+    tables = web_reports.run(ctx, options) if options.workflow else []
+    return render(request, "reports.html", {
+        "workflows": ctx.catalog.file_ids(), "kinds": web_reports.KINDS, "options": options,
+        "tables": [(t, *web_reports.html_grid(t)) for t in tables],
+        "charts": [(t.title, trusted_svg(svg)) for t in tables for svg in [charts.for_table(t)] if svg],
+        "query": request.url.query,
+    })
+
+
+@router.get("/reports/download")
+def report_download(request: Request, workflow: str, kind: str = "participants", by: str = "",
+                    period_from: str = "", period_to: str = "", as_of: str = "", min_cell: str = "",
+                    format: str = "csv") -> Response:
+    who = page_user(request)
+    ctx = acting(request, who.user)
+    from pathway.web import reports as web_reports
+
+    options = web_reports.Options.parse(workflow, kind, by, period_from, period_to, as_of, min_cell)
+    return web_reports.download(ctx, options, format)
+
+
+# -- workflows -------------------------------------------------------------------------------
+
+@router.get("/workflows")
+def workflows(request: Request) -> Response:
+    page_user(request)
+    ctx = base(request)
+    items = [ctx.catalog.load_current(wid).definition for wid in ctx.catalog.file_ids()]
+    return render(request, "workflows.html", {"workflows": items})
+
+
+@router.get("/workflows/{workflow_id}")
+def workflow(request: Request, workflow_id: str) -> Response:
+    page_user(request)
+    definition = base(request).catalog.load_current(workflow_id).definition
+    from pathway.engine.diagram import DiagramFormat, graphviz_problem, render as draw, state_annotations
+
+    svg = mermaid = None
+    if graphviz_problem(DiagramFormat.SVG) is None:
+        svg = trusted_svg(_inline_svg(draw(definition, DiagramFormat.SVG)))
+    else:
+        mermaid = draw(definition, DiagramFormat.MERMAID)
+    return render(request, "workflow.html", {
+        "d": definition, "svg": svg, "mermaid": mermaid,
+        "annotations": {s.id: state_annotations(definition, s) for s in definition.steps},
+        "step_title": lambda s: _step_title(definition, s),
+    })

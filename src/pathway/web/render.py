@@ -1,0 +1,53 @@
+"""Jinja2 templates (autoescaped: what a user typed is always shown as text, never as markup)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from pathway.clock import format_local
+from pathway.web import i18n
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                  trim_blocks=True, lstrip_blocks=True)
+env.globals["t"] = i18n.text
+env.filters["local"] = format_local
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return i18n.text("yes") if value else i18n.text("no")
+    return "–" if value is None else str(value)
+
+
+env.filters["shown"] = _shown
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    from pathway.web.deps import csrf_for, signed_in
+
+    try:
+        who = signed_in(request)
+    except Exception:  # the database is unreachable: still show the error page
+        who = None
+    flash = getattr(request.state, "flash", None)
+    page = env.get_template(template).render(
+        request=request, me=who.user if who else None, csrf=csrf_for(request) if hasattr(request.state, "pre_csrf") or who else "",
+        flash=flash, **context,
+    )
+    return HTMLResponse(page, status_code=status, headers=headers)
+
+
+def trusted_svg(svg: str) -> Markup:
+    """SVG the server drew itself (charts, Graphviz diagrams): its text parts were escaped when drawn."""
+    return Markup(svg)
