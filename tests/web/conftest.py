@@ -82,8 +82,6 @@ def add_users(ctx: ServiceContext, clock: FixedClock) -> None:
         for login, (name, agency, roles, workflows) in PEOPLE.items():
             uow.users.add(User(login, name, agency, frozenset(roles), frozenset(workflows)), clock.now())
         uow.commit()
-    for login in PEOPLE:
-        accounts.set_password(ctx, login, PASSWORD)
 
 
 @pytest.fixture
@@ -114,6 +112,7 @@ def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
 def signed_in(web: Web) -> Callable[[str], TestClient]:
     """A factory of clients, each signed in as the given login."""
     def make(name: str) -> TestClient:
+        accounts.set_password(web.ctx, name, PASSWORD)
         client = web.client()
         response = login(client, name)
         assert response.status_code == 303, response.text

@@ -113,14 +113,38 @@ def today(request: Request) -> Response:
     _take_flash(request)
     ctx = acting(request, who.user)
     now = ctx.clock.now()
-    overdue = deadline_service.board(ctx, overdue=True)
+    running = deadline_service.board(ctx)
+    overdue = [r for r in running if r.days_overdue > 0]
     soon = [r for r in deadline_service.board(ctx, due_before=now + timedelta(days=7)) if not r.days_overdue]
-    people = participant_service.list_participants(ctx, status="open")
+    next_due: dict[int, Any] = {}
+    for r in running:
+        if r.due_date and (r.participant_id not in next_due or r.due_date < next_due[r.participant_id].due_date):
+            next_due[r.participant_id] = r
+    titles = _Titles(ctx)
+    today_ = to_local(now).date()  # type: ignore[union-attr]
     rows = []
-    for p in people:
+    for p in participant_service.list_participants(ctx, status="open"):
         since = p.last_step_change_at or p.enrolled_at
-        rows.append({"p": p, "days": (to_local(now).date() - to_local(since).date()).days})  # type: ignore[union-attr]
-    return render(request, "today.html", {"overdue": overdue, "soon": soon, "people": rows})
+        due = next_due.get(p.id)
+        rows.append({"p": p, "days": (today_ - to_local(since).date()).days,  # type: ignore[union-attr]
+                     "step_title": titles.step(p.workflow, p.workflow_version, p.step),
+                     "next": f"{due.due_date} {due.title}" if due else None})
+    return render(request, "today.html", {"overdue": overdue, "soon": soon, "people": rows,
+                                          "unassigned": None, "load": None, "caseload_heading": None})
+
+
+class _Titles:
+    """Swedish step titles, each workflow version's definition read once per request."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.definitions: dict[tuple[str, int], Any] = {}
+
+    def step(self, workflow_id: str, version: int, step: str) -> str:
+        key = (workflow_id, version)
+        if key not in self.definitions:
+            self.definitions[key] = _definition(self.ctx, workflow_id, version)
+        return _step_title(self.definitions[key], step)
 
 
 # -- participant -----------------------------------------------------------------------------

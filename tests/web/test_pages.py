@@ -1,0 +1,200 @@
+"""The pages through the ASGI test client, on SQLite and PostgreSQL: each calls the services as the
+signed-in user and shows what they return, refusals with the CLI's message."""
+
+from __future__ import annotations
+
+import re
+
+from pathway.services import deadlines, participants
+from tests.web.conftest import csrf_of, snapshot
+
+
+def _form(client, path: str) -> tuple[str, str]:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    seq = re.search(r'name="seq" value="(\d+)"', page.text)
+    return csrf_of(page.text), seq.group(1) if seq else ""
+
+
+def test_home_redirects_to_login_and_pages_need_a_session(web):
+    """Without a session every page sends the browser to the login form, remembering where it was going."""
+    client = web.client()
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    response = client.get("/participants/1", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/participants/1"
+
+
+def test_today_lists_my_participants_with_step_title_and_days_in_step(web, signed_in):
+    """The caseload shows each participant with the step's Swedish title and the days spent in it."""
+    web.enrol("LU-1")
+    web.clock.advance(days=3)
+    page = signed_in("anna").get("/today")
+    assert page.status_code == 200
+    assert "LU-1" in page.text
+    assert "Remiss från socialtjänsten" in page.text
+    assert re.search(r"<td>3</td>", page.text)
+
+
+def test_participant_page_shows_step_triggers_forms_and_blocked_reasons(web, signed_in):
+    """The participant page shows the current step's title, a form per allowed trigger and why others are blocked."""
+    pid = web.enrol("LU-2")
+    participants.fire(web.as_user("anna"), pid, "assess")
+    page = signed_in("anna").get(f"/participants/{pid}")
+    assert page.status_code == 200
+    assert "Inklusionsbedömning" in page.text or "inclusion" in page.text.lower()
+    assert f'action="/participants/{pid}/fire/exit"' in page.text
+    assert 'name="reason"' in page.text and "<select" in page.text  # exit reason as a list of labelled choices
+    assert "attributes must be true" in page.text  # 'include' blocked, with the guard's reason
+
+
+def test_fire_through_the_form_moves_the_participant_and_says_so(web, signed_in):
+    """Posting a trigger's form fires it as the signed-in user and redirects back with a message."""
+    pid = web.enrol("LU-3")
+    client = signed_in("anna")
+    token, seq = _form(client, f"/participants/{pid}")
+    response = client.post(f"/participants/{pid}/fire/assess", data={"csrf_token": token, "seq": seq},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert participants.show(web.as_user("anna"), pid).step == "inclusion_check"
+    assert 'role="status"' in response.text  # the one-time message
+    history = participants.history(web.as_user("anna"), pid)
+    assert history[-1].actor == "anna"
+
+
+def test_refusal_shows_the_cli_message_and_writes_nothing(web, signed_in):
+    """A trigger refused by a guard shows the same message the CLI prints, with 409, and writes nothing."""
+    pid = web.enrol("LU-4")
+    participants.fire(web.as_user("anna"), pid, "assess")
+    client = signed_in("anna")
+    token, seq = _form(client, f"/participants/{pid}")
+    before = snapshot(web.engine)
+    response = client.post(f"/participants/{pid}/fire/include", data={"csrf_token": token, "seq": seq})
+    assert response.status_code == 409
+    assert "trigger &#39;include&#39; refused in step &#39;inclusion_check&#39;" in response.text
+    after = snapshot(web.engine)
+    assert {k: v for k, v in after.items() if k not in ("web_sessions", "access_log")} == \
+        {k: v for k, v in before.items() if k not in ("web_sessions", "access_log")}
+
+
+def test_bad_data_in_a_form_shows_the_cli_message_with_422(web, signed_in):
+    """A value outside the declared choices is refused with the CLI's message naming what is accepted."""
+    pid = web.enrol("LU-5")
+    client = signed_in("anna")
+    token, seq = _form(client, f"/participants/{pid}")
+    response = client.post(f"/participants/{pid}/fire/exit", data={"csrf_token": token, "seq": seq, "reason": "moved"})
+    assert response.status_code == 422
+    assert "invalid data &#39;reason&#39; &#39;moved&#39;" in response.text
+    assert participants.show(web.as_user("anna"), pid).status == "open"
+
+
+def test_a_stale_form_is_refused_as_a_concurrent_change(web, signed_in):
+    """Someone else changed the participant after the page was read: the post says so and writes nothing."""
+    pid = web.enrol("LU-6")
+    client = signed_in("anna")
+    token, seq = _form(client, f"/participants/{pid}")
+    participants.fire(web.as_user("bo"), pid, "assess")  # meanwhile, a colleague moves them on
+    before = participants.history(web.as_user("anna"), pid)
+    response = client.post(f"/participants/{pid}/fire/exit", data={"csrf_token": token, "seq": seq, "reason": "work"})
+    assert response.status_code == 409
+    assert "Någon annan ändrade deltagaren samtidigt; ladda om sidan" in response.text
+    assert participants.history(web.as_user("anna"), pid) == before or \
+        len(participants.history(web.as_user("anna"), pid)) == len(before)
+    assert participants.show(web.as_user("anna"), pid).status == "open"
+
+
+def test_late_entry_needs_a_reason(web, signed_in):
+    """A trigger recorded as happening earlier without a reason is refused with the CLI's message."""
+    pid = web.enrol("LU-7")
+    web.clock.advance(days=2)
+    client = signed_in("anna")
+    token, seq = _form(client, f"/participants/{pid}")
+    response = client.post(f"/participants/{pid}/fire/assess",
+                           data={"csrf_token": token, "seq": seq, "at": "2026-03-03T10:00"})
+    assert response.status_code == 422
+    assert "--reason" in response.text
+    response = client.post(f"/participants/{pid}/fire/assess",
+                           data={"csrf_token": token, "seq": seq, "at": "2026-03-03T10:00", "reason": "telefon"},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    last = participants.history(web.as_user("anna"), pid)[-1]
+    assert last.reason == "telefon" and last.effective_at.isoformat().startswith("2026-03-03T09:00")
+
+
+def test_consent_give_confirm_withdraw_through_forms(web, signed_in):
+    """Consent is given for chosen agencies, confirmed and withdrawn from the participant page."""
+    pid = web.enrol("LU-8")
+    client = signed_in("anna")
+    token, seq = _form(client, f"/participants/{pid}")
+    page = client.post(f"/participants/{pid}/consent/give",
+                       data={"csrf_token": token, "seq": seq, "agencies": ["soc", "af"]}, follow_redirects=True)
+    assert page.status_code == 200
+    assert "Samtycke gäller för: af, soc" in page.text
+    token, seq = _form(client, f"/participants/{pid}")
+    client.post(f"/participants/{pid}/consent/confirm", data={"csrf_token": token, "seq": seq})
+    token, seq = _form(client, f"/participants/{pid}")
+    page = client.post(f"/participants/{pid}/consent/withdraw",
+                       data={"csrf_token": token, "seq": seq, "agencies": ["af"]}, follow_redirects=True)
+    assert "Samtycke gäller för: soc" in page.text
+    types = [e.type for e in participants.history(web.as_user("anna"), pid)]
+    assert types[-3:] == ["consent_given", "consent_confirmed", "consent_withdrawn"]
+
+
+def test_enrol_form_is_generated_from_the_attributes_and_never_shows_the_personnummer(web, signed_in):
+    """The enrol form has a labelled field per attribute; a personnummer typed is not sent back, not even after an error."""
+    client = signed_in("anna")
+    page = client.get("/enrol/kraft")
+    assert page.status_code == 200
+    assert 'for="e-f-referring_agency"' in page.text and 'id="e-f-referring_agency"' in page.text
+    token = csrf_of(page.text)
+    wrong = client.post("/enrol/kraft", data={"csrf_token": token, "ref": "LU-9", "personnummer": "19121212-1213",
+                                              "referring_agency": "soc"})
+    assert wrong.status_code == 422
+    assert "1212" not in wrong.text.replace("1212-1213", "") or "19121212" not in wrong.text
+    assert 'value="19121212' not in wrong.text
+    done = client.post("/enrol/kraft", data={"csrf_token": token, "ref": "LU-9", "personnummer": "19121212-1212",
+                                             "referring_agency": "soc"}, follow_redirects=True)
+    assert done.status_code == 200, done.text
+    assert "LU-9" in done.text
+    assert "19121212" not in done.text and "121212-1212" not in done.text
+
+
+def test_board_changes_after_a_deadline_check_and_filters(web, signed_in):
+    """The board shows a stalled step as overdue once the deadline check has run; filters narrow it."""
+    web.enrol("LU-10")
+    assert "LU-10" not in signed_in("cia").get("/board?overdue=1").text
+    web.clock.advance(days=20)
+    deadlines.check(web.ctx)
+    client = signed_in("cia")  # twenty days on, the first session has long timed out
+    board = client.get("/board?overdue=1")
+    assert "LU-10" in board.text and 'class="overdue"' in board.text
+    assert "LU-10" not in client.get("/board?overdue=1&workflow=flen_tripartite").text
+    assert "LU-10" not in client.get("/board?overdue=1&level=9").text
+
+
+def test_reports_page_shows_tables_and_charts_and_downloads(web, signed_in):
+    """Reports show the funder's tables with an SVG chart; CSV and xlsx downloads hide small counts."""
+    for n in range(4):
+        web.enrol(f"LU-R{n}")
+    client = signed_in("cia")
+    page = client.get("/reports?workflow=kraft&kind=participants&by=gender")
+    assert page.status_code == 200
+    assert "<svg" in page.text and "<title id=\"chart-participants-t\">" in page.text
+    csv_ = client.get("/reports/download?workflow=kraft&kind=participants&by=gender&format=csv")
+    assert csv_.status_code == 200 and csv_.headers["content-type"].startswith("text/csv")
+    assert "4" in csv_.text
+    xlsx = client.get("/reports/download?workflow=kraft&kind=flow&format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    bad = client.get("/reports?workflow=kraft&kind=participants&period_from=31/12")
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.text
+
+
+def test_workflows_page_lists_steps_in_swedish_with_a_diagram(web, signed_in):
+    """The workflow page draws the pathway and lists steps, transitions and exit reasons in Swedish."""
+    client = signed_in("cia")
+    assert "Kraft" in client.get("/workflows").text
+    page = client.get("/workflows/kraft")
+    assert page.status_code == 200
+    assert "Remiss från socialtjänsten" in page.text
+    assert "<svg" in page.text or "stateDiagram" in page.text
+    assert client.get("/workflows/nope").status_code == 404
