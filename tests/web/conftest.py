@@ -111,8 +111,12 @@ def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
 @pytest.fixture
 def signed_in(web: Web) -> Callable[[str], TestClient]:
     """A factory of clients, each signed in as the given login."""
+    with_password: set[str] = set()
+
     def make(name: str) -> TestClient:
-        accounts.set_password(web.ctx, name, PASSWORD)
+        if name not in with_password:
+            accounts.set_password(web.ctx, name, PASSWORD)
+            with_password.add(name)
         client = web.client()
         response = login(client, name)
         assert response.status_code == 303, response.text

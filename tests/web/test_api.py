@@ -1,0 +1,137 @@
+"""The JSON API under /api/v1 on SQLite and PostgreSQL: the CLI's JSON contracts, token auth,
+problem details with 401/404/409/422, pagination, and the checked-in OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pathway.services import accounts, participants
+from tests.web.conftest import REPO, snapshot
+
+OPENAPI = REPO / "docs" / "openapi.json"
+
+
+@pytest.fixture
+def api(web):
+    """A client that sends anna's API token."""
+    _, token = accounts.create_token(web.ctx, "anna", "tests")
+    client = web.client()
+    client.headers["Authorization"] = f"Bearer {token}"
+    return client
+
+
+def _problem(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+def test_every_endpoint_refuses_without_credentials(web):
+    """No token and no session: 401 problem details with WWW-Authenticate, on every endpoint."""
+    client = web.client()
+    for method, path in [("GET", "/api/v1/me"), ("GET", "/api/v1/participants"), ("GET", "/api/v1/participants/1"),
+                         ("GET", "/api/v1/participants/1/history"), ("POST", "/api/v1/participants"),
+                         ("POST", "/api/v1/participants/1/fire/assess"), ("POST", "/api/v1/participants/1/consent/give"),
+                         ("GET", "/api/v1/deadlines"), ("GET", "/api/v1/reports/flow?workflow=kraft")]:
+        response = client.request(method, path, json={})
+        _problem(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer"
+    _problem(client.get("/api/v1/me", headers={"Authorization": "Bearer pw_wrong"}), 401)
+
+
+def test_enrol_show_history_as_the_cli_json(web, api):
+    """Enrol, show and history answer with the CLI's JSON contracts (same keys, same values)."""
+    created = api.post("/api/v1/participants", json={
+        "workflow": "kraft", "ref": "LU-A1", "attributes": {"gender": "female", "birth_date": "1985-04-02",
+                                                             "referring_agency": "soc"}})
+    assert created.status_code == 201 and set(created.json()) == {"id"}
+    pid = created.json()["id"]
+    shown = api.get(f"/api/v1/participants/{pid}").json()
+    cli_json = participants.show(web.as_user("anna"), pid).to_json()
+    assert {k: v for k, v in shown.items() if k != "seq"} == json.loads(json.dumps(cli_json, default=str))
+    assert shown["step"] == "referral" and shown["seq"] == 1
+    history = api.get(f"/api/v1/participants/{pid}/history").json()
+    assert history["total"] == 1 and history["items"][0]["type"] == "enrolled"
+    assert history["items"][0]["actor"] == "anna"
+    by_ref = api.get("/api/v1/participants/LU-A1").json()
+    assert by_ref["id"] == pid
+
+
+def test_fire_answers_the_cli_json_and_refusals_are_problems(web, api):
+    """Fire returns the fire contract; a guard refusal is 409, bad data 422, an unknown participant 404."""
+    pid = web.enrol("LU-A2")
+    fired = api.post(f"/api/v1/participants/{pid}/fire/assess", json={})
+    assert fired.status_code == 200
+    assert fired.json() == {"participant_id": pid, "trigger": "assess", "from_step": "referral",
+                            "to_step": "inclusion_check", "status": "open", "seq": 2, "moved": True,
+                            "to_step_kind": fired.json()["to_step_kind"]}
+    before = snapshot(web.engine)["events"]
+    refused = _problem(api.post(f"/api/v1/participants/{pid}/fire/include", json={}), 409)
+    assert refused["detail"].startswith("trigger 'include' refused in step 'inclusion_check'")
+    bad = _problem(api.post(f"/api/v1/participants/{pid}/fire/exit", json={"data": {"reason": "moved"}}), 422)
+    assert "use one of the exit reasons" in bad["detail"]
+    _problem(api.post("/api/v1/participants/NOPE-1/fire/assess", json={}), 404)
+    _problem(api.post(f"/api/v1/participants/{pid}/fire/exit", json={"data": "reason=work"}), 422)
+    assert snapshot(web.engine)["events"] == before
+
+
+def test_if_match_refuses_a_stale_write_with_409(web, api):
+    """A write carrying an old seq in If-Match is a concurrent change: 409 and nothing written."""
+    pid = web.enrol("LU-A3")
+    participants.fire(web.as_user("bo"), pid, "assess")
+    stale = _problem(api.post(f"/api/v1/participants/{pid}/fire/exit", json={"data": {"reason": "work"}},
+                              headers={"If-Match": "1"}), 409)
+    assert "changed by someone else" in stale["detail"]
+    ok = api.post(f"/api/v1/participants/{pid}/fire/exit", json={"data": {"reason": "work"}}, headers={"If-Match": "2"})
+    assert ok.status_code == 200 and ok.json()["status"] == "exited"
+
+
+def test_consent_endpoint(web, api):
+    """Consent is given, confirmed and withdrawn; an unknown agency is 422 naming the valid ones."""
+    pid = web.enrol("LU-A4")
+    assert api.post(f"/api/v1/participants/{pid}/consent/give", json={"agencies": ["soc", "af"]}).status_code == 200
+    assert api.post(f"/api/v1/participants/{pid}/consent/confirm", json={}).status_code == 200
+    assert api.post(f"/api/v1/participants/{pid}/consent/withdraw", json={"agencies": ["af"]}).status_code == 200
+    assert api.get(f"/api/v1/participants/{pid}").json()["consent"]["agencies_in_force"] == ["soc"]
+    bad = _problem(api.post(f"/api/v1/participants/{pid}/consent/give", json={"agencies": ["nasa"]}), 422)
+    assert "nasa" in bad["detail"]
+    _problem(api.post(f"/api/v1/participants/{pid}/consent/forget", json={}), 422)
+
+
+def test_lists_are_paginated(web, api):
+    """participants, history and deadlines pages carry total, limit, offset and the next page's address."""
+    for n in range(5):
+        web.enrol(f"LU-P{n}")
+    first = api.get("/api/v1/participants", params={"limit": 2}).json()
+    assert first["total"] == 5 and len(first["items"]) == 2 and first["offset"] == 0
+    second = api.get(first["next"]).json()
+    assert [p["ref"] for p in second["items"]] == ["LU-P2", "LU-P3"]
+    last = api.get("/api/v1/participants", params={"limit": 2, "offset": 4}).json()
+    assert len(last["items"]) == 1 and last["next"] is None
+    _problem(api.get("/api/v1/participants", params={"limit": 0}), 422)
+    _problem(api.get("/api/v1/participants", params={"status": "sleeping"}), 422)
+    board = api.get("/api/v1/deadlines").json()
+    assert board["total"] >= 5 and {"participant_id", "rule", "due_date", "owner"} <= set(board["items"][0])
+
+
+def test_report_endpoint_is_the_report_json_contract(web, api):
+    """/reports/KIND answers what `pathway report KIND --format json` prints; a bad date is 422."""
+    for n in range(3):
+        web.enrol(f"LU-R{n}")
+    body = api.get("/api/v1/reports/participants", params={"workflow": "kraft", "by": "gender"}).json()
+    assert body["report"] == "participants" and body["total"] == 3 and body["dimensions"] == ["gender"]
+    _problem(api.get("/api/v1/reports/participants", params={"workflow": "kraft", "from": "yesterday"}), 422)
+    _problem(api.get("/api/v1/reports/participants", params={"workflow": "nope"}), 404)
+
+
+def test_openapi_document_is_served_and_checked_in(web):
+    """The served OpenAPI document equals docs/openapi.json (regenerate with scripts/openapi.py)."""
+    served = web.client().get("/api/v1/openapi.json").json()
+    assert served["openapi"].startswith("3.")
+    assert "/api/v1/participants/{participant}/fire/{trigger}" in served["paths"]
+    assert json.loads(OPENAPI.read_text(encoding="utf-8")) == served, "run: python scripts/openapi.py"
