@@ -148,10 +148,10 @@ def test_a_caseworker_day_in_the_browser(browser: Any, server: tuple[str, Web]) 
     exit_form.get_by_role("button").click()
     assert "reason" in page.locator("#error-message").inner_text()  # the CLI's message for missing data
 
-    page.get_by_role("group", name="Ge samtycke: Myndigheter").get_by_label("af").check()
-    page.get_by_role("group", name="Ge samtycke: Myndigheter").get_by_label("soc").check()
+    page.get_by_role("group", name="Ge samtycke: Myndigheter").get_by_label("Arbetsförmedlingen").check()
+    page.get_by_role("group", name="Ge samtycke: Myndigheter").get_by_label("Socialtjänsten").check()
     page.get_by_role("button", name="Ge samtycke").click()
-    assert "Samtycke gäller för: af, soc" in page.locator("#consent-state").inner_text()
+    assert "Samtycke gäller för: Arbetsförmedlingen, Socialtjänsten" in page.locator("#consent-state").inner_text()
     _accessible(page)
 
     page.get_by_role("button", name="Logga ut").click()

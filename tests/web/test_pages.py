@@ -129,13 +129,13 @@ def test_consent_give_confirm_withdraw_through_forms(web, signed_in):
     page = client.post(f"/participants/{pid}/consent/give",
                        data={"csrf_token": token, "seq": seq, "agencies": ["soc", "af"]}, follow_redirects=True)
     assert page.status_code == 200
-    assert "Samtycke gäller för: af, soc" in page.text
+    assert "Samtycke gäller för: Arbetsförmedlingen, Socialtjänsten" in page.text
     token, seq = _form(client, f"/participants/{pid}")
     client.post(f"/participants/{pid}/consent/confirm", data={"csrf_token": token, "seq": seq})
     token, seq = _form(client, f"/participants/{pid}")
     page = client.post(f"/participants/{pid}/consent/withdraw",
                        data={"csrf_token": token, "seq": seq, "agencies": ["af"]}, follow_redirects=True)
-    assert "Samtycke gäller för: soc" in page.text
+    assert "Samtycke gäller för: Socialtjänsten" in page.text
     types = [e.type for e in participants.history(web.as_user("anna"), pid)]
     assert types[-3:] == ["consent_given", "consent_confirmed", "consent_withdrawn"]
 

@@ -187,10 +187,20 @@ def _participant(request: Request, user: Any, participant: str, status: int = 20
         "records": records, "error": error, "step_title": lambda s: _step_title(definition, s),
         "attribute_label": lambda n: (definition.attributes[n].title if n in definition.attributes and
                                       definition.attributes[n].title else n),
+        "value_label": lambda n, v: _value_label(definition, n, v),
         "agencies": record_service.AGENCIES,
         "withheld": getattr(view, "withheld", None),
         "diagram": _diagram(definition, view, events),
     }, status=status)
+
+
+def _value_label(definition: Any, name: str, value: Any) -> Any:
+    """A stored code as the workflow's Swedish label (lists label each code)."""
+    spec = definition.attributes.get(name)
+    labels = (spec.labels or {}) if spec is not None else {}
+    if isinstance(value, list):
+        return [labels.get(v, v) for v in value]
+    return labels.get(value, value) if isinstance(value, str) else value
 
 
 def _diagram(definition: Any, view: Any, events: Any) -> Any:

@@ -32,6 +32,22 @@ def _shown(value: Any) -> str:
 env.filters["shown"] = _shown
 
 
+def _agency(code: str | None) -> str:
+    if not code:
+        return ""
+    key = f"agency.{code}"
+    return i18n.text(key) if key in i18n.SV else code
+
+
+def _deadline_status(status: str) -> str:
+    key = f"deadline.{status}"
+    return i18n.text(key) if key in i18n.SV else status
+
+
+env.filters["agency"] = _agency
+env.filters["deadline_status"] = _deadline_status
+
+
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200,
            headers: dict[str, str] | None = None) -> HTMLResponse:
     from pathway.web.deps import csrf_for, signed_in
