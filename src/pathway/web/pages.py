@@ -181,7 +181,7 @@ def _participant(request: Request, user: Any, participant: str, status: int = 20
     blocked = [(t, forms.trigger_title(definition, t.trigger)) for t in view.triggers if t.blocked_by]
     from pathway.services.views import records_json
 
-    records = records_json(view.records)
+    records = records_json(view.records, view.today)
     return render(request, "participant.html", {
         "view": view, "definition": definition, "events": events, "allowed": allowed, "blocked": blocked,
         "records": records, "error": error, "step_title": lambda s: _step_title(definition, s),
