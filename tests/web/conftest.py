@@ -93,7 +93,7 @@ def web(engine: Engine, clock: FixedClock) -> Web:  # noqa: F811
     return Web(ctx, clock, engine, settings)
 
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 
 
 def csrf_of(html: str) -> str:
@@ -104,7 +104,7 @@ def csrf_of(html: str) -> str:
 
 def login(client: TestClient, name: str, password: str = PASSWORD) -> Any:
     page = client.get("/login")
-    return client.post("/login", data={"login": name, "password": password, "csrf_token": csrf_of(page.text),
+    return client.post("/login", data={"login": name, "password": password, "_csrf": csrf_of(page.text),
                                        "next": "/today"}, follow_redirects=False)
 
 

@@ -79,7 +79,7 @@ def test_logout_ends_the_session_in_the_database(web):
     login(client, "anna")
     cookie = client.cookies[SESSION]
     page = client.get("/today")
-    response = client.post("/logout", data={"csrf_token": csrf_of(page.text)})
+    response = client.post("/logout", data={"_csrf": csrf_of(page.text)})
     assert response.status_code == 200 and "Logga in" in response.text
     other_worker = web.client()
     other_worker.cookies.set(SESSION, cookie)

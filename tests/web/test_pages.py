@@ -12,7 +12,7 @@ from tests.web.conftest import csrf_of, snapshot
 def _form(client, path: str) -> tuple[str, str]:
     page = client.get(path)
     assert page.status_code == 200, page.text
-    seq = re.search(r'name="seq" value="(\d+)"', page.text)
+    seq = re.search(r'name="_seq" value="(\d+)"', page.text)
     return csrf_of(page.text), seq.group(1) if seq else ""
 
 
@@ -42,7 +42,7 @@ def test_participant_page_shows_step_triggers_forms_and_blocked_reasons(web, sig
     participants.fire(web.as_user("anna"), pid, "assess")
     page = signed_in("anna").get(f"/participants/{pid}")
     assert page.status_code == 200
-    assert "Inklusionsbedömning" in page.text or "inclusion" in page.text.lower()
+    assert re.search(r'id="current-step"><strong>Bedömning av inklusionskriterier</strong>', page.text)
     assert f'action="/participants/{pid}/fire/exit"' in page.text
     assert 'name="reason"' in page.text and "<select" in page.text  # exit reason as a list of labelled choices
     assert "attributes must be true" in page.text  # 'include' blocked, with the guard's reason
@@ -53,7 +53,7 @@ def test_fire_through_the_form_moves_the_participant_and_says_so(web, signed_in)
     pid = web.enrol("LU-3")
     client = signed_in("anna")
     token, seq = _form(client, f"/participants/{pid}")
-    response = client.post(f"/participants/{pid}/fire/assess", data={"csrf_token": token, "seq": seq},
+    response = client.post(f"/participants/{pid}/fire/assess", data={"_csrf": token, "_seq": seq},
                            follow_redirects=True)
     assert response.status_code == 200
     assert participants.show(web.as_user("anna"), pid).step == "inclusion_check"
@@ -69,7 +69,7 @@ def test_refusal_shows_the_cli_message_and_writes_nothing(web, signed_in):
     client = signed_in("anna")
     token, seq = _form(client, f"/participants/{pid}")
     before = snapshot(web.engine)
-    response = client.post(f"/participants/{pid}/fire/include", data={"csrf_token": token, "seq": seq})
+    response = client.post(f"/participants/{pid}/fire/include", data={"_csrf": token, "_seq": seq})
     assert response.status_code == 409
     assert "trigger &#39;include&#39; refused in step &#39;inclusion_check&#39;" in response.text
     after = snapshot(web.engine)
@@ -82,7 +82,7 @@ def test_bad_data_in_a_form_shows_the_cli_message_with_422(web, signed_in):
     pid = web.enrol("LU-5")
     client = signed_in("anna")
     token, seq = _form(client, f"/participants/{pid}")
-    response = client.post(f"/participants/{pid}/fire/exit", data={"csrf_token": token, "seq": seq, "reason": "moved"})
+    response = client.post(f"/participants/{pid}/fire/exit", data={"_csrf": token, "_seq": seq, "reason": "moved"})
     assert response.status_code == 422
     assert "invalid data &#39;reason&#39; &#39;moved&#39;" in response.text
     assert participants.show(web.as_user("anna"), pid).status == "open"
@@ -95,7 +95,7 @@ def test_a_stale_form_is_refused_as_a_concurrent_change(web, signed_in):
     token, seq = _form(client, f"/participants/{pid}")
     participants.fire(web.as_user("bo"), pid, "assess")  # meanwhile, a colleague moves them on
     before = participants.history(web.as_user("anna"), pid)
-    response = client.post(f"/participants/{pid}/fire/exit", data={"csrf_token": token, "seq": seq, "reason": "work"})
+    response = client.post(f"/participants/{pid}/fire/exit", data={"_csrf": token, "_seq": seq, "reason": "work"})
     assert response.status_code == 409
     assert "Någon annan ändrade deltagaren samtidigt; ladda om sidan" in response.text
     assert participants.history(web.as_user("anna"), pid) == before or \
@@ -110,11 +110,11 @@ def test_late_entry_needs_a_reason(web, signed_in):
     client = signed_in("anna")
     token, seq = _form(client, f"/participants/{pid}")
     response = client.post(f"/participants/{pid}/fire/assess",
-                           data={"csrf_token": token, "seq": seq, "at": "2026-03-03T10:00"})
+                           data={"_csrf": token, "_seq": seq, "_at": "2026-03-03T10:00"})
     assert response.status_code == 422
     assert "--reason" in response.text
     response = client.post(f"/participants/{pid}/fire/assess",
-                           data={"csrf_token": token, "seq": seq, "at": "2026-03-03T10:00", "reason": "telefon"},
+                           data={"_csrf": token, "_seq": seq, "_at": "2026-03-03T10:00", "_reason": "telefon"},
                            follow_redirects=True)
     assert response.status_code == 200
     last = participants.history(web.as_user("anna"), pid)[-1]
@@ -127,14 +127,14 @@ def test_consent_give_confirm_withdraw_through_forms(web, signed_in):
     client = signed_in("anna")
     token, seq = _form(client, f"/participants/{pid}")
     page = client.post(f"/participants/{pid}/consent/give",
-                       data={"csrf_token": token, "seq": seq, "agencies": ["soc", "af"]}, follow_redirects=True)
+                       data={"_csrf": token, "_seq": seq, "agencies": ["soc", "af"]}, follow_redirects=True)
     assert page.status_code == 200
     assert "Samtycke gäller för: Arbetsförmedlingen, Socialtjänsten" in page.text
     token, seq = _form(client, f"/participants/{pid}")
-    client.post(f"/participants/{pid}/consent/confirm", data={"csrf_token": token, "seq": seq})
+    client.post(f"/participants/{pid}/consent/confirm", data={"_csrf": token, "_seq": seq})
     token, seq = _form(client, f"/participants/{pid}")
     page = client.post(f"/participants/{pid}/consent/withdraw",
-                       data={"csrf_token": token, "seq": seq, "agencies": ["af"]}, follow_redirects=True)
+                       data={"_csrf": token, "_seq": seq, "agencies": ["af"]}, follow_redirects=True)
     assert "Samtycke gäller för: Socialtjänsten" in page.text
     types = [e.type for e in participants.history(web.as_user("anna"), pid)]
     assert types[-3:] == ["consent_given", "consent_confirmed", "consent_withdrawn"]
@@ -147,12 +147,12 @@ def test_enrol_form_is_generated_from_the_attributes_and_never_shows_the_personn
     assert page.status_code == 200
     assert 'for="e-f-referring_agency"' in page.text and 'id="e-f-referring_agency"' in page.text
     token = csrf_of(page.text)
-    wrong = client.post("/enrol/kraft", data={"csrf_token": token, "ref": "LU-9", "personnummer": "19121212-1213",
+    wrong = client.post("/enrol/kraft", data={"_csrf": token, "ref": "LU-9", "personnummer": "19121212-1213",
                                               "referring_agency": "soc"})
     assert wrong.status_code == 422
     assert "1212" not in wrong.text.replace("1212-1213", "") or "19121212" not in wrong.text
     assert 'value="19121212' not in wrong.text
-    done = client.post("/enrol/kraft", data={"csrf_token": token, "ref": "LU-9", "personnummer": "19121212-1212",
+    done = client.post("/enrol/kraft", data={"_csrf": token, "ref": "LU-9", "personnummer": "19121212-1212",
                                              "referring_agency": "soc"}, follow_redirects=True)
     assert done.status_code == 200, done.text
     assert "LU-9" in done.text
@@ -198,3 +198,20 @@ def test_workflows_page_lists_steps_in_swedish_with_a_diagram(web, signed_in):
     assert "Remiss från socialtjänsten" in page.text
     assert "<svg" in page.text or "stateDiagram" in page.text
     assert client.get("/workflows/nope").status_code == 404
+
+
+def test_participant_diagram_is_an_svg_image_of_its_own(web, signed_in):
+    """The participant's path is drawn by Graphviz as an image the page links to (not inline)."""
+    from pathway.engine.diagram import DiagramFormat, graphviz_problem
+
+    pid = web.enrol("LU-D1")
+    participants.fire(web.as_user("anna"), pid, "assess")
+    client = signed_in("anna")
+    page = client.get(f"/participants/{pid}").text
+    if graphviz_problem(DiagramFormat.SVG):
+        assert "diagram.svg" not in page
+        return
+    assert f'<img src="/participants/{pid}/diagram.svg" alt="' in page
+    svg = client.get(f"/participants/{pid}/diagram.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in svg.content

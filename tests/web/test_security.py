@@ -30,7 +30,7 @@ def test_post_without_or_with_a_wrong_csrf_token_is_refused_and_writes_nothing(w
     foreign_token = csrf_of(other.get("/today").text)
     before = snapshot(web.engine)
     assert client.post(f"/participants/{pid}/fire/assess", data={}).status_code == 403
-    assert client.post(f"/participants/{pid}/fire/assess", data={"csrf_token": foreign_token}).status_code == 403
+    assert client.post(f"/participants/{pid}/fire/assess", data={"_csrf": foreign_token}).status_code == 403
     assert client.post(f"/participants/{pid}/consent/give", data={"agencies": "af"}).status_code == 403
     assert snapshot(web.engine)["events"] == before["events"]
     assert participants.show(web.as_user("anna"), pid).step == "referral"
@@ -40,7 +40,7 @@ def test_login_form_needs_its_csrf_token(web):
     """The login form is protected too (login CSRF): without the cookie's token it is refused."""
     client = web.client()
     client.get("/login")
-    response = client.post("/login", data={"login": "anna", "password": "x", "csrf_token": "forged"})
+    response = client.post("/login", data={"login": "anna", "password": "x", "_csrf": "forged"})
     assert response.status_code == 403
 
 
@@ -81,5 +81,5 @@ def test_login_does_not_redirect_to_another_site(web):
         client = web.client()
         page = client.get("/login", params={"next": target})
         response = client.post("/login", data={"login": "anna", "password": PASSWORD, "next": target,
-                                               "csrf_token": csrf_of(page.text)}, follow_redirects=False)
+                                               "_csrf": csrf_of(page.text)}, follow_redirects=False)
         assert response.headers["location"] == "/today"

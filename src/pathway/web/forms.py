@@ -88,10 +88,26 @@ def values_from(form: dict[str, list[str]], fields: list[FormField]) -> dict[str
     return values
 
 
+#: form fields that are not the trigger's data
+RESERVED = {"_csrf", "_seq", "_at", "_reason"}
+
+
+def posted_data(form: dict[str, list[str]]) -> dict[str, str]:
+    """A trigger's data as posted: every field but the reserved ones, several values (check boxes)
+    joined with commas as the CLI takes them, empty fields left out. The service checks every name
+    and value against the trigger's declared data, so nothing here needs the definition."""
+    data: dict[str, str] = {}
+    for name, values in form.items():
+        given = [v.strip() for v in values if v.strip()]
+        if name not in RESERVED and given:
+            data[name] = ",".join(given)
+    return data
+
+
 def late_entry(form: dict[str, list[str]]) -> tuple[Any, str | None]:
     """``at`` and ``reason`` of a late entry (both None when it happened now)."""
-    at_text = (form.get("at") or [""])[0].strip()
-    reason = (form.get("reason") or [""])[0].strip() or None
+    at_text = (form.get("_at") or [""])[0].strip()
+    reason = (form.get("_reason") or [""])[0].strip() or None
     return (parse_time(at_text, "when it happened") if at_text else None), reason
 
 

@@ -99,6 +99,7 @@ SV: dict[str, str] = {
     "participant.withheld": "Undanhållet på grund av sekretess",
     "participant.nothing": "Inget registrerat.",
     "participant.diagram": "Vägen hittills",
+    "participant.diagram_alt": "Arbetsflödets diagram; deltagarens väg markerad, nu i steget {step}",
     "fire.submit": "Utför: {trigger}",
     "fire.late": "Hände tidigare (lämna tomt om det är nu)",
     "fire.late_reason": "Varför registreras det i efterhand?",

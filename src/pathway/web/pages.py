@@ -190,7 +190,7 @@ def _participant(request: Request, user: Any, participant: str, status: int = 20
         "value_label": lambda n, v: _value_label(definition, n, v),
         "agencies": record_service.AGENCIES,
         "withheld": getattr(view, "withheld", None),
-        "diagram": _diagram(definition, view, events),
+        "diagram": _has_diagram(),
     }, status=status)
 
 
@@ -203,17 +203,25 @@ def _value_label(definition: Any, name: str, value: Any) -> Any:
     return labels.get(value, value) if isinstance(value, str) else value
 
 
-def _diagram(definition: Any, view: Any, events: Any) -> Any:
-    from pathway.engine.diagram import DiagramFormat, Highlight, graphviz_problem, render as draw
+def _has_diagram() -> bool:
+    from pathway.engine.diagram import DiagramFormat, graphviz_problem
 
-    if graphviz_problem(DiagramFormat.SVG):
-        return None
-    try:
-        svg = draw(definition, DiagramFormat.SVG, view.workflow_version,
-                   Highlight.from_history(view.step, events, view.ref or str(view.id)))
-    except PathwayError:
-        return None
-    return trusted_svg(_inline_svg(svg))
+    return graphviz_problem(DiagramFormat.SVG) is None
+
+
+@router.get("/participants/{participant}/diagram.svg")
+def participant_diagram(request: Request, participant: str) -> Response:
+    """The pathway with this participant's path highlighted (an image of its own, drawn by Graphviz)."""
+    from pathway.engine.diagram import DiagramFormat, Highlight, render as draw
+
+    who = page_user(request)
+    ctx = acting(request, who.user)
+    view = participant_service.show(ctx, participant)
+    events = participant_service.history(ctx, participant)
+    definition = _definition(ctx, view.workflow, view.workflow_version)
+    svg = draw(definition, DiagramFormat.SVG, view.workflow_version,
+               Highlight.from_history(view.step, events, view.ref or str(view.id)))
+    return Response(svg, media_type="image/svg+xml")
 
 
 def _inline_svg(svg: str | bytes) -> str:
@@ -226,7 +234,7 @@ async def _post_on_participant(request: Request, participant: str, act: Any) -> 
     """Run a write as the signed-in user on the page's version; redirect back with a message."""
     who = page_user(request)
     form = await checked_form(request)
-    seen = forms.first(form, "seq")
+    seen = forms.first(form, "_seq")
     ctx = dataclasses.replace(acting(request, who.user), expected_seq=int(seen) if seen and seen.isdigit() else None)
     try:
         message = act(ctx, form)
@@ -241,14 +249,12 @@ async def _post_on_participant(request: Request, participant: str, act: Any) -> 
 @router.post("/participants/{participant}/fire/{trigger}")
 async def fire(request: Request, participant: str, trigger: str) -> Response:
     def act(ctx: Any, form: dict[str, list[str]]) -> str:
-        view = participant_service.show(ctx, participant)
-        option = next((t for t in view.triggers if t.trigger == trigger), None)
-        declared = option.data if option else {}
-        definition = _definition(ctx, view.workflow, view.workflow_version)
-        fields = forms.trigger_fields(definition, trigger, declared)
         at, reason = forms.late_entry(form)
-        result = participant_service.fire(ctx, participant, trigger, data=forms.values_from(form, fields),
+        result = participant_service.fire(ctx, participant, trigger, data=forms.posted_data(form),
                                           at=at, reason=reason)
+        with ctx.uow() as uow:
+            found = participant_service.resolve(uow, result.participant_id)
+            definition = ctx.catalog.pinned(uow, found.workflow_id, found.workflow_version).definition
         if result.moved:
             return text("fire.done", trigger=forms.trigger_title(definition, trigger),
                         from_step=_step_title(definition, result.from_step), to_step=_step_title(definition, result.to_step))
@@ -298,7 +304,7 @@ def _enrol_page(request: Request, workflow_id: str, form: dict[str, list[str]], 
     definition = base(request).catalog.load_current(workflow_id).definition
     fields = forms.attribute_fields(definition)
     # a personnummer typed is never sent back, not even after an error
-    kept = {k: v for k, v in form.items() if k not in ("personnummer", "csrf_token", "password")}
+    kept = {k: v for k, v in form.items() if k not in ("personnummer", "_csrf", "password")}
     return render(request, "enrol.html", {"definition": definition, "fields": fields, "form": kept,
                                           "error": error}, status=status)
 

@@ -34,7 +34,7 @@ SECURITY_HEADERS = {
 
 #: The pre-login CSRF cookie (double submit); signed-in forms use the session's token instead.
 CSRF_COOKIE = "pathway_csrf"
-CSRF_FIELD = "csrf_token"
+CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 
 
