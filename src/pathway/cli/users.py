@@ -134,3 +134,9 @@ def disable(ctx: typer.Context, login: Login, fmt: FormatOption = OutputFormat.T
         print_json(_json(user))
     else:
         console.print(f"disabled {user.label()}", markup=False)
+
+
+# the web app's sign-in commands: set-password, end-sessions, token create|list|revoke
+from pathway.cli.web import register_user_commands  # noqa: E402
+
+register_user_commands(app)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from pathway.domain.users import User
 from pathway.errors import BadInput, InvalidValue, PathwayError
+from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.store.auth_repository import ApiToken, WebSession
 
@@ -95,9 +96,10 @@ def _user(uow, login: str) -> User:  # type: ignore[no-untyped-def]
 
 
 def set_password(ctx: ServiceContext, login: str, password: str) -> None:
-    """Give a registered user a local password (Argon2 hash); ends their open web sessions."""
+    """Give a registered user a local password (Argon2 hash); ends their open web sessions (admins only)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidValue("password", "…", f"use at least {MIN_PASSWORD_LENGTH} characters")
+    policy.require(ctx, "user.manage")
     hashed = _hasher().hash(password)
     now = ctx.clock.now()
     with ctx.uow() as uow:
@@ -202,6 +204,7 @@ def logout(ctx: ServiceContext, cookie: str) -> None:
 
 def end_sessions(ctx: ServiceContext, login_name: str) -> int:
     """End every open session of a user (an administrator's revocation); returns how many."""
+    policy.require(ctx, "user.manage")
     with ctx.uow() as uow:
         user = _user(uow, login_name)
         ended = uow.auth.end_sessions_of(user.id, ctx.clock.now())
@@ -221,6 +224,7 @@ def create_token(ctx: ServiceContext, login_name: str, name: str) -> tuple[int, 
     name = name.strip()
     if not name:
         raise InvalidValue("--name", name, "name the integration the token is for, e.g. 'statistics export'")
+    policy.require(ctx, "user.manage")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with ctx.uow() as uow:
         user = _user(uow, login_name)
@@ -246,11 +250,13 @@ def token_user(ctx: ServiceContext, token: str) -> User | None:
 
 
 def tokens(ctx: ServiceContext, login_name: str) -> list[ApiToken]:
+    policy.require(ctx, "user.manage")
     with ctx.uow() as uow:
         return uow.auth.tokens_of(_user(uow, login_name).id)  # type: ignore[no-any-return]
 
 
 def revoke_token(ctx: ServiceContext, token_id: int) -> ApiToken:
+    policy.require(ctx, "user.manage")
     with ctx.uow() as uow:
         found = uow.auth.get_token(token_id)
         if found is None:
