@@ -91,7 +91,7 @@ def test_serve_answers_on_localhost_and_a_user_can_sign_in(team: Cli) -> None:
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
+                    raise AssertionError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}") from None
                 time.sleep(0.2)
         assert page.status_code == 200 and "Logga in" in page.text
         import re

@@ -77,10 +77,10 @@ class Web:
         return new_id
 
 
-def add_users(ctx: ServiceContext, clock: FixedClock) -> None:
+def add_users(ctx: ServiceContext, at_clock: FixedClock) -> None:
     with ctx.uow() as uow:
         for login, (name, agency, roles, workflows) in PEOPLE.items():
-            uow.users.add(User(login, name, agency, frozenset(roles), frozenset(workflows)), clock.now())
+            uow.users.add(User(login, name, agency, frozenset(roles), frozenset(workflows)), at_clock.now())
         uow.commit()
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from pathway.clock import FixedClock
 from pathway.config import Settings
-from pathway.services import accounts, deadlines, records
+from pathway.services import accounts, deadlines
 from pathway.store import make_engine
 from pathway.store.migrate import upgrade
 from tests.integration.conftest import START, make_context

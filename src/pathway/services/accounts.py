@@ -12,12 +12,18 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from pathway.domain.users import User
 from pathway.errors import BadInput, InvalidValue, PathwayError
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.store.auth_repository import ApiToken, WebSession
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+    from pathway.store.uow import UnitOfWork
 
 #: Shortest password accepted by ``pathway user set-password``.
 MIN_PASSWORD_LENGTH = 12
@@ -66,7 +72,7 @@ class SignedIn:
     session: WebSession
 
 
-def _hasher():  # type: ignore[no-untyped-def]
+def _hasher() -> PasswordHasher:
     from argon2 import PasswordHasher
 
     return PasswordHasher()
@@ -87,12 +93,17 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
-def _user(uow, login: str) -> User:  # type: ignore[no-untyped-def]
+def _user(uow: UnitOfWork, login: str) -> User:
     user = uow.users.get_by_login(login)
     if user is None:
         known = ", ".join(u.login for u in uow.users.all()) or "(none)"
         raise BadInput(f"unknown user '{login}'; registered users: {known}")
-    return user  # type: ignore[no-any-return]
+    return user
+
+
+def _id(user: User) -> int:
+    assert user.id is not None, "a stored user has an id"
+    return user.id
 
 
 def set_password(ctx: ServiceContext, login: str, password: str) -> None:
@@ -104,8 +115,8 @@ def set_password(ctx: ServiceContext, login: str, password: str) -> None:
     now = ctx.clock.now()
     with ctx.uow() as uow:
         user = _user(uow, login)
-        uow.auth.set_password_hash(user.id, hashed, now)
-        uow.auth.end_sessions_of(user.id, now)
+        uow.auth.set_password_hash(_id(user), hashed, now)
+        uow.auth.end_sessions_of(_id(user), now)
         uow.commit()
 
 
@@ -126,7 +137,7 @@ def login(ctx: ServiceContext, login_name: str, password: str, policy: LoginPoli
         if failures and failures.wait_until and failures.wait_until > now:
             raise LoginThrottled(max(1, int((failures.wait_until - now).total_seconds() + 0.999)))
         user = uow.users.get_by_login(login_name)
-        stored = uow.auth.password_hash(user.id) if user is not None else None
+        stored = uow.auth.password_hash(_id(user)) if user is not None else None
         hasher = _hasher()
         try:
             hasher.verify(stored or _dummy_hash(), password)
@@ -168,11 +179,11 @@ def open_session_for(ctx: ServiceContext, user_login: str, policy: LoginPolicy,
         return cookie, SignedIn(user, session)
 
 
-def _open_session(uow, user: User, now: datetime, policy: LoginPolicy) -> tuple[str, WebSession]:  # type: ignore[no-untyped-def]
+def _open_session(uow: UnitOfWork, user: User, now: datetime, policy: LoginPolicy) -> tuple[str, WebSession]:
     cookie = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    uow.auth.add_session(digest(cookie), user.id, csrf, now, now + policy.absolute)
-    return cookie, WebSession(digest(cookie), user.id or 0, csrf, now, now, now + policy.absolute, None, None)
+    uow.auth.add_session(digest(cookie), _id(user), csrf, now, now + policy.absolute)
+    return cookie, WebSession(digest(cookie), _id(user), csrf, now, now, now + policy.absolute, None, None)
 
 
 def session_user(ctx: ServiceContext, cookie: str, policy: LoginPolicy) -> SignedIn | None:
@@ -207,7 +218,7 @@ def end_sessions(ctx: ServiceContext, login_name: str) -> int:
     policy.require(ctx, "user.manage")
     with ctx.uow() as uow:
         user = _user(uow, login_name)
-        ended = uow.auth.end_sessions_of(user.id, ctx.clock.now())
+        ended = uow.auth.end_sessions_of(_id(user), ctx.clock.now())
         uow.commit()
         return ended
 
@@ -228,7 +239,7 @@ def create_token(ctx: ServiceContext, login_name: str, name: str) -> tuple[int, 
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with ctx.uow() as uow:
         user = _user(uow, login_name)
-        token_id = uow.auth.add_token(user.id, name[:100], digest(token), ctx.clock.now())
+        token_id = uow.auth.add_token(_id(user), name[:100], digest(token), ctx.clock.now())
         uow.commit()
         return token_id, token
 
@@ -246,13 +257,13 @@ def token_user(ctx: ServiceContext, token: str) -> User | None:
         if found.last_used_at is None or now - found.last_used_at >= TOUCH_EVERY:
             uow.auth.token_used(found.id, now)
             uow.commit()
-        return user  # type: ignore[no-any-return]
+        return user
 
 
 def tokens(ctx: ServiceContext, login_name: str) -> list[ApiToken]:
     policy.require(ctx, "user.manage")
     with ctx.uow() as uow:
-        return uow.auth.tokens_of(_user(uow, login_name).id)  # type: ignore[no-any-return]
+        return uow.auth.tokens_of(_id(_user(uow, login_name)))
 
 
 def revoke_token(ctx: ServiceContext, token_id: int) -> ApiToken:
@@ -263,4 +274,4 @@ def revoke_token(ctx: ServiceContext, token_id: int) -> ApiToken:
             raise InvalidValue("token id", token_id, "see 'pathway user token list LOGIN' for the ids")
         uow.auth.revoke_token(token_id, ctx.clock.now())
         uow.commit()
-        return found  # type: ignore[no-any-return]
+        return found

@@ -26,7 +26,7 @@ class NeedLogin(Exception):
 
 
 def base(request: Request) -> ServiceContext:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def signed_in(request: Request) -> SignedIn | None:
@@ -36,7 +36,7 @@ def signed_in(request: Request) -> SignedIn | None:
         request.state.signed_in = (
             accounts.session_user(base(request), cookie, request.app.state.web.login) if cookie else None
         )
-    return request.state.signed_in  # type: ignore[no-any-return]
+    return request.state.signed_in
 
 
 def page_user(request: Request) -> SignedIn:
@@ -74,7 +74,7 @@ async def checked_form(request: Request) -> dict[str, list[str]]:
     for key, value in form.multi_items():
         if isinstance(value, str):
             values.setdefault(key, []).append(value)
-    given = (values.get(CSRF_FIELD) or [None])[0]
+    given = (values.get(CSRF_FIELD) or [""])[0]
     found = signed_in(request)
     expected = found.session.csrf if found is not None else request.cookies.get("pathway_csrf")
     if not same(expected, given):
@@ -84,4 +84,4 @@ async def checked_form(request: Request) -> dict[str, list[str]]:
 
 def csrf_for(request: Request) -> str:
     found = signed_in(request)
-    return found.session.csrf if found is not None else request.state.pre_csrf  # type: ignore[no-any-return]
+    return found.session.csrf if found is not None else request.state.pre_csrf

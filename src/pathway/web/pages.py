@@ -121,12 +121,12 @@ def today(request: Request) -> Response:
         if r.due_date and (r.participant_id not in next_due or r.due_date < next_due[r.participant_id].due_date):
             next_due[r.participant_id] = r
     titles = _Titles(ctx)
-    today_ = to_local(now).date()  # type: ignore[union-attr]
+    today_ = to_local(now).date()
     rows = []
     for p in participant_service.list_participants(ctx, status="open"):
         since = p.last_step_change_at or p.enrolled_at
         due = next_due.get(p.id)
-        rows.append({"p": p, "days": (today_ - to_local(since).date()).days,  # type: ignore[union-attr]
+        rows.append({"p": p, "days": (today_ - to_local(since).date()).days,
                      "step_title": titles.step(p.workflow, p.workflow_version, p.step),
                      "next": f"{due.due_date} {due.title}" if due else None})
     return render(request, "today.html", {"overdue": overdue, "soon": soon, "people": rows,
@@ -350,7 +350,7 @@ def board(request: Request, workflow: str = "", role: str = "", overdue: str = "
     min_level = int(level) if level.isdigit() else 0
     rows = deadline_service.board(ctx, overdue=bool(overdue), role=role or None, workflow_id=workflow or None)
     rows = [r for r in rows if r.level >= min_level]
-    rows.sort(key=SORTS.get(sort, SORTS["due"]))  # type: ignore[arg-type]
+    rows.sort(key=SORTS.get(sort, SORTS["due"]))
     all_rows = deadline_service.board(ctx)
     return render(request, "board.html", {
         "rows": rows, "workflows": sorted({r.workflow for r in all_rows} | set(ctx.catalog.file_ids())),
