@@ -290,3 +290,53 @@ def redact(
     done = extract.redact(state(ctx).services(), participant, event, field, reason)
     console.print(f"redacted {done['field']} of event {done['event_seq']} of participant {done['participant_id']}",
                   markup=False)
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    participant: Id,
+    user: Annotated[str, typer.Option("--user", help="login of the caseworker who takes the case")],
+    agency: Annotated[str | None, typer.Option("--agency", help="name the contact at this agency instead of "
+                                               "the responsible caseworker: soc, af, fk, health, labour_unit, coordination")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="why (recorded on the event)")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Make a user the participant's responsible caseworker (or, with --agency, the contact there).
+
+    Example: pathway participant assign LU-2026-014 --user anna
+    """
+    from pathway.services import ownership
+
+    done = ownership.assign(state(ctx).services(), participant, user, agency, reason)
+    if fmt == OutputFormat.JSON:
+        print_json(done)
+        return
+    before = f" (was {done['previous']})" if done["previous"] else ""
+    console.print(f"{done['participant_id']}: {done['slot']} → {done['login']}{before}", markup=False)
+
+
+@app.command()
+def reassign(
+    ctx: typer.Context,
+    from_user: Annotated[str, typer.Option("--from", help="login whose caseload moves")],
+    to_user: Annotated[str, typer.Option("--to", help="login who takes it over")],
+    reason: Annotated[str, typer.Option("--reason", help="why, e.g. 'Anna på föräldraledighet' (required)")],
+    workflow: Annotated[str | None, typer.Option("--workflow", help="only participants of this workflow")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what would move; change nothing")] = False,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Move a whole caseload at a staff change: all participants or none, one event each (coordinators).
+
+    Example: pathway participant reassign --from anna --to nils --reason "Anna slutar" --dry-run
+    """
+    from pathway.services import ownership
+
+    result = ownership.reassign(state(ctx).services(), from_user, to_user, reason, workflow, dry_run)
+    if fmt == OutputFormat.JSON:
+        print_json({"from": result.from_login, "to": result.to_login, "participants": result.participants,
+                    "dry_run": result.dry_run})
+        return
+    verb = "would move" if result.dry_run else "moved"
+    console.print(f"{verb} {len(result.participants)} participant(s) from {result.from_login} to "
+                  f"{result.to_login}: {', '.join(map(str, result.participants))}", markup=False)

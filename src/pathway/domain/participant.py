@@ -32,6 +32,9 @@ class EventType(StrEnum):
     ESCALATED = "escalated"
     #: a free-text entry of an earlier event was replaced by '(raderad)' (who, when, why; never the text)
     REDACTED = "redacted"
+    #: a responsible caseworker or an agency's named contact was assigned (``participant assign``,
+    #: ``reassign``)
+    ASSIGNED = "assigned"
 
 
 @dataclass(eq=False)

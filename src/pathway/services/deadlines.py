@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from pathway.errors import CheckInterrupted, ConcurrentChange
 from pathway.log import get_logger, info_enabled
 from pathway.services import policy
+from pathway.services.addressing import Addressing
 from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
 
@@ -100,6 +101,9 @@ class CheckAction:
     due_date: date | None
     action_at: datetime
     event_seq: int
+    #: the people it goes to: user_id, login, display_name (see services.addressing); [] when
+    #: no users are registered
+    addressees: tuple[dict[str, Any], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         from pathway.services.views import iso
@@ -108,7 +112,8 @@ class CheckAction:
                 "rule": self.rule, "title": self.title, "kind": self.kind, "level": self.level,
                 "role": self.role, "due_at": iso(self.due_at),
                 "due_date": self.due_date.isoformat() if self.due_date else None,
-                "action_at": iso(self.action_at), "event_seq": self.event_seq}
+                "action_at": iso(self.action_at), "event_seq": self.event_seq,
+                "addressees": list(self.addressees)}
 
 
 def actions_to_take(row: Deadline, now: datetime) -> list[tuple[DeadlineAction, bool]]:
@@ -201,6 +206,7 @@ def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[C
         if not rows:
             return [], 0
         people = uow.participants.lock([r.participant_id for r in rows])
+        addressing = Addressing(uow, list(people))
         taken: list[CheckAction] = []
         queued: list[dict[str, Any]] = []
         for row in rows:
@@ -208,7 +214,7 @@ def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[C
             for action, perform in actions_to_take(row, now):
                 row.mark_done(action)
                 if perform:
-                    act = _perform(ctx, participant, row, action, now)
+                    act = _perform(ctx, participant, row, action, now, addressing)
                     taken.append(act)
                     queued += ctx.notifier.queue(act, now)
             row.reschedule()
@@ -218,7 +224,7 @@ def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[C
 
 
 def _perform(ctx: ServiceContext, participant: Participant, row: Deadline, action: DeadlineAction,
-             now: datetime) -> CheckAction:
+             now: datetime, addressing: Addressing | None = None) -> CheckAction:
     """Append the action's event to the participant's history."""
     event = participant.record(Event(
         seq=0, type=EventType(action.kind).value, effective_at=action.at, recorded_at=now,
@@ -227,8 +233,10 @@ def _perform(ctx: ServiceContext, participant: Participant, row: Deadline, actio
         data={"rule": row.rule, "title": row.title, "level": action.level, "role": action.role,
               "due_date": row.due_date.isoformat() if row.due_date else None},
     ))
+    to = addressing.addressees(participant.id or 0, participant.workflow_id, action.role) if addressing else []
     return CheckAction(participant.id or 0, participant.ref, participant.workflow_id, row.rule, row.title,
-                       action.kind, action.level, action.role, row.due_at, row.due_date, action.at, event.seq)
+                       action.kind, action.level, action.role, row.due_at, row.due_date, action.at, event.seq,
+                       tuple(to))
 
 
 @dataclass(frozen=True)

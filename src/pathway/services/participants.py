@@ -23,6 +23,7 @@ from pathway.services.deadlines import reconcile
 from pathway.services.deadlines import for_participant as open_deadlines
 from pathway.services.views import EventView, FireResult, ParticipantSummary, ParticipantView, TriggerView
 from pathway.steps.guards import GuardContext
+from pathway.store.access_repository import RESPONSIBLE
 from pathway.store.uow import UnitOfWork
 
 #: Ids are 64-bit; a longer number can only be a (mistyped) ref.
@@ -121,10 +122,17 @@ def enrol(
             workflow_id=workflow_id, workflow_version=registered.version, step=initial,
             enrolled_at=effective_at, ref=ref, attributes=stored, last_step_change_at=effective_at,
         )
+        # the enrolling caseworker becomes the responsible one (huvudansvarig handläggare)
+        responsible = ctx.user if ctx.user is not None and not ctx.granted and policy.is_staff(ctx.user) else None
+        enrolled = {"ref": ref, "attributes": stored}
+        if responsible is not None:
+            enrolled["responsible"] = responsible.login
         participant.record(_event(ctx, participant, EventType.ENROLLED, effective_at, reason,
-                                  to_step=initial, data={"ref": ref, "attributes": stored}))
+                                  to_step=initial, data=enrolled))
         uow.participants.add(participant)
         uow.flush()  # the participant's id, for its deadlines and identity
+        if responsible is not None:
+            uow.assignments.set(participant.id or 0, RESPONSIBLE, responsible.id or 0, ctx.clock.now())
         identity.record(uow, participant.id or 0, person, ctx.clock.now())
         reconcile(uow, participant, definition, values)
         uow.commit()

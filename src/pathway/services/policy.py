@@ -174,6 +174,16 @@ def log_read_apart(ctx: ServiceContext, participant: Participant | None, what: s
         uow.commit()
 
 
+def not_member(ctx: ServiceContext, permission: str, other: User) -> NotPermitted:
+    """The refusal for a user shares no workflow with ``other`` (a coordinator and a caseload)."""
+    assert ctx.user is not None
+    return NotPermitted(
+        f"{ctx.user.label()} may not {RULES[permission].what} of {other.login} (permission {permission}): "
+        f"they share no workflow ({ctx.user.login}: {', '.join(sorted(ctx.user.workflows)) or 'none'}; "
+        f"{other.login}: {', '.join(sorted(other.workflows)) or 'none'}); {_granters(ctx)} can add one",
+        permission)
+
+
 def visible_workflows(ctx: ServiceContext) -> frozenset[str] | None:
     """The workflows whose participants the acting user may list; None means all (single-user)."""
     return None if ctx.user is None else ctx.user.workflows
