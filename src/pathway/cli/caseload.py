@@ -13,7 +13,7 @@ User = Annotated[str | None, typer.Option("--user", help="another user's (coordi
 
 
 def caseload(ctx: typer.Context, user: User = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
-    """My participants: step, days in step, next deadline and how many are overdue.
+    """My participants: step, days in step, next deadline, what is overdue.
 
     A coordinator sees every open participant of their workflows, with who holds each (unassigned
     ones too); --user shows one caseworker's caseload.
@@ -32,8 +32,10 @@ def caseload(ctx: typer.Context, user: User = None, fmt: FormatOption = OutputFo
 
 
 def today(ctx: typer.Context, user: User = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
-    """What I must do today and this week: overdue and due deadlines of my caseload (meetings,
-    follow-ups, consent to confirm, plan dates), soonest first.
+    """What I must do today and this week (due, overdue, meetings, consent to confirm).
+
+    Overdue and due deadlines of my caseload (meetings, follow-ups, consent confirmations, plan
+    dates), soonest first.
 
     Example: pathway today
     """
