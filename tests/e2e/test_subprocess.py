@@ -48,7 +48,7 @@ def test_in_process_runs_match_a_subprocess(cli: Cli) -> None:
 
 
 def test_privacy_commands_run_as_a_subprocess(cli: Cli) -> None:
-    """identity, person, report circulation, db backup and retention each run once in a fresh interpreter."""
+    """identity, person, report circulation, db backup, retention, redact and export each run once in a fresh interpreter."""
     cli.subprocess = True
     assert len(cli("identity", "new-key").stdout.strip()) == 44
     assert cli("participant", "enrol", "small", "--personnummer", "19121212-1212").code == 0
@@ -62,3 +62,5 @@ def test_privacy_commands_run_as_a_subprocess(cli: Cli) -> None:
     assert cli("retention", "run", "--dry-run").stdout.startswith("would purge the personal data of 0 participants")
     assert cli("person", "extract", "19121212-1212").stdout.startswith("# Registerutdrag")
     assert cli("participant", "redact", "1", "--event", "1", "--field", "x", "--reason", "y").code == 2
+    unmapped = cli("export", "finsam", "--workflow", "small")
+    assert unmapped.code == 2 and "has no national_followup mapping" in unmapped.stderr

@@ -14,6 +14,7 @@ from pathway.definitions.models import (
     ExitReason,
     FieldSpec,
     FollowUpPolicy,
+    NationalFollowUp,
     Pauses,
     ResultGoal,
     Role,
@@ -45,6 +46,8 @@ def test_each_example_is_valid_for_its_section(block: str) -> None:
             FollowUpPolicy.model_validate(value)
         elif section == "interventions":
             assert all(isinstance(kind, str) for kind in value)
+        elif section == "national_followup":
+            NationalFollowUp.model_validate(value)
         else:
             for item in value:
                 SECTION_MODELS[section].model_validate(item)

@@ -39,6 +39,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "today": ("pathway.cli.caseload:today", "What I must do today and this week (due, overdue, meetings, consent to confirm)."),
     "user": ("pathway.cli.users:app", "Register users: agency, roles, workflows (admins only; every change is audited)."),
     "person": ("pathway.cli.person:app", "One person across every project: look up, register extract."),
+    "export": ("pathway.cli.export:app", "Exports to other systems: the national follow-up of samordningsförbund (Uppföljning Finsam)."),
     "retention": ("pathway.cli.retention:app", "Retention (gallring): remove personal data past the limit, keeping the statistics."),
     "serve": ("pathway.cli.web:serve", "Serve the web app for caseworkers and coordinators, and the JSON API under /api/v1."),
 }

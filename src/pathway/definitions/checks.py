@@ -340,6 +340,62 @@ def check_exit_reasons_reachable(wf: Workflow) -> Iterator[Problem]:
                           severity="warning")
 
 
+def _national_code(path: Path, what: str, code: str, known: dict[str, str]) -> Iterator[Problem]:
+    if code not in known:
+        yield Problem(path, f"unknown-national-{what}-code", f"unknown national {what} code '{code}'",
+                      closest(code, known) or f"use one of: {', '.join(known)}")
+
+
+def check_national_followup(wf: Workflow) -> Iterator[Problem]:
+    """The mapping to Uppföljning Finsam names real codes on both sides and leaves none out."""
+    from pathway.definitions.national import EXIT_CODES, SITUATION_CODES
+
+    national = wf.national_followup
+    if national is None:
+        return
+    base: Path = ("national_followup",)
+    reasons = [r.code for r in wf.exit_reasons]
+    for code, target in national.exit_reasons.items():
+        if code not in reasons:
+            yield _unknown(base + ("exit_reasons", code), "exit reason", code, reasons)
+        yield from _national_code(base + ("exit_reasons", code), "exit", target, EXIT_CODES)
+    missing = [code for code in reasons if code not in national.exit_reasons]
+    if missing:
+        yield Problem(base + ("exit_reasons",), "exit-reason-not-mapped",
+                      f"exit reason(s) {', '.join(repr(m) for m in missing)} have no national code",
+                      "map every exit reason, e.g. " + f"{missing[0]}: other")
+    situation = national.situation
+    if situation is None:
+        return
+    choices: dict[str, list[str]] = {}
+    start = wf.attributes.get(situation.at_start)
+    if start is None or start.type != FieldType.CHOICE:
+        yield Problem(base + ("situation", "at_start"), "not-a-choice-attribute",
+                      f"'{situation.at_start}' is not a choice attribute of the workflow",
+                      closest(situation.at_start, [n for n, s in wf.attributes.items() if s.type == FieldType.CHOICE]))
+    else:
+        choices["at_start"] = list(start.choices or [])
+    exit_fields = {name: spec for t in wf.transitions if t.to in wf.terminal_step_ids
+                   for name, spec in t.data.items() if spec.type == FieldType.CHOICE}
+    at_exit = wf.attributes.get(situation.at_exit) or exit_fields.get(situation.at_exit)
+    if at_exit is None or at_exit.type != FieldType.CHOICE:
+        yield Problem(base + ("situation", "at_exit"), "not-a-choice-field",
+                      f"'{situation.at_exit}' is neither a choice attribute nor a choice field of a trigger into a terminal step",
+                      closest(situation.at_exit, list(exit_fields)))
+    else:
+        choices["at_exit"] = list(at_exit.choices or [])
+    known = {c for values in choices.values() for c in values}
+    for code, target in situation.codes.items():
+        if code not in known:
+            yield _unknown(base + ("situation", "codes", code), "situation choice", code, known)
+        yield from _national_code(base + ("situation", "codes", code), "situation", target, SITUATION_CODES)
+    unmapped = sorted(known - set(situation.codes))
+    if unmapped:
+        yield Problem(base + ("situation", "codes"), "situation-not-mapped",
+                      f"choice(s) {', '.join(repr(u) for u in unmapped)} have no national situation code",
+                      f"map every choice of {situation.at_start} and {situation.at_exit}")
+
+
 CHECKS: list[Callable[[Workflow], Iterator[Problem]]] = [
     check_unique_ids,
     check_initial_step,
@@ -350,6 +406,7 @@ CHECKS: list[Callable[[Workflow], Iterator[Problem]]] = [
     check_steps_without_deadline,
     check_guards_that_never_pass,
     check_exit_reasons_reachable,
+    check_national_followup,
 ]
 
 

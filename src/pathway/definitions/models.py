@@ -329,6 +329,29 @@ class FollowUpPolicy(Strict):
     )
 
 
+class NationalSituation(Strict):
+    """Where the before/after situation (försörjning) is recorded, and its codes in national terms."""
+
+    at_start: Identifier = Field(description="a choice attribute holding the situation at enrolment, e.g. income_source")
+    at_exit: Identifier = Field(description="a choice attribute, or a choice field of the exit trigger's data, "
+                                            "holding it at exit, e.g. income_source_at_exit")
+    codes: dict[str, str] = Field(description="each of their choices → a national situation code (salary, "
+                                              "social_assistance, unemployment_insurance, activity_support, "
+                                              "sickness_benefit, sickness_or_activity_compensation, study_grant, none, other)")
+
+
+class NationalFollowUp(Strict):
+    """The workflow in the national follow-up of samordningsförbund (Uppföljning Finsam):
+    ``pathway export finsam`` writes one row per participant of this individual-oriented intervention."""
+
+    intervention: str | None = Field(None, description="the intervention's name in Uppföljning Finsam (default: the title)")
+    exit_reasons: dict[Identifier, str] = Field(
+        description="every exit reason code → a national exit code (work, subsidised_work, studies, job_seeker, "
+                    "other_intervention, health_care, sickness_or_activity_compensation, social_services, moved, "
+                    "own_request, other, registered_in_error)")
+    situation: NationalSituation | None = None
+
+
 class Workflow(Strict):
     """A whole pathway file."""
 
@@ -351,6 +374,8 @@ class Workflow(Strict):
         description="kinds of parallel intervention (health_care, cbt …) this project records; empty: any",
     )
     result_goals: list[ResultGoal] = Field(default_factory=list)
+    national_followup: NationalFollowUp | None = Field(
+        None, description="mapping to the national follow-up of samordningsförbund (Uppföljning Finsam)")
 
     # Convenience look-ups used by the engine and the services.
     def step(self, step_id: str) -> Step:

@@ -91,6 +91,7 @@ RULES: dict[str, Rule] = {
     "identity.rotate": _r("rotate the identity key", ADMIN, member=False),
     "person.extract": _r("make a register extract (GDPR art. 15)", DPO, ADMIN, member=False),
     "participant.redact": _r("redact a free-text entry", STAFF, DPO),
+    "export.national": _r("export participants to the national follow-up (Uppföljning Finsam)", STAFF),
     "retention.run": _r("purge personal data past the retention limit", ADMIN, DPO, SERVICE, member=False),
 }
 
