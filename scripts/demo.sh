@@ -6,6 +6,9 @@ set -euo pipefail
 export PATHWAY_DATABASE_URL="sqlite:///demo.db"
 export PATHWAY_WORKFLOWS="workflows"
 export PATHWAY_ACTOR="demo"
+# Identity numbers are stored encrypted. This key is public (demo only): for real data make your
+# own with 'pathway identity new-key' and keep it apart from the database.
+export PATHWAY_IDENTITY_KEY="${PATHWAY_IDENTITY_KEY:-8dGkJ0Xr2G7b1oK5lqYl7Qy9xV3nX0wRk2s4yZ6pH1A=}"
 rm -f demo.db demo.db-wal demo.db-shm
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
@@ -57,3 +60,14 @@ step pathway --now 2026-02-20T08:00 deadlines list
 step pathway --now 2026-12-07T09:00 report participants --workflow kraft --by age_band,gender
 step pathway --now 2026-12-07T09:00 report outcomes --workflow kraft
 step pathway --now 2026-12-07T09:00 report flow --workflow kraft
+
+# The person across projects: Tolvan leaves Kraft and is enrolled in Flen three weeks later (rundgång)
+pathway --now 2026-01-15T09:00 participant enrol kraft --ref KRAFT-003 --personnummer 19121212-1212 \
+  --attr income_source=social_assistance --attr referring_agency=soc >/dev/null
+pathway --now 2026-02-02T09:00 participant fire KRAFT-003 exit --data reason=ended \
+  --data income_source_at_exit=social_assistance >/dev/null
+step pathway --now 2026-02-23T09:00 participant enrol flen_tripartite --ref FLEN-003 --personnummer 121212+1212 \
+  --attr application_date=2026-02-20 --attr income_source=social_assistance
+step pathway --now 2026-02-23T09:05 person find 19121212-1212 --format json
+step pathway --now 2026-12-07T09:00 report circulation --per quarter --from 2026-01-01 --to 2026-12-31
+step pathway --now 2026-12-07T09:00 export finsam --workflow kraft --from 2026-01-01 --to 2026-12-31

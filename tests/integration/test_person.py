@@ -172,3 +172,28 @@ def test_registered_users_see_by_their_own_agency_and_a_funder_is_refused(
     with pytest.raises(NotPermitted, match="identity.rotate"):
         rotate_key(nils)
     assert rotate_key(admin) == 2
+
+
+def test_lookups_are_written_to_the_access_log(ctx: ServiceContext, engine, workflows: Path,  # type: ignore[no-untyped-def]
+                                               clock: FixedClock) -> None:
+    """With users, a person look-up writes one access-log row per enrolment it revealed (no number)."""
+    from sqlalchemy import select
+
+    from pathway.services import users
+    from pathway.store.tables import access_log
+
+    from .conftest import make_context
+
+    first, _ = enrol(ctx, "demo", personnummer=ANNA)
+    second, _ = enrol(ctx, "two", personnummer=ANNA)
+    users.add_user(ctx, "root", "Rut Root", "coordination", admin=True)
+    admin = make_context(engine, workflows, clock, actor="root")
+    users.resolve(admin, "root", None)
+    users.add_user(admin, "nils", "Nils Ek", "af", ["coach"], ["demo"])
+    nils = make_context(engine, workflows, clock, actor="nils")
+    users.resolve(nils, "nils", None)
+    person.find(nils, ANNA)
+    with engine.connect() as conn:
+        rows = conn.execute(select(access_log.c.login, access_log.c.participant_id, access_log.c.what)
+                            .where(access_log.c.what == "person lookup").order_by(access_log.c.id)).all()
+    assert [tuple(r) for r in rows] == [("nils", first, "person lookup"), ("nils", second, "person lookup")]

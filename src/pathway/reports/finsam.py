@@ -60,9 +60,11 @@ def export(ctx: ServiceContext, workflow_id: str, period_from: date | None = Non
         session.connection(execution_options=read_only_options(session.get_bind().dialect.name))
         definition = _definition(ctx, uow, workflow_id)
         try:
-            return _build(session, definition, period_from, period_to)
+            result = _build(session, definition, period_from, period_to)
         finally:
             uow.rollback()
+    policy.log_read_apart(ctx, None, "finsam export", workflow_id)
+    return result
 
 
 def _build(session: Any, wf: Workflow, period_from: date | None, period_to: date | None) -> FinsamExport:

@@ -69,7 +69,10 @@ def register_extract(ctx: ServiceContext, personnummer: str) -> dict[str, Any]:
                              "purpose": r.purpose} for r in reads],
                 "purged_at": iso(purged),
             })
+            policy.log_read(ctx, uow, participant, "register extract")
         kind = IdentityKind.SAMORDNINGSNUMMER if int(number[6:8]) > 60 else IdentityKind.PERSONNUMMER
+        if ctx.user is not None:
+            uow.commit()  # the access-log rows of this extract
         return {
             "prepared_at": iso(now), "prepared_by": ctx.actor,
             "identity": {"kind": kind.value, "number": f"{number[:8]}-{number[8:]}"},

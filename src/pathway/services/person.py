@@ -87,8 +87,13 @@ def find(ctx: ServiceContext, personnummer: str, agency: str | None = None) -> l
     asking = viewer_agency(ctx, agency)
     single_user = ctx.user is None and agency is None
     with ctx.uow() as uow:
-        return [enrolment_view(ctx, uow, p, asking, today, all_visible=single_user)
-                for p in participants_of(uow, number)]
+        found = participants_of(uow, number)
+        views = [enrolment_view(ctx, uow, p, asking, today, all_visible=single_user) for p in found]
+        if ctx.user is not None:  # loggkontroll: the look-up revealed each of these enrolments
+            for participant in found:
+                policy.log_read(ctx, uow, participant, "person lookup")
+            uow.commit()
+        return views
 
 
 def participants_of(uow: UnitOfWork, number: str) -> list[Participant]:
