@@ -141,6 +141,8 @@ def show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFormat.T
     if view.attributes:
         print_rows([{"attribute": k, "value": _shown(v)} for k, v in sorted(view.attributes.items())],
                    ["attribute", "value"], fmt, title="Attributes")
+    for note in view.withheld:
+        console.print(f"Withheld: {note}", markup=False)
     _print_records(view, fmt)
     if view.deadlines:
         print_rows([{"rule": d.rule, "title": d.title, "due": d.due_date.isoformat() if d.due_date else "",
@@ -162,7 +164,9 @@ def history(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputForma
 
     Example: pathway participant history 1 --format csv
     """
-    events = service.history(state(ctx).services(), participant)
+    events, withheld = service.history_view(state(ctx).services(), participant)
+    for note in withheld:  # secrecy between agencies: said, never silent (stderr: JSON stays a list)
+        print_note(note)
     if fmt == OutputFormat.JSON:
         print_json([e.to_json() for e in events])
         return

@@ -14,7 +14,7 @@ from pathway.clock import format_local, to_local
 from pathway.domain import EventType
 from pathway.domain.records import fold
 from pathway.errors import InvalidValue
-from pathway.services import policy
+from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
 from pathway.services.participants import resolve
 from pathway.services.views import iso, records_json
@@ -31,8 +31,16 @@ def journey(ctx: ServiceContext, participant_ref: str | int, to_agency: str) -> 
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.handover", participant)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
-        summary = _summary(definition, participant, uow.participants.history(participant.id or 0), to_agency, now)
-    policy.log_read_apart(ctx, participant, f"handover to {to_agency}")
+        events = uow.participants.history(participant.id or 0)
+        shown = secrecy.filter_events(ctx.user, events, to_local(now).date())
+        summary = _summary(definition, participant, shown.events, to_agency, now)
+        if shown.withheld:  # secrecy between agencies: what the writer may not see is not passed on
+            summary["withheld_from_you"] = shown.notes()
+            if "attributes" in summary:
+                summary["attributes"] = secrecy.visible_attributes(summary["attributes"], events, shown.events)
+        if ctx.user is not None:  # the access-log row of this read (written by the policy, not a report)
+            policy.log_read(ctx, uow, participant, f"handover to {to_agency}")
+            uow.commit()
     return summary
 
 
@@ -79,6 +87,8 @@ def to_markdown(summary: dict[str, Any]) -> str:
              f"- Insats: {summary['workflow_title']} ({summary['workflow']})",
              f"- Till: {summary['to_agency']}", f"- Upprättad: {_when(summary['prepared_at'])}",
              f"- Samtycke gäller för: {', '.join(summary['consent_in_force_for']) or 'ingen'}", ""]
+    if summary.get("withheld_from_you"):  # secrecy between agencies: what the writer could not see
+        lines += ["**Ej med (sekretess):** " + "; ".join(summary["withheld_from_you"]) + ".", ""]
     if not summary["consent_covers_receiver"]:
         lines += [f"**Inga uppgifter lämnas:** {summary['withheld']}.", ""]
         return "\n".join(lines)

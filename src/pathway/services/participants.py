@@ -16,7 +16,7 @@ from pathway.domain.records import fold
 from pathway.engine.deadlines import pause_refusal
 from pathway.engine.values import coerce_fields, missing_required, to_json
 from pathway.errors import BadInput, ConcurrentChange, DuplicateRef, GuardFailed, InvalidValue, ParticipantExited, UnknownParticipant
-from pathway.services import identity, policy
+from pathway.services import identity, policy, secrecy
 from pathway.services import person as person_service
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
@@ -241,6 +241,8 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
         options: list[TriggerView] = []
         events = uow.participants.history(participant.id or 0)
         records = fold(events)
+        # secrecy between agencies: what this user sees (guards below still read the whole record)
+        shown = secrecy.filter_events(ctx.user, events, to_local(ctx.clock.now()).date())
         if participant.is_open:
             context = GuardContext(typed_attributes(ctx, uow, participant), {}, participant.step,
                                    ctx.clock.now(), participant.enrolled_at, records)
@@ -253,21 +255,32 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
             step=participant.step, step_title=step.title, owner=step.owner,
             status=participant.status, enrolled_at=participant.enrolled_at,
             last_step_change_at=participant.last_step_change_at, exited_at=participant.exited_at,
-            exit_reason=participant.exit_reason, attributes=dict(participant.attributes),
+            exit_reason=participant.exit_reason,
+            attributes=secrecy.visible_attributes(dict(participant.attributes), events, shown.events)
+            if shown.withheld else dict(participant.attributes),
             triggers=options, deadlines=open_deadlines(uow, participant, ctx.clock.now()),
-            records=records, seq=participant.last_seq, today=to_local(ctx.clock.now()).date(),
+            records=fold(shown.events) if shown.withheld else records, seq=participant.last_seq,
+            today=to_local(ctx.clock.now()).date(), withheld=shown.notes(),
         )
         _logged(ctx, uow, participant, "show")
         return view
 
 
 def history(ctx: ServiceContext, participant_ref: str | int) -> list[EventView]:
+    """The history as the acting user may see it (see :func:`history_view` for what was withheld)."""
+    return history_view(ctx, participant_ref)[0]
+
+
+def history_view(ctx: ServiceContext, participant_ref: str | int) -> tuple[list[EventView], list[str]]:
+    """The history the acting user may see, and one sentence per agency on what was withheld."""
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.read", participant)
-        events = [EventView.of(e) for e in uow.participants.history(participant.id or 0)]
+        shown = secrecy.filter_events(ctx.user, uow.participants.history(participant.id or 0),
+                                      to_local(ctx.clock.now()).date())
+        events = [EventView.of(e) for e in shown.events]
         _logged(ctx, uow, participant, "history")
-        return events
+        return events, shown.notes()
 
 
 def _logged(ctx: ServiceContext, uow: UnitOfWork, participant: Participant, what: str) -> None:

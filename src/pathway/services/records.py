@@ -11,11 +11,12 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from pathway.clock import to_local
 from pathway.domain import Event, Participant
 from pathway.domain.duration import DURATION_HELP, Duration
 from pathway.domain.records import Records, RecordEvent, fold
 from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
-from pathway.services import policy
+from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.participants import effective_time, resolve, typed_attributes, unchanged_since_seen
@@ -255,7 +256,9 @@ def records_of(ctx: ServiceContext, participant_ref: str | int, what: str = "rec
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.read", participant)
-        records = fold(uow.participants.history(participant.id or 0))
+        shown = secrecy.filter_events(ctx.user, uow.participants.history(participant.id or 0),
+                                      to_local(ctx.clock.now()).date())
+        records = fold(shown.events)
         if ctx.user is not None and not ctx.granted:
             policy.log_read(ctx, uow, participant, what)
             uow.commit()

@@ -57,6 +57,8 @@ class ParticipantView:
     records: Records = field(default_factory=Records)
     #: the newest event's number: a form posts it back so a write on a stale page is refused
     seq: int = 0
+    #: what secrecy between agencies withheld from this user, one sentence per agency (empty: nothing)
+    withheld: list[str] = field(default_factory=list)
 
     @property
     def allowed_triggers(self) -> list[str]:
@@ -82,6 +84,7 @@ class ParticipantView:
                 for d in self.deadlines
             ],
             **records_json(self.records, self.today),
+            **({"withheld": self.withheld} if self.withheld else {}),
         }
 
 
