@@ -84,3 +84,21 @@ def test_bad_requests_get_one_line_and_exit_2(history: Cli, args: list[str], mes
     assert result.code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert history.snapshot() == before
+
+
+def test_recorded_dimensions_flow_by_and_ongoing_outcomes_from_the_command_line(history: Cli) -> None:
+    """--by intervention after 'intervention start', flow --by gender, outcomes marking the open as ongoing."""
+    started = history("intervention", "start", "U2", "cbt", "--at", "2010-01-10", "--reason", "from the old sheet")
+    assert started.code == 0, started.stderr
+    kinds = history("report", "participants", "--workflow", "utrikesfodda", "--by", "intervention", "--format", "json")
+    assert kinds.code == 0, kinds.stderr
+    assert {"intervention": "cbt", "count": 1} in kinds.json()["rows"]
+    flow = history("report", "flow", "--workflow", "utrikesfodda", "--by", "gender", "--format", "json").json()
+    assert flow["dimensions"] == ["step", "gender"]
+    assert {r["gender"] for r in flow["rows"]} >= {"female", "male"}
+    outcomes = history("report", "outcomes", "--workflow", "utrikesfodda", "--format", "json").json()
+    assert {"ref": "U2", "outcome": "ongoing", "count": 1} in outcomes["rows"]
+    exited = history("report", "outcomes", "--workflow", "utrikesfodda", "--exited-only", "--format", "json").json()
+    assert [r["ref"] for r in exited["rows"]] == ["U1"]
+    bad = history("report", "participants", "--workflow", "utrikesfodda", "--by", "deadline")
+    assert bad.code == 2 and "has none" in bad.stderr
