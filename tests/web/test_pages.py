@@ -215,3 +215,37 @@ def test_participant_diagram_is_an_svg_image_of_its_own(web, signed_in):
     svg = client.get(f"/participants/{pid}/diagram.svg")
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert b"<svg" in svg.content
+
+
+def test_coordinator_sees_load_per_caseworker_and_the_unassigned(web, signed_in):
+    """A coordinator's today page lists every participant of their projects, the load per caseworker
+    and the participants nobody is responsible for; a caseworker sees only their own."""
+    web.enrol("LU-K1", by="anna")
+    web.enrol("LU-K2", by="bo")
+    participants.enrol(web.ctx, "kraft", ref="LU-K3", attributes={"gender": "male", "birth_date": "1990-01-01",
+                                                                  "referring_agency": "soc"})  # by nobody
+    coordinator = signed_in("cia").get("/today").text
+    assert all(ref in coordinator for ref in ("LU-K1", "LU-K2", "LU-K3"))
+    load = coordinator[coordinator.index('id="load"'):coordinator.index('id="caseload"')]
+    assert "<td>anna</td><td>1</td>" in load and "<td>bo</td><td>1</td>" in load
+    unassigned = coordinator[coordinator.index('id="unassigned"'):]
+    assert "LU-K3" in unassigned and "LU-K1" not in unassigned
+    mine = signed_in("anna").get("/today").text
+    assert "LU-K1" in mine and "LU-K2" not in mine and 'id="load"' not in mine
+
+
+def test_coordinator_reassigns_from_the_board(web, signed_in):
+    """The board's reassign form makes another caseworker responsible (an 'assigned' event as the coordinator)."""
+    pid = web.enrol("LU-K4", by="anna")
+    client = signed_in("cia")
+    board = client.get("/board")
+    assert f'action="/participants/{pid}/assign"' in board.text
+    done = client.post(f"/participants/{pid}/assign", data={"_csrf": csrf_of(board.text), "user": "bo",
+                                                            "_back": "/board"}, follow_redirects=True)
+    assert done.status_code == 200 and "bo som ansvarig handläggare" in done.text
+    last = participants.history(web.as_user("cia"), pid)[-1]
+    assert last.type == "assigned" and last.actor == "cia"
+    refused = client.post(f"/participants/{pid}/assign", data={"_csrf": csrf_of(board.text), "user": "olle"})
+    assert refused.status_code in (403, 409, 422) and "olle" in refused.text
+    caseworker_board = signed_in("anna").get("/board").text
+    assert "/assign" not in caseworker_board

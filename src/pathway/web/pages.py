@@ -8,7 +8,6 @@ Forms post back and redirect (post/redirect/get) with a one-time message kept in
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +15,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from pathway.clock import to_local
 from pathway.errors import InvalidValue, PathwayError
 from pathway.services import accounts
 from pathway.services import deadlines as deadline_service
@@ -109,28 +107,35 @@ async def logout(request: Request) -> Response:
 
 @router.get("/today")
 def today(request: Request) -> Response:
+    """What is overdue and due this week in my caseload, and my participants; a coordinator sees
+    every participant of their projects with who holds each, the load per caseworker and the
+    unassigned (the services decide who sees what: :mod:`pathway.services.ownership`)."""
+    from pathway.domain.users import COORDINATOR
+    from pathway.services import ownership
+
     who = page_user(request)
     _take_flash(request)
     ctx = acting(request, who.user)
-    now = ctx.clock.now()
-    running = deadline_service.board(ctx)
-    overdue = [r for r in running if r.days_overdue > 0]
-    soon = [r for r in deadline_service.board(ctx, due_before=now + timedelta(days=7)) if not r.days_overdue]
-    next_due: dict[int, Any] = {}
-    for r in running:
-        if r.due_date and (r.participant_id not in next_due or r.due_date < next_due[r.participant_id].due_date):
-            next_due[r.participant_id] = r
+    todo = ownership.today(ctx)
+    caseload = ownership.caseload(ctx)
     titles = _Titles(ctx)
-    today_ = to_local(now).date()
-    rows = []
-    for p in participant_service.list_participants(ctx, status="open"):
-        since = p.last_step_change_at or p.enrolled_at
-        due = next_due.get(p.id)
-        rows.append({"p": p, "days": (today_ - to_local(since).date()).days,
-                     "step_title": titles.step(p.workflow, p.workflow_version, p.step),
-                     "next": f"{due.due_date} {due.title}" if due else None})
-    return render(request, "today.html", {"overdue": overdue, "soon": soon, "people": rows,
-                                          "unassigned": None, "load": None, "caseload_heading": None})
+    people = [{"p": r, "days": r.days_in_step, "step_title": titles.current(r.workflow, r.step),
+               "next": f"{r.next_due} {r.next_deadline}" if r.next_due else None} for r in caseload]
+    coordinator = COORDINATOR in who.user.roles
+    load = unassigned = None
+    if coordinator:
+        counts: dict[str, dict[str, Any]] = {}
+        for r in caseload:
+            if r.responsible is not None:
+                row = counts.setdefault(r.responsible, {"who": r.responsible, "count": 0, "overdue": 0})
+                row["count"] += 1
+                row["overdue"] += r.overdue
+        load = sorted(counts.values(), key=lambda row: row["who"])
+        unassigned = [r for r in caseload if r.responsible is None]
+    return render(request, "today.html", {
+        "overdue": [t for t in todo if t.when == "overdue"], "soon": [t for t in todo if t.when != "overdue"],
+        "people": people, "load": load, "unassigned": unassigned, "coordinator": coordinator,
+        "caseload_heading": text("today.all_participants") if coordinator else None})
 
 
 class _Titles:
@@ -139,6 +144,16 @@ class _Titles:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.definitions: dict[tuple[str, int], Any] = {}
+
+    def current(self, workflow_id: str, step: str) -> str:
+        """The step's title in the workflow as its file reads now."""
+        key = (workflow_id, -1)
+        if key not in self.definitions:
+            try:
+                self.definitions[key] = self.ctx.catalog.load_current(workflow_id).definition
+            except PathwayError:
+                return step
+        return _step_title(self.definitions[key], step)
 
     def step(self, workflow_id: str, version: int, step: str) -> str:
         key = (workflow_id, version)
@@ -283,6 +298,20 @@ async def consent(request: Request, participant: str, action: str) -> Response:
     return await _post_on_participant(request, participant, act)
 
 
+@router.post("/participants/{participant}/assign")
+async def assign(request: Request, participant: str) -> Response:
+    """Make another user the responsible caseworker (from the board or the participant page)."""
+    from pathway.services import ownership
+
+    who = page_user(request)
+    form = await checked_form(request)
+    back = _safe_next(forms.first(form, "_back"))
+    login = forms.first(form, "user") or ""
+    done = ownership.assign(acting(request, who.user), participant, login, reason=forms.first(form, "_reason"))
+    _flash(request, text("board.reassigned", participant=participant, user=done["login"]))
+    return _redirect(back)
+
+
 # -- enrol -----------------------------------------------------------------------------------
 
 @router.get("/enrol")
@@ -352,7 +381,10 @@ def board(request: Request, workflow: str = "", role: str = "", overdue: str = "
     rows = [r for r in rows if r.level >= min_level]
     rows.sort(key=SORTS.get(sort, SORTS["due"]))
     all_rows = deadline_service.board(ctx)
+    from pathway.domain.users import COORDINATOR
+
     return render(request, "board.html", {
+        "reassign": COORDINATOR in who.user.roles,
         "rows": rows, "workflows": sorted({r.workflow for r in all_rows} | set(ctx.catalog.file_ids())),
         "roles": sorted({r.owner for r in all_rows}), "filters": {
             "workflow": workflow, "role": role, "overdue": overdue, "level": level, "sort": sort},
