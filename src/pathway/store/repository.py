@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pathway.domain import Event, Participant
-from pathway.store.tables import events, participants, workflow_versions
+from pathway.store.tables import event_from_row, events, participants, workflow_versions
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,8 @@ class ParticipantRepository:
         return found
 
     def history(self, participant_id: int) -> builtins.list[Event]:
-        query = (
-            select(Event)
-            .where(events.c.participant_id == participant_id)
-            .order_by(events.c.seq)
-        )
-        return list(self.session.scalars(query))
+        query = select(events).where(events.c.participant_id == participant_id).order_by(events.c.seq)
+        return [event_from_row(row) for row in self.session.execute(query).mappings()]
 
 
 class WorkflowVersionRepository:

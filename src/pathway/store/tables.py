@@ -9,6 +9,9 @@ work turns into :class:`~pathway.errors.ConcurrentChange` (DESIGN invariant 3).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -180,6 +183,18 @@ def _no_new_events(participant: Participant, _context: object) -> None:
     participant.new_events = []
 
 
+def event_row(event: Event) -> dict[str, object]:
+    """The events-table row of an event (every column the event has a field for; the id is the database's)."""
+    return {name: getattr(event, name) for name in _EVENT_COLUMNS}
+
+
+def event_from_row(row: Mapping[Any, Any]) -> Event:
+    """An event read back from its row."""
+    return Event(**{name: row[name] for name in _EVENT_COLUMNS}, id=row["id"])
+
+
+_EVENT_COLUMNS = tuple(c.key for c in events.c if c.key != "id" and c.key in Event.__dataclass_fields__)
+
 _mapped = False
 
 
@@ -194,7 +209,8 @@ def map_domain() -> None:
     event.listen(Participant, "before_insert", _derive_local_dates)
     event.listen(Participant, "before_update", _derive_local_dates)
     event.listen(Participant, "load", _no_new_events)
-    mapper_registry.map_imperatively(Event, events)
+    # Event is not mapped: events are append-only, so they are written with one batched Core INSERT
+    # and read as plain objects (see event_row / event_from_row) — no identity map, no change tracking.
     # optimistic too: a check and a caseworker's event never both move the same deadline
     mapper_registry.map_imperatively(Deadline, deadlines, version_id_col=deadlines.c.version)
     _mapped = True

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,7 +27,7 @@ from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
-from pathway.store.tables import map_domain
+from pathway.store.tables import event_row, events, map_domain
 from pathway.store.access_repository import AccessLogRepository, AssignmentRepository
 from pathway.store.user_repository import UserRepository
 
@@ -87,11 +87,17 @@ class SqlUnitOfWork:
             with self._refusing_conflicts():
                 if any(p.id is None for p in self.participants.seen):
                     self.session.flush()  # new participants need their ids before their events
+                rows, written = [], set()
                 for participant in self.participants.seen:
+                    if id(participant) in written:  # seen twice (found by id, then in a list)
+                        continue
+                    written.add(id(participant))
                     for event in participant.new_events:
                         event.participant_id = participant.id
-                        self.session.add(event)
-                self._finish()  # one flush: projection, events and deadlines together
+                        rows.append(event_row(event))
+                if rows:  # one batched INSERT; a (participant, seq) another writer took first refuses
+                    self.session.execute(insert(events), rows)
+                self._finish()  # one flush: projection and deadlines, in the events' transaction
         finally:
             for participant in self.participants.seen:
                 participant.new_events.clear()

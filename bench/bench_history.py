@@ -1,0 +1,121 @@
+"""A transition's cost against the participant's history length (issue 10: 10 vs 200 events ≤ 1.2×).
+
+Participants with 10 and with 200 events (attribute changes) on one workflow; each block fires one
+trigger on a fresh 10-event participant and one on the 200-event one, through the service as the
+CLI does (one unit of work and commit each), interleaved; the ratio is the median of the per-block
+ratios. Also counts the SQL statements of each (a test pins that they are equal).
+
+    python bench/bench_history.py --blocks 60 [--db postgresql+psycopg://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import event, text
+
+from pathway.clock import FixedClock
+from pathway.services import participants as service
+from pathway.services.catalog import WorkflowCatalog
+from pathway.services.context import ServiceContext
+from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store.migrate import upgrade
+
+WORKFLOW = """\
+id: bench
+version: 1
+title: Bench
+roles:
+  - {id: coach, title: Coach}
+attributes:
+  hours: {type: number}
+exit_reasons:
+  - {code: work, label: Arbete, category: work}
+steps:
+  - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true, limit: {within: 4w, remind_before: 1w}}
+  - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
+transitions:
+  - {trigger: note, from: referral}
+  - trigger: exit
+    from: "*"
+    to: exited
+    data: {reason: {type: exit_reason, required: true}}
+"""
+
+
+def _participant(ctx: ServiceContext, clock: FixedClock, events: int) -> int:
+    pid, _ = service.enrol(ctx, "bench", attributes={"hours": 0})
+    for hours in range(1, events):
+        clock.advance(seconds=1)
+        service.set_attributes(ctx, pid, {"hours": hours})
+    return pid
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--blocks", type=int, default=60)
+    parser.add_argument("--db", default=None, help="a PostgreSQL URL (a schema of its own is made and dropped)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "workflows"
+        folder.mkdir()
+        (folder / "bench.yaml").write_text(WORKFLOW, encoding="utf-8")
+        schema = None
+        if args.db:
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = make_engine(args.db)
+            with admin.begin() as conn:
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
+            engine = make_engine(args.db)
+
+            @event.listens_for(engine, "connect")
+            def _path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute(f"SET search_path TO {schema}")
+                dbapi_connection.commit()
+        else:
+            engine = make_engine(f"sqlite:///{tmp}/bench.db")
+        upgrade(engine)
+        clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
+        sessions = session_factory(engine)
+        ctx = ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=WorkflowCatalog(folder, clock),
+                             clock=clock, actor="bench")
+        shorts = [_participant(ctx, clock, 10) for _ in range(args.blocks)]
+        long = _participant(ctx, clock, 200)
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        ratios, short_ms, long_ms, counts = [], [], [], []
+        for short in shorts:
+            clock.advance(seconds=1)
+            statements.clear()
+            t0 = time.perf_counter()
+            service.fire(ctx, short, "note")
+            t1 = time.perf_counter()
+            n_short = len(statements)
+            statements.clear()
+            service.fire(ctx, long, "note")
+            t2 = time.perf_counter()
+            counts.append((n_short, len(statements)))
+            short_ms.append((t1 - t0) * 1000)
+            long_ms.append((t2 - t1) * 1000)
+            ratios.append((t2 - t1) / (t1 - t0))
+        print(f"database: {engine.dialect.name}; blocks: {args.blocks}")
+        print(f"transition with 10 events:  {statistics.median(short_ms):.2f} ms (median)")
+        print(f"transition with 200 events: {statistics.median(long_ms):.2f} ms (median)")
+        print(f"ratio 200/10 (median of per-block ratios): {statistics.median(ratios):.2f}")
+        print(f"SQL statements per transition (10 / 200 events): {sorted(set(counts))}")
+        engine.dispose()
+        if schema:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
