@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from pathway.domain.agency import Agency
 from pathway.domain.duration import DURATION_PATTERN
 
 #: Step ids, trigger names, role ids, attribute names: English snake_case.
@@ -43,16 +44,6 @@ class Strict(BaseModel):
     """Unknown keys are errors: a misspelt key must not silently do nothing."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Agency(StrEnum):
-    """The agencies that take part in a joint project; codes shared by all workflows."""
-
-    SOC = "soc"  # Socialtjänsten
-    AF = "af"  # Arbetsförmedlingen
-    FK = "fk"  # Försäkringskassan
-    HEALTH = "health"  # Vårdcentral / region
-    LABOUR_UNIT = "labour_unit"  # arbetsmarknadsenhet (AUC)
 
 
 class FieldType(StrEnum):

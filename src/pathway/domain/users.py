@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pathway.domain.agency import AGENCIES as PROJECT_AGENCIES
+
 #: The agencies that take part in a joint project, plus the project's own staff (samordnare).
 #: soc = socialtjänsten, af = Arbetsförmedlingen, fk = Försäkringskassan, health = hälso- och
 #: sjukvården (vårdcentral/region), labour_unit = arbetsmarknadsenhet, coordination = projektets
 #: egen personal (samordnare, projektledning).
-AGENCIES: tuple[str, ...] = ("soc", "af", "fk", "health", "labour_unit", "coordination")
+AGENCIES: tuple[str, ...] = (*PROJECT_AGENCIES, "coordination")
 
 #: Roles that exist in every database, whatever the workflows declare.
 ADMIN = "admin"  # manages users (and reads the access log)

@@ -19,6 +19,7 @@ from typing import Any
 
 from pathway.clock import to_local
 from pathway.domain import Participant
+from pathway.domain.agency import AGENCIES
 from pathway.domain.identity import parse_personnummer
 from pathway.domain.records import fold
 from pathway.errors import InvalidValue
@@ -31,7 +32,6 @@ from pathway.store.uow import UnitOfWork
 #: How long after an exit a new enrolment of the same person is worth a warning.
 RECENT_EXIT = timedelta(days=180)
 
-AGENCIES = ("soc", "af", "fk", "health", "labour_unit")
 
 
 @dataclass(frozen=True)

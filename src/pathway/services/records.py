@@ -13,6 +13,7 @@ from typing import Any
 
 from pathway.clock import to_local
 from pathway.domain import Event, Participant
+from pathway.domain.agency import AGENCIES
 from pathway.domain.duration import DURATION_HELP, Duration
 from pathway.domain.records import Records, RecordEvent, fold
 from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
@@ -21,7 +22,6 @@ from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.participants import effective_time, resolve, typed_attributes, unchanged_since_seen
 
-AGENCIES = ("soc", "af", "fk", "health", "labour_unit")
 PLACEMENT_TYPES = ("internship", "work_training", "work_trial")
 PLAN_STATUSES = ("open", "done", "dropped")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
