@@ -15,6 +15,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from pathway.domain.agency import AGENCIES
 from pathway.errors import InvalidValue, PathwayError
 from pathway.services import accounts
 from pathway.services import deadlines as deadline_service
@@ -203,7 +204,7 @@ def _participant(request: Request, user: Any, participant: str, status: int = 20
         "attribute_label": lambda n: (definition.attributes[n].title if n in definition.attributes and
                                       definition.attributes[n].title else n),
         "value_label": lambda n, v: _value_label(definition, n, v),
-        "agencies": record_service.AGENCIES,
+        "agencies": AGENCIES,
         "withheld": getattr(view, "withheld", None),
         "diagram": _has_diagram(),
     }, status=status)
