@@ -7,6 +7,7 @@ One ``GROUP BY`` over the participants projection per table; Python only fills i
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import product
 from typing import Any
 
@@ -46,6 +47,7 @@ def participants_table(session: Session, scope: ReportScope, dimensions: Sequenc
                        active: bool = False) -> ReportTable:
     """Participants enrolled in the period (``active``: in the project at any time in it)."""
     resolved = _resolve(scope, dimensions, exits=False)
+    scope = _for_joins(scope, resolved)
     where = [scope.known(), scope.active_in_period() if active else scope.enrolled_in_period()]
     counts, total = _group(session, resolved, where)
     period = "in the project during the period" if active else "enrolled in the period"
@@ -56,6 +58,7 @@ def exits_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
                 with_open: bool = False) -> ReportTable:
     """Participants who exited in the period; ``with_open`` adds those still in at its end."""
     resolved = _resolve(scope, dimensions, exits=True, with_open=with_open)
+    scope = _for_joins(scope, resolved)
     included: ColumnElement[bool] = scope.exited_in_period()
     if with_open:
         still_open = scope.open_at(scope.period_end)
@@ -69,6 +72,17 @@ def exits_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
     if with_open:
         table.labels.setdefault("reason", {})[OPEN_AT_PERIOD_END] = "Still in the project at the end of the period"
     return table
+
+
+def _for_joins(scope: ReportScope, resolved: Dimensions) -> ReportScope:
+    """With records outer-joined, the participants are read by workflow and the joined records
+    indexed, whatever SQLite guesses of the date range (see :class:`~pathway.reports.scope.unindexed`)."""
+    joins = any(d.joined is not None and d.on is not None and not _is_true(d.on) for d in resolved.values())
+    return replace(scope, unindexed_dates=True) if joins else scope
+
+
+def _is_true(on: Any) -> bool:
+    return str(on) == str(true())
 
 
 def _resolve(scope: ReportScope, dimensions: Sequence[str], exits: bool, with_open: bool = False) -> Dimensions:
