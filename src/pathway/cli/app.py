@@ -37,6 +37,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "identity": ("pathway.cli.identity:app", "The key that encrypts personal identity numbers: make one, rotate to a new one."),
     "caseload": ("pathway.cli.caseload:caseload", "My participants: step, days in step, next deadline, what is overdue."),
     "today": ("pathway.cli.caseload:today", "What I must do today and this week (due, overdue, meetings, consent to confirm)."),
+    "audit": ("pathway.cli.audit:app", "The access log: who read whose data, when and why (dpo and admin only)."),
     "user": ("pathway.cli.users:app", "Register users: agency, roles, workflows (admins only; every change is audited)."),
     "person": ("pathway.cli.person:app", "One person across every project: look up, register extract."),
     "export": ("pathway.cli.export:app", "Exports to other systems: the national follow-up of samordningsförbund (Uppföljning Finsam)."),

@@ -183,6 +183,7 @@ def run(ctx: ServiceContext, period_from: date | None = None, period_to: date | 
     from pathway.reports.service import _definition
 
     policy.require(ctx, "report.read")
+    policy.log_read_apart(ctx, None, "report circulation")  # one access-log row per report
     now = ctx.clock.now()
     with ctx.uow() as uow:
         dialect = uow.session.get_bind().dialect.name  # type: ignore[attr-defined]
