@@ -106,7 +106,11 @@ class _Participants:
         return [self._see(p) for p in chosen[:limit]]
 
     def history(self, participant_id: int) -> builtins.list[Event]:
-        return list(self._uow.store.events.get(participant_id, []))
+        return [dataclasses.replace(e, data=dict(e.data)) for e in self._uow.store.events.get(participant_id, [])]
+
+    def rewrite(self, event: Event) -> None:
+        """A redacted event's data and reason, written back on commit."""
+        self._uow.rewritten.append(event)
 
 
 class _Workflows:
@@ -204,6 +208,7 @@ class InMemoryUnitOfWork:
         self.new_workflows: dict[tuple[str, int], Any] = {}
         self.new_identities: dict[int, _Identity] = {}
         self.new_notifications: list[dict[str, Any]] = []
+        self.rewritten: list[Event] = []
         self.participants = _Participants(self)
         self.workflows = _Workflows(self)
         self.deadlines = _Deadlines(self)
@@ -275,6 +280,11 @@ class InMemoryUnitOfWork:
                     row.id = store.next_deadline_id
                     store.next_deadline_id += 1
             store.deadlines[pid] = [_copy_deadline(d) for d in rows]
+        for redacted in self.rewritten:
+            stored = store.events.get(redacted.participant_id or 0, [])
+            store.events[redacted.participant_id or 0] = [
+                dataclasses.replace(e, data=dict(redacted.data), reason=redacted.reason) if e.seq == redacted.seq else e
+                for e in stored]
         store.workflows.update(self.new_workflows)
         store.identities.update(self.new_identities)
         store.notifications += self.new_notifications
@@ -286,3 +296,4 @@ class InMemoryUnitOfWork:
     def _clear(self) -> None:
         self.pending, self.loaded, self.rows = [], {}, {}
         self.new_workflows, self.new_identities, self.new_notifications = {}, {}, []
+        self.rewritten = []

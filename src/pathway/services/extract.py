@@ -168,6 +168,7 @@ def redact(ctx: ServiceContext, participant_ref: str | int, seq: int, field: str
             target.reason = REDACTED
         else:
             target.data = _replace(dict(target.data), paths[field])
+        uow.participants.rewrite(target)  # events are append-only rows: the change is written explicitly
         terminal = {s.id for s in loaded.definition.steps if s.terminal}
         # the projection follows the history: an attribute redacted in its event is redacted in the row
         participant.attributes = replay(history, terminal)["attributes"]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,6 +84,13 @@ class ParticipantRepository:
         found = list(self.session.scalars(query))
         self.seen.extend(found)  # a use case may record events on any of them
         return found
+
+    def rewrite(self, event: Event) -> None:
+        """Write an event's changed data and reason back (redaction only: events are never updated
+        through the API otherwise)."""
+        self.session.execute(
+            update(events).where(events.c.participant_id == event.participant_id, events.c.seq == event.seq)
+            .values(data=event.data, reason=event.reason))
 
     def history(self, participant_id: int) -> builtins.list[Event]:
         query = select(events).where(events.c.participant_id == participant_id).order_by(events.c.seq)
