@@ -108,6 +108,14 @@ class ParticipantExited(RuleRefused):
         )
 
 
+class ParticipantVoided(RuleRefused):
+    def __init__(self, participant_id: int) -> None:
+        super().__init__(
+            f"participant {participant_id} was voided (enrolled by mistake); nothing more can be recorded — "
+            "enrol the person again if they are a participant"
+        )
+
+
 class ConcurrentChange(RuleRefused):
     def __init__(self, participant_id: int) -> None:
         super().__init__(

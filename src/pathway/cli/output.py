@@ -53,7 +53,8 @@ def _cell(value: Any) -> str:
 
 
 def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: OutputFormat,
-               title: str | None = None, json_rows: Sequence[Any] | None = None) -> None:
+               title: str | None = None, json_rows: Sequence[Any] | None = None,
+               styles: Sequence[str | None] | None = None) -> None:
     """Rows as a table, CSV, or JSON (``json_rows`` when the JSON form differs from the table's)."""
     if fmt == OutputFormat.JSON:
         print_json(list(json_rows) if json_rows is not None else [dict(r) for r in rows])
@@ -67,8 +68,8 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: O
     table = Table(title=title, show_lines=False, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
+    for index, row in enumerate(rows):  # styles: per row, e.g. "strike" for a corrected event
+        table.add_row(*[_cell(row.get(c)) for c in columns], style=styles[index] if styles else None)
     console.print(table)
 
 

@@ -14,7 +14,7 @@ from pathway.cli.state import optional_time, state
 from pathway.engine.values import parse_assignments
 from pathway.errors import InvalidValue
 from pathway.services import participants as service
-from pathway.services.views import ParticipantView, records_json
+from pathway.services.views import EventView, ParticipantView, records_json
 
 app = typer.Typer(help="Enrol participants, fire triggers, and look at where they are.", no_args_is_help=True)
 
@@ -177,13 +177,24 @@ def history(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputForma
             "seq": e.seq, "effective": effective,
             # in the table, the recording time is shown only when it differs (backdated entries)
             "recorded": recorded if fmt == OutputFormat.CSV or recorded != effective else "",
-            "type": e.type, "trigger": e.trigger,
+            "type": _type_shown(e) if fmt == OutputFormat.TABLE else e.type, "trigger": e.trigger,
             "step": f"{e.from_step} → {e.to_step}" if e.from_step and e.from_step != e.to_step else e.to_step,
             "actor": e.actor, "data": _describe(e.type, e.data) if fmt == OutputFormat.TABLE else e.data or None,
             "reason": e.reason,
         })
     print_rows(rows, ["seq", "effective", "recorded", "type", "trigger", "step", "actor", "data", "reason"],
-               fmt, title="History")
+               fmt, title="History", styles=["strike" if e.struck else None for e in events])
+
+
+def _type_shown(event: EventView) -> str:
+    """The event's type; a corrected one says so (and is struck through on a terminal)."""
+    if event.struck:
+        return f"{event.type} ✗ struck by #{event.corrected_by}"
+    if event.corrected_by:
+        return f"{event.type} (corrected by #{event.corrected_by})"
+    if event.type == "corrected":
+        return f"corrected: {event.data.get('kind')}"
+    return event.type
 
 
 def _shown(value: object) -> str:
@@ -204,10 +215,102 @@ def _describe(event_type: str, data: dict[str, Any]) -> str:
     if event_type in ("reminder", "deadline_missed", "escalated"):
         level = f", level {data['level']}" if data.get("level") else ""
         return f"{data.get('rule')}: due {data.get('due_date')} → {data.get('role')}{level}"
+    if event_type == "corrected":
+        lines = [f"corrects #{', #'.join(str(n) for n in data.get('corrects', []))}"] if data.get("corrects") else []
+        if data.get("amends"):
+            lines.append(f"amends #{data['amends']}")
+        previous = data.get("previous", {}) or {}
+        new = data.get("set") or {**{k: v for k, v in data.items() if k in previous},  # type: ignore[union-attr]
+                                  **(data.get("restored") or {})}  # type: ignore[dict-item]
+        lines += [f"{k}: {shown(previous.get(k))} → {shown(new.get(k))}"  # type: ignore[union-attr]
+                  for k in previous if k in new and k != "last_step_change_at"]  # type: ignore[union-attr]
+        return "\n".join(lines)
     if event_type == "enrolled":
         attributes = data.get("attributes", {})
         return "\n".join(f"{k}={shown(v)}" for k, v in attributes.items())
     return "\n".join(f"{k}={shown(v)}" for k, v in data.items())
+
+
+Why = Annotated[str | None, typer.Option("--reason", help="what was wrong (required; kept in the history)")]
+
+
+@app.command()
+def correct(
+    ctx: typer.Context,
+    participant: Id,
+    undo_last: Annotated[bool, typer.Option("--undo-last", help="undo the last transition: back to the step before it")] = False,
+    exit_data: Annotated[list[str] | None, typer.Option("--exit-data", help="KEY=VALUE of the exit to correct, e.g. reason=work (repeatable)")] = None,
+    attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute recorded wrongly (repeatable)")] = None,
+    event: Annotated[int | None, typer.Option("--event", metavar="SEQ", help="a consent or plan entry (its seq in the history) to correct with --set")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE of the entry named by --event (repeatable)")] = None,
+    reason: Why = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Correct a mistake with a `corrected` event; the original stays in the history, struck through.
+
+    One of: --undo-last (the step before the last transition, its deadlines as they were),
+    --exit-data (exit reason, situation at exit), --attr (a recorded attribute), --event SEQ --set
+    (a consent or plan entry). Reports and --as-of read the corrected values.
+
+    Example: pathway participant correct LU-2026-014 --undo-last --reason "fired by mistake"
+    """
+    from pathway.errors import BadInput
+    from pathway.services import corrections
+
+    chosen = [name for name, given in (("--undo-last", undo_last), ("--exit-data", exit_data),
+                                       ("--attr", attr), ("--event", event is not None)) if given]
+    if len(chosen) != 1:
+        raise BadInput("give exactly one of --undo-last, --exit-data KEY=VALUE, --attr KEY=VALUE or "
+                       f"--event SEQ --set KEY=VALUE (got {', '.join(chosen) or 'none'})")
+    if set_ and event is None:
+        raise BadInput("--set needs --event SEQ: the consent or plan entry to correct")
+    services = state(ctx).services()
+    if undo_last:
+        result = corrections.undo_last(services, participant, reason)
+    elif exit_data:
+        result = corrections.correct_exit(services, participant, parse_assignments(exit_data, "--exit-data"), reason)
+    elif attr:
+        result = corrections.correct_attributes(services, participant, parse_assignments(attr, "--attr"), reason)
+    else:
+        result = corrections.correct_record(services, participant, event or 0,
+                                            parse_assignments(set_ or [], "--set"), reason)
+    _print_correction(result, fmt)
+
+
+@app.command()
+def reopen(ctx: typer.Context, participant: Id, reason: Why = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """Undo an exit made by mistake: open again in the step before it; what the exit closed is open again.
+
+    Example: pathway participant reopen LU-2026-014 --reason "exit recorded on the wrong participant"
+    """
+    from pathway.services import corrections
+
+    _print_correction(corrections.reopen(state(ctx).services(), participant, reason), fmt)
+
+
+@app.command()
+def void(ctx: typer.Context, participant: Id, reason: Why = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """Void an enrolment made by mistake (felregistrering): it stays in the history and leaves every report.
+
+    Example: pathway participant void 17 --reason "enrolled twice"
+    """
+    from pathway.services import corrections
+
+    _print_correction(corrections.void(state(ctx).services(), participant, reason), fmt)
+
+
+def _print_correction(result: object, fmt: OutputFormat) -> None:
+    data = result.to_json()  # type: ignore[attr-defined]
+    if fmt == OutputFormat.JSON:
+        print_json(data)
+        return
+    struck = f" (struck: #{', #'.join(str(n) for n in data['corrects'])})" if data["corrects"] else ""
+    seqs = ", ".join(f"#{n}" for n in data["seqs"])
+    typer.echo(f"{data['participant_id']}: {data['kind']} recorded as {seqs}{struck} — step {data['step']}, "
+               f"{data['status']}")
+    for key, value in data["changed"].items():
+        if key in data["previous"]:
+            typer.echo(f"  {key}: {_shown(data['previous'][key])} → {_shown(value)}")
 
 
 @app.command()
@@ -238,7 +341,7 @@ def list_participants(
     ctx: typer.Context,
     workflow: Annotated[str | None, typer.Option(help="only this workflow")] = None,
     step: Annotated[str | None, typer.Option(help="only participants in this step")] = None,
-    status: Annotated[str | None, typer.Option(help="open or exited")] = None,
+    status: Annotated[str | None, typer.Option(help="open, exited or voided (voided enrolments are listed only when asked for)")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """List participants, optionally by workflow, step and status.

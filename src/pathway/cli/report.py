@@ -198,6 +198,25 @@ def before_after(
     _emit(ctx, workflow, build, fmt, output, min_cell, period_from, period_to, as_of)
 
 
+@app.command()
+def corrections(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
+                as_of: AsOf = None,
+                since: Annotated[str | None, typer.Option("--since", help="only corrections recorded on or after this day (when the period was reported), YYYY-MM-DD")] = None,
+                fmt: Format = ReportFormat.TABLE, output: Output = None) -> None:
+    """Corrections (undo, reopen, void, exit, attribute, consent and plan entries) with previous and corrected values.
+
+    --from/--to choose them by the time of what they corrected; --since by when they were recorded,
+    so a period reported on 15 January shows what has changed in it since.
+
+    Example: pathway report corrections --workflow kraft --from 2026-01-01 --to 2026-06-30 --since 2026-07-15
+    """
+    from pathway.reports.corrections import corrections_table
+
+    day = _day(since, "--since")
+    _emit(ctx, workflow, lambda session, scope: [corrections_table(session, scope, day)], fmt, output, None,
+          period_from, period_to, as_of)
+
+
 @app.command("all")
 def all_tables(
     ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None, as_of: AsOf = None,

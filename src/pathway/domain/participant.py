@@ -16,6 +16,8 @@ from typing import Any
 class ParticipantStatus(StrEnum):
     OPEN = "open"
     EXITED = "exited"
+    #: enrolled by mistake (felregistrering): kept in the history, left out of every report
+    VOIDED = "voided"
 
 
 class EventType(StrEnum):
@@ -35,6 +37,8 @@ class EventType(StrEnum):
     #: a responsible caseworker or an agency's named contact was assigned (``participant assign``,
     #: ``reassign``)
     ASSIGNED = "assigned"
+    #: a caseworker's correction of an earlier event (see :mod:`pathway.domain.corrections`)
+    CORRECTED = "corrected"
 
 
 @dataclass(eq=False)
@@ -125,6 +129,25 @@ class Participant:
                 self.step, self.last_step_change_at = event.to_step, event.effective_at
         elif event.type == EventType.ATTRIBUTES_SET:
             self.attributes = {**self.attributes, **event.data.get("set", {})}
+        elif event.type == EventType.CORRECTED:
+            self._apply_correction(event)
+
+    def _apply_correction(self, event: Event) -> None:
+        """What a correction does to the row; the events it corrects stay in the history as they were."""
+        kind, data = event.data.get("kind"), event.data
+        if kind in ("undo", "reopen"):
+            if event.to_step is not None:
+                self.step = event.to_step
+            restored = (data.get("restored") or {}).get("last_step_change_at")
+            self.last_step_change_at = datetime.fromisoformat(restored) if restored else self.last_step_change_at
+            if kind == "reopen":
+                self.status, self.exited_at, self.exit_reason = ParticipantStatus.OPEN.value, None, None
+        elif kind == "exit":
+            self.exit_reason = data.get("reason")
+        elif kind == "attribute":
+            self.attributes = {**self.attributes, **data.get("set", {})}
+        elif kind == "void":
+            self.status = ParticipantStatus.VOIDED.value
 
     @classmethod
     def replay(cls, events: Iterable[Event], terminal_steps: Collection[str] = ()) -> Participant:

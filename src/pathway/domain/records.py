@@ -15,6 +15,7 @@ from typing import Any
 
 from zoneinfo import ZoneInfo
 
+from pathway.domain.corrections import effective
 from pathway.domain.participant import Event
 
 #: dates in refusals are the Swedish calendar day
@@ -141,7 +142,7 @@ def _date(value: Any) -> date | None:
 def fold(events: Iterable[Event]) -> Records:
     """The current consent, plan, placements and interventions, from the history alone."""
     records = Records()
-    for event in sorted(events, key=lambda e: e.seq):
+    for event in effective(events):  # corrections applied: struck entries left out, replaced ones corrected
         data, at = event.data, event.effective_at
         match event.type:
             case RecordEvent.CONSENT_GIVEN:

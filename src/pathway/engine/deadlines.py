@@ -16,6 +16,7 @@ from typing import Any
 
 from pathway.definitions.models import OWNER_ROLE, Anchor, EscalationLevel, Workflow
 from pathway.clock import format_local
+from pathway.domain.corrections import effective
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
 from pathway.domain.records import fold
 from pathway.engine.calendar import (
@@ -56,7 +57,8 @@ class _Entry:
 
 
 def _timeline(events: Sequence[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: (e.effective_at, e.seq))
+    """The corrected history (struck events left out) in the order things happened."""
+    return sorted(effective(events), key=lambda e: (e.effective_at, e.seq))
 
 
 def _entries(events: Sequence[Event]) -> list[_Entry]:

@@ -23,7 +23,7 @@ from pathway.definitions.models import FieldType
 from pathway.domain.records import RecordEvent
 from pathway.engine.calendar import start_of_day
 from pathway.errors import InvalidValue
-from pathway.reports.scope import ReportScope, p
+from pathway.reports.scope import ReportScope, not_struck, p
 from pathway.store.tables import deadlines, events
 
 
@@ -106,7 +106,7 @@ def _records_running(scope: ReportScope, started: RecordEvent, ended: RecordEven
     if begins is not None:
         ended_before = exists().where(end.c.participant_id == start.c.participant_id, end.c.type == ended.value,
                                       end.c.data["id"].as_string() == start.c.data["id"].as_string(),
-                                      end.c.effective_at < begins)
+                                      end.c.effective_at < begins, not_struck(end))
         conditions.append(~ended_before)
     return (select(start.c.participant_id, start.c.data[value_key].as_string().label("value"))
             .where(*conditions).distinct().cte(f"running_{started.value}").prefix_with("MATERIALIZED"))
@@ -124,7 +124,7 @@ def _records_started(scope: ReportScope, started: RecordEvent, value_key: str) -
 def _records_ended(scope: ReportScope, started: RecordEvent, ended: RecordEvent, value_key: str) -> Any:
     start = events.alias(f"{started.value}_s")
     end = events.alias(f"{ended.value}_e")
-    conditions = [end.c.type == ended.value, end.c.effective_at < period_end_at(scope)]
+    conditions = [end.c.type == ended.value, end.c.effective_at < period_end_at(scope), not_struck(end)]
     begins = period_start_at(scope)
     if begins is not None:
         conditions.append(end.c.effective_at >= begins)

@@ -18,7 +18,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from pathway.domain import EventType
 from pathway.domain.deadline import DeadlineStatus
-from pathway.reports.scope import ReportScope, p
+from pathway.reports.scope import ReportScope, not_struck, p
 from pathway.reports.table import ReportTable
 from pathway.store.tables import deadlines, events
 
@@ -123,11 +123,13 @@ def _pairs(rows: Any) -> dict[tuple[Any, Any], int]:
 
 def _visits(scope: ReportScope, in_scope: list[ColumnElement[bool]], value: Any, joined: Any) -> Any:
     """One row per entry into a step, with the moment the participant left it (NULL: still there)."""
-    entering = or_(
+    moved = and_(events.c.to_step.is_not(None), events.c.to_step != events.c.from_step)
+    entering = and_(not_struck(events), or_(
         events.c.type == EventType.ENROLLED.value,
-        and_(events.c.type.in_([EventType.TRANSITION.value, EventType.MIGRATED.value]),
-             events.c.to_step.is_not(None), events.c.to_step != events.c.from_step),
-    )
+        and_(events.c.type.in_([EventType.TRANSITION.value, EventType.MIGRATED.value]), moved),
+        # an exit whose data was corrected: the correction stands in the struck exit's place
+        and_(events.c.type == EventType.CORRECTED.value, events.c.data["kind"].as_string() == "exit", moved),
+    ))
     # a dimension that fans out (several interventions) repeats each event once per value: each copy
     # is a history of its own, so the windows are taken per value too
     left_at = func.lead(events.c.effective_at).over(partition_by=(events.c.participant_id, value),

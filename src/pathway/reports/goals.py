@@ -39,10 +39,10 @@ from sqlalchemy.orm import Session
 from pathway.clock import STOCKHOLM
 from pathway.definitions.models import GoalPeriod, ResultGoal
 from pathway.domain.records import RecordEvent
-from pathway.domain import EventType
+from pathway.domain import EventType, ParticipantStatus
 from pathway.domain.duration import Duration
 from pathway.engine.calendar import add_duration, start_of_day
-from pathway.reports.scope import ReportScope, p
+from pathway.reports.scope import ReportScope, not_struck, p
 from pathway.reports.table import ReportTable
 from pathway.store.tables import events
 from pathway.store.types import UtcDateTime
@@ -107,7 +107,7 @@ def _goal_row(session: Session, scope: ReportScope, goal: ResultGoal) -> dict[st
             # The windows hold exactly the enrolment days in scope, so the join is the date filter:
             # a range condition on enrolled_on here made SQLite scan the index once per window day.
             source = p.join(windows, windows.c.enrolled_on == p.c.enrolled_on)
-            where = [p.c.workflow_id == scope.workflow.id, ~left_out]
+            where = [p.c.workflow_id == scope.workflow.id, p.c.status != ParticipantStatus.VOIDED.value, ~left_out]
         closed = window_end < scope.as_of
         in_time = and_(met_at.is_not(None), met_at < window_end_at)
         query = select(
@@ -199,7 +199,7 @@ def _met_at(scope: ReportScope, goal: ResultGoal) -> ColumnElement[Any]:
         e = events.alias("reached")
         moments.append(select(func.min(e.c.effective_at)).where(
             e.c.participant_id == p.c.id, e.c.to_step == criteria.reached_step, e.c.effective_at < scope.as_of_end,
-            e.c.type.in_([EventType.TRANSITION.value, EventType.MIGRATED.value]),
+            e.c.type.in_([EventType.TRANSITION.value, EventType.MIGRATED.value]), not_struck(e),
         ).scalar_subquery())
     if criteria.placement_hours_at_least is not None:
         h = events.alias("hours")

@@ -19,10 +19,10 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from pathway.clock import to_local
 from pathway.definitions.models import FieldType, Workflow
-from pathway.domain import EventType
+from pathway.domain import EventType, ParticipantStatus
 from pathway.engine.calendar import start_of_day
 from pathway.errors import InvalidValue
-from pathway.store.tables import events, participants
+from pathway.store.tables import events, participants, struck_events
 
 p = participants
 
@@ -93,8 +93,9 @@ class ReportScope:
         return unindexed(p.c.exited_on) if self.unindexed_dates else p.c.exited_on
 
     def known(self) -> ColumnElement[bool]:
-        """Participants of this workflow enrolled by the as-of day."""
-        return and_(p.c.workflow_id == self.workflow.id, self._enrolled_on <= self.as_of)
+        """Participants of this workflow enrolled by the as-of day (a voided enrolment never counts)."""
+        return and_(p.c.workflow_id == self.workflow.id, self._enrolled_on <= self.as_of,
+                    p.c.status != ParticipantStatus.VOIDED.value)
 
     def exited_by(self, day: date) -> ColumnElement[bool]:
         return and_(p.c.exited_on.is_not(None), self._exited_on <= day)
@@ -161,7 +162,9 @@ class ReportScope:
         e = events.alias("step_event")
         return (select(e.c.to_step)
                 .where(e.c.participant_id == p.c.id, e.c.to_step.is_not(None), e.c.effective_at < self.as_of_end,
-                       e.c.type.in_([EventType.ENROLLED.value, EventType.TRANSITION.value, EventType.MIGRATED.value]))
+                       e.c.type.in_([EventType.ENROLLED.value, EventType.TRANSITION.value, EventType.MIGRATED.value,
+                                     EventType.CORRECTED.value]),
+                       not_struck(e))
                 .order_by(e.c.seq.desc()).limit(1).scalar_subquery())
 
     def age_at_enrolment(self) -> ColumnElement[int]:
@@ -209,6 +212,12 @@ def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
     return "+" + str(compiler.process(list(element.clauses)[0], **kw))
 
 
+def not_struck(event: Any) -> ColumnElement[bool]:
+    """The event (an alias of ``events``) was not struck by a later correction."""
+    return ~exists().where(struck_events.c.participant_id == event.c.participant_id,
+                           struck_events.c.seq == event.c.seq)
+
+
 def parse_age_bands(text: str) -> tuple[int, ...]:
     """``18,25,30`` → (18, 25, 30): rising whole ages, the first at least 0."""
     try:
@@ -243,4 +252,4 @@ def _json_value(element: Any, field_type: FieldType) -> ColumnElement[Any]:
     return element.as_string()
 
 
-__all__ = ["DEFAULT_AGE_BANDS", "ReportScope", "parse_age_bands"]
+__all__ = ["DEFAULT_AGE_BANDS", "ReportScope", "not_struck", "parse_age_bands"]

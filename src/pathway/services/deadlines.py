@@ -14,7 +14,16 @@ from typing import Any
 
 from pathway.clock import to_local
 from pathway.definitions.models import Workflow
-from pathway.domain import ActionKind, Deadline, DeadlineAction, DeadlineStatus, Event, EventType, Participant
+from pathway.domain import (
+    ActionKind,
+    Deadline,
+    DeadlineAction,
+    DeadlineStatus,
+    Event,
+    EventType,
+    Participant,
+    ParticipantStatus,
+)
 from pathway.engine.deadlines import PlannedDeadline, plan_deadlines
 from sqlalchemy.exc import OperationalError
 
@@ -44,7 +53,8 @@ def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
         fresh = participant.last_seq <= len(participant.new_events)
         stored_events = [] if fresh else uow.participants.history(participant.id or 0)
     events = stored_events + list(participant.new_events)
-    planned = plan_deadlines(definition, events, typed_attributes, participant.enrolled_at)
+    voided = participant.status == ParticipantStatus.VOIDED  # an enrolment made by mistake: no deadlines
+    planned = [] if voided else plan_deadlines(definition, events, typed_attributes, participant.enrolled_at)
     existing = {d.key: d for d in uow.deadlines.for_participant(participant.id or 0)}
     for row in apply_plan(existing, planned, participant):
         uow.deadlines.add(row)

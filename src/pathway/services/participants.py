@@ -12,10 +12,20 @@ from typing import Any
 
 from pathway.clock import format_local, to_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
-from pathway.domain.records import fold
+from pathway.domain.corrections import amended, struck
+from pathway.domain.records import RecordEvent, fold
 from pathway.engine.deadlines import pause_refusal
 from pathway.engine.values import coerce_fields, missing_required, to_json
-from pathway.errors import BadInput, ConcurrentChange, DuplicateRef, GuardFailed, InvalidValue, ParticipantExited, UnknownParticipant
+from pathway.errors import (
+    BadInput,
+    ConcurrentChange,
+    DuplicateRef,
+    GuardFailed,
+    InvalidValue,
+    ParticipantExited,
+    ParticipantVoided,
+    UnknownParticipant,
+)
 from pathway.services import identity, policy, secrecy
 from pathway.services import person as person_service
 from pathway.services.context import ServiceContext
@@ -140,6 +150,35 @@ def enrol(
         return participant.id or 0, "\n".join(notes) or None
 
 
+def refuse_voided(participant: Participant) -> None:
+    """Nothing more is recorded on an enrolment voided as a mistake."""
+    if participant.status == ParticipantStatus.VOIDED:
+        raise ParticipantVoided(participant.id or 0)
+
+
+def close_at_exit(ctx: ServiceContext, participant: Participant, events: list[Event], exit_event: Event) -> None:
+    """An exit ends what is still open — placements, interventions, plan goals — at the exit's time.
+
+    Each is an event of its own naming the exit (``closed_by_exit``), so reopening the exit opens
+    them again.
+    """
+    records = fold(events)
+    closing: list[tuple[RecordEvent, dict[str, Any]]] = []
+    closing += [(RecordEvent.PLACEMENT_ENDED, {"id": p.id, "outcome": None})
+                for p in records.placements.values() if p.ended_at is None]
+    closing += [(RecordEvent.INTERVENTION_ENDED, {"id": i.id, "note": None})
+                for i in records.interventions.values() if i.ended_at is None]
+    closing += [(RecordEvent.PLAN_ITEM_UPDATED, {"id": i.id, "status": "closed"})
+                for i in records.plan.values() if i.status == "open"]
+    for kind, data in closing:
+        participant.record(Event(
+            seq=0, type=kind.value, effective_at=exit_event.effective_at, recorded_at=ctx.clock.now(),
+            actor=ctx.actor, workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
+            from_step=participant.step, to_step=participant.step,
+            data={**data, "closed_by_exit": exit_event.seq}, reason="closed at exit",
+        ))
+
+
 def _event(ctx: ServiceContext, participant: Participant, type_: EventType, effective_at: datetime,
            reason: str | None, **fields: Any) -> Event:
     return Event(
@@ -169,6 +208,7 @@ def fire(
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.fire", participant)
         unchanged_since_seen(ctx, participant)
+        refuse_voided(participant)
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
@@ -188,6 +228,8 @@ def fire(
             ctx, participant, EventType.TRANSITION, effective_at, reason, trigger=trigger,
             from_step=firing.from_step, to_step=firing.to_step, data=stored_data,
         ), loaded.definition.terminal_step_ids)
+        if firing.terminal:
+            close_at_exit(ctx, participant, events, event)
         reconcile(uow, participant, loaded.definition, attributes, events)
         uow.commit()
         return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
@@ -209,6 +251,7 @@ def set_attributes(
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.set", participant)
         unchanged_since_seen(ctx, participant)
+        refuse_voided(participant)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         typed = coerce_fields(definition.attributes, values, definition, "attribute",
                               f"in workflow '{participant.workflow_id}'")
@@ -276,11 +319,12 @@ def history_view(ctx: ServiceContext, participant_ref: str | int) -> tuple[list[
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.read", participant)
-        shown = secrecy.filter_events(ctx.user, uow.participants.history(participant.id or 0),
-                                      to_local(ctx.clock.now()).date())
-        events = [EventView.of(e) for e in shown.events]
+        events = uow.participants.history(participant.id or 0)
+        gone, changed = struck(events), amended(events)  # read from the whole history
+        shown = secrecy.filter_events(ctx.user, events, to_local(ctx.clock.now()).date())
+        views = [EventView.of(e, gone.get(e.seq) or changed.get(e.seq), e.seq in gone) for e in shown.events]
         _logged(ctx, uow, participant, "history")
-        return events, shown.notes()
+        return views, shown.notes()
 
 
 def _logged(ctx: ServiceContext, uow: UnitOfWork, participant: Participant, what: str) -> None:
@@ -297,7 +341,7 @@ def list_participants(
     status: str | None = None,
 ) -> list[ParticipantSummary]:
     if status is not None and status not in {s.value for s in ParticipantStatus}:
-        raise InvalidValue("--status", status, "use open or exited")
+        raise InvalidValue("--status", status, "use open, exited or voided")
     with ctx.uow() as uow:
         policy.require(ctx, "participant.list")
         if workflow_id is not None and workflow_id not in ctx.catalog.file_ids():
@@ -306,7 +350,9 @@ def list_participants(
                 raise BadInput(f"unknown workflow '{workflow_id}'; known workflows: {', '.join(sorted(known | set(ctx.catalog.file_ids())))}")
         visible = policy.visible_workflows(ctx)
         found = [ParticipantSummary.of(p) for p in uow.participants.list(workflow_id, step, status)
-                 if visible is None or p.workflow_id in visible]
+                 if (visible is None or p.workflow_id in visible)
+                 # voided enrolments (mistakes) only when asked for: --status voided
+                 and (status is not None or p.status != ParticipantStatus.VOIDED)]
         if ctx.user is not None:
             policy.log_read(ctx, uow, None, "participant list", workflow_id)
             uow.commit()

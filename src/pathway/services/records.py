@@ -20,10 +20,17 @@ from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefuse
 from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
-from pathway.services.participants import effective_time, resolve, typed_attributes, unchanged_since_seen
+from pathway.services.participants import (
+    effective_time,
+    refuse_voided,
+    resolve,
+    typed_attributes,
+    unchanged_since_seen,
+)
 
 PLACEMENT_TYPES = ("internship", "work_training", "work_trial")
-PLAN_STATUSES = ("open", "done", "dropped")
+#: ``closed``: still open when the participant exited (the exit closes it)
+PLAN_STATUSES = ("open", "done", "dropped", "closed")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 #: the permission each kind of record needs (see pathway.services.policy)
@@ -51,7 +58,9 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
         participant = resolve(uow, participant_ref)
         policy.require(ctx, PERMISSION_OF.get(kind, "participant.set"), participant)
         unchanged_since_seen(ctx, participant)
-        if not participant.is_open:
+        refuse_voided(participant)
+        # consent can still be withdrawn after the exit (a later handover must respect it)
+        if not participant.is_open and kind != RecordEvent.CONSENT_WITHDRAWN:
             raise ParticipantExited(participant.id or 0, participant.step)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         events = uow.participants.history(participant.id or 0)

@@ -101,12 +101,17 @@ class EventView:
     data: dict[str, Any]
     reason: str | None
     workflow_version: int
+    #: the correction that corrected this event (struck: undone, or replaced by corrected data)
+    corrected_by: int | None = None
+    #: True when the correction struck the event (shown struck through); False when it only
+    #: corrected some of its values (an attribute)
+    struck: bool = False
 
     @classmethod
-    def of(cls, event: Event) -> EventView:
+    def of(cls, event: Event, corrected_by: int | None = None, struck: bool = False) -> EventView:
         return cls(event.seq, event.type, event.trigger, event.from_step, event.to_step,
                    event.effective_at, event.recorded_at, event.actor, dict(event.data),
-                   event.reason, event.workflow_version)
+                   event.reason, event.workflow_version, corrected_by, struck)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,7 +119,7 @@ class EventView:
             "from_step": self.from_step, "to_step": self.to_step,
             "effective_at": iso(self.effective_at), "recorded_at": iso(self.recorded_at),
             "actor": self.actor, "data": self.data, "reason": self.reason,
-            "workflow_version": self.workflow_version,
+            "workflow_version": self.workflow_version, "corrected_by": self.corrected_by, "struck": self.struck,
         }
 
 

@@ -163,6 +163,17 @@ notifications = Table(
           postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
 )
 
+#: Events struck by a correction (``corrected`` events name them in ``data.corrects``): a projection
+#: written in the same transaction, so reports leave struck events out with an indexed anti-join.
+#: The events themselves are never updated.
+struck_events = Table(
+    "struck_events",
+    metadata,
+    Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True, autoincrement=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("corrected_by_seq", Integer, nullable=False),
+)
+
 mapper_registry = registry(metadata=metadata)
 
 

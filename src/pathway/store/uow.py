@@ -27,7 +27,7 @@ from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
-from pathway.store.tables import event_row, events, map_domain
+from pathway.store.tables import event_row, events, map_domain, struck_events
 from pathway.store.access_repository import AccessLogRepository, AssignmentRepository
 from pathway.store.user_repository import UserRepository
 
@@ -87,7 +87,7 @@ class SqlUnitOfWork:
             with self._refusing_conflicts():
                 if any(p.id is None for p in self.participants.seen):
                     self.session.flush()  # new participants need their ids before their events
-                rows, written = [], set()
+                rows, written, struck = [], set(), []
                 for participant in self.participants.seen:
                     if id(participant) in written:  # seen twice (found by id, then in a list)
                         continue
@@ -95,8 +95,12 @@ class SqlUnitOfWork:
                     for event in participant.new_events:
                         event.participant_id = participant.id
                         rows.append(event_row(event))
+                        struck += [{"participant_id": participant.id, "seq": int(seq), "corrected_by_seq": event.seq}
+                                   for seq in (event.data.get("corrects") or []) if event.type == "corrected"]
                 if rows:  # one batched INSERT; a (participant, seq) another writer took first refuses
                     self.session.execute(insert(events), rows)
+                if struck:  # the projection of what corrections struck, in the same transaction
+                    self.session.execute(insert(struck_events), struck)
                 self._finish()  # one flush: projection and deadlines, in the events' transaction
         finally:
             for participant in self.participants.seen:

@@ -1,0 +1,320 @@
+"""Use cases that put mistakes right (rättelser), keeping the history append-only.
+
+Each writes one ``corrected`` event (see :mod:`pathway.domain.corrections`) with the caseworker's
+reason and the previous value, moves the projection through :meth:`Participant.apply`, and
+reconciles the deadlines from the corrected history in the same transaction: undoing a transition
+restores the deadlines of the step returned to as they were; voiding cancels them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from pathway.clock import to_local
+from pathway.domain import Event, EventType, Participant, ParticipantStatus
+from pathway.domain.corrections import CorrectionKind, current_exit, effective, replacement_data, struck
+from pathway.domain.records import RecordEvent
+from pathway.engine.values import coerce_fields, to_json
+from pathway.errors import BadInput, InvalidValue, RuleRefused
+from pathway.services import identity
+from pathway.services.context import ServiceContext
+from pathway.services.deadlines import reconcile
+from pathway.services.participants import refuse_voided, resolve, typed_attributes
+from pathway.services.records import AGENCIES, PLAN_STATUSES
+from pathway.store.uow import UnitOfWork
+
+#: what a ``--event SEQ --set`` correction may change, per kind of record entry
+RECORD_FIELDS: dict[str, tuple[str, ...]] = {
+    RecordEvent.CONSENT_GIVEN.value: ("agencies", "scope", "until"),
+    RecordEvent.PLAN_GOAL_ADDED.value: ("what", "with_whom", "by", "follow_up"),
+    RecordEvent.PLAN_SUBGOAL_ADDED.value: ("what", "with_whom", "by", "follow_up"),
+    RecordEvent.PLAN_ITEM_UPDATED.value: ("status", "by", "what", "note"),
+}
+
+
+@dataclass(frozen=True)
+class CorrectionResult:
+    """What a correction did (``participant correct|reopen|void --format json``)."""
+
+    participant_id: int
+    kind: str
+    seqs: list[int]
+    corrects: list[int]
+    step: str
+    status: str
+    previous: dict[str, Any] = field(default_factory=dict)
+    changed: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _reason(reason: str | None) -> str:
+    if reason is None or not reason.strip():
+        raise BadInput("a correction needs --reason TEXT: say what was wrong (it is kept in the history)")
+    return reason.strip()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _correction(ctx: ServiceContext, participant: Participant, kind: CorrectionKind, reason: str,
+                data: dict[str, Any], *, from_step: str | None = None, to_step: str | None = None,
+                trigger: str | None = None, effective_at: datetime | None = None) -> Event:
+    now = ctx.clock.now()
+    return Event(seq=0, type=EventType.CORRECTED.value, effective_at=effective_at or now, recorded_at=now,
+                 actor=ctx.actor, workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
+                 trigger=trigger, from_step=from_step if from_step is not None else participant.step,
+                 to_step=to_step if to_step is not None else participant.step,
+                 data={"kind": kind.value, **data}, reason=reason)
+
+
+class _Unit:
+    """One participant loaded for a correction: the unit of work, its definition and history."""
+
+    def __init__(self, ctx: ServiceContext, uow: UnitOfWork, participant_ref: str | int) -> None:
+        self.ctx, self.uow = ctx, uow
+        self.participant = resolve(uow, participant_ref)
+        refuse_voided(self.participant)
+        self.loaded = ctx.catalog.pinned(uow, self.participant.workflow_id, self.participant.workflow_version)
+        self.definition = self.loaded.definition
+        self.terminal = self.definition.terminal_step_ids
+        self.events = uow.participants.history(self.participant.id or 0)
+
+    @property
+    def id(self) -> int:
+        return self.participant.id or 0
+
+    def record(self, event: Event) -> Event:
+        return self.participant.record(event, self.terminal)
+
+    def finish(self, kind: CorrectionKind, recorded: list[Event], corrects: list[int],
+               previous: dict[str, Any] | None = None, changed: dict[str, Any] | None = None) -> CorrectionResult:
+        reconcile(self.uow, self.participant, self.definition, typed_attributes(self.ctx, self.uow, self.participant),
+                  self.events)
+        self.uow.commit()
+        return CorrectionResult(self.id, kind.value, [e.seq for e in recorded], corrects, self.participant.step,
+                                self.participant.status, previous or {}, changed or {})
+
+    def before(self, seq: int) -> Participant:
+        """The projection as it stood just before event ``seq``."""
+        return Participant.replay([e for e in self.events if e.seq < seq], self.terminal)
+
+
+# -- undo the last transition, reopen an exit ---------------------------------------------------
+
+def undo_last(ctx: ServiceContext, participant_ref: str | int, reason: str | None) -> CorrectionResult:
+    """The last transition was a mistake: back to the step before it, its deadlines as they were.
+
+    On an exited participant the last transition is the exit, so this is :func:`reopen`.
+    """
+    why = _reason(reason)
+    with ctx.uow() as uow:
+        unit = _Unit(ctx, uow, participant_ref)
+        if not unit.participant.is_open:
+            return _reopen(unit, why)
+        gone = struck(unit.events)
+        transitions = [e for e in unit.events if e.type == EventType.TRANSITION and e.seq not in gone]
+        if not transitions:
+            raise RuleRefused(f"participant {unit.id} has no transition to undo (only its enrolment); an enrolment "
+                              "made by mistake is voided with 'pathway participant void'")
+        last = transitions[-1]
+        before = unit.before(last.seq)
+        previous = {"step": unit.participant.step, "last_step_change_at": _iso(unit.participant.last_step_change_at),
+                    "trigger": last.trigger}
+        event = unit.record(_correction(
+            ctx, unit.participant, CorrectionKind.UNDO, why,
+            {"corrects": [last.seq], "previous": previous,
+             "restored": {"step": before.step, "last_step_change_at": _iso(before.last_step_change_at)}},
+            from_step=unit.participant.step, to_step=before.step, trigger=last.trigger))
+        return unit.finish(CorrectionKind.UNDO, [event], [last.seq], previous, {"step": before.step})
+
+
+def reopen(ctx: ServiceContext, participant_ref: str | int, reason: str | None) -> CorrectionResult:
+    """The exit was a mistake: open again in the step before it; what the exit closed is open again."""
+    why = _reason(reason)
+    with ctx.uow() as uow:
+        unit = _Unit(ctx, uow, participant_ref)
+        if unit.participant.is_open:
+            raise RuleRefused(f"participant {unit.id} has not exited (step '{unit.participant.step}'); "
+                              "nothing to reopen — 'pathway participant correct ID --undo-last' undoes a transition")
+        return _reopen(unit, why)
+
+
+def _reopen(unit: _Unit, why: str) -> CorrectionResult:
+    standing = current_exit(unit.events, unit.terminal)
+    if standing is None:  # exited by a migration or an older history: nothing to strike
+        raise RuleRefused(f"participant {unit.id} has no exit event to undo")
+    root = int(standing.data.get("replaces") or standing.seq)
+    gone = struck(unit.events)
+    closed = [e.seq for e in unit.events if e.data.get("closed_by_exit") == root and e.seq not in gone]
+    before = unit.before(root)
+    participant = unit.participant
+    previous = {"step": participant.step, "exit_reason": participant.exit_reason,
+                "exited_at": _iso(participant.exited_at)}
+    event = unit.record(_correction(
+        unit.ctx, participant, CorrectionKind.REOPEN, why,
+        {"corrects": [standing.seq, *closed], "previous": previous,
+         "restored": {"step": before.step, "last_step_change_at": _iso(before.last_step_change_at)}},
+        from_step=participant.step, to_step=before.step, trigger=standing.trigger))
+    return unit.finish(CorrectionKind.REOPEN, [event], [standing.seq, *closed], previous,
+                       {"step": before.step, "status": ParticipantStatus.OPEN.value})
+
+
+# -- correct the exit's data (reason, situation at exit) --------------------------------------
+
+def correct_exit(ctx: ServiceContext, participant_ref: str | int, values: Mapping[str, Any],
+                 reason: str | None) -> CorrectionResult:
+    """Correct the exit reason or the situation recorded at exit; reports read the corrected values."""
+    why = _reason(reason)
+    if not values:
+        raise BadInput("nothing to correct; give --exit-data KEY=VALUE, e.g. reason=work")
+    with ctx.uow() as uow:
+        unit = _Unit(ctx, uow, participant_ref)
+        standing = current_exit(unit.events, unit.terminal) if not unit.participant.is_open else None
+        if standing is None:
+            raise RuleRefused(f"participant {unit.id} has not exited; only an exit's data can be corrected this way")
+        specs = next((t.data for t in unit.definition.transitions
+                      if t.trigger == standing.trigger and t.to == standing.to_step), {})
+        typed = coerce_fields(specs, values, unit.definition, "exit data",
+                              f"of trigger '{standing.trigger}' in workflow '{unit.definition.id}'")
+        old = replacement_data(standing) if standing.type == EventType.CORRECTED else dict(standing.data)
+        changed = {k: to_json(v) for k, v in typed.items() if old.get(k) != to_json(v)}
+        if not changed:
+            raise BadInput("nothing changes: the exit already records " +
+                           ", ".join(f"{k}={old.get(k)}" for k in typed))
+        root = int(standing.data.get("replaces") or standing.seq)
+        previous = {k: old.get(k) for k in changed}
+        event = unit.record(_correction(
+            ctx, unit.participant, CorrectionKind.EXIT, why,
+            {**old, **changed, "corrects": [standing.seq], "replaces": root, "previous": previous},
+            from_step=standing.from_step, to_step=standing.to_step, trigger=standing.trigger,
+            effective_at=standing.effective_at))
+        return unit.finish(CorrectionKind.EXIT, [event], [standing.seq], previous, changed)
+
+
+# -- correct a recorded attribute ----------------------------------------------------------------
+
+def correct_attributes(ctx: ServiceContext, participant_ref: str | int, values: Mapping[str, Any],
+                       reason: str | None) -> CorrectionResult:
+    """Correct attributes recorded wrongly: one correction per event that recorded them, as of its time."""
+    why = _reason(reason)
+    if not values:
+        raise BadInput("nothing to correct; give --attr KEY=VALUE")
+    with ctx.uow() as uow:
+        unit = _Unit(ctx, uow, participant_ref)
+        definition = unit.definition
+        typed = coerce_fields(definition.attributes, values, definition, "attribute",
+                              f"in workflow '{definition.id}'")
+        identity.refuse_for_anonymous(uow, unit.id, typed)
+        identity.refuse_contradicting_number(uow, definition, unit.id, typed,
+                                             to_local(ctx.clock.now()).date())  # type: ignore[union-attr]
+        stored = {k: to_json(v) for k, v in typed.items()}
+        current = unit.participant.attributes
+        changed = {k: v for k, v in stored.items() if current.get(k) != v}
+        if not changed:
+            raise BadInput("nothing changes: " + ", ".join(f"{k} is already {current.get(k)}" for k in stored))
+        sources = _attribute_sources(unit.events)
+        never = [k for k in changed if k not in sources]
+        if never:
+            raise BadInput(f"attribute '{never[0]}' was never recorded, so there is nothing to correct; "
+                           f"record it with 'pathway participant set ID {never[0]}=VALUE'")
+        by_source: dict[int, dict[str, Any]] = {}
+        for key, value in changed.items():
+            by_source.setdefault(sources[key].seq, {})[key] = value
+        recorded = []
+        for seq, corrected in sorted(by_source.items()):
+            source = sources[next(iter(corrected))]
+            previous = {k: current.get(k) for k in corrected}
+            recorded.append(unit.record(_correction(
+                ctx, unit.participant, CorrectionKind.ATTRIBUTE, why,
+                {"set": corrected, "previous": previous, "amends": seq}, effective_at=source.effective_at)))
+        return unit.finish(CorrectionKind.ATTRIBUTE, recorded, [], {k: current.get(k) for k in changed}, changed)
+
+
+def _attribute_sources(events: list[Event]) -> dict[str, Event]:
+    """For each attribute, the event that recorded its current value."""
+    sources: dict[str, Event] = {}
+    for event in effective(events):
+        if event.type == EventType.ENROLLED:
+            for key in event.data.get("attributes", {}):
+                sources[key] = event
+        elif event.type == EventType.ATTRIBUTES_SET:
+            for key in event.data.get("set", {}):
+                sources[key] = event
+        elif event.type == EventType.CORRECTED and event.data.get("kind") == CorrectionKind.ATTRIBUTE:
+            for key in event.data.get("set", {}):  # corrected again: amend the same original
+                original = next((e for e in events if e.seq == event.data.get("amends")), event)
+                sources[key] = original
+    return sources
+
+
+# -- correct a consent or plan entry -----------------------------------------------------------
+
+def correct_record(ctx: ServiceContext, participant_ref: str | int, seq: int, values: Mapping[str, str],
+                   reason: str | None) -> CorrectionResult:
+    """Correct a consent given or a plan entry (event ``seq``): the entry reads as corrected from its own time."""
+    why = _reason(reason)
+    if not values:
+        raise BadInput("nothing to correct; give --set KEY=VALUE")
+    with ctx.uow() as uow:
+        unit = _Unit(ctx, uow, participant_ref)
+        target = next((e for e in unit.events if e.seq == seq), None)
+        if target is None or target.type not in RECORD_FIELDS:
+            entries = [f"#{e.seq} {e.type}" for e in unit.events if e.type in RECORD_FIELDS]
+            raise InvalidValue("--event", seq, "give the seq of a consent or plan entry in the history: "
+                               + (", ".join(entries) or "this participant has none"))
+        gone = struck(unit.events)
+        if seq in gone and not any(e.data.get("replaces") == seq for e in unit.events):
+            raise RuleRefused(f"event #{seq} was struck by correction #{gone[seq]}; there is nothing left to correct")
+        allowed = RECORD_FIELDS[target.type]
+        unknown = sorted(set(values) - set(allowed))
+        if unknown:
+            raise InvalidValue("--set", unknown[0], f"a {target.type} entry has: {', '.join(allowed)}")
+        standing = next((e for e in reversed(unit.events) if e.data.get("replaces") == seq and e.seq not in gone), target)
+        old = replacement_data(standing) if standing is not target else dict(target.data)
+        parsed = {k: _record_value(k, v) for k, v in values.items()}
+        changed = {k: v for k, v in parsed.items() if old.get(k) != v}
+        if not changed:
+            raise BadInput("nothing changes: the entry already records " + ", ".join(f"{k}={old.get(k)}" for k in parsed))
+        previous = {k: old.get(k) for k in changed}
+        event = unit.record(_correction(
+            ctx, unit.participant, CorrectionKind.RECORD, why,
+            {**old, **changed, "record_type": target.type, "corrects": [standing.seq], "replaces": seq,
+             "previous": previous}, effective_at=target.effective_at))
+        return unit.finish(CorrectionKind.RECORD, [event], [standing.seq], previous, changed)
+
+
+def _record_value(key: str, value: str) -> Any:
+    text = value.strip()
+    if key == "agencies":
+        chosen = sorted({a.strip() for a in text.split(",") if a.strip()})
+        if not chosen or any(a not in AGENCIES for a in chosen):
+            raise InvalidValue("agencies", value, f"use one or more of: {', '.join(AGENCIES)}")
+        return chosen
+    if key in ("until", "by"):
+        if text in ("", "-", "none"):
+            return None
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise InvalidValue(key, value, "use an ISO date, e.g. 2026-06-30, or 'none'") from None
+    if key == "status" and text not in PLAN_STATUSES:
+        raise InvalidValue("status", value, f"use one of: {', '.join(PLAN_STATUSES)}")
+    return text or None
+
+
+# -- void an enrolment made by mistake --------------------------------------------------------
+
+def void(ctx: ServiceContext, participant_ref: str | int, reason: str | None) -> CorrectionResult:
+    """An enrolment made by mistake (felregistrering): kept in the history, left out of every report."""
+    why = _reason(reason)
+    with ctx.uow() as uow:
+        unit = _Unit(ctx, uow, participant_ref)
+        previous = {"status": unit.participant.status, "step": unit.participant.step}
+        event = unit.record(_correction(ctx, unit.participant, CorrectionKind.VOID, why, {"previous": previous}))
+        return unit.finish(CorrectionKind.VOID, [event], [], previous, {"status": ParticipantStatus.VOIDED.value})
