@@ -72,6 +72,6 @@ def test_correct_an_attribute_and_a_plan_entry(cli: Cli) -> None:
     fixed = ok(cli("participant", "correct", "S-1", "--attr", "gender=male", "--reason", "mistyped"))
     assert fixed.stdout.splitlines()[1] == "  gender: female → male"
     ok(cli("plan", "add-goal", "S-1", "--what", "Arbete", "--by", "2026-05-01"))
-    ok(cli("participant", "correct", "S-1", "--event", "5", "--set", "by=2026-06-01", "--reason", "agreed date"))
+    ok(cli("participant", "correct", "S-1", "--event", "4", "--set", "by=2026-06-01", "--reason", "agreed date"))
     plan = json.loads(ok(cli("plan", "show", "S-1", "--format", "json")).stdout)
     assert plan[0]["by"] == "2026-06-01"

@@ -267,3 +267,34 @@ def test_consent_withdrawn_after_exit_is_respected_by_a_later_handover(ctx: Serv
     assert "withdrawn" in summary["withheld"]
     with pytest.raises(RuleRefused, match="has exited"):
         records.give_consent(ctx, pid, ["af"])
+
+
+def test_staff_correct_their_own_entries_within_the_window_and_coordinators_any(
+    ctx: ServiceContext, clock: FixedClock, engine: Engine, workflows: Path
+) -> None:
+    """Anna may undo her own transition within 7 days, not Bob's nor an old one (exit 3, nothing written); a coordinator may."""
+    from pathway.errors import NotPermitted
+    from pathway.services import users
+
+    from .test_users import as_user
+
+    users.add_user(ctx, "root", "Root", "coordination", admin=True)
+    admin = as_user(engine, workflows, clock, "root")
+    users.add_user(admin, "anna", "Anna Berg", "soc", ["coach"], ["demo"])
+    users.add_user(admin, "bob", "Bob Ek", "af", ["coach"], ["demo"])
+    users.add_user(admin, "cia", "Cia Samordnare", "soc", ["coordinator"], ["demo"])
+    anna, bob, cia = (as_user(engine, workflows, clock, who) for who in ("anna", "bob", "cia"))
+    pid, _ = enrol(anna, "demo")
+    fire(anna, pid, "assess")
+    before = snapshot(engine)
+    with pytest.raises(NotPermitted, match="own entries within 7 days.*#2 was recorded by someone else") as caught:
+        corrections.undo_last(bob, pid, "not mine")
+    assert caught.value.exit_code == 3 and snapshot(engine) == before
+    clock.advance(days=8)
+    with pytest.raises(NotPermitted, match="recorded more than 7 days ago"):
+        corrections.undo_last(anna, pid, "too late")
+    assert snapshot(engine) == before
+    assert corrections.undo_last(cia, pid, "the coordinator may").step == "referral"
+    clock.advance(days=1)
+    fire(anna, pid, "assess")
+    assert corrections.undo_last(anna, pid, "her own, the same day").step == "referral"

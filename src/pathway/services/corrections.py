@@ -10,21 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from pathway.clock import to_local
+from pathway.clock import format_local, to_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.domain.corrections import CorrectionKind, current_exit, effective, replacement_data, struck
 from pathway.domain.records import RecordEvent
 from pathway.engine.values import coerce_fields, to_json
-from pathway.errors import BadInput, InvalidValue, RuleRefused
-from pathway.services import identity
+from pathway.domain.users import COORDINATOR
+from pathway.errors import BadInput, InvalidValue, NotPermitted, RuleRefused
+from pathway.services import identity, policy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.participants import refuse_voided, resolve, typed_attributes
 from pathway.services.records import AGENCIES, PLAN_STATUSES
 from pathway.store.uow import UnitOfWork
+
+#: how long staff may correct their own entries; coordinators may correct any entry at any time
+CORRECTION_WINDOW = timedelta(days=7)
 
 #: what a ``--event SEQ --set`` correction may change, per kind of record entry
 RECORD_FIELDS: dict[str, tuple[str, ...]] = {
@@ -67,7 +71,8 @@ def _correction(ctx: ServiceContext, participant: Participant, kind: CorrectionK
                 trigger: str | None = None, effective_at: datetime | None = None) -> Event:
     now = ctx.clock.now()
     return Event(seq=0, type=EventType.CORRECTED.value, effective_at=effective_at or now, recorded_at=now,
-                 actor=ctx.actor, workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
+                 actor=ctx.actor, actor_id=ctx.actor_id, actor_agency=ctx.actor_agency,
+                 workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
                  trigger=trigger, from_step=from_step if from_step is not None else participant.step,
                  to_step=to_step if to_step is not None else participant.step,
                  data={"kind": kind.value, **data}, reason=reason)
@@ -79,6 +84,7 @@ class _Unit:
     def __init__(self, ctx: ServiceContext, uow: UnitOfWork, participant_ref: str | int) -> None:
         self.ctx, self.uow = ctx, uow
         self.participant = resolve(uow, participant_ref)
+        policy.require(ctx, "participant.correct", self.participant)
         refuse_voided(self.participant)
         self.loaded = ctx.catalog.pinned(uow, self.participant.workflow_id, self.participant.workflow_version)
         self.definition = self.loaded.definition
@@ -99,6 +105,22 @@ class _Unit:
         self.uow.commit()
         return CorrectionResult(self.id, kind.value, [e.seq for e in recorded], corrects, self.participant.step,
                                 self.participant.status, previous or {}, changed or {})
+
+    def may_correct(self, targets: list[Event]) -> None:
+        """Who may correct: coordinators any entry; other staff their own entries, within
+        :data:`CORRECTION_WINDOW` of recording them (single-user mode: anyone)."""
+        user = self.ctx.user
+        if user is None or COORDINATOR in user.roles:
+            return
+        now = self.ctx.clock.now()
+        for event in targets:
+            own = event.actor_id == user.id if event.actor_id is not None else event.actor == user.login
+            if not own or now - event.recorded_at > CORRECTION_WINDOW:
+                whose = "recorded by someone else" if not own else f"recorded more than {CORRECTION_WINDOW.days} days ago"
+                raise NotPermitted(
+                    f"{user.label()} may correct only their own entries within {CORRECTION_WINDOW.days} days of "
+                    f"recording them; event #{event.seq} was {whose} ({event.actor}, "
+                    f"{format_local(event.recorded_at)}) — a coordinator can correct it", "participant.correct")
 
     def before(self, seq: int) -> Participant:
         """The projection as it stood just before event ``seq``."""
@@ -123,6 +145,7 @@ def undo_last(ctx: ServiceContext, participant_ref: str | int, reason: str | Non
             raise RuleRefused(f"participant {unit.id} has no transition to undo (only its enrolment); an enrolment "
                               "made by mistake is voided with 'pathway participant void'")
         last = transitions[-1]
+        unit.may_correct([last])
         before = unit.before(last.seq)
         previous = {"step": unit.participant.step, "last_step_change_at": _iso(unit.participant.last_step_change_at),
                     "trigger": last.trigger}
@@ -150,6 +173,7 @@ def _reopen(unit: _Unit, why: str) -> CorrectionResult:
     if standing is None:  # exited by a migration or an older history: nothing to strike
         raise RuleRefused(f"participant {unit.id} has no exit event to undo")
     root = int(standing.data.get("replaces") or standing.seq)
+    unit.may_correct([standing])
     gone = struck(unit.events)
     closed = [e.seq for e in unit.events if e.data.get("closed_by_exit") == root and e.seq not in gone]
     before = unit.before(root)
@@ -178,6 +202,7 @@ def correct_exit(ctx: ServiceContext, participant_ref: str | int, values: Mappin
         standing = current_exit(unit.events, unit.terminal) if not unit.participant.is_open else None
         if standing is None:
             raise RuleRefused(f"participant {unit.id} has not exited; only an exit's data can be corrected this way")
+        unit.may_correct([standing])
         specs = next((t.data for t in unit.definition.transitions
                       if t.trigger == standing.trigger and t.to == standing.to_step), {})
         typed = coerce_fields(specs, values, unit.definition, "exit data",
@@ -223,6 +248,7 @@ def correct_attributes(ctx: ServiceContext, participant_ref: str | int, values: 
         if never:
             raise BadInput(f"attribute '{never[0]}' was never recorded, so there is nothing to correct; "
                            f"record it with 'pathway participant set ID {never[0]}=VALUE'")
+        unit.may_correct([sources[k] for k in changed])
         by_source: dict[int, dict[str, Any]] = {}
         for key, value in changed.items():
             by_source.setdefault(sources[key].seq, {})[key] = value
@@ -271,6 +297,7 @@ def correct_record(ctx: ServiceContext, participant_ref: str | int, seq: int, va
         gone = struck(unit.events)
         if seq in gone and not any(e.data.get("replaces") == seq for e in unit.events):
             raise RuleRefused(f"event #{seq} was struck by correction #{gone[seq]}; there is nothing left to correct")
+        unit.may_correct([target])
         allowed = RECORD_FIELDS[target.type]
         unknown = sorted(set(values) - set(allowed))
         if unknown:
@@ -315,6 +342,7 @@ def void(ctx: ServiceContext, participant_ref: str | int, reason: str | None) ->
     why = _reason(reason)
     with ctx.uow() as uow:
         unit = _Unit(ctx, uow, participant_ref)
+        unit.may_correct([unit.events[0]])  # the enrolment
         previous = {"status": unit.participant.status, "step": unit.participant.step}
         event = unit.record(_correction(ctx, unit.participant, CorrectionKind.VOID, why, {"previous": previous}))
         return unit.finish(CorrectionKind.VOID, [event], [], previous, {"status": ParticipantStatus.VOIDED.value})

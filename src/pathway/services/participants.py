@@ -173,7 +173,8 @@ def close_at_exit(ctx: ServiceContext, participant: Participant, events: list[Ev
     for kind, data in closing:
         participant.record(Event(
             seq=0, type=kind.value, effective_at=exit_event.effective_at, recorded_at=ctx.clock.now(),
-            actor=ctx.actor, workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
+            actor=ctx.actor, actor_id=ctx.actor_id, actor_agency=ctx.actor_agency,
+            workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
             from_step=participant.step, to_step=participant.step,
             data={**data, "closed_by_exit": exit_event.seq}, reason="closed at exit",
         ))

@@ -69,6 +69,8 @@ RULES: dict[str, Rule] = {
     "participant.set": _r("record attributes", STAFF),
     "participant.read": _r("read a participant's record", STAFF),
     "participant.handover": _r("make a handover summary", STAFF),
+    #: and only their own entries within CORRECTION_WINDOW, unless coordinator (services/corrections.py)
+    "participant.correct": _r("correct entries (undo, reopen, void, correct)", STAFF),
     "participant.list": _r("list participants", STAFF, member=False),
     "participant.assign": _r("assign participants", STAFF),
     "participant.reassign": _r("reassign caseloads", COORDINATOR),
