@@ -294,7 +294,7 @@ def test_list_filters_by_workflow_step_and_status(ctx: ServiceContext, workflows
     assert ids(workflow_id="demo", status="open", step="mapping") == [b]
     summary = list_participants(ctx, status="exited")[0]
     assert (summary.ref, summary.step, summary.exit_reason, summary.workflow_version) == ("c", "exited", "work", 1)
-    with pytest.raises(InvalidValue, match="use open or exited"):
+    with pytest.raises(InvalidValue, match="use open, exited or voided"):
         list_participants(ctx, status="closed")
     with pytest.raises(BadInput, match="unknown workflow 'nope'; known workflows: demo, second"):
         list_participants(ctx, workflow_id="nope")

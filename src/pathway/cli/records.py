@@ -103,7 +103,7 @@ def plan_add_subgoal(ctx: typer.Context, participant: Id,
 @plan_app.command("update")
 def plan_update(ctx: typer.Context, participant: Id,
                 item: Annotated[str, typer.Argument(help="goal or sub-goal id, e.g. g1.2")],
-                status: Annotated[str | None, typer.Option(help="open, done or dropped")] = None,
+                status: Annotated[str | None, typer.Option(help="open, done, dropped or closed (closed: still open at the exit, which closes it)")] = None,
                 by: By = None, what: Annotated[str | None, typer.Option("--what")] = None,
                 note: Annotated[str | None, typer.Option(help="a follow-up note")] = None,
                 at: At = None, reason: Reason = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
