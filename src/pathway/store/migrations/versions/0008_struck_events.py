@@ -4,8 +4,8 @@ The events themselves are never updated (DESIGN invariant 1): a ``corrected`` ev
 events it corrects, and this projection of those names (written in the same transaction) lets a
 report leave struck events out with an indexed anti-join.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
