@@ -220,10 +220,10 @@ def _describe(event_type: str, data: dict[str, Any]) -> str:
         if data.get("amends"):
             lines.append(f"amends #{data['amends']}")
         previous = data.get("previous", {}) or {}
-        new = data.get("set") or {**{k: v for k, v in data.items() if k in previous},  # type: ignore[union-attr]
-                                  **(data.get("restored") or {})}  # type: ignore[dict-item]
-        lines += [f"{k}: {shown(previous.get(k))} → {shown(new.get(k))}"  # type: ignore[union-attr]
-                  for k in previous if k in new and k != "last_step_change_at"]  # type: ignore[union-attr]
+        new = data.get("set") or {**{k: v for k, v in data.items() if k in previous},
+                                  **(data.get("restored") or {})}
+        lines += [f"{k}: {shown(previous.get(k))} → {shown(new.get(k))}"
+                  for k in previous if k in new and k != "last_step_change_at"]
         return "\n".join(lines)
     if event_type == "enrolled":
         attributes = data.get("attributes", {})

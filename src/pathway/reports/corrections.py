@@ -45,7 +45,7 @@ def corrections_table(session: Session, scope: ReportScope, since: date | None =
         kind = data.get("kind")
         # the moment the corrected value belongs to: the struck event's, an amended value's, the enrolment's
         at = row["target_at"] or (row["effective_at"] if kind in ("attribute", "exit", "record") else row["enrolled_at"])
-        day = to_local(at).date()  # type: ignore[union-attr]
+        day = to_local(at).date()
         if scope.period_from and day < scope.period_from or scope.period_to and day > scope.period_to:
             continue
         previous = data.get("previous") or {}

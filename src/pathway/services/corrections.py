@@ -237,7 +237,7 @@ def correct_attributes(ctx: ServiceContext, participant_ref: str | int, values: 
                               f"in workflow '{definition.id}'")
         identity.refuse_for_anonymous(uow, unit.id, typed)
         identity.refuse_contradicting_number(uow, definition, unit.id, typed,
-                                             to_local(ctx.clock.now()).date())  # type: ignore[union-attr]
+                                             to_local(ctx.clock.now()).date())
         stored = {k: to_json(v) for k, v in typed.items()}
         current = unit.participant.attributes
         changed = {k: v for k, v in stored.items() if current.get(k) != v}

@@ -193,10 +193,14 @@ def _purge(session: Session, pid: int, definition: Workflow, enrolled_on: date,
             data["attributes"] = attrs(dict(data.get("attributes") or {}))
             if data.get("ref") is not None:
                 data["ref"] = new_ref
-        elif event.type == "attributes_set":
+        elif event.type == "attributes_set" or (event.type == "corrected" and data.get("kind") == "attribute"):
             data = {k: (attrs(dict(v)) if k in ("set", "previous") and isinstance(v, dict) else v)
                     for k, v in data.items()}
-        elif event.type == "transition":
+        elif event.type == "transition" or (event.type == "corrected" and data.get("kind") == "exit"):
+            # a corrected exit carries the exit's data (and the values it replaced, in "previous")
+            if isinstance(data.get("previous"), dict):
+                data["previous"] = {k: (REMOVED if (event.trigger, k) in free_data and isinstance(v, str) else v)
+                                    for k, v in data["previous"].items()}
             for key in list(data):
                 if (event.trigger, key) in free_data and isinstance(data[key], str) and data[key] != REMOVED:
                     data[key] = REMOVED
