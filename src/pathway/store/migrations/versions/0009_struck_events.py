@@ -4,8 +4,8 @@ The events themselves are never updated (DESIGN invariant 1): a ``corrected`` ev
 events it corrects, and this projection of those names (written in the same transaction) lets a
 report leave struck events out with an indexed anti-join.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
