@@ -24,7 +24,8 @@ from pathway.services import identity, policy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.participants import refuse_voided, resolve, typed_attributes
-from pathway.services.records import AGENCIES, PLAN_STATUSES
+from pathway.domain.agency import AGENCIES
+from pathway.services.records import PLAN_STATUSES
 from pathway.store.uow import UnitOfWork
 
 #: how long staff may correct their own entries; coordinators may correct any entry at any time
