@@ -80,19 +80,21 @@ def filter_events(user: User | None, events: Sequence[Event], on: date) -> Filte
     """What ``user`` may see of a participant's history on day ``on`` (consent read as of then)."""
     if user is None:
         return Filtered(list(events))
-    in_force = fold(events).consent.agencies_in_force(on)
-    if covered(user.agency, in_force):
-        return Filtered(list(events), viewer_agency=user.agency)
     intervention_agency = {str(e.data.get("id")): e.data["agency"] for e in events
                            if e.type == RecordEvent.INTERVENTION_STARTED and (e.data or {}).get("agency")}
+    foreign = [(e, _item_agencies(e, intervention_agency) - {user.agency}) if e.type not in PROJECT_LEVEL
+               else (e, set()) for e in events]
+    if not any(agencies for _e, agencies in foreign):  # nothing another agency recorded: no consent to read
+        return Filtered(list(events), viewer_agency=user.agency)
+    if covered(user.agency, fold(events).consent.agencies_in_force(on)):
+        return Filtered(list(events), viewer_agency=user.agency)
     kept: list[Event] = []
     withheld: Counter[str] = Counter()
-    for event in events:
-        foreign = _item_agencies(event, intervention_agency) - {user.agency}
-        if event.type in PROJECT_LEVEL or not foreign:
-            kept.append(event)
+    for event, agencies in foreign:
+        if agencies:
+            withheld[sorted(agencies)[0]] += 1
         else:
-            withheld[sorted(foreign)[0]] += 1
+            kept.append(event)
     return Filtered(kept, withheld, user.agency)
 
 
