@@ -111,7 +111,7 @@ class Tally:
 def _user(base: str, login: str, mine: list[int], shared: list[int], rounds: int, stop_at: float, tally: Tally) -> None:
     import httpx
 
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=120) as client:
         try:
             page = client.get("/login")
             token = CSRF.search(page.text).group(1)  # type: ignore[union-attr]

@@ -63,3 +63,27 @@ def test_lists_show_only_the_users_projects(web, signed_in):
     _, token = accounts.create_token(web.ctx, "olle", "t")
     listed = web.client(headers={"Authorization": f"Bearer {token}"}).get("/api/v1/participants").json()
     assert listed["total"] == 0
+
+
+def test_an_af_user_does_not_see_health_entries_and_is_told(web, signed_in):
+    """Health care's intervention is hidden from the employment service until consent covers af, and
+    the page says plainly what was withheld; the API carries the same filtering."""
+    from pathway.services import records
+
+    pid = web.enrol("LU-S1")
+    records.give_consent(web.as_user("anna"), pid, ["soc", "health"])
+    records.start_intervention(web.as_user("hedda"), pid, "health_care", agency="health", note="samtal")
+    af = signed_in("bo")
+    page = af.get(f"/participants/{pid}").text
+    assert 'id="withheld-note"' in page and "not shown: no consent to share with" in page
+    interventions = page[page.index('id="interventions"'):page.index('id="history"')]
+    assert "health_care" not in interventions
+    _, token = accounts.create_token(web.ctx, "bo", "t")
+    api = web.client(headers={"Authorization": f"Bearer {token}"})
+    assert api.get(f"/api/v1/participants/{pid}").json()["interventions"] == []
+    records.give_consent(web.as_user("anna"), pid, ["af"])
+    page = af.get(f"/participants/{pid}").text
+    assert 'id="withheld-note"' not in page
+    assert "health_care" in page[page.index('id="interventions"'):page.index('id="history"')]
+    soc = signed_in("anna").get(f"/participants/{pid}").text
+    assert "health_care" in soc

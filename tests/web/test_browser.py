@@ -75,7 +75,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Web]]:
     clock = FixedClock(START)
     ctx = make_context(engine, SHIPPED, clock)
     add_users(ctx, clock)
-    for login in ("anna", "bo", "cia"):
+    for login in ("anna", "bo", "cia", "hedda"):
         accounts.set_password(ctx, login, PASSWORD)
     settings = Settings(database_url="sqlite://", workflows=SHIPPED, web_secure_cookies=False,
                         web_session_idle_minutes=60 * 24 * 90, web_session_max_hours=24 * 90)
@@ -179,4 +179,23 @@ def test_the_board_changes_after_a_deadline_check(browser: Any, server: tuple[st
     for path in ("/reports?workflow=kraft&kind=flow", "/workflows/kraft"):
         page.goto(base + path)
         _accessible(page)
+    page.close()
+
+
+def test_an_af_user_cannot_see_health_entries(browser: Any, server: tuple[str, Web]) -> None:
+    """The employment service's caseworker sees the step but not health care's intervention, and is told why."""
+    from pathway.services import records
+
+    base, web = server
+    pid = web.enrol("LU-B4")
+    records.give_consent(web.as_user("anna"), pid, ["soc", "health"])
+    records.start_intervention(web.as_user("hedda"), pid, "health_care", agency="health")
+    page = browser.new_page()
+    _login(page, base, "bo")
+    page.goto(f"{base}/participants/{pid}")
+    assert page.get_by_role("heading", name="Undanhållet på grund av sekretess").is_visible()
+    assert "no consent to share with" in page.locator("#withheld-note").inner_text()
+    assert page.locator("#current-step").is_visible()
+    assert page.locator("#interventions + table").count() == 0  # no intervention shown to af
+    _accessible(page)
     page.close()

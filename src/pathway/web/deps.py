@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from pathway.domain.users import User
@@ -75,7 +76,7 @@ async def checked_form(request: Request) -> dict[str, list[str]]:
         if isinstance(value, str):
             values.setdefault(key, []).append(value)
     given = (values.get(CSRF_FIELD) or [""])[0]
-    found = signed_in(request)
+    found = await run_in_threadpool(signed_in, request)  # a database read: off the event loop
     expected = found.session.csrf if found is not None else request.cookies.get("pathway_csrf")
     if not same(expected, given):
         raise CsrfRejected()

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -70,6 +71,10 @@ def login_form(request: Request, next: str = "/today") -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await checked_form(request)
+    return await run_in_threadpool(_login, request, form)
+
+
+def _login(request: Request, form: dict[str, list[str]]) -> Response:
     name = forms.first(form, "login") or ""
     password = (form.get("password") or [""])[0]
     target = _safe_next(forms.first(form, "next"))
@@ -95,6 +100,10 @@ def _set_session_cookie(request: Request, response: Response, cookie: str) -> No
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await checked_form(request)
+    return await run_in_threadpool(_logout, request)
+
+
+def _logout(request: Request) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         accounts.logout(base(request), cookie)
@@ -247,9 +256,15 @@ def _inline_svg(svg: str | bytes) -> str:
 
 
 async def _post_on_participant(request: Request, participant: str, act: Any) -> Response:
-    """Run a write as the signed-in user on the page's version; redirect back with a message."""
-    who = page_user(request)
+    """Run a write as the signed-in user on the page's version; redirect back with a message.
+
+    The database work runs in the thread pool, never on the event loop."""
     form = await checked_form(request)
+    return await run_in_threadpool(_write_on_participant, request, participant, act, form)
+
+
+def _write_on_participant(request: Request, participant: str, act: Any, form: dict[str, list[str]]) -> Response:
+    who = page_user(request)
     seen = forms.first(form, "_seq")
     ctx = dataclasses.replace(acting(request, who.user), expected_seq=int(seen) if seen and seen.isdigit() else None)
     try:
@@ -302,10 +317,14 @@ async def consent(request: Request, participant: str, action: str) -> Response:
 @router.post("/participants/{participant}/assign")
 async def assign(request: Request, participant: str) -> Response:
     """Make another user the responsible caseworker (from the board or the participant page)."""
+    form = await checked_form(request)
+    return await run_in_threadpool(_assign, request, participant, form)
+
+
+def _assign(request: Request, participant: str, form: dict[str, list[str]]) -> Response:
     from pathway.services import ownership
 
     who = page_user(request)
-    form = await checked_form(request)
     back = _safe_next(forms.first(form, "_back"))
     login = forms.first(form, "user") or ""
     done = ownership.assign(acting(request, who.user), participant, login, reason=forms.first(form, "_reason"))
@@ -341,8 +360,12 @@ def _enrol_page(request: Request, workflow_id: str, form: dict[str, list[str]], 
 
 @router.post("/enrol/{workflow_id}")
 async def enrol(request: Request, workflow_id: str) -> Response:
-    who = page_user(request)
     form = await checked_form(request)
+    return await run_in_threadpool(_enrol, request, workflow_id, form)
+
+
+def _enrol(request: Request, workflow_id: str, form: dict[str, list[str]]) -> Response:
+    who = page_user(request)
     ctx = acting(request, who.user)
     definition = ctx.catalog.load_current(workflow_id).definition
     fields = forms.attribute_fields(definition)
