@@ -47,6 +47,10 @@ class InMemoryStore:
     deadlines: dict[int, list[Deadline]] = field(default_factory=dict)
     identities: dict[int, _Identity] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
+    #: registered users by id (none: nobody is addressed by name, as in a fresh database)
+    users: dict[int, Any] = field(default_factory=dict)
+    #: (participant id, slot) → user id (caseworker assignments)
+    assignments: dict[tuple[int, str], int] = field(default_factory=dict)
     next_participant_id: int = 1
     next_deadline_id: int = 1
 
@@ -195,6 +199,40 @@ class _Identities:
                 and p.workflow_id == workflow_id and p.is_open]
 
 
+class _Users:
+    """The registered users (read-only here: add them to ``InMemoryStore.users``)."""
+
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def count(self) -> int:
+        return len(self._uow.store.users)
+
+    def get(self, user_id: int) -> Any:
+        return self._uow.store.users.get(user_id)
+
+    def get_by_login(self, login: str) -> Any:
+        return next((u for u in self._uow.store.users.values() if u.login == login), None)
+
+    def by_ids(self, ids: set[int]) -> dict[int, Any]:
+        return {i: u for i, u in self._uow.store.users.items() if i in ids}
+
+    def all(self) -> list[Any]:
+        return [self._uow.store.users[i] for i in sorted(self._uow.store.users)]
+
+
+class _Assignments:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+    def of(self, participant_id: int) -> dict[str, int]:
+        return {slot: user for (pid, slot), user in self._uow.store.assignments.items() if pid == participant_id}
+
+    def of_many(self, participant_ids: Sequence[int], slot: str = "responsible") -> dict[int, int]:
+        wanted = set(participant_ids)
+        return {pid: user for (pid, s), user in self._uow.store.assignments.items() if pid in wanted and s == slot}
+
+
 class InMemoryUnitOfWork:
     """A unit of work on an :class:`InMemoryStore`: rolled back unless committed."""
 
@@ -213,6 +251,8 @@ class InMemoryUnitOfWork:
         self.workflows = _Workflows(self)
         self.deadlines = _Deadlines(self)
         self.identities = _Identities(self)
+        self.users = _Users(self)
+        self.assignments = _Assignments(self)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
