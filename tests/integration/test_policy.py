@@ -114,3 +114,29 @@ def test_coordinator_works_with_every_participant_of_the_project(engine: Engine,
     assert fire(cora, pid, "assess").to_step == "mapping"
     assert deadlines.board(cora) is not None
     refused(engine, "user.manage", lambda: users.list_users(cora))
+
+
+def test_case_access_agency_narrows_the_workflow_to_the_responsible_agency(
+        engine: Engine, team: Team, workflows: Path) -> None:
+    """case_access: agency — a soc colleague of the responsible caseworker may act, an af member may
+    not (nothing written) until named as the af contact; a coordinator always may."""
+    from pathway.services import ownership
+
+    (workflows / "demo.yaml").write_text(
+        (workflows / "demo.yaml").read_text(encoding="utf-8").replace("version: 1\n", "version: 1\ncase_access: agency\n"),
+        encoding="utf-8")
+    admin = team("root")
+    users.add_user(admin, "sven", "Sven Soc", "soc", ["coach"], ["demo"])
+    users.update_user(admin, "nils", add_workflows=["demo"])
+    anna = team("anna")
+    pid, _ = enrol(anna, "demo", attributes={"gender": "female"})
+    assert show(team("sven"), pid).step == "referral"
+    before = snapshot(engine)
+    with pytest.raises(NotPermitted, match="permission participant.fire") as err:
+        fire(team("nils"), pid, "assess")
+    assert snapshot(engine) == before
+    assert "case_access: agency" in err.value.message and "responsible: anna (soc)" in err.value.message
+    assert "a coordinator (cora) can assign you" in err.value.message
+    ownership.assign(anna, pid, "nils", agency="af")
+    assert fire(team("nils"), pid, "assess").to_step == "mapping"
+    assert show(team("cora"), pid).step == "mapping"

@@ -46,6 +46,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class CaseAccess(StrEnum):
+    """Which caseworkers of the workflow may work with a participant (coordinators: always all)."""
+
+    WORKFLOW = "workflow"  # every member holding a caseworker role
+    AGENCY = "agency"  # the responsible caseworker's agency, and the named contacts
+    ASSIGNED = "assigned"  # only the responsible caseworker and the named contacts
+
+
 class FieldType(StrEnum):
     STRING = "string"
     TEXT = "text"
@@ -367,6 +375,11 @@ class Workflow(Strict):
     result_goals: list[ResultGoal] = Field(default_factory=list)
     national_followup: NationalFollowUp | None = Field(
         None, description="mapping to the national follow-up of samordningsförbund (Uppföljning Finsam)")
+    case_access: CaseAccess = Field(
+        CaseAccess.WORKFLOW,
+        description="which caseworkers may work with a participant: workflow (every member), agency (the "
+                    "responsible caseworker's agency and the named contacts), assigned (only those assigned); "
+                    "coordinators always may")
 
     # Convenience look-ups used by the engine and the services.
     def step(self, step_id: str) -> Step:

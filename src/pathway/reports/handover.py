@@ -29,7 +29,7 @@ def journey(ctx: ServiceContext, participant_ref: str | int, to_agency: str) -> 
     now = ctx.clock.now()
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        policy.require(ctx, "participant.handover", participant)
+        policy.require(ctx, "participant.handover", participant, uow=uow)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         events = uow.participants.history(participant.id or 0)
         shown = secrecy.filter_events(ctx.user, events, to_local(now).date())

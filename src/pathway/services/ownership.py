@@ -78,7 +78,7 @@ def assign(ctx: ServiceContext, participant_ref: str | int, login: str, agency: 
     slot = _slot(agency)
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        policy.require(ctx, "participant.assign", participant)
+        policy.require(ctx, "participant.assign", participant, uow=uow)
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         user = _user(uow, login)

@@ -207,7 +207,7 @@ def fire(
     """Fire ``trigger`` for a participant: check it, append the event, move the projection."""
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        policy.require(ctx, "participant.fire", participant)
+        policy.require(ctx, "participant.fire", participant, uow=uow)
         unchanged_since_seen(ctx, participant)
         refuse_voided(participant)
         if not participant.is_open:
@@ -250,7 +250,7 @@ def set_attributes(
         raise BadInput("nothing to set; give KEY=VALUE, e.g. stable_housing=true")
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        policy.require(ctx, "participant.set", participant)
+        policy.require(ctx, "participant.set", participant, uow=uow)
         unchanged_since_seen(ctx, participant)
         refuse_voided(participant)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
@@ -277,7 +277,7 @@ def set_attributes(
 def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        policy.require(ctx, "participant.read", participant)
+        policy.require(ctx, "participant.read", participant, uow=uow)
         loaded = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version)
         definition = loaded.definition
         machine = ctx.catalog.machine(loaded, participant.workflow_version)
@@ -319,7 +319,7 @@ def history_view(ctx: ServiceContext, participant_ref: str | int) -> tuple[list[
     """The history the acting user may see, and one sentence per agency on what was withheld."""
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        policy.require(ctx, "participant.read", participant)
+        policy.require(ctx, "participant.read", participant, uow=uow)
         events = uow.participants.history(participant.id or 0)
         gone, changed = struck(events), amended(events)  # read from the whole history
         shown = secrecy.filter_events(ctx.user, events, to_local(ctx.clock.now()).date())

@@ -119,8 +119,15 @@ def allowed(user: User | None, permission: str, workflow_id: str | None = None) 
     return not (rule.member and workflow_id is not None and not user.member_of(workflow_id))
 
 
+#: permissions on one participant that the workflow's ``case_access`` narrows for caseworkers
+CASE_PERMISSIONS = frozenset({
+    "participant.fire", "participant.set", "participant.read", "participant.handover", "participant.assign",
+    "consent.record", "plan.record", "placement.record", "intervention.record",
+})
+
+
 def require(ctx: ServiceContext, permission: str, participant: Participant | None = None,
-            *, workflow: str | None = None) -> None:
+            *, workflow: str | None = None, uow: UnitOfWork | None = None) -> None:
     """Raise :class:`NotPermitted` unless the acting user may use ``permission``.
 
     ``participant`` (or ``workflow``) is what it is used on: membership of its workflow is
@@ -150,6 +157,37 @@ def require(ctx: ServiceContext, permission: str, participant: Participant | Non
             f"'pathway user update {user.login} --add-workflow {workflow_id}'",
             permission,
         )
+    if participant is not None and uow is not None and permission in CASE_PERMISSIONS \
+            and COORDINATOR not in user.roles:
+        _case_access(ctx, uow, user, participant, permission)
+
+
+def _case_access(ctx: ServiceContext, uow: UnitOfWork, user: User, participant: Participant,
+                 permission: str) -> None:
+    """The workflow's ``case_access``: agency or assigned narrows who of its caseworkers may act."""
+    access = getattr(ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition,
+                     "case_access", "workflow")
+    if access == "workflow":
+        return
+    held = uow.assignments.of(participant.id or 0)
+    if user.id in held.values():
+        return
+    responsible = uow.users.get(held["responsible"]) if "responsible" in held else None
+    if access == "agency" and responsible is not None and responsible.agency == user.agency:
+        return
+    who = (f"{responsible.login} ({responsible.agency})" if responsible else "nobody")
+    coordinators = sorted(u.login for u in uow.users.all()
+                          if u.active and COORDINATOR in u.roles and u.member_of(participant.workflow_id))
+    granters = f"a coordinator ({', '.join(coordinators)})" if coordinators else "a coordinator"
+    allowed = ("the responsible caseworker's agency and the named contacts" if access == "agency"
+               else "the responsible caseworker and the named contacts")
+    raise NotPermitted(
+        f"{user.label()} may not {RULES[permission].what} on participant {participant.id} (permission "
+        f"{permission}): workflow '{participant.workflow_id}' has case_access: {access} ({allowed}); "
+        f"responsible: {who}; {granters} can assign you with 'pathway participant assign "
+        f"{participant.id} --user {user.login}'",
+        permission,
+    )
 
 
 def log_read(ctx: ServiceContext, uow: UnitOfWork, participant: Participant | None, what: str,

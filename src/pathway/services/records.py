@@ -56,7 +56,7 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
             at: datetime | None, reason: str | None) -> dict[str, Any]:
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        policy.require(ctx, PERMISSION_OF.get(kind, "participant.set"), participant)
+        policy.require(ctx, PERMISSION_OF.get(kind, "participant.set"), participant, uow=uow)
         unchanged_since_seen(ctx, participant)
         refuse_voided(participant)
         # consent can still be withdrawn after the exit (a later handover must respect it)
@@ -264,7 +264,7 @@ def records_of(ctx: ServiceContext, participant_ref: str | int, what: str = "rec
     """The participant and the fold of their records (``plan show``): a read, logged as ``what``."""
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
-        policy.require(ctx, "participant.read", participant)
+        policy.require(ctx, "participant.read", participant, uow=uow)
         shown = secrecy.filter_events(ctx.user, uow.participants.history(participant.id or 0),
                                       to_local(ctx.clock.now()).date())
         records = fold(shown.events)
