@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         ctx = bootstrap(Settings(database_url=url, workflows=br.WORKFLOWS, actor=br.ACTOR, now=br.NOW.isoformat()))
         plans = [r for r in br.reports() if r.name in REPORTS]
         modules = [importlib.import_module(m) for m in MODULES]
-        real = {m: getattr(m, "not_struck") for m in modules if hasattr(m, "not_struck")}
+        real = {m: m.not_struck for m in modules if hasattr(m, "not_struck")}
 
         def run(r: Any) -> Any:
             period = r.period or (None, None)
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
 
         def switched(off: bool) -> None:
             for module, fn in real.items():
-                setattr(module, "not_struck", (lambda _e: true()) if off else fn)
+                module.not_struck = (lambda _e: true()) if off else fn
 
         def best(r: Any, off: bool) -> float:
             switched(off)
