@@ -35,6 +35,7 @@ READS: dict[str, tuple[str, list[str]]] = {
     "report before-after": ("anna", ["--workflow", "small"]),
     "report all": ("anna", ["--workflow", "small", "--output", "all.xlsx"]),
     "report circulation": ("anna", []),
+    "report corrections": ("anna", ["--workflow", "small"]),
     "person find": ("anna", [NUMBER]),
     "person extract": ("dora", [NUMBER]),
 }
@@ -52,7 +53,7 @@ EXACTLY_ONE = {"participant show", "participant history", "participant handover"
 NOT_READS = {
     # writes (in the history already) and their administration
     "import", "participant enrol", "participant fire", "participant set", "participant redact",
-    "participant assign", "participant reassign", "consent give", "consent confirm", "consent withdraw",
+    "participant assign", "participant reassign", "participant correct", "participant reopen", "participant void", "consent give", "consent confirm", "consent withdraw",
     "plan add-goal", "plan add-subgoal", "plan update", "placement start", "placement followup", "placement end",
     "intervention start", "intervention end", "deadlines check", "scheduler run", "workflow migrate",
     "retention run",
