@@ -65,6 +65,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     login = settings.user or _os_user()
     on_behalf_of = settings.actor if "actor" in settings.model_fields_set else None
     users.resolve(ctx, login, on_behalf_of)
+    ctx.purpose = settings.purpose
     if created and ctx.user is None and notes is not None:
         notes.append(users.SINGLE_USER_NOTE)
     return ctx

@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     user: str | None = Field(None, description="the registered login acting (default: the OS user); for "
                              "service accounts such as the scheduler")
     now: str | None = Field(None, description="fixed clock for this run (ISO date-time)")
+    purpose: str | None = Field(None, description="why participants' data is read: written to the access log with each read")
     log_level: str | None = Field(None, description="debug, info, warning, error (default: warning; info for the scheduler)")
     notify_outbox: Path | None = Field(None, description="JSON-lines file each reminder and escalation is appended to")
     notify_webhook: str | None = Field(None, description="URL each reminder and escalation is POSTed to as JSON")

@@ -117,6 +117,9 @@ def test_every_read_command_leaves_a_row_in_the_access_log(cli: Cli) -> None:
     assert {"show", "history", "handover to af", "plan"} <= {r["what"] for r in log}  # type: ignore[index]
     assert all(r["login"] in ("anna", "dora") and r["participant_id"] == int(pid) for r in log)  # type: ignore[index]
     assert NUMBER.replace("-", "") not in str(log) and "Anna Berg" not in str(log)
+    assert run(cli, "--purpose", "uppföljning", "participant", "show", pid, user="anna").code == 0
+    last = run(cli, "audit", "access", "--participant", pid, "--format", "json", user="dora").json()[-1]  # type: ignore[index]
+    assert (last["what"], last["purpose"]) == ("show", "uppföljning")
     refused = run(cli, "audit", "access", "--user", "anna", user="anna")
     assert refused.code == 3 and "audit.read" in refused.stderr
     by_user = run(cli, "audit", "access", "--user", "anna", "--from", "2026-03-01", "--to", "2026-03-02",

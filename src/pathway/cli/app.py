@@ -108,10 +108,11 @@ def global_options(
     workflows: Annotated[Path | None, typer.Option("--workflows", help="folder of workflow files [env PATHWAY_WORKFLOWS; default ./workflows]", show_default=False)] = None,
     now: Annotated[str | None, typer.Option("--now", help="the clock for this command, ISO date-time [env PATHWAY_NOW]", show_default=False)] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="who acts, in single-user mode [env PATHWAY_ACTOR; default the OS user]; once users are registered: an admin's 'on behalf of' name", show_default=False)] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="why you read a participant's data, written to the access log with each read [env PATHWAY_PURPOSE]", show_default=False)] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")] = False,
 ) -> None:
     """Participant pathways: validate workflows, walk participants through them, keep the history."""
-    overrides = {"database_url": db_url, "workflows": workflows, "now": now, "actor": actor}
+    overrides = {"database_url": db_url, "workflows": workflows, "now": now, "actor": actor, "purpose": purpose}
     ctx.obj = CliState({k: v for k, v in overrides.items() if v is not None})
 
 
