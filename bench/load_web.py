@@ -35,7 +35,6 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "load test password"
