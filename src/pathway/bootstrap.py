@@ -6,6 +6,7 @@ fixed clock.
 
 from __future__ import annotations
 
+from pathway import limits
 from pathway.clock import Clock, FixedClock, SystemClock, parse_time
 from pathway.config import Settings, _os_user, settings_file
 from pathway.errors import NoDatabaseHere
@@ -45,6 +46,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     the database.
     """
     settings = settings or Settings()
+    limits.check_actor(settings.actor)
     configure_logging(settings.log_level or "warning")
     refuse_accidental_database(settings)
     clock = clock or make_clock(settings)

@@ -12,12 +12,14 @@ from typing import Protocol, overload
 from zoneinfo import ZoneInfo
 
 from pathway.errors import InvalidValue
+from pathway.limits import TIME_RANGE, in_range
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 ACCEPTED_TIME = (
     "use an ISO 8601 date or date-time, e.g. 2026-03-02, 2026-03-02T09:30 or "
-    "2026-03-02T08:30:00+00:00 (times without an offset are Swedish local time)"
+    "2026-03-02T08:30:00+00:00 (times without an offset are Swedish local time), "
+    "from 1900 to 2100"
 )
 
 
@@ -62,12 +64,16 @@ def ensure_aware(moment: datetime) -> datetime:
 def parse_time(text: str, what: str = "time") -> datetime:
     """Parse a user-typed date or date-time; a bare date means local midnight."""
     value = text.strip()
+    if len(value) > 40:  # no ISO 8601 time is longer; never echo a long paste back
+        raise InvalidValue(what, f"{len(value)} characters", ACCEPTED_TIME)
     try:
-        if len(value) == 10:
-            return ensure_aware(datetime.combine(date.fromisoformat(value), time()))
-        return ensure_aware(datetime.fromisoformat(value))
+        moment = (datetime.combine(date.fromisoformat(value), time()) if len(value) == 10
+                  else datetime.fromisoformat(value))
     except ValueError:
         raise InvalidValue(what, text, ACCEPTED_TIME) from None
+    if not in_range(moment.date()):
+        raise InvalidValue(what, text, TIME_RANGE)
+    return ensure_aware(moment)
 
 
 @overload

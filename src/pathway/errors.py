@@ -68,9 +68,42 @@ class InvalidValue(BadInput):
     """A value given on the command line or in a file does not parse or is out of range."""
 
     def __init__(self, what: str, value: object, accepted: str) -> None:
-        super().__init__(f"invalid {what} {value!r}: {accepted}")
+        super().__init__(f"invalid {what} {_shown(value)}: {accepted}")
         self.what = what
         self.value = value
+
+
+def _shown(value: object) -> str:
+    """The value as the message quotes it: a long paste is cut (a message stays one readable line)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        return "(a number too long to print)"
+    if len(text) > 80:
+        return f"{text[:60]}… ({len(str(value))} characters)"
+    return text
+
+
+class BeyondLimits(InvalidValue):
+    """A value outside pathway's limits (:mod:`pathway.limits`): too long, out of range, control
+    characters, a personnummer in free text. ``value`` is a description, never the value itself."""
+
+    def __init__(self, what: str, value: object, accepted: str) -> None:
+        PathwayError.__init__(self, f"invalid {what} ({value}): {accepted}")
+        self.what = what
+        self.value = value
+
+
+class PersonnummerInText(BeyondLimits):
+    """Free text holding what looks like a personnummer; the message never repeats it."""
+
+    def __init__(self, what: str) -> None:
+        PathwayError.__init__(
+            self, f"{what} looks like a personal identity number (a valid 10- or 12-digit personnummer); "
+            "free text is stored in the history and exported, so give the number with --personnummer "
+            "(or --personnummer - to type it unseen) and leave it out of the text")
+        self.what = what
+        self.value = None
 
 
 class DefinitionInvalid(BadInput):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from pathway.domain import Duration, Event, EventType, Participant, ParticipantStatus
 from pathway.domain.replay import replay
+from pathway.domain.duration import MAX_AMOUNT
 
 T0 = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)
 
@@ -17,12 +18,21 @@ T0 = datetime(2026, 1, 12, 8, 0, tzinfo=timezone.utc)
 # -- durations --------------------------------------------------------------------------------
 
 
-@given(st.integers(min_value=0, max_value=10**9), st.sampled_from(["d", "wd", "w", "m"]))
-def test_duration_parse_round_trips(amount: int, unit: str) -> None:
-    """str(Duration) parses back to an equal Duration for every amount and unit."""
+@given(st.data(), st.sampled_from(["d", "wd", "w", "m"]))
+def test_duration_parse_round_trips(data: st.DataObject, unit: str) -> None:
+    """str(Duration) parses back to an equal Duration for every amount within the limit and unit."""
+    amount = data.draw(st.integers(min_value=0, max_value=MAX_AMOUNT[unit]))
     duration = Duration(amount, unit)  # type: ignore[arg-type]
     assert Duration.parse(str(duration)) == duration
     assert Duration.parse(f"  {duration} ") == duration
+
+
+@given(st.data(), st.sampled_from(["d", "wd", "w", "m"]))
+def test_duration_over_twenty_years_is_refused(data: st.DataObject, unit: str) -> None:
+    """A duration longer than the calendar counts (20 years of its unit) is a ValueError naming the limit."""
+    amount = data.draw(st.integers(min_value=MAX_AMOUNT[unit] + 1, max_value=10**30))
+    with pytest.raises(ValueError, match="20 years|invalid duration"):
+        Duration.parse(f"{amount}{unit}")
 
 
 @given(st.text(max_size=6))

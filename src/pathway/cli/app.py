@@ -1,7 +1,8 @@
 """The ``pathway`` command: global options, sub-commands, and one-line errors with exit codes.
 
 Exit codes: 0 ok · 1 refused by a pathway rule · 2 bad usage or input · 3 not permitted ·
-4 deadline check with failed deliveries.
+4 deadline check with failed deliveries · 70 internal error (a bug: one line with a reference, the
+trace in the error log; see :mod:`pathway.cli.crash`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from pathway import __version__
+from pathway.cli import crash
 from pathway.cli.state import CliState
 from pathway.errors import PathwayError
 
@@ -125,9 +127,13 @@ def main() -> None:
 
         print_error(err.message)
         sys.exit(err.exit_code)
-    except Exception as err:  # noqa: BLE001 — only the two below are told as one line; the rest re-raised
+    except Exception as err:  # noqa: BLE001 — two kinds told as one line; the rest is a bug
         if not _told_as_one_line(err):
-            raise
+            from pathway.cli.output import print_error
+
+            line, code = crash.report(err)  # one line and a reference here, the trace in the error log
+            print_error(line)
+            sys.exit(code)
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -10,7 +10,7 @@ import typer
 from pathway.clock import format_local, to_local
 from pathway.cli.output import FormatOption, OutputFormat, print_note, print_rows
 from pathway.cli.state import optional_time, state
-from pathway.domain.duration import DURATION_HELP, Duration
+from pathway.domain.duration import DURATION_HELP, LIMIT_HELP, Duration
 from pathway.engine.calendar import add_duration, start_of_day
 from pathway.errors import DELIVERIES_FAILED_EXIT, InvalidValue
 from pathway.services import deadlines as service
@@ -67,7 +67,7 @@ def list_deadlines(
         try:
             duration = Duration.parse(due_within)
         except ValueError:
-            raise InvalidValue("--due-within", due_within, DURATION_HELP) from None
+            raise InvalidValue("--due-within", due_within, f"{DURATION_HELP}; {LIMIT_HELP}") from None
         today = to_local(services.clock.now()).date()
         due_before = start_of_day(add_duration(today, duration) + timedelta(days=1))
     board = service.board(services, overdue, due_before, role, workflow)

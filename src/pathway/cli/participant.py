@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,7 +35,8 @@ def enrol(
     personnummer: Annotated[str | None, typer.Option(
         "--personnummer", metavar="NUMBER",
         help="personnummer or samordningsnummer, 10 or 12 digits (YYMMDD-NNNN); kept apart, never in the "
-             "history; birth_date and gender are taken from it")] = None,
+             "history; birth_date and gender are taken from it. '-' reads it from standard input, or asks "
+             "for it without echoing on a terminal, so it stays out of ps and the shell history")] = None,
     anonymous: Annotated[bool, typer.Option(
         "--anonymous", help="no consent to registration, or protected identity: no number, only gender "
                             "and the start year are recorded")] = False,
@@ -44,6 +46,8 @@ def enrol(
 
     Example: pathway participant enrol kraft --ref LU-2026-014 --personnummer 19121212-1212 --attr referring_agency=soc
     """
+    if personnummer == "-":
+        personnummer = _read_personnummer()
     services = state(ctx).services()
     participant_id, note = service.enrol(
         services, workflow, ref=ref, attributes=parse_assignments(attr or [], "--attr"),
@@ -195,6 +199,17 @@ def _type_shown(event: EventView) -> str:
     if event.type == "corrected":
         return f"corrected: {event.data.get('kind')}"
     return event.type
+
+
+def _read_personnummer() -> str:
+    """``--personnummer -``: a prompt without echo on a terminal, else the first line of stdin."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return str(typer.prompt("personnummer", hide_input=True))
+    line = sys.stdin.readline(100) if sys.stdin is not None else ""
+    if not line.strip():
+        raise InvalidValue("--personnummer -", "empty standard input", "give the number on standard input, "
+                           "e.g. from a file: --personnummer - < number.txt")
+    return line.strip()
 
 
 def _shown(value: object) -> str:

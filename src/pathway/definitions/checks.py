@@ -285,6 +285,13 @@ def check_steps_without_deadline(wf: Workflow) -> Iterator[Problem]:
 
 def _never_passes(wf: Workflow, ref: GuardRef, data: dict[str, Any]) -> str | None:
     """Why a guard can never pass, judged from the declared types and code lists (or None)."""
+    spec = GUARDS.get(ref.name)
+    if spec is None:
+        return None
+    try:
+        spec.args_model.model_validate(ref.args)
+    except ValidationError:
+        return None  # reported as invalid-guard-args by check_references
     args = ref.args
     if ref.name == "attributes_true":
         wrong = [n for n in args.get("attributes", []) if n in wf.attributes
@@ -332,7 +339,8 @@ def check_exit_reasons_reachable(wf: Workflow) -> Iterator[Problem]:
         if not routing:
             recordable |= {r.code for r in wf.exit_reasons}
         for guard_ref in routing:
-            recordable |= set(map(str, guard_ref.args.get("values", [])))
+            values = guard_ref.args.get("values", [])
+            recordable |= set(map(str, values)) if isinstance(values, list) else set()
     for i, reason in enumerate(wf.exit_reasons):
         if reason.code not in recordable:
             yield Problem(("exit_reasons", i, "code"), "exit-reason-unreachable",

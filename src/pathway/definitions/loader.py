@@ -70,6 +70,9 @@ def _schema_problems(err: ValidationError) -> list[Problem]:
             problems.append(Problem(path[:-1], "missing-key", f"missing required key '{path[-1]}'"))
         elif e["type"] == "string_pattern_mismatch" and DURATION_PATTERN in str(e.get("ctx", {})):
             problems.append(Problem(path, "invalid-duration", f"invalid duration {e['input']!r}", DURATION_HELP))
+        elif e["type"] == "value_error" and "duration" in str(e["msg"]):
+            message = str(e["msg"]).removeprefix("Value error, ")
+            problems.append(Problem(path, "invalid-duration", message, DURATION_HELP))
         elif e["type"] == "string_pattern_mismatch":
             problems.append(Problem(path, "invalid-name", f"invalid name {e['input']!r}",
                                     "use snake_case: lower-case letters, digits and _, starting with a letter"))
@@ -158,9 +161,16 @@ def load_file(path: FilePath | str) -> LoadedWorkflow:
 def read_workflow_file(path: FilePath | str) -> str:
     from pathway.errors import InvalidValue
 
+    from pathway.definitions.yaml_source import MAX_BYTES
+
     file = FilePath(path)
     try:
-        return file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:  # bounded: /dev/zero or a 30 MB paste is refused, not read whole
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise InvalidValue("workflow file", str(path), f"it is larger than {MAX_BYTES // 1_000_000} MB; "
+                               "a workflow file is a few kilobytes")
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise InvalidValue("workflow file", str(path), "no such file") from None
     except UnicodeDecodeError:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,7 +23,8 @@ from pydantic import (
 )
 
 from pathway.domain.agency import Agency
-from pathway.domain.duration import DURATION_PATTERN
+from pathway.domain.duration import DURATION_PATTERN, Duration
+from pathway.limits import MAX_NUMBER, MAX_VERSION
 
 #: Step ids, trigger names, role ids, attribute names: English snake_case.
 Identifier = Annotated[
@@ -30,11 +32,20 @@ Identifier = Annotated[
     StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64),
     Field(description="snake_case identifier, e.g. first_meeting"),
 ]
+def _within_limit(text: str) -> str:
+    Duration.parse(text)  # refuses what the calendar cannot count (ValueError → a located error)
+    return text
+
+
 DurationText = Annotated[
     str,
     StringConstraints(pattern=DURATION_PATTERN),
+    AfterValidator(_within_limit),
     Field(description="14d (calendar days), 10wd (working days), 3w (weeks) or 6m (months)"),
 ]
+
+#: Rungs of an escalation ladder at most (each up to 20 years: every date stays countable).
+MAX_RUNGS = 10
 
 #: ``from: "*"`` — the transition leaves from every non-terminal step.
 ANY_STEP = "*"
@@ -71,6 +82,7 @@ class FieldType(StrEnum):
 
 
 _CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTI_CHOICE}
+_NUMBER_TYPES = {FieldType.INTEGER, FieldType.NUMBER}
 
 
 class FieldSpec(Strict):
@@ -85,6 +97,14 @@ class FieldSpec(Strict):
     labels: dict[Identifier, str] | None = Field(
         None, description="Swedish label per choice code, printed by reports, e.g. {female: Kvinna, male: Man}"
     )
+    min: float | None = Field(
+        None, ge=-MAX_NUMBER, le=MAX_NUMBER,
+        description="integer and number only: the smallest value accepted (default -10^12)",
+    )
+    max: float | None = Field(
+        None, ge=-MAX_NUMBER, le=MAX_NUMBER,
+        description="integer and number only: the largest value accepted (default 10^12)",
+    )
 
     @model_validator(mode="after")
     def _choices_match_type(self) -> FieldSpec:
@@ -94,6 +114,11 @@ class FieldSpec(Strict):
             raise ValueError(
                 f"'choices' only applies to choice and multi_choice, not to {self.type.value}"
             )
+        for bound in ("min", "max"):
+            if getattr(self, bound) is not None and self.type not in _NUMBER_TYPES:
+                raise ValueError(f"'{bound}' only applies to integer and number, not to {self.type.value}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min:g}) is greater than 'max' ({self.max:g}); no value could be recorded")
         if self.labels is not None:
             if self.type not in _CHOICE_TYPES:
                 raise ValueError(f"'labels' only applies to choice and multi_choice, not to {self.type.value}")
@@ -136,7 +161,7 @@ class StepLimit(Strict):
 
     within: DurationText
     remind_before: DurationText | None = None
-    escalation: list[EscalationLevel] = Field(default_factory=list)
+    escalation: list[EscalationLevel] = Field(default_factory=list, max_length=MAX_RUNGS)
 
 
 class Anchor(Strict):
@@ -166,7 +191,7 @@ class DeadlineRule(Strict):
     target: Anchor
     within: DurationText
     remind_before: DurationText | None = None
-    escalation: list[EscalationLevel] = Field(default_factory=list)
+    escalation: list[EscalationLevel] = Field(default_factory=list, max_length=MAX_RUNGS)
     owner: Identifier | None = Field(
         None, description="role responsible for the rule (default: the owner of the current step)"
     )
@@ -357,7 +382,7 @@ class Workflow(Strict):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, title="pathway workflow")
 
     id: Identifier
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     title: str
     description: str | None = None
     roles: list[Role]

@@ -8,6 +8,13 @@ traps are closed here:
   or a trigger called ``on`` would silently become ``False``/``True``. Only ``true``/``false`` are
   booleans here (as in YAML 1.2); everything else stays a string.
 * A duplicated key is silently overwritten by PyYAML; here it is an error at the second key.
+
+And the file is bounded before it is built (:func:`check_bounds`, over PyYAML's event stream, which
+needs no recursion): at most :data:`MAX_BYTES` of text, :data:`MAX_DEPTH` levels of nesting and
+:data:`MAX_NODES` values once aliases are expanded, and no alias inside its own anchor — so a
+recursive alias, a "billion laughs" file or a 5 000-deep nesting is a located error, not a
+``RecursionError`` or minutes of expansion. NUL bytes and other characters YAML forbids are
+located errors too.
 """
 
 from __future__ import annotations
@@ -47,6 +54,14 @@ class SourceMap:
         return self.key_positions.get(tuple(path)) or self.locate(path)
 
 
+#: The largest workflow file read (the shipped ones are under 30 kB).
+MAX_BYTES = 1_000_000
+#: The deepest nesting of mappings and lists (the shipped workflows use 6).
+MAX_DEPTH = 40
+#: Values in the document once every alias is expanded.
+MAX_NODES = 200_000
+
+
 class YamlProblem(Exception):
     def __init__(self, message: str, position: Position) -> None:
         super().__init__(message)
@@ -75,6 +90,7 @@ def _position(mark: yaml.Mark) -> Position:
 
 def load_with_positions(text: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain Python plus a :class:`SourceMap`."""
+    check_bounds(text)
     loader = _Yaml12BoolLoader(text)
     source_map = SourceMap()
     try:
@@ -86,8 +102,71 @@ def load_with_positions(text: str) -> tuple[Any, SourceMap]:
         mark = err.problem_mark or err.context_mark
         where = _position(mark) if mark else Position(1, 1)
         raise YamlProblem(f"malformed YAML: {err.problem or err.context}", where) from None
+    except yaml.YAMLError as err:  # e.g. ReaderError: a character YAML does not allow
+        raise _reader_problem(err, text) from None
     finally:
         loader.dispose()
+
+
+def _reader_problem(err: yaml.YAMLError, text: str) -> YamlProblem:
+    """A ReaderError (NUL byte, control character) located by its character position."""
+    if isinstance(err, yaml.reader.ReaderError):
+        char = f"U+{err.character:04X}" if isinstance(err.character, int) else repr(err.character)
+        before = text[: err.position]
+        where = Position(before.count("\n") + 1, err.position - (before.rfind("\n") + 1) + 1)
+        return YamlProblem(f"the character {char} is not allowed in a YAML file", where)
+    return YamlProblem(f"malformed YAML: {' '.join(str(err).split())[:200]}", Position(1, 1))
+
+
+def check_bounds(text: str) -> None:
+    """Refuse a text too big, too deep or too alias-heavy to build, at the place it goes too far.
+
+    Walks PyYAML's event stream (iterative): a node's size is 1 plus its children's, an alias
+    counts the size of its anchor's node, so the expanded size is known before anything is built.
+    """
+    if len(text) > MAX_BYTES:
+        raise YamlProblem(f"the file has {len(text)} characters; a workflow file may have at most {MAX_BYTES}",
+                          Position(1, 1))
+    sizes: dict[str, int] = {}
+    open_anchors: set[str] = set()
+    stack: list[list[Any]] = []  # per open mapping or list: [size so far, anchor or None]
+    try:
+        for event in yaml.parse(text, Loader=_Yaml12BoolLoader):
+            if isinstance(event, yaml.AliasEvent):
+                if event.anchor in open_anchors:
+                    raise YamlProblem(f"alias *{event.anchor} is inside its own anchor &{event.anchor}: "
+                                      "it would never end", _position(event.start_mark))
+                size = sizes.get(event.anchor, 1)
+            elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlProblem(f"nested more than {MAX_DEPTH} levels deep; a workflow needs far fewer",
+                                      _position(event.start_mark))
+                stack.append([1, event.anchor])
+                if event.anchor:
+                    open_anchors.add(event.anchor)
+                continue
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                size, anchor = stack.pop()
+                if anchor:
+                    open_anchors.discard(anchor)
+                    sizes[anchor] = size
+            elif isinstance(event, yaml.ScalarEvent):
+                size = 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            else:
+                continue
+            if stack:
+                stack[-1][0] += size
+            if stack and stack[-1][0] > MAX_NODES:
+                raise YamlProblem(f"more than {MAX_NODES} values once aliases are expanded; "
+                                  "a workflow needs far fewer", _position(event.start_mark))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        raise YamlProblem(f"malformed YAML: {err.problem or err.context}",
+                          _position(mark) if mark else Position(1, 1)) from None
+    except yaml.YAMLError as err:
+        raise _reader_problem(err, text) from None
 
 
 def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, source_map: SourceMap) -> Any:
@@ -96,6 +175,8 @@ def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, source_map: S
         loader.flatten_mapping(node)  # resolve merge keys (<<)
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlProblem("a key must be a plain name, not a list or mapping", _position(key_node.start_mark))
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, (str, int)):
                 raise YamlProblem(f"a key must be a plain name, not {key!r}", _position(key_node.start_mark))

@@ -14,6 +14,11 @@ DURATION_HELP = "a whole number followed by d (calendar days), wd (working days)
 
 _UNIT_WORDS = {"d": "calendar days", "wd": "working days", "w": "weeks", "m": "months"}
 
+#: The longest duration of each unit (20 years): what the deadline calendar counts within its
+#: 30-year horizon, and far beyond any pathway's deadline.
+MAX_AMOUNT: dict[str, int] = {"d": 7_300, "wd": 5_000, "w": 1_040, "m": 240}
+LIMIT_HELP = "at most 20 years: 7300d, 5000wd, 1040w or 240m"
+
 
 @dataclass(frozen=True, order=True)
 class Duration:
@@ -25,11 +30,16 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        match = re.fullmatch(DURATION_PATTERN, text.strip())
+        stripped = text.strip()
+        match = re.fullmatch(DURATION_PATTERN, stripped) if len(stripped) <= 40 else None
         if match is None:
-            raise ValueError(f"invalid duration {text!r}: {DURATION_HELP}")
+            shown = repr(stripped) if len(stripped) <= 40 else f"of {len(stripped)} characters"
+            raise ValueError(f"invalid duration {shown}: {DURATION_HELP}")
         unit = match.group(1)
-        return cls(int(text.strip()[: -len(unit)]), unit)  # type: ignore[arg-type]
+        digits = stripped[: -len(unit)].lstrip("0") or "0"
+        if len(digits) > 6 or int(digits) > MAX_AMOUNT[unit]:
+            raise ValueError(f"duration {stripped} is too long: {LIMIT_HELP}")
+        return cls(int(digits), unit)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"

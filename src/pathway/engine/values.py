@@ -12,9 +12,10 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from pathway import limits
 from pathway.clock import ACCEPTED_TIME, parse_time
 from pathway.definitions.models import FieldSpec, FieldType, Workflow
-from pathway.errors import BadInput, InvalidValue
+from pathway.errors import BadInput, BeyondLimits, InvalidValue
 
 TRUE_WORDS = {"true", "yes", "ja", "1", "y", "j"}
 FALSE_WORDS = {"false", "no", "nej", "0", "n"}
@@ -51,13 +52,20 @@ def _listed(value: Any) -> list[str]:
     raise ValueError
 
 
-def _coerce(spec: FieldSpec, value: Any, exit_codes: list[str]) -> Any:
+def _coerce(spec: FieldSpec, value: Any, exit_codes: list[str], what: str, checked: bool) -> Any:
+    """The typed value; with ``checked`` (input, not stored values) within :mod:`pathway.limits`."""
+    if checked and isinstance(value, str) and len(value) > limits.MAX_TEXT:  # never parse (or echo) a huge paste
+        raise BeyondLimits(what, f"{len(value)} characters", f"at most {limits.MAX_TEXT} characters are accepted")
     text = value.strip() if isinstance(value, str) else value
     match spec.type:
         case FieldType.STRING | FieldType.TEXT:
             if not isinstance(text, (str, int, float)) or isinstance(text, bool):
                 raise ValueError
-            return str(text)
+            if not checked:
+                return str(text)
+            if spec.type == FieldType.STRING:
+                return limits.check_text(what, str(text), limits.MAX_STRING, multiline=False)
+            return limits.check_text(what, str(text), limits.MAX_TEXT)
         case FieldType.BOOLEAN:
             if isinstance(text, bool):
                 return text
@@ -73,20 +81,22 @@ def _coerce(spec: FieldSpec, value: Any, exit_codes: list[str]) -> Any:
             number = float(text) if isinstance(text, str) and "." in text else text
             if isinstance(number, float) and not number.is_integer():
                 raise ValueError
-            return int(number)
+            return limits.check_number(int(number), what, spec.min, spec.max) if checked else int(number)
         case FieldType.NUMBER:
             if isinstance(text, bool):
                 raise ValueError
             number = float(str(text).replace(",", "."))
             if not math.isfinite(number):  # nan/inf cannot be stored as JSON
                 raise ValueError
-            return number
+            return limits.check_number(number, what, spec.min, spec.max) if checked else number
         case FieldType.DATE:
             if isinstance(text, datetime):
-                return text.date()
-            if isinstance(text, date):
-                return text
-            return date.fromisoformat(str(text))
+                day = text.date()
+            elif isinstance(text, date):
+                day = text
+            else:
+                day = date.fromisoformat(str(text))
+            return limits.check_date(day, what) if checked else day
         case FieldType.DATETIME:
             if isinstance(text, datetime):
                 return text
@@ -112,11 +122,19 @@ def _coerce(spec: FieldSpec, value: Any, exit_codes: list[str]) -> Any:
     raise ValueError
 
 
-def coerce(spec: FieldSpec, value: Any, what: str, exit_codes: list[str] | None = None) -> Any:
-    """Turn ``value`` into the field's type or raise :class:`InvalidValue` saying what is accepted."""
+def coerce(spec: FieldSpec, value: Any, what: str, exit_codes: list[str] | None = None,
+           checked: bool = True) -> Any:
+    """Turn ``value`` into the field's type or raise :class:`InvalidValue` saying what is accepted.
+
+    ``checked``: hold the value to :mod:`pathway.limits` (length, characters, personnummer in free
+    text, number and date ranges). Input always is; values read back from the store are not, so a
+    participant recorded before a limit existed can still be shown and moved on.
+    """
     codes = exit_codes or []
     try:
-        return _coerce(spec, value, codes)
+        return _coerce(spec, value, codes, what, checked)
+    except BeyondLimits:
+        raise
     except (ValueError, TypeError, InvalidValue):
         raise InvalidValue(what, value, _accepted(spec, codes)) from None
 
@@ -134,6 +152,7 @@ def coerce_fields(
     workflow: Workflow,
     what: str,
     context: str,
+    checked: bool = True,
 ) -> dict[str, Any]:
     """Coerce a whole set of named values; unknown names are refused with the known ones."""
     unknown = sorted(set(values) - set(specs))
@@ -141,7 +160,7 @@ def coerce_fields(
         known = ", ".join(sorted(specs)) or "(none)"
         raise BadInput(f"unknown {what} '{unknown[0]}' {context}; known: {known}")
     codes = [r.code for r in workflow.exit_reasons]
-    return {name: coerce(specs[name], value, f"{what} '{name}'", codes) for name, value in values.items()}
+    return {name: coerce(specs[name], value, f"{what} '{name}'", codes, checked) for name, value in values.items()}
 
 
 def missing_required(specs: Mapping[str, FieldSpec], values: Mapping[str, Any]) -> list[str]:
@@ -149,11 +168,14 @@ def missing_required(specs: Mapping[str, FieldSpec], values: Mapping[str, Any]) 
 
 
 def parse_assignments(pairs: Iterable[str], option: str) -> dict[str, str]:
-    """``KEY=VALUE`` pairs from the command line into a dict (the last of a repeated key wins)."""
+    """``KEY=VALUE`` pairs from the command line into a dict; a key given twice is refused (which
+    of two reasons was meant cannot be guessed, and the last silently winning lost the first)."""
     result: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise InvalidValue(option, pair, "use KEY=VALUE, e.g. gender=female")
+        if key.strip() in result:
+            raise BadInput(f"{option} {key.strip()}=… is given twice; give each key once")
         result[key.strip()] = value
     return result

@@ -56,10 +56,12 @@ def flow_table(session: Session, scope: ReportScope, by: str | None = None) -> R
 
     visits = _visits(scope, in_scope, value, joined)
     per_step, circulating = _visit_counts(session, visits)
+    # the as-of step is a correlated subquery: grouped from a derived table, as PostgreSQL cannot
+    # GROUP BY an expression that reads an ungrouped column of the outer row (GroupingError)
+    stepped = (select(scope.step().label("step"), value.label("value")).select_from(joined(p))
+               .where(*in_scope, ~scope.exited_by(scope.as_of)).subquery("stepped"))
     in_now = _pairs(session.execute(
-        select(scope.step().label("step"), value.label("value"), func.count()).select_from(joined(p))
-        .where(*in_scope, ~scope.exited_by(scope.as_of))
-        .group_by(literal_column("step"), literal_column("value"))).all())
+        select(stepped.c.step, stepped.c.value, func.count()).group_by(stepped.c.step, stepped.c.value)).all())
     escalations = _pairs(session.execute(
         select(events.c.from_step, value.label("value"), func.count())
         .select_from(joined(events.join(p, p.c.id == events.c.participant_id)))

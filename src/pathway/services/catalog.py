@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from pathway import limits
 from pathway.clock import Clock
 from pathway.definitions import LoadedWorkflow, load_file, load_text
 from pathway.definitions.loader import content_hash
@@ -106,6 +107,7 @@ class WorkflowCatalog:
 
     def pinned(self, uow: UnitOfWork, workflow_id: str, version: int) -> LoadedWorkflow:
         """The exact definition a participant runs on, from the store."""
+        limits.check_version(version)
         key = (workflow_id, version)
         if key not in self._pinned:
             stored = uow.workflows.get(workflow_id, version)

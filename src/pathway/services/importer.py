@@ -43,6 +43,12 @@ from pathway.services import deadlines, participants, policy, records
 from pathway.services.context import ServiceContext
 
 LINE_KEYS = "ref, workflow, enrolled_at, attributes, personnummer, events, exit"
+
+#: Bounds on a line: its length (a participant's history is a few kilobytes), the nesting of its
+#: JSON, and its events (each is replayed through the rules).
+MAX_LINE_BYTES = 1_000_000
+MAX_JSON_DEPTH = 10
+MAX_EVENTS = 1_000
 EVENT_KEYS = '{"trigger", "at", "data"}, {"set": {…}, "at"} or {"consent": {…}, "at"}'
 CONSENT_KEYS = '{"give": [agencies], "scope", "until"}, {"confirm": true} or {"withdraw": [agencies]}'
 
@@ -117,7 +123,7 @@ class ImportLine(_Strict):
     enrolled_at: str
     attributes: dict[str, Any] = Field(default_factory=dict)
     personnummer: str | None = None
-    events: list[EventEntry] = Field(default_factory=list)
+    events: list[EventEntry] = Field(default_factory=list, max_length=MAX_EVENTS)
     exit: ExitEntry | None = None
 
 
@@ -207,13 +213,26 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes), one at a time: the file is never held in memory whole."""
+    """(line number, raw bytes), one at a time: the file is never held in memory whole, nor a line
+    longer than :data:`MAX_LINE_BYTES` (``/dev/zero`` has no line ends: it is refused, not read)."""
     try:
         handle = path.open("rb")
     except OSError as err:
         raise BadInput(f"cannot read {path}: {err.strerror}") from None
     with handle:
-        yield from enumerate(handle, start=1)
+        number = 0
+        while True:
+            try:
+                raw = handle.readline(MAX_LINE_BYTES + 1)
+            except OSError as err:
+                raise BadInput(f"cannot read {path}: {err.strerror}") from None
+            if not raw:
+                return
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise BadInput(f"{path}: line {number} is longer than {MAX_LINE_BYTES // 1_000_000} MB; "
+                               "a line is one participant (a few kilobytes); nothing was imported")
+            yield number, raw
 
 
 def _decode(raw: bytes, number: int) -> str | None:
@@ -235,12 +254,33 @@ def parse_line(text: str) -> ImportLine:
         value = json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as err:
         raise BadInput(f"malformed JSON: {err.msg} at column {err.colno}") from None
+    except ValueError:  # a number of more than 4 300 digits
+        raise BadInput("malformed JSON: a number with too many digits") from None
+    except RecursionError:
+        raise BadInput(f"malformed JSON: nested more than {MAX_JSON_DEPTH} levels deep") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise BadInput(f"the line is nested more than {MAX_JSON_DEPTH} levels deep; "
+                       f"a line has {LINE_KEYS}, each at most a few levels deep")
     if not isinstance(value, dict):
         raise BadInput(f"a line must be one JSON object with the keys {LINE_KEYS}; got {type(value).__name__}")
     try:
         return ImportLine.model_validate(value)
     except ValidationError as err:
         raise BadInput(_describe(err)) from None
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (iteratively: no recursion to exhaust)."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _describe(err: ValidationError) -> str:

@@ -7,9 +7,10 @@ commits once, so a refusal anywhere leaves the database exactly as it was.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from pathway import limits
 from pathway.clock import format_local, to_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.domain.corrections import amended, struck
@@ -36,8 +37,8 @@ from pathway.steps.guards import GuardContext
 from pathway.store.access_repository import RESPONSIBLE
 from pathway.store.uow import UnitOfWork
 
-#: Ids are 64-bit; a longer number can only be a (mistyped) ref.
-MAX_ID = 2**63
+#: Ids fit the database's integer; a longer number can only be a (mistyped) ref.
+MAX_ID = limits.MAX_ID
 
 #: How far in the future ``--at`` may be (clock skew between machines), before it is refused.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -46,6 +47,8 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 def effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None,
                     not_before: datetime | None, not_before_what: str) -> tuple[datetime, str | None]:
     now = ctx.clock.now()
+    if reason is not None:
+        limits.check_text("--reason", reason)
     if at is None:
         return now, reason
     if at > now + FUTURE_TOLERANCE:
@@ -64,8 +67,8 @@ def effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None,
 
 def resolve(uow: UnitOfWork, participant: str | int) -> Participant:
     """Find a participant by id (digits) or by ref."""
-    text = str(participant).strip()
-    if text.isdecimal() and text.isascii() and int(text) < MAX_ID:
+    text = limits.check_lookup(str(participant).strip())
+    if text.isdecimal() and text.isascii() and len(text) <= 10 and 0 < int(text) <= MAX_ID:
         found = uow.participants.get(int(text))
         if found is not None:
             return found
@@ -100,6 +103,8 @@ def enrol(
     ``anonymous`` enrols with nothing but gender and the start year (see :mod:`pathway.services.identity`).
     """
     identity.check_options(personnummer, anonymous, attributes or {})
+    if ref is not None:
+        limits.check_ref(ref.strip())
     with ctx.uow() as uow:
         policy.require(ctx, "participant.enrol", workflow=workflow_id)
         registered = ctx.catalog.register_current(uow, workflow_id)
@@ -107,6 +112,7 @@ def enrol(
         values = coerce_fields(definition.attributes, attributes or {}, definition, "attribute",
                                f"in workflow '{workflow_id}'")
         effective_at, reason = effective_time(ctx, at, reason, None, "")
+        _plausible_birth_date(values, effective_at)
         person = identity.identify(uow, definition, values, effective_at,
                                    personnummer=personnummer, anonymous=anonymous, ref=ref)
         values = {**values, **person.derived}
@@ -180,6 +186,13 @@ def close_at_exit(ctx: ServiceContext, participant: Participant, events: list[Ev
         ))
 
 
+def _plausible_birth_date(values: Mapping[str, Any], effective_at: datetime) -> None:
+    """A ``birth_date`` (as a date) from 1900 up to the day it is recorded for (limits.check_birth_date)."""
+    born = values.get("birth_date")
+    if isinstance(born, date):
+        limits.check_birth_date(born, to_local(effective_at).date())  # type: ignore[union-attr]
+
+
 def _event(ctx: ServiceContext, participant: Participant, type_: EventType, effective_at: datetime,
            reason: str | None, **fields: Any) -> Event:
     return Event(
@@ -193,7 +206,7 @@ def typed_attributes(ctx: ServiceContext, uow: UnitOfWork, participant: Particip
     """The stored attributes as typed values (dates as dates) for guards."""
     definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
     known = {k: v for k, v in participant.attributes.items() if k in definition.attributes}
-    return coerce_fields(definition.attributes, known, definition, "attribute", "(stored)")
+    return coerce_fields(definition.attributes, known, definition, "attribute", "(stored)", checked=False)
 
 
 def fire(
@@ -260,6 +273,7 @@ def set_attributes(
         identity.refuse_contradicting_number(uow, definition, participant.id or 0, typed,
                                              to_local(ctx.clock.now()).date())
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
+        _plausible_birth_date(typed, effective_at)
         stored = {k: to_json(v) for k, v in typed.items()}
         previous = {k: participant.attributes.get(k) for k in stored}
         changed = {k: v for k, v in stored.items() if previous[k] != v}

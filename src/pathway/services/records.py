@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from pathway import limits
 from pathway.clock import to_local
 from pathway.domain import Event, Participant
 from pathway.domain.agency import AGENCIES
@@ -65,6 +66,7 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         events = uow.participants.history(participant.id or 0)
         data = build(fold(events), participant)
+        _check_free_text(data)
         if kind in (RecordEvent.INTERVENTION_STARTED,) and definition.interventions \
                 and data["kind"] not in definition.interventions:
             raise InvalidValue("intervention kind", data["kind"],
@@ -83,6 +85,14 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
         return data
 
 
+def _check_free_text(data: dict[str, Any]) -> None:
+    """Every text in the record within :mod:`pathway.limits` (length, characters, no personnummer)."""
+    for key, value in data.items():
+        for text in (value if isinstance(value, list) else [value]):
+            if isinstance(text, str):
+                limits.check_text(f"--{key.replace('_', '-')}", text)
+
+
 def _agencies(values: list[str]) -> list[str]:
     chosen = [v.strip() for v in values if v.strip()]
     wrong = [v for v in chosen if v not in AGENCIES]
@@ -95,9 +105,10 @@ def _date(text: str | None, option: str) -> str | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text).isoformat()
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidValue(option, text, "use an ISO date, e.g. 2026-06-30") from None
+    return limits.check_date(day, option).isoformat()
 
 
 # -- consent ----------------------------------------------------------------------------------
@@ -105,6 +116,10 @@ def _date(text: str | None, option: str) -> str | None:
 def give_consent(ctx: ServiceContext, participant: str | int, agencies: list[str], scope: str | None = None,
                  until: str | None = None, at: datetime | None = None, reason: str | None = None) -> dict[str, Any]:
     chosen, end = _agencies(agencies), _date(until, "--until")
+    given_on = to_local(at or ctx.clock.now()).date()  # type: ignore[union-attr]
+    if end is not None and end < given_on.isoformat():
+        raise InvalidValue("--until", until, f"it is before the day the consent is given ({given_on}); "
+                           "give the last day the consent is valid")
     return _append(ctx, participant, RecordEvent.CONSENT_GIVEN,
                    lambda r, p: {"agencies": chosen, "scope": scope, "until": end}, at, reason)
 

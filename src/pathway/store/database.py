@@ -24,6 +24,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: PostgreSQL connections are replaced after this long (servers and firewalls drop idle ones).
 POOL_RECYCLE_SECONDS = 600
 
+#: Commits made by this process, on any engine: after an unexpected error the CLI can say whether
+#: "nothing was written" is true.
+commits = 0
+
 #: Execution option for a connection that only reads: on SQLite its transaction does not take the
 #: write lock; on PostgreSQL the server refuses any write in it.
 READ_ONLY = "pathway_read_only"
@@ -72,19 +76,30 @@ def make_engine(url: str) -> Engine:
                 raise InvalidValue("database URL", url, f"the folder {folder} does not exist")
             # readable by its owner only; SQLite gives the -wal and -shm files the same mode
             create_private(Path(parsed.database).expanduser())
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                               hide_parameters=True)
         _configure_sqlite(engine)
-        return engine
+        return _counting_commits(engine)
     if parsed.get_backend_name() != "postgresql":
         raise InvalidValue("database URL", url, ACCEPTED_URLS)
     try:
         # no pool_pre_ping: it costs a round trip on every checkout, i.e. per operation. A CLI command
         # is a fresh process; the long-running scheduler recycles connections older than this instead.
-        return create_engine(parsed, pool_recycle=POOL_RECYCLE_SECONDS)
+        # hide_parameters: an error's text names the statement but never the values (personal data)
+        return _counting_commits(create_engine(parsed, pool_recycle=POOL_RECYCLE_SECONDS, hide_parameters=True))
     except ImportError:
         raise InvalidValue("database URL", url, "PostgreSQL needs its driver: pip install 'pathway-rehab[postgres]'") from None
     except ArgumentError as err:
         raise InvalidValue("database URL", url, f"{err}; {ACCEPTED_URLS}") from None
+
+
+def _counting_commits(engine: Engine) -> Engine:
+    @event.listens_for(engine, "commit")
+    def _on_commit(_connection):  # type: ignore[no-untyped-def]
+        global commits
+        commits += 1
+
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:

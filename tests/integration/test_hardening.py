@@ -1,0 +1,158 @@
+"""Issue 14's reproductions on SQLite and PostgreSQL: each input that once ended in a traceback (or
+was silently accepted) is now a one-line refusal that writes nothing — or a success.
+
+Limits are pathway's own (:mod:`pathway.limits`), checked before the database, so both back ends
+answer alike: PostgreSQL used to refuse a 101-character ref with a DataError printing its statement,
+while SQLite stored 10 000 characters.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from pathway.clock import FixedClock, parse_time
+from pathway.errors import BadInput, BeyondLimits, InvalidValue, PathwayError
+from pathway.reports import service as reports
+from pathway.services import records
+from pathway.services.context import ServiceContext
+from pathway.services.participants import enrol, fire, set_attributes, show
+
+from .conftest import make_context, snapshot
+
+BOUNDED = """\
+id: bounded
+version: 1
+title: Bounded
+roles:
+  - {id: coach, title: Coach}
+attributes:
+  gender: {type: choice, choices: [female, male]}
+  birth_date: {type: date}
+  wellbeing_at_start: {type: integer, min: 1, max: 10}
+  hours: {type: number}
+  note: {type: string}
+  story: {type: text}
+steps:
+  - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true, limit: {within: 14d}}
+  - {id: mapping, title: Kartläggning, kind: assessment, owner: coach, limit: {within: 20wd}}
+  - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
+transitions:
+  - {trigger: assess, from: referral, to: mapping, data: {comment: {type: string}}}
+  - trigger: exit
+    from: "*"
+    to: exited
+    data: {reason: {type: exit_reason, required: true}}
+exit_reasons:
+  - {code: work, label: Arbete, category: work}
+"""
+
+NOW = "2026-03-02T09:00"
+
+
+@pytest.fixture
+def hx(engine: Engine, workflows: Path) -> ServiceContext:
+    (workflows / "bounded.yaml").write_text(BOUNDED, encoding="utf-8")
+    return make_context(engine, workflows, FixedClock(parse_time(NOW)))
+
+
+def refused(engine: Engine, action, error: type[PathwayError] = BadInput, match: str | None = None) -> PathwayError:
+    """Run ``action``; it must raise ``error`` (matching) and leave every table as it was."""
+    before = snapshot(engine)
+    with pytest.raises(error, match=match) as caught:
+        action()
+    assert snapshot(engine) == before
+    return caught.value
+
+
+def test_report_flow_as_of_works_on_both_databases(hx: ServiceContext) -> None:
+    """`report flow --as-of DAY` counts the step each participant was in then (PostgreSQL: no GroupingError)."""
+    enrol(hx, "bounded", ref="A-1", at=parse_time("2026-02-02T09:00"), reason="past")
+    enrol(hx, "bounded", ref="A-2", at=parse_time("2026-02-02T09:00"), reason="past")
+    fire(hx, "A-1", "assess", at=parse_time("2026-02-10T09:00"), reason="past")
+    table = reports.run(hx, "bounded", reports.flow, as_of=date(2026, 2, 5))[0]
+    in_now = {r["step"]: r["in_now"] for r in table.rows}
+    assert in_now == {"referral": 2, "mapping": 0}
+    table = reports.run(hx, "bounded", reports.flow, as_of=date(2026, 2, 20))[0]
+    assert {r["step"]: r["in_now"] for r in table.rows} == {"referral": 1, "mapping": 1}
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:30", "9999-12-31T23:59-12:00", "1899-12-31", "2101-01-01"])
+def test_times_outside_1900_to_2100_are_refused(hx: ServiceContext, engine: Engine, at: str) -> None:
+    """A time outside the stated range is a one-line refusal naming the range (no OverflowError)."""
+    err = refused(engine, lambda: enrol(hx, "bounded", ref="T-1", at=parse_time(at, "--at"), reason="x"),
+                  InvalidValue, "1900-01-01 to 2100-12-31")
+    assert "--at" in err.message
+
+
+def test_over_long_ref_is_refused_before_the_database(hx: ServiceContext, engine: Engine) -> None:
+    """A 101-character ref is refused by pathway on both databases, without repeating it."""
+    err = refused(engine, lambda: enrol(hx, "bounded", ref="R" * 101), BeyondLimits, "at most 100")
+    assert "RRRR" not in err.message
+    assert enrol(hx, "bounded", ref="R" * 100)[0] >= 1
+
+
+@pytest.mark.parametrize("ref", ["A\x00B", "A\x1b[31mB", "LU-\u202e41-UL", "A\nB"])
+def test_control_characters_in_a_ref_are_refused(hx: ServiceContext, engine: Engine, ref: str) -> None:
+    """NUL bytes, terminal escapes, right-to-left overrides and line breaks in a ref are refused."""
+    refused(engine, lambda: enrol(hx, "bounded", ref=ref), BeyondLimits, "control characters")
+
+
+@pytest.mark.parametrize("lookup", ["A\x00B", "x" * 10_000, "99999999999999999999", "3000000000"])
+def test_participant_lookups_beyond_the_limits_are_answered_without_the_database_failing(
+        hx: ServiceContext, lookup: str) -> None:
+    """A NUL, a 10 000-character ref or a number beyond the integer range is a plain 'unknown' or a refusal."""
+    with pytest.raises(BadInput):
+        show(hx, lookup)
+
+
+def test_personnummer_in_free_text_is_refused_with_a_pointer(hx: ServiceContext, engine: Engine) -> None:
+    """A Luhn-valid personnummer in a ref, a string or text attribute, a reason or trigger data is refused."""
+    for action in (
+        lambda: enrol(hx, "bounded", ref="LU 19811218-9876"),
+        lambda: enrol(hx, "bounded", attributes={"note": "pnr 811218-9876"}),
+        lambda: enrol(hx, "bounded", attributes={"story": "född 198112189876 i Lund"}),
+        lambda: enrol(hx, "bounded", at=parse_time("2026-03-01"), reason="asked 19811218-9876 by phone"),
+    ):
+        err = refused(engine, action, BeyondLimits, "--personnummer")
+        assert "9876" not in err.message
+    pid, _ = enrol(hx, "bounded", ref="LU-2026-001", attributes={"note": "ring 0701234567 om 2026-03-04"})
+    refused(engine, lambda: fire(hx, pid, "assess", {"comment": "19811218-9876"}), BeyondLimits, "personnummer")
+    refused(engine, lambda: records.add_goal(hx, pid, "contact 19811218-9876's employer"), BeyondLimits,
+            "personnummer")
+
+
+def test_numbers_are_held_to_declared_min_max_and_default_bounds(hx: ServiceContext, engine: Engine) -> None:
+    """`min`/`max` in the YAML are enforced; without them numbers stay within ±10^12."""
+    refused(engine, lambda: enrol(hx, "bounded", attributes={"wellbeing_at_start": "-1"}), BeyondLimits,
+            "from 1 to 10")
+    refused(engine, lambda: enrol(hx, "bounded", attributes={"wellbeing_at_start": "11"}), BeyondLimits)
+    refused(engine, lambda: enrol(hx, "bounded", attributes={"hours": "99999999999999999999999"}), BeyondLimits)
+    refused(engine, lambda: enrol(hx, "bounded", attributes={"hours": "9" * 5000}), InvalidValue)
+    pid, _ = enrol(hx, "bounded", attributes={"wellbeing_at_start": "10", "hours": "12,5"})
+    assert show(hx, pid).attributes["wellbeing_at_start"] == 10
+
+
+@pytest.mark.parametrize("born", ["2026-03-03", "1899-12-31", "0001-01-01"])
+def test_birth_date_in_the_future_or_before_1900_is_refused(hx: ServiceContext, engine: Engine, born: str) -> None:
+    """A birth date after the enrolment day, or before 1900, is refused at enrol and at set."""
+    refused(engine, lambda: enrol(hx, "bounded", attributes={"birth_date": born}), BeyondLimits)
+    pid, _ = enrol(hx, "bounded", attributes={"birth_date": "1985-04-02"})
+    refused(engine, lambda: set_attributes(hx, pid, {"birth_date": born}), BeyondLimits)
+
+
+def test_consent_until_before_it_is_given_is_refused(hx: ServiceContext, engine: Engine) -> None:
+    """`consent give --until` a day before the consent is given is refused; the same day is accepted."""
+    pid, _ = enrol(hx, "bounded")
+    refused(engine, lambda: records.give_consent(hx, pid, ["soc"], until="2026-03-01"), InvalidValue,
+            "before the day the consent is given")
+    assert records.give_consent(hx, pid, ["soc"], until="2026-03-02")["until"] == "2026-03-02"
+
+
+def test_workflow_show_version_beyond_the_limit_is_refused(hx: ServiceContext) -> None:
+    """`workflow show --version 99999999999999999999` is a refusal naming the range (no DataError)."""
+    with hx.uow() as uow, pytest.raises(BeyondLimits, match="1 to 1000000"):
+        hx.catalog.pinned(uow, "bounded", 99999999999999999999)
