@@ -156,6 +156,9 @@ class ConcurrentChange(RuleRefused):
             "nothing was written — look at 'pathway participant show' and try again"
         )
         self.participant_id = participant_id
+        #: the newest event seq this writer had read (set by the unit of work; None: unknown),
+        #: so services.retry can tell a deadline check's events from a person's
+        self.seen_seq: int | None = None
 
 
 class DuplicateRef(RuleRefused):

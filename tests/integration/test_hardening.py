@@ -8,6 +8,7 @@ while SQLite stored 10 000 characters.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,11 +16,11 @@ import pytest
 from sqlalchemy import Engine
 
 from pathway.clock import FixedClock, parse_time
-from pathway.errors import BadInput, BeyondLimits, InvalidValue, PathwayError
+from pathway.errors import BadInput, BeyondLimits, ConcurrentChange, InvalidValue, PathwayError
 from pathway.reports import service as reports
-from pathway.services import records
+from pathway.services import deadlines, records
 from pathway.services.context import ServiceContext
-from pathway.services.participants import enrol, fire, set_attributes, show
+from pathway.services.participants import enrol, fire, history, set_attributes, show
 
 from .conftest import make_context, snapshot
 
@@ -156,3 +157,62 @@ def test_workflow_show_version_beyond_the_limit_is_refused(hx: ServiceContext) -
     """`workflow show --version 99999999999999999999` is a refusal naming the range (no DataError)."""
     with hx.uow() as uow, pytest.raises(BeyondLimits, match="1 to 1000000"):
         hx.catalog.pinned(uow, "bounded", 99999999999999999999)
+
+
+# -- caseworkers never lose to a deadline check ------------------------------------------------------
+
+
+def _check_before_first_commit(ctx: ServiceContext, run_first) -> ServiceContext:  # type: ignore[no-untyped-def]
+    """``ctx`` whose first unit of work runs ``run_first()`` (in its own transaction) just before it
+    commits: the caseworker has read the participant, and someone else writes in between."""
+    pending = [run_first]
+    real = ctx.uow
+
+    def factory():  # type: ignore[no-untyped-def]
+        uow = real()
+        commit = uow.commit
+
+        def commit_after_the_other_writer() -> None:
+            while pending:
+                pending.pop()()
+            commit()
+
+        uow.commit = commit_after_the_other_writer  # type: ignore[method-assign]
+        return uow
+
+    return replace(ctx, uow=factory)
+
+
+def _overdue_participant(hx: ServiceContext) -> int:
+    pid, _ = enrol(hx, "bounded", ref="LATE-1", at=parse_time("2026-02-01T09:00"), reason="entered late")
+    return pid
+
+
+def test_a_caseworker_command_is_retried_after_a_deadline_check_wrote_in_between(
+        backend: str, hx: ServiceContext, engine: Engine, workflows: Path) -> None:
+    """A check's deadline_missed event lands between the caseworker's read and commit: the command is
+    run again on the fresh state and succeeds (PostgreSQL; SQLite serialises the whole command)."""
+    if backend == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE holds the write lock from the command's first read: "
+                    "a check cannot write in between (bench/bench_contention.py measures both)")
+    pid = _overdue_participant(hx)
+    checker = make_context(engine, workflows, FixedClock(parse_time(NOW)), actor="scheduler")
+    caseworker = _check_before_first_commit(hx, lambda: deadlines.check(checker))
+    moved = fire(caseworker, pid, "assess")
+    assert moved.to_step == "mapping"
+    types = [e.type for e in history(hx, pid)]
+    assert types == ["enrolled", "deadline_missed", "transition"]
+    assert deadlines.check(checker) == []  # exactly once: nothing left to do
+
+
+def test_a_conflict_with_another_person_is_still_refused(backend: str, hx: ServiceContext, engine: Engine,
+                                                         workflows: Path) -> None:
+    """Another caseworker's change in between is not retried over: ConcurrentChange, nothing written."""
+    if backend == "sqlite":
+        pytest.skip("SQLite serialises whole commands: two caseworkers cannot interleave")
+    pid = _overdue_participant(hx)
+    colleague = make_context(engine, workflows, FixedClock(parse_time(NOW)), actor="colleague")
+    caseworker = _check_before_first_commit(hx, lambda: set_attributes(colleague, pid, {"note": "seen"}))
+    with pytest.raises(ConcurrentChange):
+        fire(caseworker, pid, "assess")
+    assert [e.type for e in history(hx, pid)] == ["enrolled", "attributes_set"]

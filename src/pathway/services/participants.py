@@ -32,6 +32,7 @@ from pathway.services import person as person_service
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.deadlines import for_participant as open_deadlines
+from pathway.services.retry import caseworker_command
 from pathway.services.views import EventView, FireResult, ParticipantSummary, ParticipantView, TriggerView
 from pathway.steps.guards import GuardContext
 from pathway.store.access_repository import RESPONSIBLE
@@ -84,7 +85,9 @@ def resolve(uow: UnitOfWork, participant: str | int) -> Participant:
 def unchanged_since_seen(ctx: ServiceContext, participant: Participant) -> None:
     """Refuse a write made on a stale page: someone else changed the participant after it was read."""
     if ctx.expected_seq is not None and participant.last_seq != ctx.expected_seq:
-        raise ConcurrentChange(participant.id or 0)
+        stale = ConcurrentChange(participant.id or 0)
+        stale.seen_seq = ctx.expected_seq  # services.retry: a page made stale by a deadline check only
+        raise stale
 
 
 def enrol(
@@ -209,6 +212,7 @@ def typed_attributes(ctx: ServiceContext, uow: UnitOfWork, participant: Particip
     return coerce_fields(definition.attributes, known, definition, "attribute", "(stored)", checked=False)
 
 
+@caseworker_command
 def fire(
     ctx: ServiceContext,
     participant_ref: str | int,
@@ -251,6 +255,7 @@ def fire(
                           to_step_kind=loaded.definition.step(firing.step_after).kind)
 
 
+@caseworker_command
 def set_attributes(
     ctx: ServiceContext,
     participant_ref: str | int,

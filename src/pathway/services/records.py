@@ -28,6 +28,7 @@ from pathway.services.participants import (
     typed_attributes,
     unchanged_since_seen,
 )
+from pathway.services.retry import caseworker_command
 
 PLACEMENT_TYPES = ("internship", "work_training", "work_trial")
 #: ``closed``: still open when the participant exited (the exit closes it)
@@ -53,6 +54,7 @@ PERMISSION_OF: dict[RecordEvent, str] = {
 DataBuilder = Callable[[Records, Participant], dict[str, Any]]
 
 
+@caseworker_command
 def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, build: DataBuilder,
             at: datetime | None, reason: str | None) -> dict[str, Any]:
     with ctx.uow() as uow:

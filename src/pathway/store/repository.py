@@ -33,6 +33,8 @@ class ParticipantRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.seen: list[Participant] = []
+        #: ids already locked FOR UPDATE in this transaction (by :meth:`lock`, the deadline check)
+        self.locked: set[int] = set()
 
     def add(self, participant: Participant) -> None:
         self.session.add(participant)
@@ -55,6 +57,7 @@ class ParticipantRepository:
         )
         found = list(self.session.scalars(query))
         self.seen.extend(found)
+        self.locked.update(p.id for p in found if p.id is not None)
         return {p.id: p for p in found}  # type: ignore[misc]
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:

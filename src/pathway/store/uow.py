@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -29,6 +29,8 @@ from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
 from pathway.store.tables import event_row, events, map_domain, struck_events
 from pathway.store.access_repository import AccessLogRepository, AssignmentRepository
+from pathway.store.tables import deadlines as deadlines_table
+from pathway.store.tables import participants as participants_table
 from pathway.store.user_repository import UserRepository
 
 
@@ -85,6 +87,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         try:
             with self._refusing_conflicts():
+                self._lock_written()
                 if any(p.id is None for p in self.participants.seen):
                     self.session.flush()  # new participants need their ids before their events
                 rows, written, struck = [], set(), []
@@ -106,6 +109,28 @@ class SqlUnitOfWork:
             for participant in self.participants.seen:
                 participant.new_events.clear()
 
+    def _lock_written(self) -> None:
+        """Lock what a write touches in the deadline check's order — deadline rows, then the
+        participant — before writing anything.
+
+        The check claims due deadline rows, then locks their participants, then writes. A
+        caseworker's flush wrote deadline rows and then waited for the participant (the events'
+        foreign key), or held the participant and waited for a claimed deadline row: a deadlock on
+        PostgreSQL either way. In the same order, the caseworker simply waits for the check (or
+        the check skips the rows the caseworker holds: SKIP LOCKED), and its version check then
+        says the participant changed, so services.retry runs the command again on the fresh state.
+        SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already serialises whole transactions.
+        Participants the check itself locked (``participants.lock``) are left alone: two checks
+        hold different claimed rows of one participant, and must not wait for each other's.
+        """
+        ids = sorted({p.id for p in self.participants.seen
+                      if p.id is not None and p.new_events and p.id not in self.participants.locked})
+        if ids:
+            self.session.execute(select(deadlines_table.c.id).where(deadlines_table.c.participant_id.in_(ids))
+                                 .order_by(deadlines_table.c.id).with_for_update())
+            self.session.execute(select(participants_table.c.id).where(participants_table.c.id.in_(ids))
+                                 .order_by(participants_table.c.id).with_for_update())
+
     def _finish(self) -> None:
         self.session.commit()
 
@@ -124,14 +149,35 @@ class SqlUnitOfWork:
     @contextmanager
     def _refusing_conflicts(self) -> Iterator[None]:
         """Another writer got there first: roll back and say so as a typed refusal."""
+        seen = self._seen_seq()  # before the flush: a failed flush leaves the objects unreadable
         try:
             yield
         except StaleDataError:
             self.rollback()
-            raise ConcurrentChange(self._touched_id()) from None
+            raise self._conflict(seen) from None
         except IntegrityError as err:
             self.rollback()
-            raise self._translate(err) from None
+            translated = self._translate(err)
+            if isinstance(translated, ConcurrentChange):
+                translated.seen_seq = seen
+            raise translated from None
+
+    #: whether a use case that lost a race may simply run again (services.retry); not inside an
+    #: import's shared transaction, whose session cannot be re-used after a failed flush
+    retry_safe = True
+
+    def _seen_seq(self) -> int | None:
+        """The newest event seq the participant being written had when it was read; None when
+        unknown or when a retry would not be safe."""
+        touched = next((p for p in self.participants.seen if p.id is not None), None)
+        if touched is None or not self.retry_safe:
+            return None
+        return touched.last_seq - len(touched.new_events)
+
+    def _conflict(self, seen: int | None) -> ConcurrentChange:
+        err = ConcurrentChange(self._touched_id())
+        err.seen_seq = seen
+        return err
 
     def _translate(self, err: IntegrityError) -> Exception:
         """A unique key another writer took first is a concurrent change, told as such."""
@@ -170,6 +216,8 @@ class SharedUnitOfWork(SqlUnitOfWork):
 
     def __exit__(self, *args: object) -> None:
         pass  # the owner rolls back to its savepoint, or all of it
+
+    retry_safe = False
 
     def _finish(self) -> None:
         self.session.flush()
