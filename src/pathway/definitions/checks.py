@@ -285,11 +285,11 @@ def check_steps_without_deadline(wf: Workflow) -> Iterator[Problem]:
 
 def _never_passes(wf: Workflow, ref: GuardRef, data: dict[str, Any]) -> str | None:
     """Why a guard can never pass, judged from the declared types and code lists (or None)."""
-    spec = GUARDS.get(ref.name)
-    if spec is None:
+    guard = GUARDS.get(ref.name)
+    if guard is None:
         return None
     try:
-        spec.args_model.model_validate(ref.args)
+        guard.args_model.model_validate(ref.args)
     except ValidationError:
         return None  # reported as invalid-guard-args by check_references
     args = ref.args

@@ -118,6 +118,11 @@ def _reader_problem(err: yaml.YAMLError, text: str) -> YamlProblem:
     return YamlProblem(f"malformed YAML: {' '.join(str(err).split())[:200]}", Position(1, 1))
 
 
+def _event_position(event: yaml.Event) -> Position:
+    mark = event.start_mark
+    return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
+
+
 def check_bounds(text: str) -> None:
     """Refuse a text too big, too deep or too alias-heavy to build, at the place it goes too far.
 
@@ -135,12 +140,12 @@ def check_bounds(text: str) -> None:
             if isinstance(event, yaml.AliasEvent):
                 if event.anchor in open_anchors:
                     raise YamlProblem(f"alias *{event.anchor} is inside its own anchor &{event.anchor}: "
-                                      "it would never end", _position(event.start_mark))
-                size = sizes.get(event.anchor, 1)
+                                      "it would never end", _event_position(event))
+                size = sizes.get(event.anchor or "", 1)
             elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 if len(stack) >= MAX_DEPTH:
                     raise YamlProblem(f"nested more than {MAX_DEPTH} levels deep; a workflow needs far fewer",
-                                      _position(event.start_mark))
+                                      _event_position(event))
                 stack.append([1, event.anchor])
                 if event.anchor:
                     open_anchors.add(event.anchor)
@@ -160,7 +165,7 @@ def check_bounds(text: str) -> None:
                 stack[-1][0] += size
             if stack and stack[-1][0] > MAX_NODES:
                 raise YamlProblem(f"more than {MAX_NODES} values once aliases are expanded; "
-                                  "a workflow needs far fewer", _position(event.start_mark))
+                                  "a workflow needs far fewer", _event_position(event))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         raise YamlProblem(f"malformed YAML: {err.problem or err.context}",

@@ -193,7 +193,7 @@ def _plausible_birth_date(values: Mapping[str, Any], effective_at: datetime) -> 
     """A ``birth_date`` (as a date) from 1900 up to the day it is recorded for (limits.check_birth_date)."""
     born = values.get("birth_date")
     if isinstance(born, date):
-        limits.check_birth_date(born, to_local(effective_at).date())  # type: ignore[union-attr]
+        limits.check_birth_date(born, to_local(effective_at).date())
 
 
 def _event(ctx: ServiceContext, participant: Participant, type_: EventType, effective_at: datetime,

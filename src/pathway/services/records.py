@@ -118,7 +118,7 @@ def _date(text: str | None, option: str) -> str | None:
 def give_consent(ctx: ServiceContext, participant: str | int, agencies: list[str], scope: str | None = None,
                  until: str | None = None, at: datetime | None = None, reason: str | None = None) -> dict[str, Any]:
     chosen, end = _agencies(agencies), _date(until, "--until")
-    given_on = to_local(at or ctx.clock.now()).date()  # type: ignore[union-attr]
+    given_on = to_local(at or ctx.clock.now()).date()
     if end is not None and end < given_on.isoformat():
         raise InvalidValue("--until", until, f"it is before the day the consent is given ({given_on}); "
                            "give the last day the consent is valid")

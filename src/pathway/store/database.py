@@ -95,7 +95,7 @@ def make_engine(url: str) -> Engine:
 
 def _counting_commits(engine: Engine) -> Engine:
     @event.listens_for(engine, "commit")
-    def _on_commit(_connection):  # type: ignore[no-untyped-def]
+    def _on_commit(_connection: object) -> None:
         global commits
         commits += 1
 
