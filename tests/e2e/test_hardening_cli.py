@@ -146,3 +146,32 @@ def test_import_lines_beyond_the_bounds_are_refused(cli: Cli, tmp_path: Path, li
     assert_clean_refusal(result)
     assert message in result.stderr
     assert cli.snapshot().get("participants", []) == []
+
+
+def test_validate_json_gives_each_problem_as_fields(cli: Cli, tmp_path: Path) -> None:
+    """`workflow validate --format json`: problems as file/line/column/code/severity/message/hint (and the line)."""
+    path = tmp_path / "w.yaml"
+    path.write_text(workflow(within="99999999999999d"), encoding="utf-8")
+    result = cli("workflow", "validate", str(path), "--format", "json")
+    assert result.code == 1
+    (report,) = result.json()  # type: ignore[misc]
+    found = next(d for d in report["diagnostics"] if d["code"] == "invalid-duration")
+    assert (found["file"], found["line"], found["severity"]) == (str(path), 6, "error")
+    assert isinstance(found["column"], int) and "too long" in found["message"] and found["hint"]
+    assert found["text"] in report["problems"]
+    assert found["text"].startswith(f"{path}:6:{found['column']}: error[invalid-duration]: ")
+
+
+def test_the_version_workflow_show_reports_is_one_migrate_accepts(cli: Cli) -> None:
+    """After the file is bumped to version 2, `workflow show` says 2 and `workflow migrate --to 2` accepts it."""
+    assert cli("participant", "enrol", "small", "--ref", "LU-1").code == 0
+    path = cli.workflows / "small.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("version: 1", "version: 2")
+                    .replace("title: Liten testväg", "title: Liten testväg 2"), encoding="utf-8")
+    shown = cli("workflow", "show", "small", "--format", "json").json()
+    assert shown["version"] == 2  # type: ignore[index]
+    dry = cli("workflow", "migrate", "small", "--to", "2", "--dry-run")
+    assert dry.code == 0, dry.stderr
+    moved = cli("workflow", "migrate", "small", "--to", "2")
+    assert moved.code == 0, moved.stderr
+    assert cli("participant", "show", "LU-1", "--format", "json").json()["workflow_version"] == 2  # type: ignore[index]

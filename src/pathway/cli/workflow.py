@@ -64,7 +64,7 @@ def validate(
     reports = [validate_text(read_workflow_file(f), str(f)) for f in files]
     if fmt == OutputFormat.JSON:
         print_json([{"file": r.source, "ok": r.ok, "errors": r.errors, "warnings": r.warnings,
-                     "problems": r.problems} for r in reports])
+                     "problems": r.problems, "diagnostics": r.diagnostics} for r in reports])
     else:
         for report in reports:
             for line in report.problems:

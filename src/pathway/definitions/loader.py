@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from pathway.definitions.checks import Problem, closest, run_checks
 from pathway.definitions.models import Workflow
-from pathway.definitions.yaml_source import SourceMap, YamlProblem, load_with_positions
+from pathway.definitions.yaml_source import Position, SourceMap, YamlProblem, load_with_positions
 from pathway.domain.duration import DURATION_HELP, DURATION_PATTERN
 from pathway.errors import DefinitionInvalid
 
@@ -38,6 +38,8 @@ class ValidationReport:
     errors: int
     warnings: int
     workflow: LoadedWorkflow | None = None
+    #: the same problems as fields, for editors and CI (``workflow validate --format json``)
+    diagnostics: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -49,14 +51,21 @@ def content_hash(text: str) -> str:
 
 
 def format_problem(source: str, source_map: SourceMap | None, problem: Problem) -> str:
-    position = None
-    if source_map is not None:
+    return str(diagnostic(source, source_map, problem)["text"])
+
+
+def diagnostic(source: str, source_map: SourceMap | None, problem: Problem,
+               position: Position | None = None) -> dict[str, object]:
+    """One problem as fields (file, line, column, code, severity, message, hint) and as its line."""
+    if position is None and source_map is not None:
         # an unknown or duplicate key is reported where the key is written
         by_key = problem.code in {"unknown-key"}
         position = source_map.locate_key(problem.path) if by_key else source_map.locate(problem.path)
-    where = f"{source}:{position.line}:{position.column}" if position else f"{source}:1:1"
+    line, column = (position.line, position.column) if position else (1, 1)
     hint = f" (hint: {problem.hint})" if problem.hint else ""
-    return f"{where}: {problem.severity}[{problem.code}]: {problem.message}{hint}"
+    text = f"{source}:{line}:{column}: {problem.severity}[{problem.code}]: {problem.message}{hint}"
+    return {"file": source, "line": line, "column": column, "code": problem.code, "severity": problem.severity,
+            "message": problem.message, "hint": problem.hint, "text": text}
 
 
 def _schema_problems(err: ValidationError) -> list[Problem]:
@@ -125,11 +134,12 @@ def validate_text(text: str, source: str) -> ValidationReport:
     try:
         data, source_map = load_with_positions(text)
     except YamlProblem as err:
-        line = f"{source}:{err.position.line}:{err.position.column}: error[yaml]: {err.message}"
-        return ValidationReport(source, [line], 1, 0)
+        found = diagnostic(source, None, Problem((), "yaml", err.message), err.position)
+        return ValidationReport(source, [str(found["text"])], 1, 0, diagnostics=[found])
     if not isinstance(data, dict):
-        line = f"{source}:1:1: error[not-a-mapping]: a workflow file must be a mapping with id, version, title, roles, steps, transitions"
-        return ValidationReport(source, [line], 1, 0)
+        found = diagnostic(source, None, Problem((), "not-a-mapping", "a workflow file must be a mapping with id, "
+                                                 "version, title, roles, steps, transitions"))
+        return ValidationReport(source, [str(found["text"])], 1, 0, diagnostics=[found])
     data.pop("$schema", None)
     try:
         workflow = Workflow.model_validate(data)
@@ -137,9 +147,10 @@ def validate_text(text: str, source: str) -> ValidationReport:
         problems = _unknown_key_hints(_schema_problems(err), data)
     else:
         problems = run_checks(workflow)
-    lines = [format_problem(source, source_map, p) for p in problems]
+    found = [diagnostic(source, source_map, p) for p in problems]
+    lines = [str(d["text"]) for d in found]
     errors = sum(1 for p in problems if p.severity == "error")
-    report = ValidationReport(source, lines, errors, len(problems) - errors)
+    report = ValidationReport(source, lines, errors, len(problems) - errors, diagnostics=found)
     if errors == 0:
         warnings = [line for line, p in zip(lines, problems) if p.severity == "warning"]
         report.workflow = LoadedWorkflow(workflow, text, source, warnings)

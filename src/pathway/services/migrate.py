@@ -66,6 +66,12 @@ def _target(ctx: ServiceContext, uow: UnitOfWork, workflow_id: str, to: str) -> 
     if not to.isdecimal():
         raise InvalidValue("--to", to, "give a registered version number, or 'current' for the file as it is now")
     versions = [v.version for v in uow.workflows.all() if v.workflow_id == workflow_id]
+    if int(to) not in versions and workflow_id in ctx.catalog.file_ids() \
+            and int(to) == ctx.catalog.load_current(workflow_id).definition.version:
+        # the version `workflow show` reports for the file: registered now, as `--to current` would
+        registered = ctx.catalog.register_current(uow, workflow_id)
+        if registered.version == int(to):
+            return registered.version, registered.loaded.definition
     if int(to) not in versions:
         listed = ", ".join(map(str, versions)) or "none yet"
         raise InvalidValue("--to", to, f"registered versions of '{workflow_id}': {listed} (or 'current')")
