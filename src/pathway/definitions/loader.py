@@ -147,10 +147,10 @@ def validate_text(text: str, source: str) -> ValidationReport:
         problems = _unknown_key_hints(_schema_problems(err), data)
     else:
         problems = run_checks(workflow)
-    found = [diagnostic(source, source_map, p) for p in problems]
-    lines = [str(d["text"]) for d in found]
+    diagnostics = [diagnostic(source, source_map, p) for p in problems]
+    lines = [str(d["text"]) for d in diagnostics]
     errors = sum(1 for p in problems if p.severity == "error")
-    report = ValidationReport(source, lines, errors, len(problems) - errors, diagnostics=found)
+    report = ValidationReport(source, lines, errors, len(problems) - errors, diagnostics=diagnostics)
     if errors == 0:
         warnings = [line for line, p in zip(lines, problems) if p.severity == "warning"]
         report.workflow = LoadedWorkflow(workflow, text, source, warnings)
