@@ -18,7 +18,8 @@ def test_new_writes_a_template_that_validates_and_enrols(cli: Cli) -> None:
     assert schema["$schema"].endswith("2020-12/schema")
     validated = cli("workflow", "validate", str(path), "--format", "json")
     assert validated.code == 0
-    assert validated.json() == [{"file": str(path), "ok": True, "errors": 0, "warnings": 0, "problems": []}]
+    assert validated.json() == [{"file": str(path), "ok": True, "errors": 0, "warnings": 0, "problems": [],
+                                 "diagnostics": []}]
     assert cli("participant", "enrol", "ljusnarsberg_rehab", "--attr", "application_date=2026-03-01").code == 0
 
 
