@@ -74,13 +74,10 @@ def test_a_repeated_data_key_is_refused(cli: Cli) -> None:
 
 def test_personnummer_can_come_from_standard_input(cli: Cli, tmp_path: Path) -> None:
     """`--personnummer -` reads the number from stdin, so it stays out of ps and the shell history."""
-    import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
-    env.update({"PATHWAY_DATABASE_URL": f"sqlite:///{cli.db_path}", "PATHWAY_WORKFLOWS": str(cli.workflows),
-                "PATHWAY_NOW": cli.now, "PATHWAY_ACTOR": "e2e"})
+    env = cli.env()
     proc = subprocess.run([sys.executable, "-m", "pathway", "participant", "enrol", "small", "--ref", "LU-9",
                            "--personnummer", "-"], input="19121212-1212\n", cwd=cli.home, env=env,
                           capture_output=True, text=True, timeout=120)
