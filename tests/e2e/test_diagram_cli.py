@@ -52,6 +52,8 @@ def test_participant_path_is_highlighted(shipped_cli: Cli) -> None:
                         "--attr", "application_date=2026-03-01")
     assert enrol.code == 0, enrol.stderr
     assert shipped_cli("consent", "give", "FL-1", "--agencies", "soc,af,labour_unit").code == 0
+    assert shipped_cli("meeting", "record", "FL-1", "--type", "first_meeting", "--attendee", "soc:kim",
+                       "--attendee", "af:anna", "--attendee", "labour_unit:ali", "--consent-confirmed").code == 0
     assert shipped_cli("participant", "fire", "FL-1", "hold_first_meeting").code == 0
     result = shipped_cli("workflow", "diagram", "--participant", "FL-1")
     assert result.code == 0, result.stderr

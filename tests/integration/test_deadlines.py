@@ -24,7 +24,7 @@ from pathway.services.context import ServiceContext
 from pathway.domain.replay import replay
 from pathway.engine.deadlines import plan_deadlines
 from pathway.services.deadlines import board, check
-from pathway.services import records
+from pathway.services import meetings, records
 from pathway.services.participants import enrol, history, set_attributes, show
 from pathway.services.participants import fire as fire_trigger
 from pathway.store.tables import events as events_table
@@ -35,10 +35,18 @@ from .conftest import DEMO_WORKFLOW, snapshot
 FLEN_MEETINGS = {"hold_first_meeting", "follow_up", "conclude"}
 
 
+#: Flen's triggers into a meeting step need that meeting's record (all three parties, consent confirmed)
+FLEN_MEETING_STEPS = {"hold_first_meeting": "first_meeting", "follow_up": "follow_up"}
+
+
 def fire(ctx: ServiceContext, pid: int, trigger: str, data=None, at=None, reason=None):  # type: ignore[no-untyped-def]
-    """Fire a trigger; before a Flen meeting, the consent is given (which confirms it) at the meeting's time."""
+    """Fire a trigger; before a Flen meeting, the consent is given (which confirms it) and the meeting is
+    recorded, at the meeting's time."""
     if trigger in FLEN_MEETINGS and show(ctx, pid).workflow == "flen_tripartite":
         records.give_consent(ctx, pid, ["soc", "af", "labour_unit"], at=at, reason=reason)
+        if trigger in FLEN_MEETING_STEPS:
+            meetings.record_meeting(ctx, pid, FLEN_MEETING_STEPS[trigger], ["soc:kim", "af:anna", "labour_unit:ali"],
+                                    consent_confirmed=True, at=at, reason=reason)
     return fire_trigger(ctx, pid, trigger, data, at=at, reason=reason)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -334,11 +342,11 @@ def test_deadline_rows_stay_one_per_key_across_many_events(ctx: ServiceContext, 
         clock.set(local(2026, 3, day, 10))
         fire(ctx, pid, trigger, {"plan_signed": True} if (trigger, day) == ("follow_up", 12) else None)
     keyed = rows(ctx, pid)
-    # keys carry the seq of the entering event (each meeting is preceded by its consent event)
-    assert sorted(keyed) == sorted([f"rule:{RULE}", "limit:first_meeting:3", "limit:action_plan:4",
-                                    "limit:follow_up:6", "limit:follow_up:8"])
-    assert [keyed[k].status for k in sorted(keyed)] == ["met", "met", "met", "open", "met"]
-    assert keyed["limit:follow_up:8"].due_date == date(2026, 5, 1)  # 20 Mar + 6w
+    # keys carry the seq of the entering event (each meeting is preceded by its consent and record events)
+    assert sorted(keyed) == sorted([f"rule:{RULE}", "limit:first_meeting:4", "limit:action_plan:5",
+                                    "limit:follow_up:8", "limit:follow_up:11"])
+    assert [keyed[k].status for k in sorted(keyed)] == ["met", "met", "open", "met", "met"]
+    assert keyed["limit:follow_up:11"].due_date == date(2026, 5, 1)  # 20 Mar + 6w
 
 
 # -- pauses ---------------------------------------------------------------------------------------------
@@ -461,7 +469,7 @@ def test_rows_and_projection_agree_with_the_history_after_checks_and_pauses(
                                                     participant.enrolled_at)}
         stored = {d.key: (d.status, d.due_date, d.met_at) for d in uow.deadlines.for_participant(pid)}
     assert stored == {k: (p.status.value, p.due_date, p.met_at) for k, p in planned.items()}
-    assert stored["limit:first_meeting:5"] == ("open", date(2026, 3, 28), None)  # 16 Mar + 1w + 5 days on leave
+    assert stored["limit:first_meeting:6"] == ("open", date(2026, 3, 28), None)  # 16 Mar + 1w + 5 days on leave
 
 
 def test_applies_if_is_re_evaluated_when_attributes_change(ctx: ServiceContext, clock: FixedClock) -> None:

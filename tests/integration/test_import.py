@@ -244,8 +244,8 @@ def test_shared_transaction_commits_all_or_nothing(engine: Engine, workflows: Pa
 # -- the shipped workflows, from their walk scripts ---------------------------------------------
 
 def _walk_as_line(workflow: str, walk: dict[str, Any], number: int) -> dict[str, Any]:
-    """A walk script as an import line: its triggers, sets and consent (plan and placement records are
-    not part of the import format; refused steps are left out)."""
+    """A walk script as an import line: its triggers, sets, consent and meetings (plan and placement records
+    are not part of the import format; refused steps are left out)."""
     at = walk.get("enrol_at", "2026-01-05")
     events: list[dict[str, Any]] = []
     for step in walk["steps"]:
@@ -256,6 +256,8 @@ def _walk_as_line(workflow: str, walk: dict[str, Any], number: int) -> dict[str,
             events.append({"set": step["set"], "at": at})
         elif "consent" in step:
             events.append({"consent": step["consent"], "at": at})
+        elif "meeting" in step:
+            events.append({"meeting": step["meeting"], "at": at})
     line: dict[str, Any] = {"ref": f"{workflow}-{number}", "workflow": workflow,
                             "enrolled_at": walk.get("enrol_at", "2026-01-05"),
                             "attributes": walk.get("attributes", {}), "events": events}

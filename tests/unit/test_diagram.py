@@ -373,12 +373,14 @@ def test_command_writes_svg(tmp_path: Path) -> None:
 def test_command_participant_draws_pinned_version_and_path(tmp_path: Path) -> None:
     from pathway.bootstrap import bootstrap
     from pathway.config import Settings
-    from pathway.services import participants, records
+    from pathway.services import meetings, participants, records
 
     services = bootstrap(Settings(workflows=REPO / "workflows", database_url=f"sqlite:///{tmp_path / 'p.db'}",
                                   now="2026-03-02T09:00", actor="test"))
     pid, _ = participants.enrol(services, "flen_tripartite", ref="FL-1", attributes={"application_date": "2026-03-01"})
     records.give_consent(services, pid, ["soc", "af", "labour_unit"])  # every Flen meeting opens with consent
+    meetings.record_meeting(services, pid, "first_meeting", ["soc:kim", "af:anna", "labour_unit:ali"],
+                            consent_confirmed=True)
     participants.fire(services, pid, "hold_first_meeting")
     participants.fire(services, pid, "leave_starts", {"leave_type": "sick_leave"})
     participants.fire(services, pid, "write_plan")

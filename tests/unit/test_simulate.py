@@ -14,6 +14,18 @@ CONSENT = ("soc", "af", "labour_unit")
 FLEN = load_file(Path(__file__).resolve().parents[2] / "workflows" / "flen_tripartite.yaml").definition
 
 
+#: the first meeting's record: all three parties, consent confirmed (the step's settings require it)
+MEETING = {"type": "first_meeting", "attendees": ["soc:kim", "af:anna", "labour_unit:ali"], "consent_confirmed": True}
+
+
+def _held(at: str | None = None) -> list[SimulatedAction]:
+    """Consent given, the first meeting recorded, and the trigger into the meeting step, at one moment."""
+    moment = parse_time(at) if at else None
+    return [SimulatedAction(record=("consent", {"give": list(CONSENT)}), at=moment),
+            SimulatedAction(record=("meeting", MEETING), at=moment),
+            SimulatedAction(trigger="hold_first_meeting", at=moment)]
+
+
 def _kinds(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     return [(line.at.isoformat()[:10], line.kind) for line in result.lines]
 
@@ -21,12 +33,13 @@ def _kinds(result) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 def test_late_first_meeting_shows_reminder_miss_and_escalations_in_time_order() -> None:
     """Flen's 14-day rule: reminder 3 working days ahead, the miss, then the ladder, before the meeting."""
     result = simulate(FLEN, {"application_date": "2026-03-02"},
-                      [SimulatedAction(trigger="hold_first_meeting", at=parse_time("2026-03-24T09:00"), consent_first=CONSENT)],
+                      _held("2026-03-24T09:00"),
                       parse_time("2026-03-03T09:00"), timedelta(weeks=1), timedelta(0))
     assert _kinds(result)[:6] == [
         ("2026-03-03", "enrolled"), ("2026-03-11", "reminder"), ("2026-03-17", "deadline_missed"),
         ("2026-03-17", "escalated"), ("2026-03-19", "escalated"), ("2026-03-24", "consent_given"),
     ]
+    assert _kinds(result)[6:] == [("2026-03-24", "meeting_recorded"), ("2026-03-24", "transition")]
     assert result.lines[0].deadlines == ["first_meeting_within_14_days due 2026-03-16"]
     assert result.completed and result.step == "first_meeting"
 
@@ -34,9 +47,25 @@ def test_late_first_meeting_shows_reminder_miss_and_escalations_in_time_order() 
 def test_meeting_in_time_meets_the_rule_and_nothing_fires() -> None:
     """A first meeting within 14 days: no reminder, no miss for the rule."""
     result = simulate(FLEN, {"application_date": "2026-03-02"},
-                      [SimulatedAction(trigger="hold_first_meeting", at=parse_time("2026-03-05T10:00"), consent_first=CONSENT)],
+                      _held("2026-03-05T10:00"),
                       parse_time("2026-03-03T09:00"), timedelta(weeks=1), timedelta(0))
-    assert _kinds(result) == [("2026-03-03", "enrolled"), ("2026-03-05", "consent_given"), ("2026-03-05", "transition")]
+    assert _kinds(result) == [("2026-03-03", "enrolled"), ("2026-03-05", "consent_given"),
+                              ("2026-03-05", "meeting_recorded"), ("2026-03-05", "transition")]
+
+
+def test_a_meeting_step_refuses_its_trigger_without_a_record_naming_every_party() -> None:
+    """Flen's first meeting: no record, or a record without the employment service, refuses the trigger."""
+    none = simulate(FLEN, {"application_date": "2026-03-02"},
+                    [SimulatedAction(trigger="hold_first_meeting", consent_first=CONSENT)],
+                    parse_time("2026-03-03T09:00"), timedelta(days=1), timedelta(0))
+    assert none.lines[-1].kind == "refused" and "needs a meeting record" in none.lines[-1].detail
+    partial = simulate(FLEN, {"application_date": "2026-03-02"},
+                       [SimulatedAction(record=("consent", {"give": list(CONSENT)})),
+                        SimulatedAction(record=("meeting", {**MEETING, "attendees": ["soc:kim", "labour_unit:ali"]})),
+                        SimulatedAction(trigger="hold_first_meeting")],
+                       parse_time("2026-03-03T09:00"), timedelta(hours=1), timedelta(0))
+    assert partial.lines[-1].kind == "refused"
+    assert "does not name employment_officer" in partial.lines[-1].detail
 
 
 def test_refusals_are_lines_and_mark_the_walk_incomplete_unless_expected() -> None:
@@ -52,8 +81,8 @@ def test_refusals_are_lines_and_mark_the_walk_incomplete_unless_expected() -> No
 
 def test_walk_times_follow_the_swedish_wall_clock_across_summer_time() -> None:
     """Actions spaced a week apart keep their local time of day across the change to summer time."""
-    result = simulate(FLEN, {}, [SimulatedAction(trigger="hold_first_meeting", consent_first=CONSENT)],
-                      parse_time("2026-03-24T09:00"), timedelta(weeks=1), timedelta(0))
+    result = simulate(FLEN, {"application_date": "2026-03-20"}, _held(),
+                      parse_time("2026-03-10T09:00"), timedelta(weeks=1), timedelta(0))
     assert result.lines[-1].to_json()["at"] == "2026-03-31T09:00:00+02:00"
 
 

@@ -20,7 +20,7 @@ from pathway.definitions import load_file, validate_text
 from pathway.domain.replay import FIELDS, replay
 from pathway.errors import RuleRefused
 from pathway.services import participants as service
-from pathway.services import records
+from pathway.services import meetings, records
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / "workflows"
@@ -28,12 +28,15 @@ WALKS = Path(__file__).parent / "walks"
 SHIPPED = sorted(WORKFLOWS.glob("*.yaml"))
 
 
-RECORD_VERBS = {"consent", "plan", "placement", "intervention"}
+RECORD_VERBS = {"consent", "plan", "placement", "intervention", "meeting"}
 
 
 def _record(ctx: Any, pid: int, step: dict[str, Any]) -> None:
-    """The walk verbs for what is recorded around the steps (consent, plan, placement, intervention)."""
-    if "consent" in step:
+    """The walk verbs for what is recorded around the steps (consent, plan, placement, intervention, meeting)."""
+    if "meeting" in step:
+        args = dict(step["meeting"])
+        meetings.record_meeting(ctx, pid, args.pop("type"), args.pop("attendees"), **args)
+    elif "consent" in step:
         action = step["consent"]
         if "give" in action:
             records.give_consent(ctx, pid, action["give"], action.get("scope"), action.get("until"))
@@ -57,7 +60,8 @@ def _record(ctx: Any, pid: int, step: dict[str, Any]) -> None:
             records.start_placement(ctx, pid, args.pop("type"), args.pop("employer"), str(args.pop("start")),
                                     **{k: str(v) if k == "end" else v for k, v in args.items()})
         elif "followup" in action:
-            records.followup_placement(ctx, pid, action["followup"]["id"])
+            records.followup_placement(ctx, pid, action["followup"]["id"],
+                                       hours_per_week=action["followup"].get("hours_per_week"))
         else:
             records.end_placement(ctx, pid, action["end"]["id"], action["end"].get("outcome"))
     else:

@@ -133,7 +133,7 @@ def plan_show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFor
 @placement_app.command("start")
 def placement_start(
     ctx: typer.Context, participant: Id,
-    type_: Annotated[str, typer.Option("--type", help="internship, work_training or work_trial")],
+    type_: Annotated[str, typer.Option("--type", help="internship, work_training, work_trial or supported_employment (in a placement step: one of its placement_types)")],
     employer: Annotated[str, typer.Option(help="the employer")],
     start: Annotated[str, typer.Option(help="first day (ISO date)")],
     end: Annotated[str | None, typer.Option(help="last day (ISO date)")] = None,

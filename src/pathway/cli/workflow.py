@@ -130,7 +130,7 @@ def shipped_schema() -> bytes:
 
 
 #: walk-script verbs for what is recorded around the steps
-RECORD_VERBS = ("consent", "plan", "placement", "intervention")
+RECORD_VERBS = ("consent", "plan", "placement", "intervention", "meeting")
 
 
 def _simulation_script(path: Path, name: str | None) -> tuple[dict[str, Any], list[Any], datetime | None]:
@@ -187,7 +187,7 @@ def simulate(
     script: Annotated[Path | None, typer.Option(help="a YAML script: enrol_at, attributes, steps (trigger/refused/set, data, at)")] = None,
     name: Annotated[str | None, typer.Option(help="which walk, when the script file holds several (walks:)")] = None,
     attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute at enrolment (repeatable)")] = None,
-    consent: Annotated[str | None, typer.Option(help="agencies the participant consents to, confirmed before every --walk trigger, e.g. soc,af")] = None,
+    consent: Annotated[str | None, typer.Option(help="agencies the participant consents to, confirmed before every --walk trigger, e.g. soc,af; a --walk trigger into a meeting step records that meeting with every party present")] = None,
     start: Annotated[str | None, typer.Option(help="virtual enrolment time (default: now)")] = None,
     every: Annotated[str, typer.Option(help="time between the --walk triggers")] = "1w",
     tail: Annotated[str, typer.Option(help="how long to let the clock run after the last action")] = "8w",
@@ -214,7 +214,8 @@ def simulate(
     else:
         agencies = tuple(a.strip() for a in (consent or "").split(",") if a.strip())
         # a well-run meeting opens by confirming the consent: it is given again just before each trigger
-        actions = [SimulatedAction(trigger=t.strip(), consent_first=agencies) for t in (walk or "").split(",") if t.strip()]
+        actions = [SimulatedAction(trigger=t.strip(), consent_first=agencies, meeting_first=True)
+                   for t in (walk or "").split(",") if t.strip()]
     begin = optional_time(start, "--start") or begin or cli_state.clock().now()
     # in a script, a step without its own 'at' happens at the same moment as the one before it
     spacing = _calendar_span(every, "--every") if script is None else timedelta(0)

@@ -130,8 +130,10 @@ def check_references(wf: Workflow) -> Iterator[Problem]:
                 yield Problem(("transitions", i, "data", name, "type"), "no-exit-reasons",
                               f"data '{name}' takes an exit reason but the workflow has no exit_reasons")
     for i, rule in enumerate(wf.deadlines):
-        for part in ("start", "target"):
+        for part in ("start", "target", "until"):
             anchor = getattr(rule, part)
+            if anchor is None:
+                continue
             path: Path = ("deadlines", i, part)
             if anchor.attribute is not None:
                 spec = wf.attributes.get(anchor.attribute)
@@ -146,7 +148,10 @@ def check_references(wf: Workflow) -> Iterator[Problem]:
                 yield _unknown(path + ("trigger",), "trigger", anchor.trigger, triggers)
         if rule.target.attribute is not None or rule.target.enrolled:
             yield Problem(("deadlines", i, "target"), "bad-target",
-                          "a deadline's target must be 'entered: STEP' or 'trigger: NAME'")
+                          "a deadline's target must be 'entered: STEP', 'trigger: NAME' or 'meeting: TYPE'")
+        if rule.until is not None and (rule.until.attribute is not None or rule.until.enrolled):
+            yield Problem(("deadlines", i, "until"), "bad-until",
+                          "a repeating rule stops at 'entered: STEP', 'trigger: NAME' or 'meeting: TYPE'")
         for j, level in enumerate(rule.escalation):
             if level.to not in ladder_roles:
                 yield _unknown(("deadlines", i, "escalation", j, "to"), "role", level.to, ladder_roles)
@@ -403,8 +408,38 @@ def check_national_followup(wf: Workflow) -> Iterator[Problem]:
                       f"choice(s) {', '.join(repr(u) for u in unmapped)} have no national situation code",
                       f"map every choice of {situation.at_start} and {situation.at_exit}")
 
+def check_step_settings(wf: Workflow) -> Iterator[Problem]:
+    """Settings that must fit the transitions: a trigger that starts a placement must say its type."""
+    for i, step in enumerate(wf.steps):
+        if step.kind != "placement" or not isinstance(step.config, dict):
+            continue
+        types = step.config.get("placement_types") or []
+        if not isinstance(types, list):
+            continue
+        for j, tr in enumerate(wf.transitions):
+            if tr.to != step.id or "employer" not in tr.data:
+                continue
+            spec = tr.data.get("placement_type")
+            if spec is None:
+                if len(types) > 1:
+                    yield Problem(("transitions", j, "data"), "placement-type-missing",
+                                  f"trigger '{tr.trigger}' starts a placement in step '{step.id}', which allows "
+                                  f"{', '.join(map(str, types))}, but does not take data 'placement_type'",
+                                  f"add  placement_type: {{type: choice, choices: [{', '.join(map(str, types))}], "
+                                  "required: true}")
+                continue
+            if spec.type != FieldType.CHOICE or not spec.required:
+                yield Problem(("transitions", j, "data", "placement_type"), "placement-type-not-choice",
+                              f"data 'placement_type' of trigger '{tr.trigger}' must be a required choice")
+            wrong = [c for c in spec.choices or [] if types and c not in types]
+            if wrong:
+                yield Problem(("transitions", j, "data", "placement_type", "choices"), "placement-type-not-allowed",
+                              f"placement type {', '.join(wrong)} is not among the placement_types of step "
+                              f"'{step.id}' ({', '.join(map(str, types))})")
+
 
 CHECKS: list[Callable[[Workflow], Iterator[Problem]]] = [
+    check_step_settings,
     check_unique_ids,
     check_initial_step,
     check_references,

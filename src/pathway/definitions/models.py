@@ -24,6 +24,7 @@ from pydantic import (
 
 from pathway.domain.agency import Agency
 from pathway.domain.duration import DURATION_PATTERN, Duration
+from pathway.domain.records import PlacementType
 from pathway.limits import MAX_NUMBER, MAX_VERSION
 
 #: Step ids, trigger names, role ids, attribute names: English snake_case.
@@ -165,19 +166,22 @@ class StepLimit(Strict):
 
 
 class Anchor(Strict):
-    """A point in a participant's history: a date attribute, enrolment, entering a step, or a trigger."""
+    """A point in a participant's history: a date attribute, enrolment, entering a step, a trigger,
+    or a meeting record of a type (``pathway meeting record ID --type TYPE``)."""
 
     attribute: Identifier | None = None
     entered: Identifier | None = None
     trigger: Identifier | None = None
     enrolled: bool | None = None
+    meeting: Identifier | None = Field(None, description="a meeting record of this type (a meeting step's id "
+                                                          "or your own type)")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Anchor:
-        given = [k for k in ("attribute", "entered", "trigger", "enrolled") if getattr(self, k)]
+        given = [k for k in ("attribute", "entered", "trigger", "enrolled", "meeting") if getattr(self, k)]
         if len(given) != 1:
             raise ValueError(
-                "give exactly one of 'attribute', 'entered', 'trigger' or 'enrolled: true'"
+                "give exactly one of 'attribute', 'entered', 'trigger', 'meeting' or 'enrolled: true'"
             )
         return self
 
@@ -198,6 +202,17 @@ class DeadlineRule(Strict):
     applies_if: list[GuardRef] = Field(
         default_factory=list, description="guards: the rule applies only when all pass"
     )
+    every: DurationText | None = Field(
+        None, description="repeat: after each time the target happens, it is due again within this "
+                          "(Ljusnarsberg's contact every second week, Flen's follow-up meetings)")
+    until: Anchor | None = Field(
+        None, description="with 'every': the repetition stops at this point (an exit always stops it)")
+
+    @model_validator(mode="after")
+    def _until_needs_every(self) -> DeadlineRule:
+        if self.until is not None and self.every is None:
+            raise ValueError("'until' stops a repeating rule; give 'every' too, or leave 'until' out")
+        return self
 
 
 class Pauses(Strict):
@@ -331,12 +346,6 @@ class ResultGoal(Strict):
     @property
     def is_count(self) -> bool:
         return self.target_count is not None
-
-
-class PlacementType(StrEnum):
-    INTERNSHIP = "internship"  # praktik
-    WORK_TRAINING = "work_training"  # arbetsträning
-    WORK_TRIAL = "work_trial"  # arbetsprövning
 
 
 class FollowUpPolicy(Strict):

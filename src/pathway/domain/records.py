@@ -34,6 +34,21 @@ class RecordEvent(StrEnum):
     PLACEMENT_ENDED = "placement_ended"
     INTERVENTION_STARTED = "intervention_started"  # parallella insatser
     INTERVENTION_ENDED = "intervention_ended"
+    MEETING_RECORDED = "meeting_recorded"  # samtal, trepartssamtal: who was there, what was decided
+    MEETING_NO_SHOW = "meeting_no_show"  # uteblivet besök
+    GROUP_JOINED = "group_joined"  # grupp
+    GROUP_LEFT = "group_left"
+    SESSION_ATTENDED = "session_attended"  # närvaro vid ett grupptillfälle
+    SESSION_ABSENT = "session_absent"  # frånvaro (t.ex. vård av sjukt barn)
+
+
+class PlacementType(StrEnum):
+    """The kinds of placement (the agreement with an employer decides which)."""
+
+    INTERNSHIP = "internship"  # praktik
+    WORK_TRAINING = "work_training"  # arbetsträning
+    WORK_TRIAL = "work_trial"  # arbetsprövning
+    SUPPORTED_EMPLOYMENT = "supported_employment"  # supported employment (Kraft): individual placement and support
 
 
 RECORD_EVENT_TYPES = frozenset(e.value for e in RecordEvent)
@@ -103,6 +118,13 @@ class Placement:
     followups: list[datetime] = field(default_factory=list)
     ended_at: datetime | None = None
     outcome: str | None = None
+    #: the placement step's goal: hours a week, for how many weeks (arbetsutbud)
+    target_hours_per_week: float | None = None
+    weeks: int | None = None
+    #: the step it was started in by its trigger; leaving that step ends it
+    step: str | None = None
+    #: hours a week recorded at each follow-up, in order
+    hours_recorded: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -116,11 +138,35 @@ class Intervention:
 
 
 @dataclass
+class Meeting:
+    """A meeting held (or missed) with the participant: the record of who was there and what was decided."""
+
+    seq: int
+    type: str
+    at: datetime
+    attendees: list[dict[str, Any]] = field(default_factory=list)
+    absent: list[dict[str, Any]] = field(default_factory=list)
+    led_by: str | None = None
+    consent_confirmed_for: list[str] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    no_show: bool = False
+
+    def present(self) -> set[str]:
+        """Roles and agencies present (an attendee may be named by either)."""
+        return {v for a in self.attendees for v in (a.get("role"), a.get("agency")) if v}
+
+
+@dataclass
 class Records:
     consent: ConsentState = field(default_factory=ConsentState)
     plan: dict[str, PlanItem] = field(default_factory=dict)
     placements: dict[str, Placement] = field(default_factory=dict)
     interventions: dict[str, Intervention] = field(default_factory=dict)
+    meetings: list[Meeting] = field(default_factory=list)
+    #: group id → (joined at, left at or None)
+    groups: dict[int, tuple[datetime, datetime | None]] = field(default_factory=dict)
+    sessions_attended: int = 0
+    sessions_absent: int = 0
 
     def next_goal_id(self) -> str:
         return f"g{1 + sum(1 for i in self.plan.values() if i.parent is None)}"
@@ -175,12 +221,15 @@ def fold(events: Iterable[Event]) -> Records:
                 records.placements[data["id"]] = Placement(
                     data["id"], data["type"], data["employer"], _date(data["start"]) or at.date(), at,
                     _date(data.get("end")), list(data.get("weekdays") or []), data.get("hours_per_week"),
-                    data.get("contact_person"), data.get("goal"), data.get("follow_up_every"))
+                    data.get("contact_person"), data.get("goal"), data.get("follow_up_every"),
+                    target_hours_per_week=data.get("target_hours_per_week"), weeks=data.get("weeks"),
+                    step=data.get("step"))
             case RecordEvent.PLACEMENT_FOLLOWUP:
                 placement = records.placements[data["id"]]
                 placement.followups.append(at)
                 if data.get("hours_per_week") is not None:
                     placement.hours_per_week = data["hours_per_week"]
+                    placement.hours_recorded.append(float(data["hours_per_week"]))
             case RecordEvent.PLACEMENT_ENDED:
                 placement = records.placements[data["id"]]
                 placement.ended_at, placement.outcome = at, data.get("outcome")
@@ -189,4 +238,28 @@ def fold(events: Iterable[Event]) -> Records:
                                                                  data.get("note"))
             case RecordEvent.INTERVENTION_ENDED:
                 records.interventions[data["id"]].ended_at = at
+            case RecordEvent.MEETING_RECORDED | RecordEvent.MEETING_NO_SHOW:
+                meeting = Meeting(event.seq, data["type"], at, list(data.get("attendees") or []),
+                                  list(data.get("absent") or []), data.get("led_by"),
+                                  list(data.get("consent_confirmed_for") or []), list(data.get("decisions") or []),
+                                  no_show=event.type == RecordEvent.MEETING_NO_SHOW)
+                records.meetings.append(meeting)
+                if meeting.consent_confirmed_for:  # the meeting opened by confirming consent
+                    records.consent.last_confirmed_at = at
+            case RecordEvent.GROUP_JOINED:
+                records.groups[int(data["group"])] = (at, None)
+            case RecordEvent.GROUP_LEFT:
+                joined = records.groups.get(int(data["group"]))
+                if joined is not None:
+                    records.groups[int(data["group"])] = (joined[0], at)
+            case RecordEvent.SESSION_ATTENDED:
+                records.sessions_attended += 1
+            case RecordEvent.SESSION_ABSENT:
+                records.sessions_absent += 1
     return records
+
+
+def step_change_seq(events: Iterable[Event]) -> int:
+    """The sequence number of the participant's last step change (enrolment or a moving trigger)."""
+    return max((e.seq for e in events if e.type in ("enrolled", "transition", "migrated") and e.to_step is not None
+                and (e.type != "migrated" or e.from_step != e.to_step)), default=0)

@@ -14,7 +14,7 @@ from functools import partial
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pathway.definitions.models import OWNER_ROLE, Anchor, EscalationLevel, Workflow
+from pathway.definitions.models import OWNER_ROLE, Anchor, DeadlineRule, EscalationLevel, Workflow
 from pathway.clock import format_local
 from pathway.domain.corrections import effective
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
@@ -149,8 +149,58 @@ def _anchor_time(anchor: Anchor, events: Sequence[Event], entries: list[_Entry],
         return start_of_day(value) if isinstance(value, date) else None
     if anchor.entered is not None:
         return next((e.at for e in entries if e.step == anchor.entered), None)
+    if anchor.meeting is not None:
+        return next((e.effective_at for e in events
+                     if e.type == "meeting_recorded" and e.data.get("type") == anchor.meeting), None)
     return next((e.effective_at for e in events
                  if e.type == EventType.TRANSITION and e.trigger == anchor.trigger), None)
+
+
+def _anchor_times(anchor: Anchor, events: Sequence[Event], entries: list[_Entry]) -> list[datetime]:
+    """Every time an anchor happened (entering a step, a trigger, a meeting record), in time order."""
+    if anchor.entered is not None:
+        return [e.at for e in entries if e.step == anchor.entered]
+    if anchor.meeting is not None:
+        return [e.effective_at for e in events
+                if e.type == "meeting_recorded" and e.data.get("type") == anchor.meeting]
+    if anchor.trigger is not None:
+        return [e.effective_at for e in events if e.type == EventType.TRANSITION and e.trigger == anchor.trigger]
+    return []
+
+
+def _repeating(rule: DeadlineRule, began: datetime, owner: str, ordered: Sequence[Event], entries: list[_Entry],
+               paused: PauseCalendar, exited_at: datetime | None) -> list[PlannedDeadline]:
+    """The occurrences of a repeating rule: the first due ``within`` after its start, each next one
+    ``every`` after the target last happened, until the ``until`` point or the exit."""
+    targets = [t for t in _anchor_times(rule.target, ordered, entries) if t > began]
+    stops = [t for t in (_anchor_times(rule.until, ordered, entries) if rule.until else []) if t > began]
+    stop = min([t for t in (*stops[:1], exited_at) if t is not None], default=None)
+    planned: list[PlannedDeadline] = []
+    started, n = began, 0
+    while stop is None or started < stop:
+        span = Duration.parse(rule.within if n == 0 else rule.every or rule.within)
+        met_at = next((t for t in targets if t > started), None)
+        if met_at is not None and stop is not None and met_at > stop:
+            met_at = None
+        start = local_date(started)
+        common = dict(key=f"rule:{rule.id}:{n}", rule=rule.id, title=rule.title, step=None, owner=owner,
+                      started_at=started)
+        closed = met_at or stop
+        clocks = paused.closed_at(local_date(closed)) if closed else paused
+        due = None if clocks.paused_now else add_duration(start, span, clocks)
+        if met_at is not None:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, due_date=due, met_at=met_at))
+            started, n = met_at, n + 1
+            continue
+        if stop is not None:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.CANCELLED, due_date=due, closed_at=stop))
+        elif due is None:
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.PAUSED))
+        else:
+            actions = _actions(start, due, rule.remind_before, rule.escalation, owner, paused)
+            planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, due_date=due, actions=actions))
+        break
+    return planned
 
 
 def plan_deadlines(
@@ -198,6 +248,9 @@ def plan_deadlines(
         if began is None or not _applies(rule.applies_if, attributes, current.step, enrolled_at):
             continue
         owner = rule.owner or current_owner
+        if rule.every is not None:
+            planned += _repeating(rule, began, owner, ordered, entries, paused, exited_at)
+            continue
         met_at = _anchor_time(rule.target, ordered, entries, attributes, enrolled_at)
         start = local_date(began)
         common = partial(PlannedDeadline, key=f"rule:{rule.id}", rule=rule.id, title=rule.title, step=None, owner=owner,

@@ -22,6 +22,7 @@ from pathway.domain.records import Records
 from pathway.engine.values import coerce_fields
 from pathway.errors import BadInput, GuardFailed, TriggerNotAllowed
 from pathway.steps.guards import GUARDS, GuardContext
+from pathway.steps.requirements import StepRequirements
 
 
 class _Position:
@@ -65,6 +66,8 @@ class PathwayMachine:
     def __init__(self, definition: Workflow) -> None:
         self.definition = definition
         self._terminal = {s.id for s in definition.steps if s.terminal}
+        #: what step settings (meeting records) and rule starts require, beyond named guards
+        self.requirements = StepRequirements(definition)
         #: (trigger, step) → the transitions that may fire, in file order
         self._candidates: dict[tuple[str, str], list[Transition]] = {}
         self.machine = Machine(
@@ -117,6 +120,7 @@ class PathwayMachine:
             if spec.reads_data and not judge_data:
                 continue
             reasons += [f"guard '{ref.name}': {reason}" for reason in spec.evaluate(context, ref.args)]
+        reasons += self.requirements.reasons(transition, context)
         return reasons
 
     # -- questions ---------------------------------------------------------------------------
@@ -161,6 +165,8 @@ class PathwayMachine:
         effective_at: datetime,
         enrolled_at: datetime,
         records: Records | None = None,
+        step_entered_at: datetime | None = None,
+        step_entered_seq: int = 0,
     ) -> Firing:
         """Decide what ``trigger`` does from ``step``; raises if not allowed, data bad or guards fail."""
         if (trigger, step) not in self._candidates:
@@ -169,7 +175,8 @@ class PathwayMachine:
             self.data_fields(trigger, step), raw_data, self.definition, "data",
             f"for trigger '{trigger}'",
         )
-        context = GuardContext(attributes, data, step, effective_at, enrolled_at, records or Records())
+        context = GuardContext(attributes, data, step, effective_at, enrolled_at, records or Records(),
+                               step_entered_at, step_entered_seq)
         self._refuse_missing_data(trigger, step, context)
         position = _Position(step)
         reasons: list[str] = []

@@ -6,7 +6,9 @@ One participant a line::
      "attributes": {"gender": "female", ...}, "personnummer": "19121212-1212",
      "events": [{"trigger": "assess", "at": "2025-09-03", "data": {}},
                 {"set": {"stable_housing": true}, "at": "2025-09-04"},
-                {"consent": {"give": ["soc", "af"], "scope": "...", "until": "2026-08-31"}, "at": "2025-09-05"}],
+                {"consent": {"give": ["soc", "af"], "scope": "...", "until": "2026-08-31"}, "at": "2025-09-05"},
+                {"meeting": {"type": "handover_meeting", "attendees": ["labour_unit:lina", "af:per"],
+                             "consent_confirmed": true}, "at": "2025-09-08"}],
      "exit": {"at": "2026-02-27", "reason": "work", "income_source_at_exit": "salary"}}
 
 Each line is enrolled and its events fired through the same services a caseworker uses
@@ -39,7 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pathway.clock import parse_time
 from pathway.definitions.models import Workflow
 from pathway.errors import BadInput, DuplicateRef, PathwayError, RuleRefused
-from pathway.services import deadlines, participants, policy, records
+from pathway.services import deadlines, meetings, participants, policy, records
 from pathway.services.context import ServiceContext
 
 LINE_KEYS = "ref, workflow, enrolled_at, attributes, personnummer, events, exit"
@@ -49,7 +51,7 @@ LINE_KEYS = "ref, workflow, enrolled_at, attributes, personnummer, events, exit"
 MAX_LINE_BYTES = 1_000_000
 MAX_JSON_DEPTH = 10
 MAX_EVENTS = 1_000
-EVENT_KEYS = '{"trigger", "at", "data"}, {"set": {…}, "at"} or {"consent": {…}, "at"}'
+EVENT_KEYS = '{"trigger", "at", "data"}, {"set": {…}, "at"}, {"consent": {…}, "at"} or {"meeting": {…}, "at"}'
 CONSENT_KEYS = '{"give": [agencies], "scope", "until"}, {"confirm": true} or {"withdraw": [agencies]}'
 
 
@@ -76,21 +78,34 @@ class ConsentEntry(_Strict):
         return self
 
 
+class MeetingEntry(_Strict):
+    """A meeting held (see ``pathway meeting record``): a meeting step's triggers need one."""
+
+    type: str
+    attendees: list[str] = Field(min_length=1)
+    led_by: str | None = None
+    absent: list[str] = Field(default_factory=list)
+    consent_confirmed: bool = False
+    decisions: list[str] = Field(default_factory=list)
+    signed_by_participant: bool = False
+
+
 class EventEntry(_Strict):
-    """One thing that happened: a trigger fired, attributes set, or consent recorded."""
+    """One thing that happened: a trigger fired, attributes set, consent or a meeting recorded."""
 
     at: str
     trigger: str | None = None
     data: dict[str, Any] | None = None
     set_: dict[str, Any] | None = Field(None, alias="set")
     consent: ConsentEntry | None = None
+    meeting: MeetingEntry | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> EventEntry:
-        kinds = [k for k, v in (("trigger", self.trigger), ("set", self.set_), ("consent", self.consent))
-                 if v is not None]
+        kinds = [k for k, v in (("trigger", self.trigger), ("set", self.set_), ("consent", self.consent),
+                                ("meeting", self.meeting)) if v is not None]
         if len(kinds) != 1:
-            raise ValueError(f"give exactly one of trigger, set or consent: {EVENT_KEYS}")
+            raise ValueError(f"give exactly one of trigger, set, consent or meeting: {EVENT_KEYS}")
         if self.data is not None and self.trigger is None:
             raise ValueError("'data' goes with a 'trigger'")
         return self
@@ -99,6 +114,8 @@ class EventEntry(_Strict):
     def label(self) -> str:
         if self.trigger is not None:
             return f"trigger '{self.trigger}'"
+        if self.meeting is not None:
+            return f"meeting '{self.meeting.type}'"
         return "set" if self.set_ is not None else "consent"
 
 
@@ -338,6 +355,11 @@ def replay_line(ctx: ServiceContext, line: ImportLine, reason: str) -> tuple[int
                 written += 1
             elif entry.set_ is not None:
                 written += 1 if participants.set_attributes(ctx, pid, entry.set_, at=at, reason=reason) else 0
+            elif entry.meeting is not None:
+                m = entry.meeting
+                meetings.record_meeting(ctx, pid, m.type, m.attendees, m.led_by, m.absent, m.consent_confirmed,
+                                        m.decisions, m.signed_by_participant, at=at, reason=reason)
+                written += 1
             else:
                 _consent(ctx, pid, entry.consent, at, reason)  # type: ignore[arg-type]
                 written += 1

@@ -14,8 +14,9 @@ from pathway import limits
 from pathway.clock import format_local, to_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.domain.corrections import amended, struck
-from pathway.domain.records import RecordEvent, fold
+from pathway.domain.records import RecordEvent, fold, step_change_seq
 from pathway.engine.deadlines import pause_refusal
+from pathway.engine.step_settings import placement_events_for_firing
 from pathway.engine.values import coerce_fields, missing_required, to_json
 from pathway.errors import (
     BadInput,
@@ -196,7 +197,7 @@ def _plausible_birth_date(values: Mapping[str, Any], effective_at: datetime) -> 
         limits.check_birth_date(born, to_local(effective_at).date())
 
 
-def _event(ctx: ServiceContext, participant: Participant, type_: EventType, effective_at: datetime,
+def _event(ctx: ServiceContext, participant: Participant, type_: EventType | RecordEvent, effective_at: datetime,
            reason: str | None, **fields: Any) -> Event:
     return Event(
         seq=0, type=type_.value, effective_at=effective_at, recorded_at=ctx.clock.now(),
@@ -237,7 +238,8 @@ def fire(
         attributes = typed_attributes(ctx, uow, participant)
         events = uow.participants.history(participant.id or 0)
         firing = machine.fire(participant.step, trigger, data or {}, attributes, effective_at,
-                              participant.enrolled_at, fold(events))
+                              participant.enrolled_at, fold(events), participant.last_step_change_at,
+                              step_change_seq(events))
         paused = pause_refusal(loaded.definition, trigger, events)
         if paused:
             raise GuardFailed(trigger, participant.step, [paused])
@@ -248,6 +250,11 @@ def fire(
         ), loaded.definition.terminal_step_ids)
         if firing.terminal:
             close_at_exit(ctx, participant, events, event)
+        else:  # a trigger into a placement step starts its placement record; one out of it with an outcome ends it
+            for kind, record in placement_events_for_firing(loaded.definition, firing.from_step, firing.to_step,
+                                                            stored_data, fold(events), effective_at):
+                participant.record(_event(ctx, participant, kind, effective_at, reason, from_step=firing.step_after,
+                                          to_step=firing.step_after, data=record))
         reconcile(uow, participant, loaded.definition, attributes, events)
         uow.commit()
         return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
@@ -308,7 +315,8 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
         shown = secrecy.filter_events(ctx.user, events, to_local(ctx.clock.now()).date())
         if participant.is_open:
             context = GuardContext(typed_attributes(ctx, uow, participant), {}, participant.step,
-                                   ctx.clock.now(), participant.enrolled_at, records)
+                                   ctx.clock.now(), participant.enrolled_at, records,
+                                   participant.last_step_change_at, step_change_seq(events))
             options = [TriggerView.of(option) for option in machine.options(participant.step, context)]
             options = [TriggerView(o.trigger, o.blocked_by + [r for r in [pause_refusal(definition, o.trigger, events)] if r],
                                    o.data) for o in options]

@@ -78,6 +78,8 @@ RULES: dict[str, Rule] = {
     "plan.record": _r("change the action plan", STAFF),
     "placement.record": _r("record placements", STAFF),
     "intervention.record": _r("record interventions", STAFF),
+    "meeting.record": _r("record meetings and no-shows", STAFF),
+    "group.manage": _r("manage groups, their sessions and moves", STAFF),
     "caseload.read": _r("see a caseload", STAFF, member=False),
     "caseload.others": _r("see another user's caseload", COORDINATOR, member=False),
     "deadlines.list": _r("see the deadline board", STAFF, member=False),

@@ -16,7 +16,8 @@ from pathway.clock import to_local
 from pathway.domain import Event, Participant
 from pathway.domain.agency import AGENCIES
 from pathway.domain.duration import DURATION_HELP, Duration
-from pathway.domain.records import Records, RecordEvent, fold
+from pathway.domain.records import PlacementType, Records, RecordEvent, fold
+from pathway.engine.step_settings import apply_placement_settings
 from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
 from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
@@ -30,7 +31,7 @@ from pathway.services.participants import (
 )
 from pathway.services.retry import caseworker_command
 
-PLACEMENT_TYPES = ("internship", "work_training", "work_trial")
+PLACEMENT_TYPES = tuple(t.value for t in PlacementType)
 #: ``closed``: still open when the participant exited (the exit closes it)
 PLAN_STATUSES = ("open", "done", "dropped", "closed")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -73,9 +74,8 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
                 and data["kind"] not in definition.interventions:
             raise InvalidValue("intervention kind", data["kind"],
                                f"workflow '{definition.id}' records: {', '.join(definition.interventions)}")
-        if kind == RecordEvent.PLACEMENT_STARTED and data.get("follow_up_every") is None:
-            default = definition.follow_up.placement_contact.get(data["type"])
-            data["follow_up_every"] = default
+        if kind == RecordEvent.PLACEMENT_STARTED:  # the step's placement_types, contact_every, hours and weeks
+            data = apply_placement_settings(definition, participant.step, data)
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         participant.record(Event(
             seq=0, type=kind.value, effective_at=effective_at, recorded_at=ctx.clock.now(), actor=ctx.actor, actor_id=ctx.actor_id, actor_agency=ctx.actor_agency,

@@ -19,7 +19,7 @@ from pathway.definitions import LoadedWorkflow
 from pathway.definitions.models import Workflow
 from pathway.domain import DeadlineStatus, Participant
 from pathway.errors import BadInput, PathwayError, UnknownWorkflow
-from pathway.services import deadlines, participants, records
+from pathway.services import deadlines, meetings, participants, records
 from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
 
@@ -38,6 +38,9 @@ class SimulatedAction:
     record: tuple[str, Mapping[str, Any]] | None = None
     #: give (and so confirm) consent for these agencies at the same moment, just before the trigger
     consent_first: tuple[str, ...] = ()
+    #: a trigger into a meeting step that needs a record (parties, confirm_consent): record that meeting
+    #: first, with every party present and consent confirmed (the quick ``--walk`` assumes meetings are held)
+    meeting_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,21 @@ class _Run:
                 for row in self.store.deadlines.get(self.pid, [])
                 if row.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)]
 
+    def _meeting_needed(self, trigger: str) -> dict[str, Any] | None:
+        """The meeting record a trigger from the current step into a meeting step needs, or None."""
+        from pathway.steps.requirements import StepRequirements
+
+        meetings_needed = StepRequirements(self.definition).meetings
+        for transition in self.definition.transitions:
+            if transition.trigger != trigger or self.participant.step not in self.definition.sources_of(transition):
+                continue
+            need = meetings_needed.get(transition.to or "")
+            if need is not None:
+                return {"type": need.step, "attendees": [f"{party}:simulation" for party in need.parties] or
+                        [f"{self.definition.step(need.step).owner}:simulation"],
+                        "consent_confirmed": need.confirm_consent}
+        return None
+
     def run_clock(self, until: datetime) -> None:
         """Run the deadline check at each moment an action falls due up to ``until``, as a check
         running all along would (so a reminder is sent, not overtaken by the miss)."""
@@ -128,6 +146,10 @@ class _Run:
             return False
         if action.consent_first:
             self.act(SimulatedAction(record=("consent", {"give": list(action.consent_first)})), at)
+        if action.meeting_first and action.trigger:
+            needed = self._meeting_needed(action.trigger)
+            if needed is not None:
+                self.act(SimulatedAction(record=("meeting", needed)), at)
         try:
             if action.record is not None:
                 kind, text = record_step(self.ctx, self.pid, *action.record)
@@ -179,7 +201,7 @@ def _day(value: Any) -> str | None:
 
 
 def record_step(ctx: ServiceContext, pid: int, verb: str, action: Mapping[str, Any]) -> tuple[str, str]:
-    """A walk-script verb (consent, plan, placement, intervention) through its real use case;
+    """A walk-script verb (consent, plan, placement, intervention, meeting) through its real use case;
     returns the event kind recorded and a line describing it."""
     if verb == "consent":
         if "give" in action:
@@ -212,12 +234,19 @@ def record_step(ctx: ServiceContext, pid: int, verb: str, action: Mapping[str, A
             data = records.start_placement(ctx, pid, type_, employer, str(placement.pop("start")), **placement)
             return "placement_started", f"{data['id']}: {type_} at {employer}"
         if "followup" in action:
-            records.followup_placement(ctx, pid, action["followup"]["id"])
+            records.followup_placement(ctx, pid, action["followup"]["id"],
+                                       hours_per_week=action["followup"].get("hours_per_week"))
             return "placement_followup", f"{action['followup']['id']} followed up"
         records.end_placement(ctx, pid, action["end"]["id"], action["end"].get("outcome"))
         return "placement_ended", f"{action['end']['id']} ended"
+    if verb == "meeting":
+        args = dict(action)
+        data = meetings.record_meeting(ctx, pid, str(args.pop("type", "")), list(args.pop("attendees", []) or []),
+                                       **args)
+        who = ", ".join(f"{a['role'] or a['agency']}:{a['user']}" for a in data["attendees"])
+        return "meeting_recorded", f"{data['type']}: {who}"
     if verb != "intervention":
-        raise BadInput(f"unknown walk verb '{verb}'; use consent, plan, placement or intervention")
+        raise BadInput(f"unknown walk verb '{verb}'; use consent, plan, placement, intervention or meeting")
     if "start" in action:
         started: dict[str, Any] = dict(action["start"])
         kind = started.pop("kind")

@@ -28,6 +28,10 @@ class GuardContext:
     enrolled_at: datetime
     #: consent, plan, placements and interventions, folded from the history
     records: Records = field(default_factory=Records)
+    #: when the participant entered the current step (a meeting record must be held since then)
+    step_entered_at: datetime | None = None
+    #: the sequence number of that step change (a meeting record must come after it)
+    step_entered_seq: int = 0
 
 
 class GuardArgs(BaseModel):

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from pathway.domain.duration import DURATION_PATTERN
+from pathway.domain.records import PlacementType
 
 
 class _Config(BaseModel):
@@ -16,30 +21,53 @@ class NoConfig(_Config):
 
 
 class MeetingConfig(_Config):
-    """A meeting with several parties, e.g. a tripartite meeting (trepartssamtal)."""
+    """A meeting with several parties, e.g. a tripartite meeting (trepartssamtal).
 
-    parties: list[str] = Field(default_factory=list, description="role ids taking part")
-    confirm_consent: bool = Field(False, description="the meeting opens by confirming consent")
-    preparation_minutes: int | None = Field(None, ge=0)
-    feedback_minutes: int | None = Field(None, ge=0)
+    With ``parties`` or ``confirm_consent``, every trigger into the step needs a meeting record of
+    this step's type (``pathway meeting record ID --type STEP``) held since the participant's last
+    step change: naming every party, and with consent confirmed for the agencies present.
+    """
+
+    parties: list[str] = Field(default_factory=list, description="role ids that the meeting record must name as "
+                                                                  "attendees (by role, or by the role's agency)")
+    confirm_consent: bool = Field(False, description="the meeting record must confirm consent for the agencies present")
+    preparation_minutes: int | None = Field(None, ge=0, description="default preparation time of the meeting record "
+                                                                    "(förberedelse), summed in the meetings report")
+    feedback_minutes: int | None = Field(None, ge=0, description="default feedback time of the meeting record "
+                                                                 "(återkoppling), summed in the meetings report")
 
 
 class GroupActivityConfig(_Config):
-    """Group work, e.g. Kraft's two half-days a week plus wellness."""
+    """Group work, e.g. Kraft's two half-days a week plus wellness.
 
-    sessions_per_week: int | None = Field(None, ge=0)
-    hours_per_session: float | None = Field(None, ge=0)
-    wellness_hours_per_week: float | None = Field(None, ge=0)
-    group_size: int | None = Field(None, ge=1)
+    A group (``pathway group create --step STEP``) in this step takes its session lengths from
+    ``hours_per_session`` and ``wellness_hours_per_week``, its planned hours a week from all three,
+    and may not hold more members than ``group_size``.
+    """
+
+    sessions_per_week: int | None = Field(None, ge=0, description="planned sessions a week (attendance report)")
+    hours_per_session: float | None = Field(None, ge=0, description="default length of a session in hours")
+    wellness_hours_per_week: float | None = Field(None, ge=0, description="default length of the weekly wellness "
+                                                                          "session (friskvård) in hours")
+    group_size: int | None = Field(None, ge=1, description="most members a group in this step may have")
 
 
 class PlacementConfig(_Config):
-    """Internship, work training or work trial at an employer under an agreement."""
+    """Internship, work training or work trial at an employer under an agreement.
 
-    placement_types: list[str] = Field(default_factory=list)
-    target_hours_per_week: float | None = Field(None, ge=0)
-    weeks: int | None = Field(None, ge=1)
-    contact_every: str | None = Field(None, description="duration between follow-up contacts")
+    A trigger into the step that carries data ``employer`` (and ``placement_type`` when more than
+    one type is allowed) starts the placement record; a trigger out of the step that takes data
+    ``outcome`` ends it. A placement started
+    while in the step takes ``contact_every``, ``target_hours_per_week`` and ``weeks`` from here.
+    """
+
+    placement_types: list[PlacementType] = Field(default_factory=list,
+                                                 description="the types a placement in this step may be; empty: any")
+    target_hours_per_week: float | None = Field(None, ge=0, description="the placement's goal in hours a week, "
+                                                                        "reported against the hours recorded at follow-ups")
+    weeks: int | None = Field(None, ge=1, description="planned length in weeks: the placement's end unless given")
+    contact_every: str | None = Field(None, pattern=DURATION_PATTERN,
+                                      description="follow-up contact interval: each contact is a deadline")
 
 
 @dataclass(frozen=True)
@@ -67,3 +95,9 @@ STEP_KINDS: dict[str, StepKind] = {
         StepKind("exit", "the participant has left the pathway (avslut)", terminal_only=True),
     ]
 }
+
+
+def step_config(kind: str, config: dict[str, Any]) -> Any:
+    """A step's settings as its kind's model (the validator has already accepted them)."""
+    found = STEP_KINDS.get(kind)
+    return (found.config_model if found else NoConfig).model_validate(config)

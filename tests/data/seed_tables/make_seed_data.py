@@ -295,6 +295,14 @@ class Journey:
                             "at": self._at(day)})
         return self
 
+    def meeting(self, day: date, type_: str, attendees: list[str], consent_confirmed: bool = False) -> Journey:
+        """The meeting record a meeting step's trigger needs (who took part; consent confirmed there)."""
+        meeting: dict[str, Any] = {"type": type_, "attendees": attendees}
+        if consent_confirmed:
+            meeting["consent_confirmed"] = True
+        self.events.append({"meeting": meeting, "at": self._at(day)})
+        return self
+
     def leave(self, exit_day: date, reason: str, by: str = "exit", **extra: Any) -> Journey:
         """The exit: the importer's ``exit`` (the workflow's way out from every step), or ``by`` another
         trigger fired as the last event (``complete``: the pathway's own ending, where it allows the reason)."""
@@ -403,6 +411,8 @@ def uf_steps(j: Journey, start: date, pace: float, via_education: bool, until: d
         if what == "set":
             j.set(day, **data)
             continue
+        if what == "hold_tripartite_meeting":  # the meeting record names both parties and confirms consent
+            j.meeting(day, "tripartite_meeting", ["project_caseworker:handlaggare", "af:arbetsformedlare"], True)
         j.fire(what, day, **data)
         if what == "assess_competence":
             step = "competence_building" if data["more_competence_needed"] else "application"
@@ -725,6 +735,9 @@ def ljusnarsberg_walk(j: Journey, activity: str, n: int, obstacles: list[str]) -
     j.consent(d, ["soc", "af", "fk", "health"], "Samverkan i rehabgruppen (FK, AF, socialtjänsten, vårdcentralen)",
               date(2008, 12, 31))
     # the rehab group meets twice a month: taken up within two weeks
+    j.meeting(weekday(d + timedelta(days=9)), "taken_up",
+              ["doctor:lakare", "social_worker:socialsekreterare", "employment_officer:arbetsformedlare",
+               "insurance_officer:handlaggare_fk", "coordinator:samordnare"])
     j.fire("take_up", weekday(d + timedelta(days=9)),
            decision="Samordnaren kartlägger; remitterande handläggare följer med till första mötet")
     j.fire("start_mapping", weekday(d + timedelta(days=14)))
@@ -871,7 +884,7 @@ def kraft_walk(j: Journey, n: int, k: int) -> None:
         j.leave(weekday(j.last + timedelta(days=21 + 7 * (k % 6))), reason, **extra)
         return
     started = weekday(group_start + timedelta(days=196 + 3 * (k % 4)))
-    j.fire("start_training", started, employer=KRAFT_EMPLOYERS[n % len(KRAFT_EMPLOYERS)],
+    j.fire("start_training", started, placement_type="work_training", employer=KRAFT_EMPLOYERS[n % len(KRAFT_EMPLOYERS)],
            hours_per_week=4 + 2 * (n % 3))
     if where == "training":
         hours = 4 + 2 * (n % 4)
@@ -880,7 +893,11 @@ def kraft_walk(j: Journey, n: int, k: int) -> None:
         return
     assert where == "handover", where
     j.set(weekday(started + timedelta(days=77)), work_supply_hours=10 + 2 * (n % 4), work_supply_established=True)
-    j.fire("prepare_handover", weekday(started + timedelta(days=84)))
+    held = weekday(started + timedelta(days=84))
+    j.consent(held, ["soc", "af", "labour_unit"], "Samverkan inför överlämningen till Arbetsförmedlingen",
+              date(held.year + 1, 12, 31))
+    j.meeting(held, "handover_meeting", ["labour_market_consultant:konsulent", "af:arbetsformedlare"], True)
+    j.fire("prepare_handover", held)
     j.set(weekday(started + timedelta(days=98)), registered_at_af=True)
     j.fire("hand_over", weekday(started + timedelta(days=98)))
     j.leave(weekday(j.last + timedelta(days=21 + 7 * (k % 6))), reason, by="complete", **extra)
