@@ -137,9 +137,9 @@ def test_a_no_show_is_recorded_and_notified_to_the_other_agencies_the_consent_co
     result = meetings.record_no_show(ctx, pid, "individual", "af", note="Uteblev från inskrivningssamtalet")
     assert (result.notified, result.withheld) == (["labour_unit", "soc"], [])
     sent = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
-    assert [(s["type"], s["to_agency"], s["recorded_by_agency"], s["id"]) for s in sent] == [
-        ("meeting_no_show", "labour_unit", "af", f"{pid}:{result.seq}:labour_unit"),
-        ("meeting_no_show", "soc", "af", f"{pid}:{result.seq}:soc")]
+    assert [(s["type"], s["to_agency"], s["recorded_by_agency"], s["notification_id"]) for s in sent] == [
+        ("meeting_no_show", "labour_unit", "af", f"{pid}-{result.seq}-labour_unit"),
+        ("meeting_no_show", "soc", "af", f"{pid}-{result.seq}-soc")]
     records.withdraw_consent(ctx, pid, ["labour_unit"])
     later = meetings.record_no_show(ctx, pid, "individual", "af")
     assert (later.notified, later.withheld) == (["soc"], ["labour_unit"])

@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("pathway.cli.records:plan_app", "The action plan (handlingsplan): goals and sub-goals."),
     "placement": ("pathway.cli.records:placement_app", "Internships, work training and work trials under an agreement."),
     "intervention": ("pathway.cli.records:intervention_app", "Parallel interventions (health care, social-services support, CBT …)."),
+    "group": ("pathway.cli.groups:app", "Groups in a group step: members, capacity, sessions with attendance, moving the group on."),
     "meeting": ("pathway.cli.meetings:app", "Meetings as records: attendees, leader, absences, consent confirmed, decisions; no-shows."),
     "deadlines": ("pathway.cli.deadlines:app", "Deadline checks and the coordinator's board of open deadlines."),
     "scheduler": ("pathway.cli.scheduler:app", "Run the deadline check periodically (long-running)."),

@@ -91,10 +91,11 @@ def list_meetings(ctx: typer.Context, participant: Id, fmt: FormatOption = Outpu
     """
     _p, meetings, _records = service.meetings_of(state(ctx).services(), participant)
     json_rows = [{"seq": m.seq, "type": m.type, "at": iso(m.at), "no_show": m.no_show, "attendees": m.attendees,
-                  "led_by": m.led_by, "absent": m.absent, "consent_confirmed_for": m.consent_confirmed_for,
+                  "led_by": m.led_by, "absent": m.absent, "agency": m.agency, "consent_confirmed_for": m.consent_confirmed_for,
                   "decisions": m.decisions} for m in meetings]
     rows = [{"at": format_local(m.at), "type": m.type + (" (no-show)" if m.no_show else ""),
-             "attendees": ", ".join(_who(a) for a in m.attendees), "led by": m.led_by or "",
+             "attendees": f"missed: appointment with {m.agency}" if m.no_show else ", ".join(_who(a) for a in m.attendees),
+             "led by": m.led_by or "",
              "absent": ", ".join(_who(a) + (f" ({a['reason']})" if a.get("reason") else "") for a in m.absent),
              "consent": ", ".join(m.consent_confirmed_for),
              "decisions": "; ".join(d["text"] + (" ✔" if d.get("signed_by_participant") else "") for d in m.decisions)}

@@ -410,7 +410,7 @@ def check_national_followup(wf: Workflow) -> Iterator[Problem]:
 
 def check_step_settings(wf: Workflow) -> Iterator[Problem]:
     """Settings that must fit the transitions: a trigger that starts a placement must say its type."""
-    for i, step in enumerate(wf.steps):
+    for step in wf.steps:
         if step.kind != "placement" or not isinstance(step.config, dict):
             continue
         types = step.config.get("placement_types") or []

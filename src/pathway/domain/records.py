@@ -150,6 +150,8 @@ class Meeting:
     consent_confirmed_for: list[str] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     no_show: bool = False
+    #: for a no-show: the agency whose appointment was missed
+    agency: str | None = None
 
     def present(self) -> set[str]:
         """Roles and agencies present (an attendee may be named by either)."""
@@ -242,7 +244,7 @@ def fold(events: Iterable[Event]) -> Records:
                 meeting = Meeting(event.seq, data["type"], at, list(data.get("attendees") or []),
                                   list(data.get("absent") or []), data.get("led_by"),
                                   list(data.get("consent_confirmed_for") or []), list(data.get("decisions") or []),
-                                  no_show=event.type == RecordEvent.MEETING_NO_SHOW)
+                                  no_show=event.type == RecordEvent.MEETING_NO_SHOW, agency=data.get("agency"))
                 records.meetings.append(meeting)
                 if meeting.consent_confirmed_for:  # the meeting opened by confirming consent
                     records.consent.last_confirmed_at = at

@@ -183,22 +183,22 @@ def _repeating(rule: DeadlineRule, began: datetime, owner: str, ordered: Sequenc
         if met_at is not None and stop is not None and met_at > stop:
             met_at = None
         start = local_date(started)
-        common = dict(key=f"rule:{rule.id}:{n}", rule=rule.id, title=rule.title, step=None, owner=owner,
-                      started_at=started)
+        common = partial(PlannedDeadline, key=f"rule:{rule.id}:{n}", rule=rule.id, title=rule.title, step=None,
+                         owner=owner, started_at=started)
         closed = met_at or stop
         clocks = paused.closed_at(local_date(closed)) if closed else paused
         due = None if clocks.paused_now else add_duration(start, span, clocks)
         if met_at is not None:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.MET, due_date=due, met_at=met_at))
+            planned.append(common(status=DeadlineStatus.MET, due_date=due, met_at=met_at))
             started, n = met_at, n + 1
             continue
         if stop is not None:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.CANCELLED, due_date=due, closed_at=stop))
+            planned.append(common(status=DeadlineStatus.CANCELLED, due_date=due, closed_at=stop))
         elif due is None:
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.PAUSED))
+            planned.append(common(status=DeadlineStatus.PAUSED))
         else:
             actions = _actions(start, due, rule.remind_before, rule.escalation, owner, paused)
-            planned.append(PlannedDeadline(**common, status=DeadlineStatus.OPEN, due_date=due, actions=actions))
+            planned.append(common(status=DeadlineStatus.OPEN, due_date=due, actions=actions))
         break
     return planned
 

@@ -77,7 +77,7 @@ def apply_placement_settings(definition: Workflow, step_id: str, data: dict[str,
         if data.get("end") is None and config.weeks and data.get("start"):
             data["end"] = (date.fromisoformat(data["start"]) + timedelta(weeks=config.weeks)).isoformat()
     if data.get("follow_up_every") is None:
-        data["follow_up_every"] = definition.follow_up.placement_contact.get(data["type"])  # type: ignore[call-overload]
+        data["follow_up_every"] = definition.follow_up.placement_contact.get(data["type"])
     return data
 
 
@@ -104,7 +104,7 @@ def placement_events_for_firing(definition: Workflow, from_step: str, to_step: s
     if kind is None:
         raise RuleRefused(f"step '{to_step}' allows several placement types "
                           f"({', '.join(t.value for t in config.placement_types)}); give --data placement_type=TYPE")
-    start = {"id": records.next_placement_id(), "type": str(kind), "employer": str(data["employer"]).strip(),
+    start: dict[str, Any] = {"id": records.next_placement_id(), "type": str(kind), "employer": str(data["employer"]).strip(),
              "start": local_date(at).isoformat(), "end": None, "weekdays": [],
              "hours_per_week": data.get("hours_per_week"), "contact_person": None, "goal": None,
              "follow_up_every": None}

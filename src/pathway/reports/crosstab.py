@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from pathway.definitions.models import FieldType
 from pathway.errors import InvalidValue
 from pathway.reports import dimensions as recorded
+from pathway.reports import meetings as _meetings  # noqa: F401  (registers meetings, no_shows, absences, attendance)
 from pathway.reports.dimensions import Dimension
 from pathway.reports.scope import ReportScope, p
 from pathway.reports.table import ReportTable

@@ -148,8 +148,9 @@ def _intervention_kinds(scope: ReportScope) -> list[str]:
 #: Swedish labels of the usual intervention kinds (a workflow's own kinds print as their codes)
 INTERVENTION_LABELS = {"health_care": "Hälso- och sjukvård", "social_services_support": "Stöd från socialtjänsten",
                        "cbt": "KBT", "work_ability_assessment": "Arbetsförmågebedömning"}
-PLACEMENT_TYPES = ["internship", "work_training", "work_trial"]
-PLACEMENT_LABELS = {"internship": "Praktik", "work_training": "Arbetsträning", "work_trial": "Arbetsprövning"}
+PLACEMENT_TYPES = ["internship", "work_training", "work_trial", "supported_employment"]
+PLACEMENT_LABELS = {"internship": "Praktik", "work_training": "Arbetsträning", "work_trial": "Arbetsprövning",
+                    "supported_employment": "Supported employment"}
 
 
 def _no_argument(kind: str, argument: str | None) -> None:

@@ -24,6 +24,7 @@ from pathway.errors import InvalidValue, ParticipantExited
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
+from pathway.services.notify import notification_id
 from pathway.services.participants import effective_time, resolve, typed_attributes
 from pathway.services.views import iso
 
@@ -82,7 +83,7 @@ def record_meeting(ctx: ServiceContext, participant_ref: str | int, type_: str, 
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
         events = uow.participants.history(participant.id or 0)
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
-        on = to_local(effective_at).date()  # type: ignore[union-attr]
+        on = to_local(effective_at).date()
         data = meeting_data(definition, fold(events), on, type_, attendees, led_by, absent or [], consent_confirmed,
                             decisions or [], signed_by_participant, notes, minutes, preparation_minutes,
                             feedback_minutes)
@@ -108,7 +109,7 @@ def record_no_show(ctx: ServiceContext, participant_ref: str | int, type_: str, 
         if not type_ or not type_.replace("_", "").isalnum() or type_ != type_.lower():
             raise InvalidValue("--type", type_, "use a snake_case meeting type, e.g. individual or first_meeting")
         records = fold(events)
-        on = to_local(effective_at).date()  # type: ignore[union-attr]
+        on = to_local(effective_at).date()
         involved = sorted({r.agency.value for r in definition.roles if r.agency is not None} - {agency})
         in_force = records.consent.agencies_in_force(on)
         notified = [a for a in involved if a in in_force and agency in in_force]
@@ -123,7 +124,7 @@ def record_no_show(ctx: ServiceContext, participant_ref: str | int, type_: str, 
              "payload": {"type": "meeting_no_show", "participant_id": participant.id, "ref": participant.ref,
                          "workflow": participant.workflow_id, "meeting_type": type_, "missed_at": iso(effective_at),
                          "recorded_by_agency": agency, "to_agency": to_agency, "event_seq": event.seq,
-                         "id": f"{participant.id}:{event.seq}:{to_agency}"},
+                         "notification_id": f"{notification_id(participant.id or 0, event.seq)}-{to_agency}"},
              "status": "pending", "attempts": 0, "last_error": None, "created_at": now, "next_attempt_at": now,
              "delivered_at": None}
             for to_agency in notified for sink in ctx.notifier.sinks

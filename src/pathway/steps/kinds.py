@@ -32,9 +32,9 @@ class MeetingConfig(_Config):
                                                                   "attendees (by role, or by the role's agency)")
     confirm_consent: bool = Field(False, description="the meeting record must confirm consent for the agencies present")
     preparation_minutes: int | None = Field(None, ge=0, description="default preparation time of the meeting record "
-                                                                    "(förberedelse), summed in the meetings report")
+                                                                    "(förberedelse), unless --preparation-minutes")
     feedback_minutes: int | None = Field(None, ge=0, description="default feedback time of the meeting record "
-                                                                 "(återkoppling), summed in the meetings report")
+                                                                 "(återkoppling), unless --feedback-minutes")
 
 
 class GroupActivityConfig(_Config):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -380,4 +381,45 @@ api_tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("last_used_at", UtcDateTime, nullable=True),
     Column("revoked_at", UtcDateTime, nullable=True),
+
+#: Groups (Kraft's motivation group, Örebro's language groups of eight): a group works in one step of
+#: one workflow; ``capacity`` is at most the step's ``group_size``. Membership, attendance and moves
+#: are events in each member's history; these rows say who is in the group now (``left_at`` null)
+#: and which sessions were held, so a capacity check and a move read one group, not every history.
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("workflow_id", String(64), nullable=False),
+    Column("step", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("capacity", Integer, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    UniqueConstraint("workflow_id", "name"),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("group_id", BigId, ForeignKey("groups.id"), nullable=False),
+    Column("participant_id", BigId, ForeignKey("participants.id"), nullable=False),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Column("left_at", UtcDateTime, nullable=True),
+    Index(None, "group_id"),
+    Index(None, "participant_id"),
+)
+
+group_sessions = Table(
+    "group_sessions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("group_id", BigId, ForeignKey("groups.id"), nullable=False),
+    Column("held_at", UtcDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("hours", Float, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Index(None, "group_id"),
 )

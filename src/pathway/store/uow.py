@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
 from pathway.store.auth_repository import AuthRepository
 from pathway.store.deadline_repository import DeadlineRepository
+from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
@@ -45,6 +46,8 @@ class UnitOfWork(Protocol):
     access: AccessLogRepository
     assignments: AssignmentRepository
     auth: AuthRepository
+
+    groups: GroupRepository
 
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
@@ -73,6 +76,8 @@ class SqlUnitOfWork:
         self.access = AccessLogRepository(self.session)
         self.assignments = AssignmentRepository(self.session)
         self.auth = AuthRepository(self.session)
+
+        self.groups = GroupRepository(self.session)
         return self
 
     def __exit__(
@@ -212,6 +217,8 @@ class SharedUnitOfWork(SqlUnitOfWork):
         self.access = AccessLogRepository(self.session)
         self.assignments = AssignmentRepository(self.session)
         self.auth = AuthRepository(self.session)
+
+        self.groups = GroupRepository(self.session)
         return self
 
     def __exit__(self, *args: object) -> None:

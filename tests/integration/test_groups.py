@@ -1,0 +1,156 @@
+"""Groups on both back ends: capacity from group_size, sessions with attendance, a whole group moved atomically."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine
+
+from pathway.clock import FixedClock
+from pathway.errors import InvalidValue, RuleRefused
+from pathway.services import groups
+from pathway.services.context import ServiceContext
+from pathway.services.participants import enrol, fire, history, show
+
+from .conftest import make_context, snapshot
+
+REPO = Path(__file__).resolve().parents[2]
+SWEDEN = ZoneInfo("Europe/Stockholm")
+KRAFT_READY = {"referring_agency": "soc", "income_source": "social_assistance", "stable_social_situation": True,
+               "no_ongoing_substance_abuse": True, "stable_housing": True, "swedish_without_interpreter": True}
+
+
+def local(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=SWEDEN)  # type: ignore[misc]
+
+
+@pytest.fixture
+def shipped(engine: Engine, clock: FixedClock) -> ServiceContext:
+    clock.set(local(2026, 3, 2, 9))
+    return make_context(engine, REPO / "workflows", clock)
+
+
+def _kraft_in_motivation(ctx: ServiceContext, n: int) -> list[int]:
+    pids = []
+    for i in range(n):
+        pid, _ = enrol(ctx, "kraft", ref=f"LU-{i + 1}", attributes=KRAFT_READY)
+        fire(ctx, pid, "assess")
+        fire(ctx, pid, "include")
+        pids.append(pid)
+    return pids
+
+
+
+def test_group_size_refuses_a_member_beyond_it(shipped: ServiceContext, engine: Engine) -> None:
+    """Örebro's groups of eight: capacity defaults to group_size, may not exceed it, and one more member is refused."""
+    with pytest.raises(InvalidValue, match="at most 8"):
+        groups.create_group(shipped, "orebro_sprak", "language_group", "Språkgrupp 1", capacity=9)
+    with pytest.raises(InvalidValue, match="group_activity step"):
+        groups.create_group(shipped, "orebro_sprak", "mapping", "Fel steg")
+    group = groups.create_group(shipped, "orebro_sprak", "language_group", "Språkgrupp 1")
+    assert groups.show_group(shipped, group).capacity == 8
+    small = groups.create_group(shipped, "kraft", "motivation", "Motivation vår 2026", capacity=2)
+    pids = _kraft_in_motivation(shipped, 3)
+    groups.add_members(shipped, small, [str(pids[0])])
+    before = snapshot(engine)
+    with pytest.raises(RuleRefused, match="has 1 of 2 places taken; adding 2 would exceed it"):
+        groups.add_members(shipped, small, [str(pids[1]), str(pids[2])])
+    assert snapshot(engine) == before  # all or none
+    assert groups.add_members(shipped, "Motivation vår 2026", ["LU-2"]) == [pids[1]]
+    with pytest.raises(RuleRefused, match="already in group"):
+        groups.add_members(shipped, small, ["LU-2"])
+
+
+def test_a_member_must_be_in_the_groups_step(shipped: ServiceContext) -> None:
+    """A participant still in the referral step cannot join the motivation group."""
+    group = groups.create_group(shipped, "kraft", "motivation", "M1")
+    pid, _ = enrol(shipped, "kraft", ref="LU-9", attributes=KRAFT_READY)
+    with pytest.raises(RuleRefused, match="is in step 'referral'"):
+        groups.add_members(shipped, group, [str(pid)])
+
+
+def test_sessions_record_attendance_and_absence_with_reasons(shipped: ServiceContext, clock: FixedClock) -> None:
+    """Kraft's 3-hour sessions and one hour of wellness: each member attends or is absent (sick child) in the history."""
+    pids = _kraft_in_motivation(shipped, 3)
+    group = groups.create_group(shipped, "kraft", "motivation", "Motivation vår 2026")
+    groups.add_members(shipped, group, [str(p) for p in pids])
+    clock.set(local(2026, 3, 9, 13))
+    first = groups.record_session(shipped, group, absent=[f"{pids[1]}:vård av sjukt barn"])
+    assert (first["hours"], first["attended"], first["absent"]) == (3.0, 2, 1)
+    clock.set(local(2026, 3, 13, 10))
+    assert groups.record_session(shipped, group, kind="wellness")["hours"] == 1.0
+    outsider, _ = enrol(shipped, "kraft", attributes=KRAFT_READY)
+    with pytest.raises(InvalidValue, match="is not in group"):
+        groups.record_session(shipped, group, absent=[str(outsider)])
+    view = groups.show_group(shipped, group)
+    assert view.planned_hours_per_week == 7.0  # 2 × 3 h + 1 h wellness
+    assert [(m.attended, m.absent, m.hours, m.absences) for m in view.members] == [
+        (2, 0, 4.0, []), (1, 1, 1.0, ["vård av sjukt barn"]), (2, 0, 4.0, [])]
+    absent = [e for e in history(shipped, pids[1]) if e.type == "session_absent"]
+    assert absent[0].data == {"group": group, "session": 1, "kind": "session", "hours": 3.0,
+                              "reason": "vård av sjukt barn"}
+
+
+def test_moving_a_group_is_one_event_per_member_all_or_nothing(shipped: ServiceContext, clock: FixedClock,
+                                                               engine: Engine) -> None:
+    """Kraft's group from motivation to activation: refused for all while one member cannot move; then one event each."""
+    pids = _kraft_in_motivation(shipped, 3)
+    group = groups.create_group(shipped, "kraft", "motivation", "Motivation vår 2026")
+    groups.add_members(shipped, group, [str(p) for p in pids])
+    clock.set(local(2026, 5, 4, 9))
+    fire(shipped, pids[2], "exit", {"reason": "health_care"})
+    before = snapshot(engine)
+    with pytest.raises(RuleRefused, match=f"was not moved, nobody was: participant {pids[2]}: participant {pids[2]} has exited"):
+        groups.move_group(shipped, group, "activate")
+    assert snapshot(engine) == before
+    groups.remove_member(shipped, group, str(pids[2]))
+    counts = [len(history(shipped, p)) for p in pids[:2]]
+    results = groups.move_group(shipped, group, "activate")
+    assert [(r.participant_id, r.from_step, r.to_step) for r in results] == [
+        (pids[0], "motivation", "activation"), (pids[1], "motivation", "activation")]
+    assert [len(history(shipped, p)) for p in pids[:2]] == [c + 1 for c in counts]
+    view = groups.show_group(shipped, group)
+    assert (view.step, view.closed_at, [m.participant_id for m in view.members]) == ("activation", None, pids[:2])
+    # leaving the group steps closes the group: its members leave it with the move
+    clock.set(local(2026, 8, 17, 9))
+    groups.move_group(shipped, group, "refer_to_training")
+    closed = groups.show_group(shipped, group)
+    assert closed.closed_at == local(2026, 8, 17, 9) and closed.members == []
+    assert all(show(shipped, p).step == "training_start" for p in pids[:2])
+    assert history(shipped, pids[0])[-1].type == "group_left"
+
+
+def test_meetings_no_shows_attendance_and_absences_are_report_dimensions(shipped: ServiceContext,
+                                                                        clock: FixedClock) -> None:
+    """`report participants --by meetings|no_shows|attendance|absences` counts each participant's records in the period."""
+    from datetime import date
+
+    from pathway.reports import service as reports
+    from pathway.services import meetings
+
+    pids = _kraft_in_motivation(shipped, 3)
+    group = groups.create_group(shipped, "kraft", "motivation", "Motivation vår 2026")
+    groups.add_members(shipped, group, [str(p) for p in pids])
+    for day, away in [(9, [f"{pids[1]}:vård av sjukt barn"]), (11, [f"{pids[1]}:sjuk"]), (16, [])]:
+        clock.set(local(2026, 3, day, 13))
+        groups.record_session(shipped, group, absent=away)
+    clock.set(local(2026, 3, 18, 10))
+    for _ in range(3):
+        meetings.record_meeting(shipped, pids[0], "individual", ["labour_unit:lina"])
+    meetings.record_no_show(shipped, pids[2], "individual", "labour_unit")
+    clock.set(local(2026, 4, 1, 9))
+
+    def counts(by: str) -> dict[str, int]:
+        [table] = reports.run(shipped, "kraft", reports.participants([by]), date(2026, 1, 1), date(2026, 3, 31))
+        return {r[by]: r["count"] for r in table.rows}
+
+    assert counts("attendance") == {"all": 2, "75-99": 0, "50-74": 0, "under_50": 1, "no_sessions": 0}
+    assert counts("absences") == {"0": 2, "1": 0, "2": 1, "3-4": 0, "5-": 0}
+    assert counts("meetings") == {"0": 2, "1": 0, "2": 0, "3-4": 1, "5-": 0}
+    assert counts("meetings:follow_up") == {"0": 3, "1": 0, "2": 0, "3-4": 0, "5-": 0}
+    assert counts("no_shows") == {"0": 2, "1": 1, "2": 0, "3-4": 0, "5-": 0}
+    [before] = reports.run(shipped, "kraft", reports.participants(["meetings"]), date(2026, 1, 1), date(2026, 3, 17))
+    assert {r["meetings"]: r["count"] for r in before.rows}["0"] == 3  # the period ends before the meetings
