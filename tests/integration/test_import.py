@@ -197,7 +197,7 @@ def test_line_errors_name_the_key_and_what_is_allowed() -> None:
     base = '"ref": "A", "workflow": "demo", "enrolled_at": "2026-01-05"'
     cases = {
         '[1, 2]': "a line must be one JSON object",
-        '{' + base + ', "events": [{"trigger": "a", "set": {}, "at": "2026-01-06"}]}': "events[0]: give exactly one of trigger, set or consent",
+        '{' + base + ', "events": [{"trigger": "a", "set": {}, "at": "2026-01-06"}]}': "events[0]: give exactly one of trigger, set, consent or meeting",
         '{' + base + ', "events": [{"trigger": "a"}]}': "missing key 'events[0].at'",
         '{' + base + ', "events": [{"trigger": "a", "at": "2026-01-06", "when": 1}]}': "unknown key 'events[0].when'; an event is",
         '{' + base + ', "events": [{"set": {}, "data": {}, "at": "2026-01-06"}]}': "'data' goes with a 'trigger'",

@@ -284,6 +284,10 @@ def show_group(ctx: ServiceContext, group_ref: str | int) -> GroupView:
             members.append(MemberView(pid, participant.ref, participant.step, len(attended), len(absent),
                                       sum(float(e.data.get("hours") or 0) for e in attended),
                                       [str(e.data.get("reason") or "–") for e in absent]))
+            if ctx.user is not None and not ctx.granted:
+                policy.log_read(ctx, uow, participant, f"group {group.id} attendance")
+        if ctx.user is not None and not ctx.granted:
+            uow.commit()
         return GroupView(group.id, group.workflow_id, group.step, group.name, group.capacity, group.closed_at,
                          _planned_hours(definition, group.step), members, uow.groups.sessions(group.id))
 

@@ -21,7 +21,7 @@ from pathway.domain import Event, Participant
 from pathway.domain.records import Meeting, RecordEvent, Records, fold
 from pathway.engine.step_settings import AGENCIES, meeting_data
 from pathway.errors import InvalidValue, ParticipantExited
-from pathway.services import policy
+from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.notify import notification_id
@@ -138,8 +138,15 @@ def record_no_show(ctx: ServiceContext, participant_ref: str | int, type_: str, 
 
 
 def meetings_of(ctx: ServiceContext, participant_ref: str | int) -> tuple[Participant, list[Meeting], Records]:
+    """The participant's meetings and no-shows as the acting user may see them (secrecy between
+    agencies applies as to the history); the read is written to the access log."""
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.read", participant)
-        records = fold(uow.participants.history(participant.id or 0))
+        shown = secrecy.filter_events(ctx.user, uow.participants.history(participant.id or 0),
+                                      to_local(ctx.clock.now()).date())
+        records = fold(shown.events)
+        if ctx.user is not None and not ctx.granted:
+            policy.log_read(ctx, uow, participant, "meetings")
+            uow.commit()
         return participant, records.meetings, records

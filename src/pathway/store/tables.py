@@ -381,6 +381,8 @@ api_tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("last_used_at", UtcDateTime, nullable=True),
     Column("revoked_at", UtcDateTime, nullable=True),
+)
+
 
 #: Groups (Kraft's motivation group, Örebro's language groups of eight): a group works in one step of
 #: one workflow; ``capacity`` is at most the step's ``group_size``. Membership, attendance and moves
