@@ -23,6 +23,7 @@ READS: dict[str, tuple[str, list[str]]] = {
     "participant handover": ("anna", ["{p}", "--to", "af"]),
     "participant list": ("anna", []),
     "plan show": ("anna", ["{p}"]),
+    "meeting list": ("anna", ["{p}"]),
     "caseload": ("anna", []),
     "today": ("anna", []),
     "deadlines list": ("anna", []),
@@ -43,10 +44,12 @@ READS: dict[str, tuple[str, list[str]]] = {
 #: reads this walk cannot run on the small workflow, with where their row is written
 READS_ELSEWHERE = {
     "export finsam": "needs a national_followup mapping in the workflow; reports.finsam.export logs one row",
+    "group show": "needs a group_activity step; services.groups.show_group logs one row per member shown",
 }
 
 #: the one-participant reads: exactly one row each
-EXACTLY_ONE = {"participant show", "participant history", "participant handover", "plan show", "person find",
+EXACTLY_ONE = {"participant show", "participant history", "participant handover", "plan show", "meeting list",
+               "person find",
                "person extract"}
 
 #: every other command, and why it is not a read of participants' data
@@ -56,8 +59,10 @@ NOT_READS = {
     "participant assign", "participant reassign", "participant correct", "participant reopen", "participant void", "consent give", "consent confirm", "consent withdraw",
     "plan add-goal", "plan add-subgoal", "plan update", "placement start", "placement followup", "placement end",
     "intervention start", "intervention end", "deadlines check", "scheduler run", "workflow migrate",
-    "retention run",
+    "retention run", "meeting record", "meeting no-show", "group create", "group add", "group remove",
+    "group session", "group move",
     # workflow files, schema, keys, users, sessions: no participant data
+    "group list",  # group names, steps and places taken: no participant's data
     "workflow validate", "workflow schema", "workflow new", "workflow simulate", "workflow list", "workflow show",
     "db upgrade", "db init", "db current", "db backup", "identity new-key", "identity rotate-key",
     "user add", "user list", "user show", "user update", "user disable", "user set-password", "user end-sessions",
