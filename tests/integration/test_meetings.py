@@ -180,6 +180,8 @@ def test_the_trigger_into_a_placement_step_starts_the_placement_with_the_steps_s
     clock.set(local(2026, 4, 6, 9))
     records.followup_placement(shipped, pid, "p1", hours_per_week=10.5)
     assert show(shipped, pid).records.placements["p1"].hours_recorded == [8, 10.5]
+    shown = show(shipped, pid).to_json()["placements"][0]
+    assert (shown["target_hours_per_week"], shown["weeks"], shown["hours_recorded"]) == (10, 12, [8, 10.5])
     clock.set(local(2026, 4, 10, 9))
     fire(shipped, pid, "end_placement", {"outcome": "Klarade 10 h/vecka"})
     ended = show(shipped, pid)

@@ -191,7 +191,8 @@ def records_json(records: Records, today: date) -> dict[str, Any]:
                         "end": _day(p.end), "weekdays": p.weekdays, "hours_per_week": p.hours_per_week,
                         "contact_person": p.contact_person, "goal": p.goal, "follow_up_every": p.follow_up_every,
                         "followups": [iso(t) for t in p.followups], "ended_at": iso(p.ended_at),
-                        "outcome": p.outcome} for p in records.placements.values()],
+                        "outcome": p.outcome, "target_hours_per_week": p.target_hours_per_week, "weeks": p.weeks,
+                        "hours_recorded": p.hours_recorded} for p in records.placements.values()],
         "interventions": [{"id": i.id, "kind": i.kind, "agency": i.agency, "note": i.note,
                            "started_at": iso(i.started_at), "ended_at": iso(i.ended_at)}
                           for i in records.interventions.values()],
