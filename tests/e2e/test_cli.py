@@ -136,7 +136,7 @@ BAD_INPUTS = [
     (["participant", "enrol", "small", "--attr", "shoe_size=42"], 2, "unknown attribute 'shoe_size'"),
     (["participant", "enrol", "small", "--attr", "birth_date=1990-13-01"], 2, "invalid attribute 'birth_date' '1990-13-01'"),
     (["participant", "enrol", "small", "--ref", "LU-1"], 1, "ref 'LU-1' is already used in workflow 'small' by participant 1"),
-    (["participant", "list", "--status", "closed"], 2, "invalid --status 'closed': use open or exited"),
+    (["participant", "list", "--status", "closed"], 2, "invalid --status 'closed': use open, exited or voided"),
     (["--now", "soon", "participant", "list"], 2, "invalid --now / PATHWAY_NOW 'soon'"),
     (["--db", "mysql://x/y", "participant", "list"], 2, "invalid database URL"),
     (["participant", "set", "1", "stable_housing=maybe"], 2, "use true or false"),
