@@ -122,10 +122,12 @@ def test_placements_by_type_and_hours_reached_against_the_goal(rec: ServiceConte
     lower = counts(rec, service.participants(["placement_hours:5"]))
     assert (lower["reached"], lower["below"]) == (2, 0)
     types = counts(rec, service.participants(["placement"]))
-    assert types == {"internship": 1, "work_training": 1, "work_trial": 1, None: 1, "total": 4}
+    assert types == {"internship": 1, "work_training": 1, "work_trial": 1, "supported_employment": 0,
+                     None: 1, "total": 4}
     second_half = {"period_from": date(2010, 7, 1), "period_to": date(2010, 12, 31)}
     running = counts(rec, service.participants(["placement"], active=True), **second_half)
-    assert running == {"internship": 1, "work_training": 1, "work_trial": 0, None: 2, "total": 4}
+    assert running == {"internship": 1, "work_training": 1, "work_trial": 0, "supported_employment": 0,
+                       None: 2, "total": 4}
     ended = counts(rec, service.participants(["placement_ended"], active=True), **YEAR_2010)
     assert ended["work_trial"] == 1 and ended[None] == 3
     label = service.run(rec, "rep", service.participants(["placement_hours"]))[0].label("placement_hours", "reached")

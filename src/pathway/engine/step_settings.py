@@ -101,6 +101,10 @@ def placement_events_for_firing(definition: Workflow, from_step: str, to_step: s
     kind = data.get("placement_type")
     if kind is None and len(config.placement_types) == 1:
         kind = config.placement_types[0].value
+    if kind is None and not config.placement_types:
+        # the step names no placement types, so nothing says what kind this is: the trigger's data stays
+        # data, and 'placement start' records the placement (the validator asks nothing more of it)
+        return events
     if kind is None:
         raise RuleRefused(f"step '{to_step}' allows several placement types "
                           f"({', '.join(t.value for t in config.placement_types)}); give --data placement_type=TYPE")
