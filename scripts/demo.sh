@@ -35,15 +35,19 @@ step pathway --now 2026-01-20T10:05 participant set KRAFT-001 stable_social_situ
 step pathway --now 2026-02-02T09:00 participant fire KRAFT-001 include
 pathway --now 2026-05-04T09:00 participant fire KRAFT-001 activate
 pathway --now 2026-08-17T09:00 participant fire KRAFT-001 refer_to_training
+# the trigger into the training step starts the placement record itself, with the step's contact
+# interval and hours goal (Kraft: work training at an employer, 10 h/week)
 step pathway --now 2026-08-24T09:00 participant fire KRAFT-001 start_training \
-  --data "employer=Lunds kommun, Parkförvaltningen" --data hours_per_week=6
-pathway --now 2026-08-24T09:05 placement start KRAFT-001 --type work_training --employer "Lunds kommun, Parkförvaltningen" \
-  --start 2026-08-24 --hours-per-week 6 --goal "10 h/vecka" >/dev/null
+  --data placement_type=work_training --data "employer=Lunds kommun, Parkförvaltningen" --data hours_per_week=6
 step pathway --now 2026-09-01T09:00 intervention start KRAFT-001 health_care --agency health
 pathway --now 2026-11-10T09:00 participant set KRAFT-001 work_supply_hours=12 work_supply_established=true
-pathway --now 2026-11-16T09:00 participant fire KRAFT-001 prepare_handover
+pathway --now 2026-11-16T08:30 consent give KRAFT-001 --agencies soc,af,labour_unit >/dev/null
+# the handover step opens with the tripartite meeting: who was there, consent confirmed, what was decided
+step pathway --now 2026-11-16T09:00 meeting record KRAFT-001 --type handover_meeting --at 2026-11-16T09:00 \
+  --attendee labour_market_consultant:karin --attendee employment_officer:omar --led-by labour_market_consultant \
+  --consent-confirmed --decision "Inskrivning hos Arbetsförmedlingen" --signed-by-participant
+pathway --now 2026-11-16T09:05 participant fire KRAFT-001 prepare_handover
 pathway --now 2026-11-16T09:30 participant set KRAFT-001 registered_at_af=true
-pathway --now 2026-11-16T09:35 consent give KRAFT-001 --agencies soc,af,labour_unit >/dev/null
 step pathway --now 2026-11-30T09:00 participant fire KRAFT-001 hand_over \
   --at 2026-11-27T14:00 --reason "tripartite meeting held Friday, recorded Monday"
 step pathway --now 2026-11-30T09:10 participant handover KRAFT-001 --to af
