@@ -26,7 +26,7 @@ $(LINT_STAMP): $(STAMP)
 
 # ruff (pyflakes, pycodestyle errors, bugbear) and mypy (strict on domain, engine, services): pyproject.toml
 lint: $(LINT_STAMP)
-	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff check src tests scripts bench
 	$(BIN)/mypy
 
 demo: $(STAMP)

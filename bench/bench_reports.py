@@ -835,7 +835,7 @@ def measure(url: str, d: Dialect, repeat: int, explain_plans: bool) -> tuple[lis
             print(f"  ✓ {r.name}: report = floor ({len(got)} non-zero numbers)", flush=True)
 
         for k in range(repeat):
-            for (r, run_report, run_floor), m in zip(runners, results):
+            for (_r, run_report, run_floor), m in zip(runners, results):
                 s, rise, _ = timed(run_report)
                 m.report_seconds.append(s)
                 m.report_rss_rise_kib = max(m.report_rss_rise_kib, rise)
@@ -846,7 +846,7 @@ def measure(url: str, d: Dialect, repeat: int, explain_plans: bool) -> tuple[lis
                 f"{m.name.split(' ')[0]} {m.report_seconds[-1]:.3f}/{m.floor_seconds[-1]:.3f}" for m in results),
                 flush=True)
 
-        for (r, run_report, run_floor), m in zip(runners, results):
+        for (_r, run_report, run_floor), m in zip(runners, results):
             m.report_peak_bytes = traced(run_report)
             m.floor_peak_bytes = traced(run_floor)
             m.statements = capture_statements(report_engine, run_report)

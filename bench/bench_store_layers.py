@@ -29,7 +29,7 @@ from sqlalchemy import insert, select, update
 from pathway.bootstrap import bootstrap
 from pathway.clock import FixedClock
 from pathway.config import Settings
-from pathway.domain import Event, Participant
+from pathway.domain import Participant
 from pathway.services import participants as service
 from pathway.store import make_engine, session_factory
 from pathway.store.migrate import upgrade
