@@ -64,11 +64,13 @@ def set_password(
     """
     from pathway.services import accounts
 
+    services = state(ctx).services()
+    accounts.check_password_target(services, login)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    accounts.set_password(state(ctx).services(), login, password)
+    accounts.set_password(services, login, password)
     console.print(f"password set for {login}", markup=False)
 
 

@@ -106,6 +106,16 @@ def _id(user: User) -> int:
     return user.id
 
 
+def check_password_target(ctx: ServiceContext, login: str) -> None:
+    """Refuse before a password is asked for: the acting user must manage users, and ``login`` exist.
+
+    So nobody types a password twice only to hear that the login is misspelt (or not theirs to set).
+    """
+    policy.require(ctx, "user.manage")
+    with ctx.uow() as uow:
+        _user(uow, login)
+
+
 def set_password(ctx: ServiceContext, login: str, password: str) -> None:
     """Give a registered user a local password (Argon2 hash); ends their open web sessions (admins only)."""
     if len(password) < MIN_PASSWORD_LENGTH:
