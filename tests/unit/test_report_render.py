@@ -55,16 +55,19 @@ def test_one_dimension_is_a_count_and_share_list() -> None:
     assert rows == [["Arbete", 3, "75.0 %"], ["moved", 1, "25.0 %"], ["Total", 4, "100.0 %"]]
 
 
-def test_outcome_matrix_marks_crosses_and_totals_columns() -> None:
-    table = ReportTable(name="outcomes", title="Outcomes", dimensions=["ref", "outcome"], total=2, marks=True,
-                        rows=[{"ref": "AA", "outcome": "health_care", "count": 1},
-                              {"ref": "AA", "outcome": "social_services", "count": 1},
-                              {"ref": "BB", "outcome": "health_care", "count": 1}],
+def test_outcomes_are_counts_per_outcome_suppressed_like_any_count() -> None:
+    """Several outcomes per participant: shares are of the participants, small counts hidden in exports,
+    and no sum ties the counts to the total, so nothing else needs hiding."""
+    table = ReportTable(name="outcomes", title="Outcomes", dimensions=["outcome"], total=5,
+                        rows=[{"outcome": "health_care", "count": 4}, {"outcome": "social_services", "count": 2},
+                              {"outcome": "work", "count": 0}, {"outcome": "ongoing", "count": 1}],
                         labels={"outcome": {"health_care": "Sjukvård", "social_services": "Socialtjänsten",
-                                            "work": "Arbete"}})
-    header, rows = render.grid(table, min_cell=3)                   # never suppressed
-    assert header == ["ref", "Sjukvård", "Socialtjänsten"]
-    assert rows == [["AA", "X", "X"], ["BB", "X", ""], ["Total (2)", 2, 1]]
+                                            "work": "Arbete", "ongoing": "Pågående i projektet"}})
+    header, rows = render.grid(table, min_cell=3)
+    assert header == ["outcome", "count", "%"]
+    assert rows == [["Sjukvård", 4, "80.0 %"], ["Socialtjänsten", "<3", ""], ["Arbete", 0, "0.0 %"],
+                    ["Pågående i projektet", "<3", ""], ["Total", 5, "100.0 %"]]
+    assert render.grid(table, min_cell=0)[1][1] == ["Socialtjänsten", 2, "40.0 %"]
 
 
 def test_workbook_has_a_sheet_per_table_with_numbers_as_numbers(tmp_path: Path) -> None:

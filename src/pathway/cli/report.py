@@ -67,7 +67,7 @@ def _dimensions(by: str) -> list[str]:
 
 def _emit(ctx: typer.Context, workflow: str, build: service.Builder, fmt: ReportFormat, output: Path | None,
           min_cell: int | None, period_from: str | None, period_to: str | None, as_of: str | None,
-          age_bands: str = ",".join(map(str, DEFAULT_AGE_BANDS))) -> None:
+          age_bands: str = ",".join(map(str, DEFAULT_AGE_BANDS)), permission: str = "report.read") -> None:
     if fmt == ReportFormat.XLSX and output is None:
         raise BadInput("--format xlsx writes a workbook; give the file with --output FILE.xlsx")
     if fmt == ReportFormat.XLSX and output is not None and output.suffix.lower() != ".xlsx":
@@ -76,7 +76,8 @@ def _emit(ctx: typer.Context, workflow: str, build: service.Builder, fmt: Report
         print_note(f"--min-cell applies to csv, markdown and xlsx; {fmt.value} shows true counts")
     threshold = (DEFAULT_MIN_CELL if min_cell is None else min_cell) if fmt in _EXPORTS else 0
     tables = service.run(state(ctx).services(), workflow, build, _day(period_from, "--from"), _day(period_to, "--to"),
-                         _day(as_of, "--as-of"), parse_age_bands(age_bands), name=ctx.info_name or "report")
+                         _day(as_of, "--as-of"), parse_age_bands(age_bands), name=ctx.info_name or "report",
+                         permission=permission)
     _write(tables, fmt, output, threshold)
 
 
@@ -145,14 +146,16 @@ def exits(
 @app.command()
 def outcomes(ctx: typer.Context, workflow: Workflow, period_from: From = None, period_to: To = None,
              as_of: AsOf = None, fmt: Format = ReportFormat.TABLE, output: Output = None,
-             exited_only: Annotated[bool, typer.Option("--exited-only", help="leave out participants still in the project (marked ongoing)")] = False) -> None:
-    """Every outcome of every participant who exited (exit reason plus the exit's outcome list), and
-    those still in the project at the end of the period, marked ongoing.
+             min_cell: MinCell = None,
+             exited_only: Annotated[bool, typer.Option("--exited-only", help="leave out participants still in the project (counted as ongoing)")] = False) -> None:
+    """Participants per outcome (exit reason plus the exit's outcome list; several may apply), and
+    those still in the project at the end of the period, counted as ongoing. Counts only: no
+    participant is listed.
 
     Example: pathway report outcomes --workflow kraft --format markdown
     """
     build = service.exited_outcomes if exited_only else service.outcomes
-    _emit(ctx, workflow, build, fmt, output, None, period_from, period_to, as_of)
+    _emit(ctx, workflow, build, fmt, output, min_cell, period_from, period_to, as_of)
 
 
 @app.command()
@@ -214,7 +217,7 @@ def corrections(ctx: typer.Context, workflow: Workflow, period_from: From = None
 
     day = _day(since, "--since")
     _emit(ctx, workflow, lambda session, scope: [corrections_table(session, scope, day)], fmt, output, None,
-          period_from, period_to, as_of)
+          period_from, period_to, as_of, permission="report.records")
 
 
 @app.command("all")

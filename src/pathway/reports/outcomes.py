@@ -1,19 +1,21 @@
-"""``report outcomes``: the multi-label outcome matrix, one row per participant (Kraft's table).
+"""``report outcomes``: how many participants reached each outcome (Kraft's outcome table, summed).
 
 A participant's outcomes are the exit ``reason`` plus the exit's ``outcomes`` list (a field of
-type ``exit_reasons``). The JSON rows are one per (participant, outcome) with ``count: 1``, so the
-shape is the same as every cross-tab; the table and workbook show it as a matrix of crosses with a
-column total. The matrix lists people, so nothing is aggregated: the database returns one row per
-exited participant and this module only spreads the codes into columns.
+type ``exit_reasons``); several may apply, so the counts may add up to more than the total, which
+counts participants. Participants still in the project at the end of the period are counted under
+``ongoing`` (Kraft's table: most of its 26 were "på väg in i, eller är i pågående arbetsträning");
+``--exited-only`` leaves them out.
 
-Participants still in the project at the end of the period are listed too, marked ``ongoing``
-(Kraft's table: most of its 26 were "på väg in i, eller är i pågående arbetsträning"); the note
-says how many, and ``--exited-only`` leaves them out.
+Aggregate only: the table is read by funders and steering groups, who never get a participant's
+record, so it holds no ref, id or name — one row per outcome code (every code of the workflow's
+list, zeros included, as the seeds print them) with the number of participants. Exports hide small
+counts like any cross-tab's. Seeing who had which outcome is a caseworker's read of each record
+(``participant show``), access-logged, not a report.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -22,7 +24,6 @@ from pathway.definitions.models import FieldType
 from pathway.reports.exit_events import exit_event_join
 from pathway.reports.scope import ReportScope, p
 from pathway.reports.table import ReportTable
-
 
 #: the outcome of a participant still in the project at the end of the period
 ONGOING = "ongoing"
@@ -36,33 +37,40 @@ def outcomes_table(session: Session, scope: ReportScope, with_ongoing: bool = Tr
     exit_event, on = exit_event_join(workflow)
     exited = scope.exited_in_period()
     included = or_(exited, scope.open_at(scope.period_end)) if with_ongoing else exited
-    # an open participant has no exit event (and an exit after the as-of day is read as not yet made)
-    query = (select(p.c.id, p.c.ref, exited.label("exited"), p.c.exit_reason, exit_event.c.data)
+    # an open participant has no exit event (and an exit after the as-of day is read as not yet made);
+    # the codes of one participant are a set (a reason repeated in the list counts once), so they are
+    # gathered here, one row per participant, and only the counts leave this function
+    query = (select(exited.label("exited"), p.c.exit_reason, exit_event.c.data)
              .join_from(p, exit_event, on, isouter=with_ongoing)
-             .where(scope.known(), included)
-             .order_by(p.c.ref, p.c.id))
-    codes = [r.code for r in workflow.exit_reasons]
-    rows: list[dict[str, Any]] = []
-    participants = ongoing = 0
-    for participant_id, ref, has_exited, reason, data in session.execute(query):
+             .where(scope.known(), included))
+    counts: Counter[str] = Counter()
+    participants = 0
+    for has_exited, reason, data in session.execute(query):
         participants += 1
-        if has_exited:
-            found = {reason} if reason else set()
-            for name in list_fields:
-                found.update((data or {}).get(name) or [])
-        else:
-            ongoing += 1
-            found = {ONGOING}
-        who = ref if ref is not None else f"#{participant_id}"
-        rows.extend({"ref": who, "outcome": code, "count": 1}
-                    for code in sorted(found, key=lambda c: codes.index(c) if c in codes else len(codes)))
+        if not has_exited:
+            counts[ONGOING] += 1
+            continue
+        found = {reason} if reason else set()
+        for name in list_fields:
+            found.update((data or {}).get(name) or [])
+        counts.update(found)
+    codes = [r.code for r in workflow.exit_reasons]
+    order = codes + sorted(c for c in counts if c not in codes and c != ONGOING) + ([ONGOING] if with_ongoing else [])
+    rows = [{"outcome": code, "count": counts.get(code, 0)} for code in order]
     labels = {r.code: r.label for r in workflow.exit_reasons}
+    notes = []
     if with_ongoing:
         labels[ONGOING] = ONGOING_LABEL
-    notes = [f"{ongoing} participant(s) still in the project at the end of the period are marked {ONGOING}"] \
-        if ongoing else []
+        if counts[ONGOING]:
+            notes.append(f"{counts[ONGOING]} participant(s) still in the project at the end of the period are "
+                         f"counted as {ONGOING}")
+    if sum(counts.values()) > participants:
+        notes.append("several outcomes may apply to one participant: the counts add up to more than the total "
+                     "(participants), and each share is of the participants")
     return ReportTable(
-        name="outcomes", title="Outcomes per participant (several may apply)", dimensions=["ref", "outcome"],
-        rows=rows, total=participants, labels={"outcome": labels},
-        scope=scope.describe(), marks=True, notes=notes,
+        name="outcomes", title="Outcomes (participants with each; several may apply)", dimensions=["outcome"],
+        rows=rows, total=participants, labels={"outcome": labels}, scope=scope.describe(), notes=notes,
     )
+
+
+__all__ = ["ONGOING", "ONGOING_LABEL", "outcomes_table"]

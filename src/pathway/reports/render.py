@@ -31,8 +31,6 @@ SECONDARY = ".."
 
 def grid(table: ReportTable, min_cell: int = 0) -> tuple[list[str], list[list[Cell]]]:
     """The table as a header and rows of cells, ready for any text or sheet format."""
-    if table.marks:
-        return _matrix(table)
     if not table.is_crosstab:
         return _measures(table, min_cell)
     if len(table.dimensions) == 2:
@@ -134,19 +132,6 @@ def _pivot(table: ReportTable, min_cell: int) -> tuple[list[str], list[list[Cell
     return header, rows
 
 
-def _matrix(table: ReportTable) -> tuple[list[str], list[list[Cell]]]:
-    down, across = table.dimensions
-    codes = list(table.labels.get(across, {}))
-    marked = {(r[down], r[across]) for r in table.rows}
-    codes += sorted({c for _ref, c in marked if c not in codes})
-    used = [c for c in codes if any(code == c for _ref, code in marked)] or codes
-    people = list(dict.fromkeys(r[down] for r in table.rows))
-    header = [down, *(table.label(across, c) for c in used)]
-    rows: list[list[Cell]] = [[who, *("X" if (who, c) in marked else "" for c in used)] for who in people]
-    rows.append([f"Total ({table.total})", *(sum(1 for who in people if (who, c) in marked) for c in used)])
-    return header, rows
-
-
 def measures_hidden(table: ReportTable, min_cell: int) -> Hidden:
     """People counts among the measures: per measure, the rows that share all dimensions but the last
     (one field of before-after, all steps of flow) are an equation when they add up to the total."""
@@ -216,7 +201,7 @@ def as_markdown(tables: Sequence[ReportTable], min_cell: int) -> str:
                  "| " + " | ".join("---" if i < _text_columns(table) else "---:" for i in range(len(header))) + " |"]
         lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
         lines += [f"\n_{note}_" for note in table.notes]
-        if min_cell > 1 and (table.is_crosstab or table.suppressible) and not table.marks:
+        if min_cell > 1 and (table.is_crosstab or table.suppressible):
             lines.append(f"\n_{suppression_note(min_cell)}_")
         parts.append("\n".join(lines) + "\n")
     return "\n".join(parts)
@@ -224,7 +209,7 @@ def as_markdown(tables: Sequence[ReportTable], min_cell: int) -> str:
 
 def _text_columns(table: ReportTable) -> int:
     """How many leading columns hold names (left-aligned) rather than numbers."""
-    pivoted = table.marks or (table.is_crosstab and len(table.dimensions) == 2)
+    pivoted = table.is_crosstab and len(table.dimensions) == 2
     return 1 if pivoted else len(table.dimensions)
 
 

@@ -30,10 +30,12 @@ Builder = Callable[[Session, ReportScope], list[ReportTable]]
 
 def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date | None = None,
         period_to: date | None = None, as_of: date | None = None,
-        age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, name: str = "report") -> list[ReportTable]:
+        age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, name: str = "report",
+        permission: str = "report.read") -> list[ReportTable]:
     """Build report tables for one workflow in a single read-only transaction (``name`` goes to the
-    access log)."""
-    policy.require(ctx, "report.read", workflow=workflow_id)
+    access log). ``permission``: ``report.read`` for the aggregate tables funders and steering
+    groups get; ``report.records`` for a table that lists participants' entries (corrections)."""
+    policy.require(ctx, permission, workflow=workflow_id)
     # aggregates: one access-log row per report, never one per participant; written by the policy
     # in a transaction of its own, before the read-only snapshot below
     policy.log_read_apart(ctx, None, f"report {name}", workflow_id)
@@ -73,7 +75,8 @@ def exits(by: Sequence[str], with_open: bool = False) -> Builder:
 
 
 def outcomes(session: Session, scope: ReportScope) -> list[ReportTable]:
-    """Everyone who exited in the period, and those still in the project at its end marked ongoing."""
+    """Participants per outcome: those who exited in the period, and those still in the project at its
+    end counted as ongoing (aggregate: no ref, see reports/outcomes.py)."""
     return [outcomes_table(session, scope)]
 
 

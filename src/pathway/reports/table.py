@@ -27,8 +27,6 @@ class ReportTable:
     #: how the scope was chosen (workflow, period, as-of), repeated in every export
     scope: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    #: a per-participant matrix (outcomes): cells are marks, not counts, and are never suppressed
-    marks: bool = False
     #: measures that count people, hidden below the threshold in exports like a cross-tab's cells
     suppressible: list[str] = field(default_factory=list)
     #: Swedish names of dimensions (attribute titles), for the workbook's headings

@@ -16,7 +16,7 @@ from pathway.reports.render import SECONDARY, Share, grid, suppression_note
 from pathway.reports.table import ReportTable
 
 #: what each report is called on its sheet
-TABLE_NAMES = {"participants": "Deltagare", "exits": "Avslut", "outcomes": "Utfall per deltagare",
+TABLE_NAMES = {"participants": "Deltagare", "exits": "Avslut", "outcomes": "Utfall",
                "goals": "Resultatmål", "flow": "Flöde genom stegen", "before_after": "Före och efter"}
 
 #: measures and fixed column heads in Swedish
@@ -56,7 +56,7 @@ def heading(table: ReportTable, name: str) -> str:
 
 def sheet_title(table: ReportTable) -> str:
     base = TABLE_NAMES.get(table.name, table.name)
-    if table.marks or not table.is_crosstab:
+    if not table.is_crosstab:
         return base
     return f"{base} – {', '.join(heading(table, d) for d in table.dimensions)}"
 
@@ -97,7 +97,7 @@ def write(tables: Sequence[ReportTable], path: Any, min_cell: int) -> None:
                 cell.font = Font(bold=True)
         for note in table.notes:
             sheet.append([note])
-        if min_cell > 1 and (table.is_crosstab or table.suppressible) and not table.marks:
+        if min_cell > 1 and (table.is_crosstab or table.suppressible):
             sheet.append([suppression_note(min_cell)])
         for index, name in enumerate(header, start=1):
             width = max([len(str(_head(table, name)))] + [len(str(r[index - 1])) for r in rows if index - 1 < len(r)])

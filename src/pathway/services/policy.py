@@ -16,7 +16,9 @@ The rules, per permission (:data:`RULES`):
   caseload, the deadline board, participant lists (filtered to their workflows).
 * **coordinator** (samordnare) — also reassigns caseloads and sees every caseworker's caseload in
   their workflows.
-* **steering_group**, **funder** — aggregate reports of their workflows only, never a record.
+* **steering_group**, **funder** — aggregate reports of their workflows only (``report.read``), never a
+  record: no report they may run lists a participant (``report outcomes`` counts per outcome); the
+  corrections report, which lists entries by participant, needs ``report.records`` (staff).
 * **designer** — registers and migrates workflows. **admin** — manages users. **dpo** and
   **admin** — read the access log. **service** (service accounts: the scheduler) — runs the
   deadline check and imports (coordinators may too).
@@ -86,6 +88,9 @@ RULES: dict[str, Rule] = {
     "deadlines.check": _r("run the deadline check", SERVICE, COORDINATOR, member=False),
     "import.run": _r("import participants", SERVICE, COORDINATOR),
     "report.read": _r("run aggregate reports", STAFF, STEERING_GROUP, FUNDER, DESIGNER),
+    #: reports that list participants' entries one by one (corrections: ref, who, previous value):
+    #: a record, so never a funder's or steering group's
+    "report.records": _r("run reports that list participants' entries (corrections)", STAFF),
     "workflow.register": _r("register workflows", DESIGNER, member=False),
     "workflow.migrate": _r("migrate participants to a new workflow version", DESIGNER),
     "user.manage": _r("manage users", ADMIN, member=False),

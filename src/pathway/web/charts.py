@@ -49,7 +49,7 @@ MEASURE = {"flow": ("entered", "in_step"), "goals": ("share", "numerator")}
 
 def for_table(table: ReportTable) -> str | None:
     """A chart for a report table: counts per first dimension (cross-tabs), flow per step, goals."""
-    if table.marks or not table.rows:
+    if not table.rows:
         return None
     dimension = table.dimensions[0] if table.dimensions else None
     if dimension is None:

@@ -19,7 +19,7 @@ from pathway.services.context import ServiceContext
 KINDS = {
     "participants": ("Deltagare (korstabell)", True),
     "exits": ("Avslut (korstabell)", True),
-    "outcomes": ("Utfall per deltagare", False),
+    "outcomes": ("Utfall", False),
     "goals": ("Resultatmål", False),
     "flow": ("Flöde per steg", False),
     "before-after": ("Före och efter", False),
