@@ -66,3 +66,21 @@ def test_db_backup_writes_a_checked_owner_only_copy(cli: Cli) -> None:
     again = cli("db", "backup", str(target))
     assert again.code == 2 and "already exists" in again.stderr
     assert stat.S_IMODE(cli.db_path.stat().st_mode) == 0o600
+
+
+def test_db_backup_is_refused_to_all_but_admins_and_service_accounts(cli: Cli) -> None:
+    """Once users exist, a caseworker's `db backup` is exit 3 and makes no file; the admin's works."""
+    from tests.e2e.test_users_cli import run as as_user
+
+    assert as_user(cli, "db", "init", user="root").code == 0
+    assert as_user(cli, "user", "add", "root", "--name", "Root", "--agency", "coordination", "--admin",
+                   user="root").code == 0
+    assert as_user(cli, "user", "add", "anna", "--name", "Anna", "--agency", "soc", "--role", "caseworker",
+                   "--workflow", "small", user="root").code == 0
+    target = cli.home / "copy.db"
+    refused = as_user(cli, "db", "backup", str(target), user="anna")
+    assert refused.code == 3 and "permission db.backup" in refused.stderr and "Traceback" not in refused.stderr
+    assert not target.exists()
+    done = as_user(cli, "db", "backup", str(target), user="root")
+    assert done.code == 0, done.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -94,3 +94,57 @@ def test_backup_of_postgresql_points_to_pg_dump(engine: Engine, tmp_path: Path) 
     with pytest.raises(BadInput, match="pg_dump"):
         backup(engine, tmp_path / "pg.db")
     assert not (tmp_path / "pg.db").exists()
+
+
+def _access_rows(engine: Engine) -> int:
+    from sqlalchemy import func, select
+
+    from pathway.store.tables import access_log
+
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(access_log)).scalar_one())
+
+
+@pytest.mark.parametrize("login,roles,allowed", [
+    ("anna", {"caseworker", "coordinator"}, False), ("frida", {"funder"}, False), ("dora", {"dpo"}, False),
+    ("root", {"admin"}, True), ("cron", {"service"}, True),
+])
+def test_backup_needs_an_admin_or_a_service_account(ctx: ServiceContext, engine: Engine, tmp_path: Path,
+                                                    login: str, roles: set[str], allowed: bool) -> None:
+    """db.backup: staff, funders and the dpo are refused before any file or log row; admins and service
+    accounts get the copy (SQLite) or the pg_dump advice (PostgreSQL, nothing logged), and a log row."""
+    from dataclasses import replace
+
+    from pathway.domain.users import User
+    from pathway.errors import NotPermitted
+    from pathway.services.backup import backup_database
+
+    enrol(ctx, "demo", ref="B-1")
+    user = User(login, login.title(), "coordination", roles=frozenset(roles), workflows=frozenset({"demo"}), id=1)
+    acting = replace(ctx, user=user, actor=login)
+    target = tmp_path / "backup.db"
+    before = _access_rows(engine)
+    if not allowed:
+        with pytest.raises(NotPermitted, match="permission db.backup"):
+            backup_database(acting, engine, target)
+        assert not target.exists() and _access_rows(engine) == before
+    elif engine.dialect.name == "sqlite":
+        assert backup_database(acting, engine, target).target == target
+        with sqlite3.connect(target) as copy:  # the copy holds the row that says who took it
+            assert copy.execute("SELECT login, what FROM access_log").fetchall()[-1] == (login, "database backup")
+    else:
+        with pytest.raises(BadInput, match="pg_dump"):
+            backup_database(acting, engine, target)
+        assert not target.exists() and _access_rows(engine) == before
+
+
+def test_backup_in_single_user_mode_is_allowed(ctx: ServiceContext, engine: Engine, tmp_path: Path) -> None:
+    """No users registered: the one person at the terminal may back up (PostgreSQL: pg_dump advice)."""
+    from pathway.services.backup import backup_database
+
+    assert ctx.user is None
+    if engine.dialect.name == "sqlite":
+        assert backup_database(ctx, engine, tmp_path / "b.db").pages > 0
+    else:
+        with pytest.raises(BadInput, match="pg_dump"):
+            backup_database(ctx, engine, tmp_path / "b.db")

@@ -79,13 +79,15 @@ def backup(
     """Back up the SQLite database with SQLite's online backup (consistent while others write).
 
     A plain copy of a database in WAL mode is not a backup. For PostgreSQL use pg_dump
-    (see README 'Backups').
+    (see README 'Backups'). Needs an admin or a service account (permission db.backup); the copy is
+    written to the access log.
 
     Example: pathway db backup /var/backups/pathway/pathway-2026-12-06.db
     """
-    from pathway.store.backup import backup as run_backup
+    from pathway.services.backup import backup_database
 
-    engine = make_engine(state(ctx).settings.database_url)
-    result = run_backup(engine, file)
+    cli_state = state(ctx)
+    engine = make_engine(cli_state.settings.database_url)
+    result = backup_database(cli_state.services(), engine, file)
     console.print(f"backed up {engine.url.database} to {result.target} ({result.pages} pages, "
                   f"{result.size} bytes; integrity check ok)", markup=False)

@@ -19,7 +19,7 @@ The rules, per permission (:data:`RULES`):
 * **steering_group**, **funder** — aggregate reports of their workflows only (``report.read``), never a
   record: no report they may run lists a participant (``report outcomes`` counts per outcome); the
   corrections report, which lists entries by participant, needs ``report.records`` (staff).
-* **designer** — registers and migrates workflows. **admin** — manages users. **dpo** and
+* **designer** — registers and migrates workflows. **admin** — manages users and (with **service** accounts) backs up the database. **dpo** and
   **admin** — read the access log. **service** (service accounts: the scheduler) — runs the
   deadline check and imports (coordinators may too).
 """
@@ -101,6 +101,8 @@ RULES: dict[str, Rule] = {
     "person.extract": _r("make a register extract (GDPR art. 15)", DPO, ADMIN, member=False),
     "participant.redact": _r("redact a free-text entry", STAFF, DPO),
     "export.national": _r("export participants to the national follow-up (Uppföljning Finsam)", STAFF),
+    #: a copy of everyone's data: admins, and service accounts (the nightly cron job)
+    "db.backup": _r("back up the database", ADMIN, SERVICE, member=False),
     "retention.run": _r("purge personal data past the retention limit", ADMIN, DPO, SERVICE, member=False),
 }
 

@@ -30,8 +30,8 @@ class BackupResult:
     size: int
 
 
-def backup(engine: Engine, target: Path) -> BackupResult:
-    """Copy the SQLite database behind ``engine`` to ``target`` (a new file, mode 0600) and check it."""
+def check_target(engine: Engine, target: Path) -> Path:
+    """The database file to copy, or :class:`BadInput` saying why ``target`` cannot be made from it."""
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         raise BadInput(f"'pathway db backup' copies an SQLite database file; {PG_DUMP_HINT}")
     if target.exists():
@@ -41,6 +41,12 @@ def backup(engine: Engine, target: Path) -> BackupResult:
     source_path = Path(engine.url.database)
     if not source_path.exists():
         raise BadInput(f"there is no database at {source_path}")
+    return source_path
+
+
+def backup(engine: Engine, target: Path) -> BackupResult:
+    """Copy the SQLite database behind ``engine`` to ``target`` (a new file, mode 0600) and check it."""
+    source_path = check_target(engine, target)
     try:
         create_private(target)
     except OSError as err:
