@@ -210,3 +210,44 @@ def test_deadlines_go_to_the_assigned_person_and_escalate_to_the_named_coordinat
     ownership.assign(team("cora"), pid, "nils", reason="anna sjuk")
     assert [r.participant_id for r in ownership.today(team("nils"))] == [pid]
 
+
+
+def test_caseload_reads_a_page_in_a_fixed_number_of_queries(engine: Engine, team: Team, clock: FixedClock) -> None:
+    """A caseload page costs the same few statements for 3 participants as for 30 (no query per
+    participant); pages follow participant order, 'total' counts them all, the CLI list reads every
+    page; bad paging values are refused naming the value."""
+    from sqlalchemy import event
+
+    anna, cora = team("anna"), team("cora")
+    for _ in range(3):
+        enrol(anna, "owned", attributes={"gender": "female"})
+
+    def statements(call: Callable[[], object]) -> int:
+        seen: list[str] = []
+
+        def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+            seen.append(statement)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            call()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    small = statements(lambda: (ownership.caseload_page(cora, limit=50), ownership.today(cora), ownership.workload(cora)))
+    for _ in range(27):
+        enrol(anna, "owned", attributes={"gender": "male"})
+    clock.advance(days=5)  # every limit overdue
+    large = statements(lambda: (ownership.caseload_page(cora, limit=50), ownership.today(cora), ownership.workload(cora)))
+    assert large == small
+    page = ownership.caseload_page(anna, limit=7, offset=14)
+    everyone = ownership.caseload(anna)
+    assert page.total == 30 and [r.participant_id for r in page.rows] == [r.participant_id for r in everyone[14:21]]
+    assert all(r.overdue == 1 for r in everyone) and len(ownership.today(anna)) == 30
+    assert ownership.caseload(anna, limit=5, offset=28) == everyone[28:]
+    load, unassigned = ownership.workload(cora)
+    assert [(r.login, r.count, r.overdue) for r in load] == [("anna", 30, 30)] and unassigned == 0
+    with pytest.raises(InvalidValue, match="--limit 0: give 1 to 500"):
+        ownership.caseload_page(anna, limit=0)
+    with pytest.raises(InvalidValue, match="--offset -1"):
+        ownership.caseload(anna, offset=-1)

@@ -36,7 +36,8 @@ def test_every_endpoint_refuses_without_credentials(web):
     for method, path in [("GET", "/api/v1/me"), ("GET", "/api/v1/participants"), ("GET", "/api/v1/participants/1"),
                          ("GET", "/api/v1/participants/1/history"), ("POST", "/api/v1/participants"),
                          ("POST", "/api/v1/participants/1/fire/assess"), ("POST", "/api/v1/participants/1/consent/give"),
-                         ("GET", "/api/v1/deadlines"), ("GET", "/api/v1/reports/flow?workflow=kraft")]:
+                         ("GET", "/api/v1/deadlines"), ("GET", "/api/v1/caseload"),
+                         ("GET", "/api/v1/reports/flow?workflow=kraft")]:
         response = client.request(method, path, json={})
         _problem(response, 401)
         assert response.headers["www-authenticate"] == "Bearer"
@@ -116,6 +117,51 @@ def test_lists_are_paginated(web, api):
     _problem(api.get("/api/v1/participants", params={"status": "sleeping"}), 422)
     board = api.get("/api/v1/deadlines").json()
     assert board["total"] >= 5 and {"participant_id", "rule", "due_date", "owner"} <= set(board["items"][0])
+
+
+def test_caseload_is_paginated_and_refuses_what_the_cli_refuses(web, api, engine):
+    """/caseload pages the caseload as `pathway caseload --format json` rows with total and next;
+    another caseworker's caseload is 403, an unknown user 422, a page too large 422; each read is logged."""
+    from sqlalchemy import text
+
+    for n in range(5):
+        web.enrol(f"LU-C{n}")
+    web.enrol("LU-BO", by="bo")
+    first = api.get("/api/v1/caseload", params={"limit": 2}).json()
+    assert first["total"] == 5 and [r["ref"] for r in first["items"]] == ["LU-C0", "LU-C1"]
+    assert set(first["items"][0]) == {"participant_id", "ref", "workflow", "step", "responsible", "days_in_step",
+                                      "next_deadline", "next_due", "overdue"}
+    second = api.get(first["next"]).json()
+    assert [r["ref"] for r in second["items"]] == ["LU-C2", "LU-C3"] and second["offset"] == 2
+    assert api.get("/api/v1/caseload", params={"limit": 2, "offset": 4}).json()["next"] is None
+    refused = _problem(api.get("/api/v1/caseload", params={"user": "bo"}), 403)
+    assert "caseload.others" in refused["detail"]
+    assert "ghost" in _problem(api.get("/api/v1/caseload", params={"user": "ghost"}), 422)["detail"]
+    _problem(api.get("/api/v1/caseload", params={"limit": 501}), 422)
+    _problem(api.get("/api/v1/caseload", params={"unassigned": "true"}), 422)  # a caseworker has none to list
+    with engine.connect() as conn:
+        logged = conn.execute(text("SELECT count(*) FROM access_log WHERE login = 'anna' "
+                                   "AND what LIKE 'caseload%'")).scalar()
+    assert logged == 3
+
+
+def test_coordinator_pages_any_caseload_and_the_unassigned(web):
+    """cia (coordinator) pages every participant of her projects, bo's caseload, and the unassigned."""
+    from pathway.services import participants as participant_service
+
+    web.enrol("LU-A1")
+    web.enrol("LU-B1", by="bo")
+    participant_service.enrol(web.ctx, "kraft", ref="LU-N1", attributes={"gender": "male", "referring_agency": "soc",
+                                                                          "birth_date": "1990-01-01"})
+    _, token = accounts.create_token(web.ctx, "cia", "tests")
+    cia = web.client()
+    cia.headers["Authorization"] = f"Bearer {token}"
+    everyone = cia.get("/api/v1/caseload").json()
+    assert {(r["ref"], r["responsible"]) for r in everyone["items"]} == {
+        ("LU-A1", "anna"), ("LU-B1", "bo"), ("LU-N1", None)}
+    assert [r["ref"] for r in cia.get("/api/v1/caseload", params={"user": "bo"}).json()["items"]] == ["LU-B1"]
+    unassigned = cia.get("/api/v1/caseload", params={"unassigned": "true"}).json()
+    assert unassigned["total"] == 1 and unassigned["items"][0]["ref"] == "LU-N1"
 
 
 def test_report_endpoint_is_the_report_json_contract(web, api):

@@ -229,7 +229,10 @@ def test_coordinator_sees_load_per_caseworker_and_the_unassigned(web, signed_in)
     load = coordinator[coordinator.index('id="load"'):coordinator.index('id="caseload"')]
     assert "<td>anna</td><td>1</td>" in load and "<td>bo</td><td>1</td>" in load
     unassigned = coordinator[coordinator.index('id="unassigned"'):]
-    assert "LU-K3" in unassigned and "LU-K1" not in unassigned
+    assert "1 deltagare har ingen ansvarig handläggare" in unassigned and 'href="/today?who=unassigned"' in unassigned
+    only = signed_in("cia").get("/today", params={"who": "unassigned"}).text
+    listed = only[only.index('id="caseload"'):]
+    assert "LU-K3" in listed and "LU-K1" not in listed and "LU-K2" not in listed
     mine = signed_in("anna").get("/today").text
     assert "LU-K1" in mine and "LU-K2" not in mine and 'id="load"' not in mine
 
@@ -249,3 +252,22 @@ def test_coordinator_reassigns_from_the_board(web, signed_in):
     assert refused.status_code in (403, 409, 422) and "olle" in refused.text
     caseworker_board = signed_in("anna").get("/board").text
     assert "/assign" not in caseworker_board
+
+
+def test_caseload_page_is_paged_with_links(web, signed_in, monkeypatch):
+    """The today page lists one page of the caseload with its position and links to the next and
+    previous pages; a page number out of range shows the first page's links, never an error."""
+    from pathway.services import ownership
+
+    monkeypatch.setattr(ownership, "PAGE_SIZE", 2)
+    for n in range(5):
+        web.enrol(f"LU-PG{n}")
+    client = signed_in("anna")
+    first = client.get("/today").text
+    assert "LU-PG0" in first and "LU-PG1" in first and "LU-PG2" not in first
+    assert "Deltagare 1–2 av 5." in first and 'href="/today?page=2" rel="next"' in first
+    assert "Sida 1 av 3" in first and 'rel="prev"' not in first
+    last = client.get("/today", params={"page": "3"}).text
+    assert "LU-PG4" in last and "LU-PG0" not in last and 'href="/today?page=2" rel="prev"' in last
+    assert 'rel="next"' not in last
+    assert client.get("/today", params={"page": "x"}).status_code == 200

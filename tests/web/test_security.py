@@ -83,3 +83,29 @@ def test_login_does_not_redirect_to_another_site(web):
         response = client.post("/login", data={"login": "anna", "password": PASSWORD, "next": target,
                                                "_csrf": csrf_of(page.text)}, follow_redirects=False)
         assert response.headers["location"] == "/today"
+
+
+def test_one_time_message_rides_a_signed_cookie_without_personal_data(web, signed_in):
+    """After a post the message travels in a signed HttpOnly cookie holding no personal data; the next
+    page shows it once and deletes it; a forged cookie or one signed for another session shows nothing."""
+    from pathway.web.flash import FLASH_COOKIE, pack
+
+    pid = web.enrol("LU-FLASH-7")
+    client = signed_in("anna")
+    page = client.get(f"/participants/{pid}")
+    posted = client.post(f"/participants/{pid}/fire/assess", data={"_csrf": csrf_of(page.text)},
+                         follow_redirects=False)
+    assert posted.status_code == 303
+    cookie = next(c for c in posted.headers.get_list("set-cookie") if c.startswith(FLASH_COOKIE + "="))
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    assert "LU-FLASH-7" not in cookie and "1985" not in cookie
+    shown = client.get(f"/participants/{pid}")
+    assert 'role="status"' in shown.text and "→" in shown.text
+    assert any(c.startswith(FLASH_COOKIE + '=""') or "max-age=0" in c.lower()
+               for c in shown.headers.get_list("set-cookie"))
+    assert 'role="status"' not in client.get(f"/participants/{pid}").text  # once
+    client.cookies.set(FLASH_COOKIE, pack("not the session's key", "<b>forged</b>"))
+    assert "forged" not in client.get(f"/participants/{pid}").text
+    other = signed_in("bo")
+    other.cookies.set(FLASH_COOKIE, posted.cookies.get(FLASH_COOKIE) or "")
+    assert 'role="status"' not in other.get("/today").text

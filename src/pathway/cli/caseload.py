@@ -12,17 +12,22 @@ from pathway.cli.state import state
 User = Annotated[str | None, typer.Option("--user", help="another user's (coordinators: in their workflows)")]
 
 
-def caseload(ctx: typer.Context, user: User = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
-    """My participants: step, days in step, next deadline, what is overdue.
+Limit = Annotated[int | None, typer.Option("--limit", help="show at most this many participants (1-500)")]
+Offset = Annotated[int, typer.Option("--offset", help="skip this many participants first (with --limit: paging)")]
+
+
+def caseload(ctx: typer.Context, user: User = None, fmt: FormatOption = OutputFormat.TABLE,
+             limit: Limit = None, offset: Offset = 0) -> None:
+    """My participants, by number: step, days in step, next deadline, what is overdue.
 
     A coordinator sees every open participant of their workflows, with who holds each (unassigned
-    ones too); --user shows one caseworker's caseload.
+    ones too); --user shows one caseworker's caseload. All of them unless --limit is given.
 
-    Example: pathway caseload --user anna
+    Example: pathway caseload --user anna --limit 50 --offset 50
     """
     from pathway.services import ownership
 
-    rows = ownership.caseload(state(ctx).services(), user)
+    rows = ownership.caseload(state(ctx).services(), user, limit=limit, offset=offset)
     print_rows([{"id": r.participant_id, "ref": r.ref, "workflow": r.workflow, "step": r.step,
                  "days in step": r.days_in_step, "responsible": r.responsible or "(unassigned)",
                  "next deadline": r.next_deadline, "due": r.next_due.isoformat() if r.next_due else "",

@@ -233,13 +233,6 @@ def end_sessions(ctx: ServiceContext, login_name: str) -> int:
         return ended
 
 
-def set_flash(ctx: ServiceContext, session_id: str, message: str | None) -> None:
-    """A one-time message shown on the next page of this session (after a redirect)."""
-    with ctx.uow() as uow:
-        uow.auth.set_flash(session_id, message)
-        uow.commit()
-
-
 def create_token(ctx: ServiceContext, login_name: str, name: str) -> tuple[int, str]:
     """A new API token for a user; returns (id, the token — shown once, kept only as a digest)."""
     name = name.strip()

@@ -16,13 +16,12 @@ from typing import Any
 
 from pathway.clock import to_local
 from pathway.domain import Event, EventType, Participant
-from pathway.domain.deadline import DeadlineStatus
 from pathway.domain.users import AGENCIES, COORDINATOR, User
 from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.participants import resolve
-from pathway.store.access_repository import RESPONSIBLE
+from pathway.store.access_repository import RESPONSIBLE, CaseloadEntry, CaseloadScope
 from pathway.store.uow import UnitOfWork
 
 
@@ -168,50 +167,135 @@ def _whose(ctx: ServiceContext, uow: UnitOfWork, login: str | None) -> User | No
     return user
 
 
-def _participants_in(ctx: ServiceContext, uow: UnitOfWork, user: User | None) -> tuple[list[Participant], dict[int, int]]:
-    """(participants, participant id → responsible user id) of a caseload.
+#: Rows per page of a caseload (web page and API default) and the most one page may hold.
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
 
-    A caseworker's: those they are responsible for. A coordinator's own (no ``--user``): every open
-    participant of their workflows, assigned or not. Single-user mode: every open participant.
+
+def _scope(ctx: ServiceContext, user: User | None, unassigned: bool = False) -> CaseloadScope:
+    """Which participants a caseload holds.
+
+    A caseworker's: the open participants they are responsible for. A coordinator's own (no
+    ``--user``): every open participant of their workflows, assigned or not. Single-user mode: every
+    open participant. A coordinator looking at another's caseload sees their own projects only.
     """
     if user is None:
-        people = list(uow.participants.list(status="open"))
-    elif COORDINATOR in user.roles and ctx.user is not None and user.id == ctx.user.id:
-        people = [p for p in uow.participants.list(status="open") if p.workflow_id in user.workflows]
-    else:
-        ids = uow.assignments.participants_of(user.id or 0, RESPONSIBLE)
-        people = list(uow.participants.lock(ids).values()) if ids else []
-        if ctx.user is not None and ctx.user.id != user.id:  # a coordinator sees their own projects only
-            people = [p for p in people if p.workflow_id in ctx.user.workflows]
-    people.sort(key=lambda p: p.id or 0)
-    return people, uow.assignments.of_many([p.id or 0 for p in people])
+        return CaseloadScope(unassigned=unassigned)
+    if COORDINATOR in user.roles and ctx.user is not None and user.id == ctx.user.id:
+        return CaseloadScope(workflows=frozenset(user.workflows), unassigned=unassigned)
+    if unassigned:
+        raise InvalidValue("unassigned", "yes", "only a coordinator's own caseload lists the unassigned")
+    if ctx.user is None or ctx.user.id == user.id:
+        return CaseloadScope(holder_id=user.id or 0)
+    return CaseloadScope(holder_id=user.id or 0, workflows=frozenset(ctx.user.workflows))
 
 
-def caseload(ctx: ServiceContext, login: str | None = None) -> list[CaseloadRow]:
-    """My participants (or ``login``'s): step, days in step, next deadline and what is overdue."""
+def _paging(limit: int | None, offset: int) -> None:
+    if limit is not None and not 1 <= limit <= MAX_PAGE_SIZE:
+        raise InvalidValue("--limit", limit, f"give 1 to {MAX_PAGE_SIZE} rows per page")
+    if offset < 0:
+        raise InvalidValue("--offset", offset, "give 0 or more rows to skip")
+
+
+def _rows(uow: UnitOfWork, entries: list[CaseloadEntry], today: date) -> list[CaseloadRow]:
+    """Caseload rows for one page of participants: their deadlines in one query."""
+    running: dict[int, list[tuple[date, str]]] = {}
+    for pid, due, title in uow.assignments.open_deadlines_of([e.participant_id for e in entries]):
+        running.setdefault(pid, []).append((due, title))
+    rows = []
+    for e in entries:
+        mine = sorted(running.get(e.participant_id, []))
+        upcoming = next(((due, title) for due, title in mine if due >= today), None)
+        rows.append(CaseloadRow(
+            e.participant_id, e.ref, e.workflow_id, e.step, e.responsible,
+            (today - to_local(e.since).date()).days,
+            upcoming[1] if upcoming else None, upcoming[0] if upcoming else None,
+            sum(1 for due, _title in mine if due < today)))
+    return rows
+
+
+@dataclass(frozen=True)
+class CaseloadPage:
+    """One page of a caseload and how many participants it holds in all."""
+
+    rows: list[CaseloadRow]
+    total: int
+    limit: int
+    offset: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"items": [r.to_json() for r in self.rows], "total": self.total, "limit": self.limit,
+                "offset": self.offset}
+
+
+def caseload_page(ctx: ServiceContext, login: str | None = None, limit: int = PAGE_SIZE, offset: int = 0,
+                  unassigned: bool = False) -> CaseloadPage:
+    """One page of my participants (or ``login``'s), by participant number: step, days in step, next
+    deadline, what is overdue. Three queries whatever the caseload's size (the page, its deadlines,
+    the count). ``unassigned`` (a coordinator's own caseload): only those nobody is responsible for."""
+    _paging(limit, offset)
     with ctx.uow() as uow:
         policy.require(ctx, "caseload.read")
         user = _whose(ctx, uow, login)
-        people, held = _participants_in(ctx, uow, user)
-        logins = {u.id: u.login for u in uow.users.all()}
-        now = ctx.clock.now()
-        today = to_local(now).date()
-        rows = []
-        for p in people:
-            running = sorted((d.due_date, d.title) for d in uow.deadlines.for_participant(p.id or 0)
-                             if d.status == DeadlineStatus.OPEN and d.due_date is not None)
-            upcoming = next(((due, title) for due, title in running if due >= today), None)
-            since = p.last_step_change_at or p.enrolled_at
-            holder = held.get(p.id or 0)
-            rows.append(CaseloadRow(
-                p.id or 0, p.ref, p.workflow_id, p.step, logins.get(holder) if holder is not None else None,
-                (today - to_local(since).date()).days,
-                upcoming[1] if upcoming else None, upcoming[0] if upcoming else None,
-                sum(1 for due, _title in running if due < today)))
+        scope = _scope(ctx, user, unassigned)
+        today = to_local(ctx.clock.now()).date()
+        rows = _rows(uow, uow.assignments.caseload(scope, limit, offset), today)
+        total = uow.assignments.caseload_size(scope)
+        if ctx.user is not None:
+            policy.log_read(ctx, uow, None, f"caseload of {user.login if user else 'everyone'}")
+            uow.commit()
+        return CaseloadPage(rows, total, limit, offset)
+
+
+def caseload(ctx: ServiceContext, login: str | None = None, limit: int | None = None,
+             offset: int = 0) -> list[CaseloadRow]:
+    """My participants (or ``login``'s): step, days in step, next deadline and what is overdue —
+    all of them (or ``limit`` from ``offset``), read a page of ``MAX_PAGE_SIZE`` at a time."""
+    _paging(limit, offset)
+    with ctx.uow() as uow:
+        policy.require(ctx, "caseload.read")
+        user = _whose(ctx, uow, login)
+        scope = _scope(ctx, user)
+        today = to_local(ctx.clock.now()).date()
+        rows: list[CaseloadRow] = []
+        while limit is None or len(rows) < limit:
+            want = MAX_PAGE_SIZE if limit is None else min(MAX_PAGE_SIZE, limit - len(rows))
+            entries = uow.assignments.caseload(scope, want, offset + len(rows))
+            rows.extend(_rows(uow, entries, today))
+            if len(entries) < want:
+                break
         if ctx.user is not None:
             policy.log_read(ctx, uow, None, f"caseload of {user.login if user else 'everyone'}")
             uow.commit()
         return rows
+
+
+@dataclass(frozen=True)
+class LoadRow:
+    """One caseworker's share of a coordinator's participants."""
+
+    login: str
+    count: int
+    overdue: int  # deadlines past their due date
+
+    def to_json(self) -> dict[str, Any]:
+        return {"login": self.login, "count": self.count, "overdue": self.overdue}
+
+
+def workload(ctx: ServiceContext) -> tuple[list[LoadRow], int]:
+    """A coordinator's view of their projects: each caseworker's open participants and overdue
+    deadlines, and how many open participants nobody is responsible for (aggregate queries)."""
+    with ctx.uow() as uow:
+        policy.require(ctx, "caseload.others")
+        user = ctx.user
+        scope = _scope(ctx, user)
+        today = to_local(ctx.clock.now()).date()
+        load = [LoadRow(*row) for row in uow.assignments.load(scope, today)]
+        unassigned = uow.assignments.caseload_size(_scope(ctx, user, unassigned=True))
+        if ctx.user is not None:
+            policy.log_read(ctx, uow, None, "caseload load per caseworker")
+            uow.commit()
+        return load, unassigned
 
 
 @dataclass(frozen=True)
@@ -229,23 +313,22 @@ class TodoRow:
                 "workflow": self.workflow, "what": self.what, "due": self.due.isoformat(), "held_by": self.held_by}
 
 
-def today(ctx: ServiceContext, login: str | None = None) -> list[TodoRow]:
+def today(ctx: ServiceContext, login: str | None = None, limit: int | None = None) -> list[TodoRow]:
     """What I must do today and this week: overdue and due deadlines (meetings, follow-ups, consent
-    confirmations and plan dates are deadlines too) of my caseload, soonest first."""
+    confirmations and plan dates are deadlines too) of my caseload, soonest first (one query;
+    ``limit`` keeps the first rows only)."""
+    _paging(limit, 0)
     with ctx.uow() as uow:
         policy.require(ctx, "caseload.read")
         user = _whose(ctx, uow, login)
-        people, _held = _participants_in(ctx, uow, user)
         now = ctx.clock.now()
         day = to_local(now).date()
         week_end = day + timedelta(days=6 - day.weekday())
         rows: list[TodoRow] = []
-        for p in people:
-            for d in uow.deadlines.for_participant(p.id or 0):
-                if d.status != DeadlineStatus.OPEN or d.due_date is None or d.due_date > week_end:
-                    continue
-                when = "overdue" if d.due_date < day else "today" if d.due_date == day else "this week"
-                rows.append(TodoRow(when, p.id or 0, p.ref, p.workflow_id, d.title, d.due_date, d.responsible_role()))
+        for d, ref, workflow_id in uow.assignments.due_by(_scope(ctx, user), week_end, limit):
+            assert d.due_date is not None
+            when = "overdue" if d.due_date < day else "today" if d.due_date == day else "this week"
+            rows.append(TodoRow(when, d.participant_id, ref, workflow_id, d.title, d.due_date, d.responsible_role()))
         order = {"overdue": 0, "today": 1, "this week": 2}
         rows.sort(key=lambda r: (order[r.when], r.due, r.participant_id))
         if ctx.user is not None:

@@ -259,7 +259,8 @@ def fire(
         uow.commit()
         return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
                           participant.status, event.seq, moved=firing.to_step is not None,
-                          to_step_kind=loaded.definition.step(firing.step_after).kind)
+                          to_step_kind=loaded.definition.step(firing.step_after).kind,
+                          workflow_id=participant.workflow_id, workflow_version=participant.workflow_version)
 
 
 @caseworker_command

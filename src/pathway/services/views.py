@@ -161,9 +161,12 @@ class FireResult:
     moved: bool = True
     #: the step kind entered (a ``handover`` step calls for the journey summary)
     to_step_kind: str | None = None
+    #: the workflow version the participant runs on (for callers that show its titles; not in the JSON)
+    workflow_id: str = ""
+    workflow_version: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k not in ("workflow_id", "workflow_version")}
 
 
 def _day(value: date | None) -> str | None:

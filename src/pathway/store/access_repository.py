@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from pathway.store.tables import access_log, assignments, participants
+from pathway.domain import Deadline
+from pathway.store.tables import access_log, assignments, deadlines, participants, users
 
 #: the assignment slot of the responsible caseworker (huvudansvarig handläggare); other slots are
 #: agency codes (the named contact at that agency)
@@ -17,6 +19,48 @@ RESPONSIBLE = "responsible"
 
 
 _APPEND = insert(access_log)
+
+#: SQLite allows 999 bound parameters in a statement; lists of ids are sent in chunks below that.
+CHUNK = 900
+
+
+@dataclass(frozen=True)
+class CaseloadScope:
+    """Which open participants a caseload holds: those ``holder_id`` is responsible for (None: any),
+    of the workflows in ``workflows`` (None: any), only the unassigned ones when ``unassigned``."""
+
+    holder_id: int | None = None
+    workflows: Collection[str] | None = None
+    unassigned: bool = False
+
+
+@dataclass(frozen=True)
+class CaseloadEntry:
+    participant_id: int
+    ref: str | None
+    workflow_id: str
+    step: str
+    since: datetime  # the last step change (or the enrolment)
+    responsible: str | None  # the responsible caseworker's login
+
+
+_RESPONSIBLE = assignments.alias("responsible")
+
+
+def _scoped(query: Select[Any], scope: CaseloadScope) -> Select[Any]:
+    """``query`` (over participants outer-joined to their responsible caseworker) limited to ``scope``."""
+    query = query.where(participants.c.status == "open")
+    if scope.holder_id is not None:
+        query = query.where(_RESPONSIBLE.c.user_id == scope.holder_id)
+    if scope.workflows is not None:
+        query = query.where(participants.c.workflow_id.in_(sorted(scope.workflows)))
+    if scope.unassigned:
+        query = query.where(_RESPONSIBLE.c.user_id.is_(None))
+    return query
+
+
+_WITH_RESPONSIBLE = participants.outerjoin(
+    _RESPONSIBLE, and_(_RESPONSIBLE.c.participant_id == participants.c.id, _RESPONSIBLE.c.slot == RESPONSIBLE))
 
 
 class AccessLogRepository:
@@ -99,6 +143,60 @@ class AssignmentRepository:
         if workflow_ids is not None:
             query = query.where(participants.c.workflow_id.in_(list(workflow_ids)))
         return list(self.session.scalars(query))
+
+    # -- caseloads: one query per page, however many participants ---------------------------
+
+    def caseload(self, scope: CaseloadScope, limit: int | None = None, offset: int = 0) -> list[CaseloadEntry]:
+        """One page of a caseload, by participant id, with each one's responsible caseworker."""
+        query = _scoped(
+            select(participants.c.id, participants.c.ref, participants.c.workflow_id, participants.c.step,
+                   func.coalesce(participants.c.last_step_change_at, participants.c.enrolled_at).label("since"),
+                   users.c.login)
+            .select_from(_WITH_RESPONSIBLE.outerjoin(users, users.c.id == _RESPONSIBLE.c.user_id)),
+            scope).order_by(participants.c.id).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        return [CaseloadEntry(row.id, row.ref, row.workflow_id, row.step, row.since, row.login)
+                for row in self.session.execute(query)]
+
+    def caseload_size(self, scope: CaseloadScope) -> int:
+        query = _scoped(select(func.count()).select_from(_WITH_RESPONSIBLE), scope)
+        return int(self.session.scalar(query) or 0)
+
+    def open_deadlines_of(self, participant_ids: Sequence[int]) -> list[tuple[int, date, str]]:
+        """(participant id, due date, title) of the open deadlines with a due date, for these participants."""
+        found: list[tuple[int, date, str]] = []
+        ids = sorted(set(participant_ids))
+        for start in range(0, len(ids), CHUNK):
+            query = (select(deadlines.c.participant_id, deadlines.c.due_date, deadlines.c.title)
+                     .where(deadlines.c.status == "open", deadlines.c.due_date.is_not(None),
+                            deadlines.c.participant_id.in_(ids[start:start + CHUNK])))
+            found.extend((row.participant_id, row.due_date, row.title) for row in self.session.execute(query))
+        return found
+
+    def due_by(self, scope: CaseloadScope, last_day: date, limit: int | None = None
+               ) -> list[tuple[Deadline, str | None, str]]:
+        """Open deadlines due on or before ``last_day`` in a caseload, soonest first, with the
+        participant's ref and workflow (one query)."""
+        query = _scoped(
+            select(Deadline, participants.c.ref, participants.c.workflow_id)
+            .select_from(_WITH_RESPONSIBLE.join(deadlines, deadlines.c.participant_id == participants.c.id)),
+            scope).where(deadlines.c.status == "open", deadlines.c.due_date <= last_day).order_by(
+                deadlines.c.due_date, deadlines.c.participant_id, deadlines.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [(row[0], row[1], row[2]) for row in self.session.execute(query)]
+
+    def load(self, scope: CaseloadScope, today: date) -> list[tuple[str, int, int]]:
+        """(login, open participants held, their deadlines past due) per responsible caseworker."""
+        with_holder = _WITH_RESPONSIBLE.join(users, users.c.id == _RESPONSIBLE.c.user_id)
+        held_query = _scoped(select(users.c.login, func.count().label("n")).select_from(with_holder), scope)
+        late_query = _scoped(select(users.c.login, func.count().label("n")).select_from(
+            with_holder.join(deadlines, deadlines.c.participant_id == participants.c.id)), scope).where(
+                deadlines.c.status == "open", deadlines.c.due_date < today)
+        held = {row.login: row.n for row in self.session.execute(held_query.group_by(users.c.login))}
+        late = {row.login: row.n for row in self.session.execute(late_query.group_by(users.c.login))}
+        return [(login, int(count), int(late.get(login, 0))) for login, count in sorted(held.items())]
 
     def count_of(self, user_id: int) -> int:
         query = select(func.count()).select_from(assignments).where(assignments.c.user_id == user_id)

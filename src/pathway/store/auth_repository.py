@@ -92,9 +92,6 @@ class AuthRepository:
             web_sessions.c.user_id == user_id, web_sessions.c.ended_at.is_(None)).values(ended_at=at))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    def set_flash(self, digest: str, message: str | None) -> None:
-        self.session.execute(update(web_sessions).where(web_sessions.c.id == digest).values(flash=message))
-
     # -- failed logins -----------------------------------------------------------------------
     def failures(self, login: str) -> LoginFailures | None:
         row = self.session.execute(select(login_failures).where(login_failures.c.login == login)).first()

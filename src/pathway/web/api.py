@@ -123,6 +123,23 @@ def deadlines(request: Request, overdue: bool = False, role: str | None = None, 
     return _page(request, [r.to_json() for r in rows], limit, offset)
 
 
+@router.get("/caseload", summary="my caseload (as `pathway caseload --format json`), paginated")
+def caseload(request: Request, user_login: str | None = Query(None, alias="user",
+                                                              description="another caseworker's (coordinators)"),
+             unassigned: bool = Query(False, description="a coordinator's own: only those nobody is responsible for"),
+             limit: int = Limit, offset: int = Offset, user: User = Depends(api_user)) -> dict[str, Any]:
+    """One page of participants by number, each with step, days in step, next deadline and overdue
+    count; ``total`` counts the whole caseload. One query for the page, one for its deadlines."""
+    from pathway.services import ownership
+
+    found = ownership.caseload_page(acting(request, user), user_login, limit=limit, offset=offset,
+                                    unassigned=unassigned)
+    following = None
+    if offset + limit < found.total:
+        following = str(request.url.include_query_params(limit=str(limit), offset=str(offset + limit)))
+    return {**found.to_json(), "next": following}
+
+
 @router.get("/reports/{kind}", summary="report tables (as `pathway report KIND --format json`)")
 def report(request: Request, kind: str, workflow: str, by: str = "", period_from: str = Query("", alias="from"),
            period_to: str = Query("", alias="to"), as_of: str = "", user: User = Depends(api_user)) -> Any:

@@ -2,7 +2,8 @@
 
 Every handler parses the request, calls a service as the signed-in user, and renders; a refusal
 raises the service's own error, which :mod:`pathway.web.errors` shows with the CLI's message.
-Forms post back and redirect (post/redirect/get) with a one-time message kept in the session row.
+Forms post back and redirect (post/redirect/get) with a one-time message in a signed cookie
+(:mod:`pathway.web.flash`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathway.services import deadlines as deadline_service
 from pathway.services import participants as participant_service
 from pathway.services import records as record_service
 from pathway.services.accounts import LoginFailed, LoginThrottled
-from pathway.web import charts, forms
+from pathway.web import charts, flash, forms
 from pathway.web.deps import SESSION_COOKIE, acting, base, checked_form, page_user, signed_in
 from pathway.web.i18n import text
 from pathway.web.render import render, trusted_svg
@@ -42,17 +43,19 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _flash(request: Request, message: str) -> None:
+def _redirect_with(request: Request, url: str, message: str) -> RedirectResponse:
+    """Redirect, carrying a one-time message for the next page (no database write)."""
+    response = _redirect(url)
     who = signed_in(request)
     if who is not None:
-        accounts.set_flash(base(request), who.session.id, message)
+        flash.put(request, response, who.session.csrf, message)
+    return response
 
 
 def _take_flash(request: Request) -> None:
     who = signed_in(request)
-    if who is not None and who.session.flash:
-        request.state.flash = who.session.flash
-        accounts.set_flash(base(request), who.session.id, None)
+    if who is not None:
+        request.state.flash = flash.take(request, who.session.csrf)
 
 
 # -- signing in and out ----------------------------------------------------------------------
@@ -116,36 +119,48 @@ def _logout(request: Request) -> Response:
 # -- today -----------------------------------------------------------------------------------
 
 @router.get("/today")
-def today(request: Request) -> Response:
-    """What is overdue and due this week in my caseload, and my participants; a coordinator sees
-    every participant of their projects with who holds each, the load per caseworker and the
-    unassigned (the services decide who sees what: :mod:`pathway.services.ownership`)."""
+def today(request: Request, page: str = "1", who: str = "") -> Response:
+    """What is overdue and due this week in my caseload, and one page of my participants; a
+    coordinator sees every participant of their projects with who holds each, the load per
+    caseworker and how many are unassigned (``?who=unassigned`` pages through those). The services
+    decide who sees what (:mod:`pathway.services.ownership`); each part is one query per page."""
     from pathway.domain.users import COORDINATOR
     from pathway.services import ownership
 
-    who = page_user(request)
+    signed = page_user(request)
     _take_flash(request)
-    ctx = acting(request, who.user)
-    todo = ownership.today(ctx)
-    caseload = ownership.caseload(ctx)
+    ctx = acting(request, signed.user)
+    number = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
+    coordinator = COORDINATOR in signed.user.roles
+    only_unassigned = coordinator and who == "unassigned"
+    todo = ownership.today(ctx, limit=TODO_ROWS)
+    size = ownership.PAGE_SIZE
+    caseload = ownership.caseload_page(ctx, limit=size, offset=(number - 1) * size, unassigned=only_unassigned)
     titles = _Titles(ctx)
     people = [{"p": r, "days": r.days_in_step, "step_title": titles.current(r.workflow, r.step),
-               "next": f"{r.next_due} {r.next_deadline}" if r.next_due else None} for r in caseload]
-    coordinator = COORDINATOR in who.user.roles
+               "next": f"{r.next_due} {r.next_deadline}" if r.next_due else None} for r in caseload.rows]
     load = unassigned = None
     if coordinator:
-        counts: dict[str, dict[str, Any]] = {}
-        for r in caseload:
-            if r.responsible is not None:
-                row = counts.setdefault(r.responsible, {"who": r.responsible, "count": 0, "overdue": 0})
-                row["count"] += 1
-                row["overdue"] += r.overdue
-        load = sorted(counts.values(), key=lambda row: row["who"])
-        unassigned = [r for r in caseload if r.responsible is None]
+        rows, unassigned = ownership.workload(ctx)
+        load = [{"who": r.login, "count": r.count, "overdue": r.overdue} for r in rows]
+    pages = max(1, -(-caseload.total // size))
+    link = "/today?" + ("who=unassigned&" if only_unassigned else "") + "page="
+    heading = (text("today.unassigned") if only_unassigned else
+               text("today.all_participants") if coordinator else None)
     return render(request, "today.html", {
         "overdue": [t for t in todo if t.when == "overdue"], "soon": [t for t in todo if t.when != "overdue"],
+        "todo_cut": len(todo) >= TODO_ROWS,
         "people": people, "load": load, "unassigned": unassigned, "coordinator": coordinator,
-        "caseload_heading": text("today.all_participants") if coordinator else None})
+        "caseload_heading": heading, "total": caseload.total,
+        "paging": {"page": number, "pages": pages, "first": caseload.offset + 1 if caseload.rows else 0,
+                   "last": caseload.offset + len(caseload.rows),
+                   "prev": f"{link}{number - 1}" if number > 1 else None,
+                   "next": f"{link}{number + 1}" if number < pages else None},
+        "only_unassigned": only_unassigned})
+
+
+#: The most deadlines the today page lists (the board has them all, with filters).
+TODO_ROWS = 200
 
 
 class _Titles:
@@ -273,8 +288,7 @@ def _write_on_participant(request: Request, participant: str, act: Any, form: di
         from pathway.web.errors import page_message, status_of
 
         return _participant(request, who.user, participant, status=status_of(err), error=page_message(err))
-    _flash(request, message)
-    return _redirect(f"/participants/{quote(participant, safe='')}")
+    return _redirect_with(request, f"/participants/{quote(participant, safe='')}", message)
 
 
 @router.post("/participants/{participant}/fire/{trigger}")
@@ -283,9 +297,9 @@ async def fire(request: Request, participant: str, trigger: str) -> Response:
         at, reason = forms.late_entry(form)
         result = participant_service.fire(ctx, participant, trigger, data=forms.posted_data(form),
                                           at=at, reason=reason)
+        # the fire pinned this version in the catalog: no query (the unit of work opens no connection)
         with ctx.uow() as uow:
-            found = participant_service.resolve(uow, result.participant_id)
-            definition = ctx.catalog.pinned(uow, found.workflow_id, found.workflow_version).definition
+            definition = ctx.catalog.pinned(uow, result.workflow_id, result.workflow_version).definition
         if result.moved:
             return text("fire.done", trigger=forms.trigger_title(definition, trigger),
                         from_step=_step_title(definition, result.from_step), to_step=_step_title(definition, result.to_step))
@@ -328,8 +342,8 @@ def _assign(request: Request, participant: str, form: dict[str, list[str]]) -> R
     back = _safe_next(forms.first(form, "_back"))
     login = forms.first(form, "user") or ""
     done = ownership.assign(acting(request, who.user), participant, login, reason=forms.first(form, "_reason"))
-    _flash(request, text("board.reassigned", participant=participant, user=done["login"]))
-    return _redirect(back)
+    return _redirect_with(request, back, text("board.reassigned", participant=done["participant_id"],
+                                              user=done["login"]))
 
 
 # -- enrol -----------------------------------------------------------------------------------
@@ -380,8 +394,8 @@ def _enrol(request: Request, workflow_id: str, form: dict[str, list[str]]) -> Re
         from pathway.web.errors import page_message, status_of
 
         return _enrol_page(request, workflow_id, form, page_message(err), status_of(err))
-    _flash(request, text("enrol.done", id=new_id) + (f" ({note})" if note else ""))
-    return _redirect(f"/participants/{new_id}")
+    return _redirect_with(request, f"/participants/{new_id}",
+                          text("enrol.done", id=new_id) + (f" ({note})" if note else ""))
 
 
 # -- board -----------------------------------------------------------------------------------

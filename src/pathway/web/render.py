@@ -61,7 +61,11 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
         request=request, me=who.user if who else None, csrf=csrf_for(request) if hasattr(request.state, "pre_csrf") or who else "",
         flash=flash, **context,
     )
-    return HTMLResponse(page, status_code=status, headers=headers)
+    response = HTMLResponse(page, status_code=status, headers=headers)
+    from pathway.web.flash import forget
+
+    forget(request, response)
+    return response
 
 
 def trusted_svg(svg: str) -> Markup:
