@@ -19,6 +19,8 @@ from pathway.reports import circulation, service
 from pathway.services import person, retention
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, set_attributes
+from pathway.services import groups
+from pathway.services.meetings import record_meeting, record_no_show
 from pathway.services.records import give_consent, start_placement
 from pathway.store.tables import identities, retention_log
 
@@ -37,11 +39,15 @@ attributes:
   notes: {type: text, title: Anteckningar}
 steps:
   - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true}
+  - {id: group, title: Gruppfas, kind: group_activity, owner: coach, config: {hours_per_session: 3}}
   - {id: training, title: Praktik, kind: placement, owner: coach}
   - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
 transitions:
-  - trigger: start
+  - trigger: to_group
     from: referral
+    to: group
+  - trigger: start
+    from: [referral, group]
     to: training
     data: {employer: {type: string}}
   - trigger: exit
@@ -60,6 +66,12 @@ result_goals:
 """
 
 SECRET_NOTE = "Bor hos sin syster på Storgatan 5"
+#: free text of meetings, no-shows and group sessions (issue 13's records)
+ATTENDEE = "Kalle Karlsson"
+ABSENCE = "vård av sjukt barn, dottern Lisa"
+DECISION = "Lisa ska börja förskolan i augusti"
+NO_SHOW_NOTE = "ringde och sa att hon mådde dåligt"
+AWAY = "hos psykiatrin"
 EMPLOYER = "Bageriet Solsidan AB"
 REASON = "beslut på möte med mamman"
 
@@ -91,6 +103,7 @@ def _walk(ctx: ServiceContext, clock: FixedClock, start: str, pnr: str | None, r
     if not anonymous:
         give_consent(ctx, pid, ["soc", "af"], scope="allt om boendet")
         set_attributes(ctx, pid, {"notes": SECRET_NOTE + " (rättat)"})
+        _meetings_and_group(ctx, clock, pid, ref)
         fire(ctx, pid, "start", {"employer": EMPLOYER})
         start_placement(ctx, pid, "work_training", EMPLOYER, start[:10], contact_person="Eva på bageriet")
     if exit_on is not None:
@@ -98,6 +111,20 @@ def _walk(ctx: ServiceContext, clock: FixedClock, start: str, pnr: str | None, r
         fire(ctx, pid, "exit", {"reason": outcome, "income_source_at_exit": "salary"},
              at=datetime.fromisoformat(exit_on).replace(tzinfo=timezone.utc), reason=REASON)
     return pid
+
+
+def _meetings_and_group(ctx: ServiceContext, clock: FixedClock, pid: int, ref: str) -> None:
+    """Two meetings (one naming people and reasons in free text), a no-show, and a group with one
+    session attended and one missed for a sick child: coded facts and free text side by side."""
+    record_meeting(ctx, pid, "tripartite", [f"soc:{ATTENDEE}", "coach:anna"], led_by=ATTENDEE,
+                   absent=[f"af:{AWAY}"], consent_confirmed=True, decisions=[DECISION], minutes=45)
+    record_meeting(ctx, pid, "follow_up", ["coach:anna"], led_by="coach")
+    record_no_show(ctx, pid, "follow_up", "soc", note=NO_SHOW_NOTE)
+    fire(ctx, pid, "to_group")
+    group = groups.create_group(ctx, "keep", "group", f"Grupp {ref}")
+    groups.add_members(ctx, group, [str(pid)])
+    groups.record_session(ctx, group)
+    groups.record_session(ctx, group, absent=[f"{pid}:{ABSENCE}"])
 
 
 @pytest.fixture
@@ -121,6 +148,11 @@ def reports(ctx: ServiceContext) -> list[dict[str, Any]]:
     for period in [(None, None), (datetime(2018, 1, 1).date(), datetime(2018, 12, 31).date())]:
         tables += service.run(ctx, "keep", service.everything, *period)
         tables += service.run(ctx, "keep", service.participants(["age_band", "gender"]), *period)
+        # what issue 13 records: meetings (all, one type), no-shows, group absences and attendance
+        for by in (["meetings"], ["meetings:tripartite", "gender"], ["no_shows"], ["absences"], ["attendance"]):
+            tables += service.run(ctx, "keep", service.participants(by, active=True), *period)
+        tables += service.run(ctx, "keep", service.exits(["reason", "meetings"]), *period)
+        tables += service.run(ctx, "keep", service.flow_by("meetings"), *period)
     tables += circulation.run(ctx, datetime(2017, 1, 1).date(), datetime(2026, 12, 31).date())
     out = []
     for table in tables:
@@ -146,8 +178,12 @@ def test_retention_removes_personal_data_and_keeps_every_report(ctx: ServiceCont
         text = json.dumps([e.data for e in events], ensure_ascii=False)
         assert SECRET_NOTE not in text and EMPLOYER not in text and "Eva på bageriet" not in text
         assert "allt om boendet" not in text and all(e.reason is None for e in events)
+        for gone in (ATTENDEE, ABSENCE, DECISION, NO_SHOW_NOTE, AWAY):
+            assert gone not in text, gone
     kept = json.dumps([e.data for e in history(ctx, populated["recent"])], ensure_ascii=False)
-    assert SECRET_NOTE in kept and EMPLOYER in kept  # the kept participants still have theirs
+    assert SECRET_NOTE in kept and EMPLOYER in kept and ABSENCE in kept and ATTENDEE in kept  # still theirs
+    held = [r for t in before if t["dimensions"] == ["meetings"] for r in t["rows"] if r["meetings"] == "2"]
+    assert held and held[0]["count"] > 0  # the meeting dimensions compared above count something
     with engine.connect() as conn:
         rows = {r.participant_id: r for r in conn.execute(select(identities))}
         logged = {r.participant_id: r for r in conn.execute(select(retention_log))}
@@ -158,6 +194,8 @@ def test_retention_removes_personal_data_and_keeps_every_report(ctx: ServiceCont
     log_text = json.dumps([dict(r._mapping) for r in logged.values()], default=str, ensure_ascii=False)
     assert SECRET_NOTE not in log_text and EMPLOYER not in log_text and "K-1" not in log_text
     assert logged[populated["old_a"]].removed["fields"]["attribute notes"] >= 1
+    assert {"meeting_recorded attendees user", "meeting_recorded absent reason", "meeting_recorded led_by",
+            "record text", "meeting_no_show note", "session_absent reason"} <= set(logged[populated["old_a"]].removed["fields"])
     assert person.find(ctx, OLD) == []  # the number no longer finds anyone
     assert [e.participant_id for e in person.find(ctx, MIXED)] == [populated["mixed_old"], populated["mixed_open"]]
     assert retention.run(ctx, 5).purged == []  # nothing twice

@@ -10,7 +10,12 @@ event of the history alike (so replaying the history still gives the projection)
 * the case reference (``ref``), replaced by ``purged-<id>``;
 * free text: attributes and trigger data of type ``string``/``text``, the ``reason`` of every event,
   and the free-text fields of plans, placements, interventions and consent (what, with whom, notes,
-  employer, contact person, goal, scope …), each replaced by ``(gallrad)``;
+  employer, contact person, goal, scope …), of meetings (notes, the text of decisions, who attended
+  by name, who led it when named rather than by role or agency, why a party was absent), of
+  no-shows (note) and of group sessions (why the participant was absent), each replaced by
+  ``(gallrad)``; the coded facts of meetings and sessions stay (type, time, the roles and agencies
+  present and absent, consent confirmed, minutes, hours), so the meeting, no-show, absence and
+  attendance dimensions count the same;
 * the birth date, generalised to 1 January of the year that gives the same age at enrolment (the
   only thing the reports read from it); the gender and every coded fact (choices, booleans, numbers,
   dates, exit reasons, steps, times) are kept, so every report gives the same numbers afterwards;
@@ -34,6 +39,7 @@ from sqlalchemy.orm import Session
 from pathway.clock import to_local
 from pathway.definitions.models import FieldType, Workflow
 from pathway.domain import ParticipantStatus
+from pathway.domain.agency import AGENCIES
 from pathway.domain.identity import IdentityKind
 from pathway.errors import InvalidValue
 from pathway.services import policy
@@ -51,6 +57,14 @@ FREE_TEXT_KEYS = frozenset({
     "outcome", "text", "comment", "summary", "description", "participants_view", "free_text",
 })
 DEFAULT_YEARS = 5
+#: Free text in the coded records of meetings and group sessions, by event type: inside each item of
+#: a list (``attendees[].user``: who took part, by name; ``absent[].reason``) or at the top
+#: (``reason`` of an absence from a session). ``led_by`` is handled apart: a role or agency is a code.
+RECORD_FREE_TEXT: dict[str, dict[str | None, tuple[str, ...]]] = {
+    "meeting_recorded": {"attendees": ("user",), "absent": ("reason",)},
+    "meeting_no_show": {None: ("note",)},
+    "session_absent": {None: ("reason",)},
+}
 
 
 @dataclass
@@ -180,6 +194,7 @@ def _purge(session: Session, pid: int, definition: Workflow, enrolled_on: date,
             return [free(v) for v in value]
         return value
 
+    codes = {r.id for r in definition.roles} | set(AGENCIES)
     row = session.execute(select(participants.c.ref, participants.c.attributes)
                           .where(participants.c.id == pid)).one()
     new_ref = None if row.ref is None else f"purged-{pid}"
@@ -205,7 +220,7 @@ def _purge(session: Session, pid: int, definition: Workflow, enrolled_on: date,
                 if (event.trigger, key) in free_data and isinstance(data[key], str) and data[key] != REMOVED:
                     data[key] = REMOVED
                     counts[f"trigger data {key}"] = counts.get(f"trigger data {key}", 0) + 1
-        data = free(data)
+        data = free(_record_text(event.type, data, codes, counts))
         if event.reason is not None:
             reasons += 1
         session.execute(update(events).where(events.c.id == event.id).values(data=data, reason=None))
@@ -223,6 +238,31 @@ def _purge(session: Session, pid: int, definition: Workflow, enrolled_on: date,
     if row.ref is not None:
         removed["ref"] = True
     return removed
+
+
+def _record_text(event_type: str, data: dict[str, Any], codes: set[str], counts: dict[str, int]) -> dict[str, Any]:
+    """Meetings' and group sessions' free text (:data:`RECORD_FREE_TEXT`) replaced, their codes kept."""
+    paths = RECORD_FREE_TEXT.get(event_type)
+    if paths is None:
+        return data
+    out = dict(data)
+
+    def gone(value: Any, what: str) -> Any:
+        if isinstance(value, str) and value != REMOVED:
+            counts[what] = counts.get(what, 0) + 1
+            return REMOVED
+        return value
+
+    for container, keys in paths.items():
+        if container is None:
+            out.update({k: gone(out[k], f"{event_type} {k}") for k in keys if k in out})
+        elif isinstance(out.get(container), list):
+            out[container] = [{k: (gone(v, f"{event_type} {container} {k}") if k in keys else v)
+                               for k, v in item.items()} if isinstance(item, dict) else item
+                              for item in out[container]]
+    if event_type == "meeting_recorded" and out.get("led_by") not in codes:
+        out["led_by"] = gone(out.get("led_by"), f"{event_type} led_by")
+    return out
 
 
 def _generalised(birth: str, enrolled_on: date) -> str:
