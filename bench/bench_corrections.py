@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from pathway.bootstrap import bootstrap
     from pathway.config import Settings
-    from pathway.reports import service
+    from pathway.services import reporting
     from pathway.store.tables import events, struck_events
 
     tmp = Path(tempfile.mkdtemp(prefix="pathway-bench-corrections-"))
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
 
         def run(r: Any) -> Any:
             period = r.period or (None, None)
-            return service.run(ctx, br.WORKFLOW_ID, r.builder(), period_from=period[0], period_to=period[1])
+            return reporting.run(ctx, br.WORKFLOW_ID, r.builder(), period_from=period[0], period_to=period[1])
 
         def switched(off: bool) -> None:
             for module, fn in real.items():

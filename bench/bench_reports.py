@@ -27,7 +27,7 @@ Set-up (not timed):
 
 Passes, in one process, for each report:
 
-* **report** — ``pathway.reports.service.run(ctx, "utrikesfodda", builder, …)`` with a ServiceContext
+* **report** — ``pathway.reports.reporting.run(ctx, "utrikesfodda", builder, …)`` with a ServiceContext
   from ``pathway.bootstrap.bootstrap`` (fixed clock at NOW): the whole use case, i.e. loading the
   definition through the catalog, one read-only transaction, SQL compiled by SQLAlchemy, the
   ReportTable built (zero cells filled in).
@@ -670,45 +670,45 @@ class Report:
 
 
 def reports() -> list[Report]:
-    from pathway.reports import service
+    from pathway.reports import builders
 
     return [
-        Report("participants --by age_band,gender", lambda: service.participants(["age_band", "gender"]),
+        Report("participants --by age_band,gender", lambda: builders.participants(["age_band", "gender"]),
                floor_participants_age_gender, crosstab_counts,
                floor_sql="SELECT <age band CASE over json birth_date and enrolled_on>, gender, count(*) "
                          "FROM participants WHERE workflow_id=? AND enrolled_on<=? GROUP BY 1,2"),
-        Report("participants --by year,referring_agency", lambda: service.participants(["year", "referring_agency"]),
+        Report("participants --by year,referring_agency", lambda: builders.participants(["year", "referring_agency"]),
                floor_participants_year_agency, crosstab_counts,
                floor_sql="SELECT substr(enrolled_on,1,4), referring_agency, count(*) FROM participants "
                          "WHERE workflow_id=? AND enrolled_on<=? GROUP BY 1,2"),
-        Report("exits --by reason,gender --with-open (2011)", lambda: service.exits(["reason", "gender"], with_open=True),
+        Report("exits --by reason,gender --with-open (2011)", lambda: builders.exits(["reason", "gender"], with_open=True),
                floor_exits_reason_gender, crosstab_counts, period=PERIOD,
                floor_sql="SELECT CASE WHEN exited_on IS NULL OR exited_on>:to THEN 'open_at_period_end' ELSE "
                          "exit_reason END, gender, count(*) FROM participants WHERE workflow_id=? AND "
                          "enrolled_on<=:to AND (exited_on IS NULL OR exited_on>=:from) GROUP BY 1,2"),
-        Report("participants --active --by intervention", lambda: service.participants(["intervention"], active=True),
+        Report("participants --active --by intervention", lambda: builders.participants(["intervention"], active=True),
                floor_intervention_running, crosstab_counts, period=PERIOD,
                floor_sql="participants LEFT JOIN (SELECT DISTINCT participant, kind of intervention_started events "
                          "before the period's end with no intervention_ended of that id before its start) GROUP BY kind"),
-        Report("participants --by placement_hours:10,gender", lambda: service.participants(["placement_hours:10", "gender"]),
+        Report("participants --by placement_hours:10,gender", lambda: builders.participants(["placement_hours:10", "gender"]),
                floor_placement_hours, crosstab_counts,
                floor_sql="participants LEFT JOIN (SELECT participant, max(hours) FROM placement start/follow-up "
                          "events GROUP BY participant) → CASE reached/below/no hours/no placement, gender"),
-        Report("participants --by count:warning_flags", lambda: service.participants(["count:warning_flags"]),
+        Report("participants --by count:warning_flags", lambda: builders.participants(["count:warning_flags"]),
                floor_warning_flag_count, crosstab_counts,
                floor_sql="SELECT json_array_length(attributes->warning_flags), count(*) FROM participants GROUP BY 1"),
-        Report("participants --by deadline,gender", lambda: service.participants(["deadline", "gender"]),
+        Report("participants --by deadline,gender", lambda: builders.participants(["deadline", "gender"]),
                floor_deadline_rule, crosstab_counts,
                floor_sql="participants LEFT JOIN deadlines ON key='rule:…' → CASE met/cancelled/missed/open/"
                          "not started as of the day, gender, count(*)"),
-        Report("goals", lambda: service.goals, floor_goals, goals_counts,
+        Report("goals", lambda: builders.goals, floor_goals, goals_counts,
                floor_sql="one SELECT of five conditional counts over participants, window end = "
                          "enrolled_on + 12 months in SQL, met = exited_on of a work/studies exit"),
-        Report("flow", lambda: service.flow, floor_flow, flow_counts,
+        Report("flow", lambda: builders.flow, floor_flow, flow_counts,
                floor_sql="one WITH visits (events ⋈ participants, lead() per participant) feeding per-step "
                          "visits/participants/re-entries, circulation and nearest-rank percentiles "
                          "(row_number); in-now by status='open'; escalations; overdue deadlines; total"),
-        Report("before-after", lambda: service.before_after, floor_before_after, before_after_counts,
+        Report("before-after", lambda: builders.before_after, floor_before_after, before_after_counts,
                floor_sql="one WITH x (participants ⋈ exit event ⋈ enrolled event) and five aggregates "
                          "over it (total and four GROUP BYs) in one UNION ALL"),
     ]
@@ -795,7 +795,7 @@ def fetch_rows(cur: Any, sql: str, params: Any) -> int:
 def measure(url: str, d: Dialect, repeat: int, explain_plans: bool) -> tuple[list[Measured], dict[str, Any]]:
     from pathway.bootstrap import bootstrap
     from pathway.config import Settings
-    from pathway.reports import service
+    from pathway.services import reporting
     from pathway.store import make_engine
 
     ctx = bootstrap(Settings(database_url=url, workflows=WORKFLOWS, actor=ACTOR, now=NOW.isoformat()))
@@ -813,7 +813,7 @@ def measure(url: str, d: Dialect, repeat: int, explain_plans: bool) -> tuple[lis
             period = r.period or (None, None)
 
             def run_report(r: Report = r, period: tuple[Any, Any] = period) -> list[Any]:
-                return service.run(ctx, WORKFLOW_ID, r.builder(), period_from=period[0], period_to=period[1])
+                return reporting.run(ctx, WORKFLOW_ID, r.builder(), period_from=period[0], period_to=period[1])
 
             def run_floor(r: Report = r) -> dict[Any, Any]:
                 out = r.floor(cur, d)

@@ -91,6 +91,12 @@ def to_local(moment: datetime | None) -> datetime | None:
     return ensure_aware(moment).astimezone(STOCKHOLM)
 
 
+def iso(moment: datetime | None) -> str | None:
+    """Times in JSON: ISO 8601 in Swedish local time, with its offset."""
+    local = to_local(moment)
+    return None if local is None else local.isoformat()
+
+
 def format_local(moment: datetime | None) -> str:
     """A short human form in Swedish local time, e.g. ``2026-03-02 09:30``."""
     local = to_local(moment)

@@ -44,7 +44,7 @@ READS: dict[str, tuple[str, list[str]]] = {
 
 #: reads this walk cannot run on the small workflow, with where their row is written
 READS_ELSEWHERE = {
-    "export finsam": "needs a national_followup mapping in the workflow; reports.finsam.export logs one row",
+    "export finsam": "needs a national_followup mapping in the workflow; services.reporting.finsam logs one row",
     "group show": "needs a group_activity step; services.groups.show_group logs one row per member shown",
 }
 

@@ -15,8 +15,8 @@ from pathway.domain.replay import replay
 from pathway.errors import BadInput, ParticipantVoided, RuleRefused
 from pathway.reports.crosstab import exits_table, participants_table
 from pathway.reports.flow import flow_table
-from pathway.reports.handover import journey
-from pathway.reports.service import run
+from pathway.services.handover import journey
+from pathway.services.reporting import run
 from pathway.services import corrections, records
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, list_participants, set_attributes, show

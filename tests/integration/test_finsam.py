@@ -10,7 +10,7 @@ import pytest
 
 from pathway.clock import FixedClock
 from pathway.errors import BadInput
-from pathway.reports import finsam
+from pathway.services import reporting
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
 
@@ -40,7 +40,7 @@ def test_each_participant_in_national_codes(ctx: ServiceContext, clock: FixedClo
     anonymous, _ = enrol(ctx, "kraft", anonymous=True, attributes={"gender": "female"})
     at(clock, "2026-05-04T09:00")
     fire(ctx, first, "exit", {"reason": "to_af_able_to_work", "income_source_at_exit": "rehabilitation_benefit"})
-    result = finsam.export(ctx, "kraft", date(2026, 1, 1), date(2026, 12, 31))
+    result = reporting.finsam(ctx, "kraft", date(2026, 1, 1), date(2026, 12, 31))
     assert result.intervention == "Kraft"
     rows = {r["participant_id"]: r for r in result.rows}
     assert set(rows) == {first, anonymous}  # the 2025 exit is outside the period
@@ -54,10 +54,10 @@ def test_each_participant_in_national_codes(ctx: ServiceContext, clock: FixedClo
     assert rows[anonymous] | {} == {**rows[anonymous], "anonymous": True, "ref": None, "birth_year": None,
                                     "gender": "female", "end": None, "exit_reason": None}
     assert "1212" not in str(result.to_json())
-    assert len(finsam.export(ctx, "kraft").rows) == 3  # no period: everyone
+    assert len(reporting.finsam(ctx, "kraft").rows) == 3  # no period: everyone
 
 
 def test_a_workflow_without_a_mapping_is_refused(ctx: ServiceContext) -> None:
     """No national_followup in the YAML: bad input naming the section and the docs."""
     with pytest.raises(BadInput, match="has no national_followup mapping"):
-        finsam.export(ctx, "demo")
+        reporting.finsam(ctx, "demo")

@@ -128,7 +128,9 @@ def test_meetings_no_shows_attendance_and_absences_are_report_dimensions(shipped
     """`report participants --by meetings|no_shows|attendance|absences` counts each participant's records in the period."""
     from datetime import date
 
-    from pathway.reports import service as reports
+    from pathway.reports import builders
+
+    from pathway.services import reporting
     from pathway.services import meetings
 
     pids = _kraft_in_motivation(shipped, 3)
@@ -144,7 +146,7 @@ def test_meetings_no_shows_attendance_and_absences_are_report_dimensions(shipped
     clock.set(local(2026, 4, 1, 9))
 
     def counts(by: str) -> dict[str, int]:
-        [table] = reports.run(shipped, "kraft", reports.participants([by]), date(2026, 1, 1), date(2026, 3, 31))
+        [table] = reporting.run(shipped, "kraft", builders.participants([by]), date(2026, 1, 1), date(2026, 3, 31))
         return {r[by]: r["count"] for r in table.rows}
 
     assert counts("attendance") == {"all": 2, "75-99": 0, "50-74": 0, "under_50": 1, "no_sessions": 0}
@@ -152,5 +154,5 @@ def test_meetings_no_shows_attendance_and_absences_are_report_dimensions(shipped
     assert counts("meetings") == {"0": 2, "1": 0, "2": 0, "3-4": 1, "5-": 0}
     assert counts("meetings:follow_up") == {"0": 3, "1": 0, "2": 0, "3-4": 0, "5-": 0}
     assert counts("no_shows") == {"0": 2, "1": 1, "2": 0, "3-4": 0, "5-": 0}
-    [before] = reports.run(shipped, "kraft", reports.participants(["meetings"]), date(2026, 1, 1), date(2026, 3, 17))
+    [before] = reporting.run(shipped, "kraft", builders.participants(["meetings"]), date(2026, 1, 1), date(2026, 3, 17))
     assert {r["meetings"]: r["count"] for r in before.rows}["0"] == 3  # the period ends before the meetings

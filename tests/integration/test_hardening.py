@@ -17,7 +17,8 @@ from sqlalchemy import Engine
 
 from pathway.clock import FixedClock, parse_time
 from pathway.errors import BadInput, BeyondLimits, ConcurrentChange, InvalidValue, PathwayError
-from pathway.reports import service as reports
+from pathway.reports import builders
+from pathway.services import reporting
 from pathway.services import deadlines, records
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, set_attributes, show
@@ -74,10 +75,10 @@ def test_report_flow_as_of_works_on_both_databases(hx: ServiceContext) -> None:
     enrol(hx, "bounded", ref="A-1", at=parse_time("2026-02-02T09:00"), reason="past")
     enrol(hx, "bounded", ref="A-2", at=parse_time("2026-02-02T09:00"), reason="past")
     fire(hx, "A-1", "assess", at=parse_time("2026-02-10T09:00"), reason="past")
-    table = reports.run(hx, "bounded", reports.flow, as_of=date(2026, 2, 5))[0]
+    table = reporting.run(hx, "bounded", builders.flow, as_of=date(2026, 2, 5))[0]
     in_now = {r["step"]: r["in_now"] for r in table.rows}
     assert in_now == {"referral": 2, "mapping": 0}
-    table = reports.run(hx, "bounded", reports.flow, as_of=date(2026, 2, 20))[0]
+    table = reporting.run(hx, "bounded", builders.flow, as_of=date(2026, 2, 20))[0]
     assert {r["step"]: r["in_now"] for r in table.rows} == {"referral": 1, "mapping": 1}
 
 

@@ -10,6 +10,7 @@ import pytest
 from pathway.clock import FixedClock
 from pathway.domain.identity import luhn_check_digit
 from pathway.reports import circulation
+from pathway.services import reporting
 from pathway.services import person
 from pathway.services.context import ServiceContext
 from pathway.services.identity import InvalidPersonnummer
@@ -112,7 +113,7 @@ def test_enrolment_warns_about_a_recent_exit_only(ctx: ServiceContext, clock: Fi
 
 
 def _rows(ctx: ServiceContext, **kwargs: object) -> dict[str, dict[str, object]]:
-    (table,) = circulation.run(ctx, **kwargs)  # type: ignore[arg-type]
+    (table,) = reporting.circulation(ctx, **kwargs)  # type: ignore[arg-type]
     return {r["period"]: r for r in table.rows}
 
 
@@ -137,7 +138,7 @@ def test_circulation_counts_people_per_period(ctx: ServiceContext, clock: FixedC
         "2026-Q3": [1, 0, 0, 0, 1],   # Carl, exited as referred
         "2026-Q4": [0, 0, 0, 0, 0],
     }
-    (table,) = circulation.run(ctx, period_from=date(2026, 1, 1), period_to=date(2026, 12, 31))
+    (table,) = reporting.circulation(ctx, period_from=date(2026, 1, 1), period_to=date(2026, 12, 31))
     assert table.rows == [{"period": "2026", "people": 3, "in_several_projects": 1, "circulating": 2,
                            "re_enrolled": 1, "handed_over": 2}]
     assert any("1 enrolment(s) without a personal identity number" in n for n in table.notes)

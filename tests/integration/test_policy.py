@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 
 from pathway.clock import FixedClock
 from pathway.errors import NotPermitted
-from pathway.reports import service as reports
+from pathway.reports import builders
+from pathway.services import reporting
 from pathway.services import deadlines, migrate, records, users
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, list_participants, set_attributes, show
@@ -72,7 +73,7 @@ def test_steering_group_sees_aggregates_never_a_record(engine: Engine, team: Tea
     """The steering group runs a report of its workflow; reading a participant is refused."""
     pid, _ = enrol(team("anna"), "demo", attributes={"gender": "female"})
     sara = team("sara")
-    assert reports.run(sara, "demo", reports.participants(["gender"]))[0].total == 1
+    assert reporting.run(sara, "demo", builders.participants(["gender"]))[0].total == 1
     err = refused(engine, "participant.read", lambda: show(sara, pid))
     assert "needs the role a workflow role" in err.message
 

@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 
 from pathway.clock import FixedClock, parse_time
 from pathway.errors import GuardFailed, InvalidValue, RuleRefused
-from pathway.reports.handover import journey, to_markdown
+from pathway.reports.handover import to_markdown
+from pathway.services.handover import journey
 from pathway.services import records
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import board, check

@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 
 from pathway.clock import FixedClock, parse_time
 from pathway.errors import InvalidValue
-from pathway.reports import service
+from pathway.reports import builders
+from pathway.services import reporting
 from pathway.reports.before_after import Wave, parse_wave, parse_window
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
@@ -76,7 +77,7 @@ def story(ctx: ServiceContext) -> None:
 
 
 def cells(ctx: ServiceContext, field: str, **options: Any) -> dict[Any, tuple[int, ...]]:
-    table = service.run(ctx, "ba", service.before_after_of([field], **options))[0]
+    table = reporting.run(ctx, "ba", builders.before_after_of([field], **options))[0]
     return {r["value"]: tuple(r[m] for m in table.measures) for r in table.rows}
 
 
@@ -98,21 +99,21 @@ def test_value_after_is_the_exit_record_else_the_latest_before_exit(ctx: Service
 def test_named_follow_up_waves(ctx: ServiceContext) -> None:
     """January 2011: B's follow-up after exit (af_33), A's exit code; a wave before the exits reads the
     latest code by then."""
-    table = service.run(ctx, "ba", service.before_after_of(
+    table = reporting.run(ctx, "ba", builders.before_after_of(
         ["af_code"], waves=[Wave("jan-2011", date(2011, 1, 31)), Wave("end-2009", date(2009, 12, 31))]))[0]
     assert table.measures == ["at_enrolment", "at_exit", "jan-2011", "end-2009"]
     by_value = {r["value"]: r for r in table.rows}
     assert by_value["af_33"]["jan-2011"] == 2
     assert (by_value["af_70"]["end-2009"], by_value["af_22"]["end-2009"]) == (1, 1)
     assert table.label("value", "af_33") == "33 Nystartsjobb"
-    before_follow_up = service.run(ctx, "ba", service.before_after_of(
+    before_follow_up = reporting.run(ctx, "ba", builders.before_after_of(
         ["af_code"], waves=[Wave("dec-2010", date(2010, 12, 31))]))[0]
     assert {r["value"]: r["dec-2010"] for r in before_follow_up.rows}["af_22"] == 1   # B's follow-up came later
 
 
 def test_several_income_sources_at_once(ctx: ServiceContext) -> None:
     """Salary topped up with social assistance counts under both; the total stays two people."""
-    table = service.run(ctx, "ba", service.before_after_of(["income_sources"]))[0]
+    table = reporting.run(ctx, "ba", builders.before_after_of(["income_sources"]))[0]
     assert {r["value"]: (r["at_enrolment"], r["at_exit"]) for r in table.rows} == {
         "salary": (0, 1), "social_assistance": (2, 2)}
     assert table.total == 2 and "several may apply" in table.notes[0]
@@ -131,7 +132,7 @@ def test_bad_options_name_the_way_out(call: Any, message: str) -> None:
 def test_a_wave_after_the_as_of_day_and_an_unknown_field_are_refused(ctx: ServiceContext) -> None:
     """A wave cannot read what had not happened yet; --field names attributes."""
     with pytest.raises(InvalidValue, match="after --as-of"):
-        service.run(ctx, "ba", service.before_after_of(["af_code"], waves=[Wave("w", date(2011, 1, 31))]),
+        reporting.run(ctx, "ba", builders.before_after_of(["af_code"], waves=[Wave("w", date(2011, 1, 31))]),
                     as_of=date(2010, 12, 31))
     with pytest.raises(InvalidValue, match="name an attribute"):
-        service.run(ctx, "ba", service.before_after_of(["shoe_size"]))
+        reporting.run(ctx, "ba", builders.before_after_of(["shoe_size"]))

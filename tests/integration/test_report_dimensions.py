@@ -16,7 +16,8 @@ from sqlalchemy import Engine
 
 from pathway.clock import FixedClock, parse_time
 from pathway.errors import InvalidValue
-from pathway.reports import service
+from pathway.reports import builders
+from pathway.services import reporting
 from pathway.services import records
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
@@ -57,8 +58,8 @@ def at(when: str) -> dict[str, Any]:
     return {"at": parse_time(when), "reason": "test history"}
 
 
-def counts(ctx: ServiceContext, build: service.Builder, **scope: Any) -> dict[Any, int]:
-    table = service.run(ctx, "rep", build, **scope)[0]
+def counts(ctx: ServiceContext, build: builders.Builder, **scope: Any) -> dict[Any, int]:
+    table = reporting.run(ctx, "rep", build, **scope)[0]
     return {r[table.dimensions[0]]: r["count"] for r in table.rows} | {"total": table.total}
 
 
@@ -74,17 +75,17 @@ def test_interventions_running_started_and_ended_in_the_period(rec: ServiceConte
     records.start_intervention(rec, "B", "health_care", **at("2010-02-10"))
     records.start_intervention(rec, "D", "health_care", **at("2009-02-01"))      # over before 2010
     records.end_intervention(rec, "D", "i1", **at("2009-12-01"))
-    running = counts(rec, service.participants(["intervention"], active=True), **YEAR_2010)
+    running = counts(rec, builders.participants(["intervention"], active=True), **YEAR_2010)
     assert running == {"health_care": 2, "cbt": 1, None: 2, "total": 4}
-    started = counts(rec, service.participants(["intervention_started"], active=True), **YEAR_2010)
+    started = counts(rec, builders.participants(["intervention_started"], active=True), **YEAR_2010)
     assert started == {"health_care": 1, "cbt": 1, None: 2, "total": 4}
-    ended = counts(rec, service.participants(["intervention_ended"], active=True), **YEAR_2010)
+    ended = counts(rec, builders.participants(["intervention_ended"], active=True), **YEAR_2010)
     assert ended == {"health_care": 1, "cbt": 0, None: 3, "total": 4}
     # read as of the end of April 2010: A's CBT had not started
-    then = counts(rec, service.participants(["intervention"], active=True), as_of=date(2010, 4, 30), **YEAR_2010)
+    then = counts(rec, builders.participants(["intervention"], active=True), as_of=date(2010, 4, 30), **YEAR_2010)
     assert then == {"health_care": 2, "cbt": 0, None: 2, "total": 4}
     # without a period: everything recorded by the as-of day
-    assert counts(rec, service.participants(["intervention"]))["health_care"] == 3
+    assert counts(rec, builders.participants(["intervention"]))["health_care"] == 3
 
 
 def test_interventions_by_gender_and_exits_by_intervention(rec: ServiceContext) -> None:
@@ -95,11 +96,11 @@ def test_interventions_by_gender_and_exits_by_intervention(rec: ServiceContext) 
     records.start_intervention(rec, "B", "cbt", **at("2010-01-10"))
     records.start_intervention(rec, "B", "health_care", **at("2010-01-11"))
     fire(rec, "B", "exit", {"reason": "work"}, **at("2010-06-01"))
-    table = service.run(rec, "rep", service.participants(["intervention", "gender"]))[0]
+    table = reporting.run(rec, "rep", builders.participants(["intervention", "gender"]))[0]
     cells = {(r["intervention"], r["gender"]): r["count"] for r in table.rows}
     assert cells[("cbt", "female")] == 1 and cells[("cbt", "male")] == 1 and cells[("health_care", "male")] == 1
     assert table.total == 2
-    exits = service.run(rec, "rep", service.exits(["intervention"]))[0]
+    exits = reporting.run(rec, "rep", builders.exits(["intervention"]))[0]
     assert {r["intervention"]: r["count"] for r in exits.rows} == {"health_care": 1, "cbt": 1}
     assert exits.total == 1
 
@@ -115,22 +116,22 @@ def test_placements_by_type_and_hours_reached_against_the_goal(rec: ServiceConte
     records.followup_placement(rec, "B", "p1", hours_per_week=6, **at("2010-08-01"))
     records.start_placement(rec, "C", "work_trial", "Lagret", "2010-05-01", **at("2010-05-01"))
     records.end_placement(rec, "C", "p1", **at("2010-06-30"))
-    hours = counts(rec, service.participants(["placement_hours"]))
+    hours = counts(rec, builders.participants(["placement_hours"]))
     assert hours == {"reached": 1, "below": 1, "no_hours_recorded": 1, "no_placement": 1, "total": 4}
-    then = counts(rec, service.participants(["placement_hours"]), as_of=date(2010, 7, 1))
+    then = counts(rec, builders.participants(["placement_hours"]), as_of=date(2010, 7, 1))
     assert then == {"reached": 0, "below": 1, "no_hours_recorded": 2, "no_placement": 1, "total": 4}
-    lower = counts(rec, service.participants(["placement_hours:5"]))
+    lower = counts(rec, builders.participants(["placement_hours:5"]))
     assert (lower["reached"], lower["below"]) == (2, 0)
-    types = counts(rec, service.participants(["placement"]))
+    types = counts(rec, builders.participants(["placement"]))
     assert types == {"internship": 1, "work_training": 1, "work_trial": 1, "supported_employment": 0,
                      None: 1, "total": 4}
     second_half = {"period_from": date(2010, 7, 1), "period_to": date(2010, 12, 31)}
-    running = counts(rec, service.participants(["placement"], active=True), **second_half)
+    running = counts(rec, builders.participants(["placement"], active=True), **second_half)
     assert running == {"internship": 1, "work_training": 1, "work_trial": 0, "supported_employment": 0,
                        None: 2, "total": 4}
-    ended = counts(rec, service.participants(["placement_ended"], active=True), **YEAR_2010)
+    ended = counts(rec, builders.participants(["placement_ended"], active=True), **YEAR_2010)
     assert ended["work_trial"] == 1 and ended[None] == 3
-    label = service.run(rec, "rep", service.participants(["placement_hours"]))[0].label("placement_hours", "reached")
+    label = reporting.run(rec, "rep", builders.participants(["placement_hours"]))[0].label("placement_hours", "reached")
     assert label == "Nått målet (10 h/v eller mer)"
 
 
@@ -140,8 +141,8 @@ def test_the_number_of_obstacles_chosen(rec: ServiceContext) -> None:
     person(rec, "B", "2010-01-05", obstacles=["health"])
     person(rec, "C", "2010-01-06")
     set_attributes(rec, "B", {"obstacles": ["health", "language"]}, **at("2011-02-01"))
-    assert counts(rec, service.participants(["count:obstacles"])) == {0: 0, 1: 0, 2: 2, None: 1, "total": 3}
-    then = counts(rec, service.participants(["count:obstacles"]), as_of=date(2010, 12, 31))
+    assert counts(rec, builders.participants(["count:obstacles"])) == {0: 0, 1: 0, 2: 2, None: 1, "total": 3}
+    then = counts(rec, builders.participants(["count:obstacles"]), as_of=date(2010, 12, 31))
     assert then == {0: 0, 1: 1, 2: 1, None: 1, "total": 3}
 
 
@@ -155,11 +156,11 @@ def test_deadline_rule_met_missed_open_cancelled(rec: ServiceContext) -> None:
     person(rec, "D", "2010-03-02")                                     # no application date: not started
     person(rec, "E", "2010-05-01", application_date="2010-05-01")
     fire(rec, "E", "exit", {"reason": "moved"}, **at("2010-05-05"))    # left before it fell due
-    now = counts(rec, service.participants(["deadline"]))
+    now = counts(rec, builders.participants(["deadline"]))
     assert now == {"met": 1, "missed": 2, "open": 0, "cancelled": 1, "not_started": 1, "total": 5}
-    then = counts(rec, service.participants(["deadline:first_meeting"]), as_of=date(2010, 3, 10))
+    then = counts(rec, builders.participants(["deadline:first_meeting"]), as_of=date(2010, 3, 10))
     assert then == {"met": 1, "missed": 1, "open": 1, "cancelled": 0, "not_started": 1, "total": 4}
-    table = service.run(rec, "rep", service.participants(["deadline", "gender"]))[0]
+    table = reporting.run(rec, "rep", builders.participants(["deadline", "gender"]))[0]
     assert table.label("deadline", "met") == "Uppfylld i tid"
 
 
@@ -172,7 +173,7 @@ def test_deadline_rule_met_missed_open_cancelled(rec: ServiceContext) -> None:
 def test_bad_recorded_dimensions_name_the_way_out(rec: ServiceContext, by: list[str], expected: str) -> None:
     """A misspelt rule, a non-list attribute or a bad hours goal is refused with what is accepted."""
     with pytest.raises(InvalidValue, match=expected):
-        service.run(rec, "rep", service.participants(by))
+        reporting.run(rec, "rep", builders.participants(by))
 
 
 def test_flow_split_by_a_dimension(rec: ServiceContext) -> None:
@@ -185,13 +186,13 @@ def test_flow_split_by_a_dimension(rec: ServiceContext) -> None:
     records.start_intervention(rec, "A", "health_care", **at("2010-01-05"))
     fire(rec, "A", "assess", {}, **at("2010-01-08"))                    # 4 days in referral
     fire(rec, "B", "assess", {}, **at("2010-01-06"))                    # 2 days
-    table = service.run(rec, "rep", service.flow_by("gender"))[0]
+    table = reporting.run(rec, "rep", builders.flow_by("gender"))[0]
     assert table.dimensions == ["step", "gender"]
     row = {(r["step"], r["gender"]): r for r in table.rows}
     assert (row[("referral", "female")]["participants"], row[("referral", "female")]["in_now"]) == (2, 1)
     assert row[("referral", "female")]["median_days"] == 4.0 and row[("referral", "male")]["median_days"] == 2.0
     assert row[("mapping", "male")]["in_now"] == 1 and row[("training", "female")]["entered"] == 0
-    kinds = service.run(rec, "rep", service.flow_by("intervention"))[0]
+    kinds = reporting.run(rec, "rep", builders.flow_by("intervention"))[0]
     by_kind = {(r["step"], r["intervention"]): r for r in kinds.rows}
     assert by_kind[("referral", "cbt")]["participants"] == 1 and by_kind[("referral", "cbt")]["re_entered"] == 0
     assert by_kind[("referral", "health_care")]["entered"] == 1
@@ -202,7 +203,7 @@ def test_flow_split_by_a_dimension(rec: ServiceContext) -> None:
 def test_report_all_adds_each_deadline_rule_and_the_interventions(rec: ServiceContext) -> None:
     """The funder's workbook carries Flen's headline (the rule met/missed) and the interventions."""
     person(rec, "A", "2010-01-04", application_date="2010-01-04")
-    tables = service.run(rec, "rep", service.everything, period_from=date(2010, 1, 1), period_to=date(2010, 12, 31))
+    tables = reporting.run(rec, "rep", builders.everything, period_from=date(2010, 1, 1), period_to=date(2010, 12, 31))
     dimensions = [t.dimensions for t in tables if t.name == "participants"]
     assert ["deadline:first_meeting", "gender"] in dimensions and ["intervention", "gender"] in dimensions
     rule = next(t for t in tables if t.dimensions[0] == "deadline:first_meeting")

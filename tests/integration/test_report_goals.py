@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 
 from pathway.clock import FixedClock, parse_time
 from pathway.definitions import validate_text
-from pathway.reports import service
+from pathway.reports import builders
+from pathway.services import reporting
 from pathway.services import records
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
@@ -93,7 +94,7 @@ def person(ctx: ServiceContext, ref: str, when: str, **attributes: Any) -> None:
 
 
 def goal_rows(ctx: ServiceContext, goal: str, **scope: Any) -> list[dict[str, Any]]:
-    table = service.run(ctx, "goals", service.goals, **scope)[0]
+    table = reporting.run(ctx, "goals", builders.goals, **scope)[0]
     return [r for r in table.rows if r["goal"] == goal]
 
 

@@ -15,7 +15,8 @@ from pathway.clock import FixedClock
 from pathway.domain.identity import luhn_check_digit
 from pathway.domain.replay import replay
 from pathway.errors import InvalidValue
-from pathway.reports import circulation, service
+from pathway.reports import builders
+from pathway.services import reporting
 from pathway.services import person, retention
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, set_attributes
@@ -146,14 +147,14 @@ def reports(ctx: ServiceContext) -> list[dict[str, Any]]:
     """Every table of every report, as JSON, refs left out (they are what retention replaces)."""
     tables = []
     for period in [(None, None), (datetime(2018, 1, 1).date(), datetime(2018, 12, 31).date())]:
-        tables += service.run(ctx, "keep", service.everything, *period)
-        tables += service.run(ctx, "keep", service.participants(["age_band", "gender"]), *period)
+        tables += reporting.run(ctx, "keep", builders.everything, *period)
+        tables += reporting.run(ctx, "keep", builders.participants(["age_band", "gender"]), *period)
         # what issue 13 records: meetings (all, one type), no-shows, group absences and attendance
         for by in (["meetings"], ["meetings:tripartite", "gender"], ["no_shows"], ["absences"], ["attendance"]):
-            tables += service.run(ctx, "keep", service.participants(by, active=True), *period)
-        tables += service.run(ctx, "keep", service.exits(["reason", "meetings"]), *period)
-        tables += service.run(ctx, "keep", service.flow_by("meetings"), *period)
-    tables += circulation.run(ctx, datetime(2017, 1, 1).date(), datetime(2026, 12, 31).date())
+            tables += reporting.run(ctx, "keep", builders.participants(by, active=True), *period)
+        tables += reporting.run(ctx, "keep", builders.exits(["reason", "meetings"]), *period)
+        tables += reporting.run(ctx, "keep", builders.flow_by("meetings"), *period)
+    tables += reporting.circulation(ctx, datetime(2017, 1, 1).date(), datetime(2026, 12, 31).date())
     out = []
     for table in tables:
         data = table.to_json()

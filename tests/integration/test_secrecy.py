@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from pathway.clock import FixedClock
-from pathway.reports.handover import journey, to_markdown
+from pathway.reports.handover import to_markdown
+from pathway.services.handover import journey
 from pathway.services import records, users
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history_view, set_attributes, show

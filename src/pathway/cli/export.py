@@ -51,8 +51,9 @@ def finsam(
     Example: pathway export finsam --workflow kraft --from 2026-01-01 --to 2026-12-31 --output finsam-2026.csv
     """
     from pathway.reports import finsam as finsam_export
+    from pathway.services.reporting import finsam
 
-    result = finsam_export.export(state(ctx).services(), workflow, _day(period_from, "--from"), _day(period_to, "--to"))
+    result = finsam(state(ctx).services(), workflow, _day(period_from, "--from"), _day(period_to, "--to"))
     if fmt == ExportFormat.JSON:
         text = json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n"
     else:

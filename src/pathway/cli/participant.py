@@ -342,7 +342,8 @@ def handover(
 
     Example: pathway participant handover 1 --to af --output overlamning.md
     """
-    from pathway.reports.handover import journey, to_markdown
+    from pathway.reports.handover import to_markdown
+    from pathway.services.handover import journey
 
     if fmt not in ("markdown", "json"):
         raise InvalidValue("--format", fmt, "use markdown or json")

@@ -17,10 +17,11 @@ from pathway.cli.output import console, print_note, write_text
 from pathway.cli.state import state
 from pathway.errors import BadInput, InvalidValue
 from pathway.files import create_private
-from pathway.reports import dimensions, render, service
+from pathway.reports import builders, dimensions, render
 from pathway.reports.crosstab import EXIT_DIMENSIONS, PARTICIPANT_DIMENSIONS
 from pathway.reports.scope import DEFAULT_AGE_BANDS, parse_age_bands
 from pathway.reports.table import ReportTable
+from pathway.services import reporting
 
 app = typer.Typer(help="Tables for funders and steering groups, computed from the event history (read-only).",
                   no_args_is_help=True)
@@ -65,7 +66,7 @@ def _dimensions(by: str) -> list[str]:
     return [part.strip() for part in by.split(",") if part.strip()]
 
 
-def _emit(ctx: typer.Context, workflow: str, build: service.Builder, fmt: ReportFormat, output: Path | None,
+def _emit(ctx: typer.Context, workflow: str, build: builders.Builder, fmt: ReportFormat, output: Path | None,
           min_cell: int | None, period_from: str | None, period_to: str | None, as_of: str | None,
           age_bands: str = ",".join(map(str, DEFAULT_AGE_BANDS)), permission: str = "report.read") -> None:
     if fmt == ReportFormat.XLSX and output is None:
@@ -75,7 +76,7 @@ def _emit(ctx: typer.Context, workflow: str, build: service.Builder, fmt: Report
     if min_cell is not None and fmt not in _EXPORTS:
         print_note(f"--min-cell applies to csv, markdown and xlsx; {fmt.value} shows true counts")
     threshold = (DEFAULT_MIN_CELL if min_cell is None else min_cell) if fmt in _EXPORTS else 0
-    tables = service.run(state(ctx).services(), workflow, build, _day(period_from, "--from"), _day(period_to, "--to"),
+    tables = reporting.run(state(ctx).services(), workflow, build, _day(period_from, "--from"), _day(period_to, "--to"),
                          _day(as_of, "--as-of"), parse_age_bands(age_bands), name=ctx.info_name or "report",
                          permission=permission)
     _write(tables, fmt, output, threshold)
@@ -121,7 +122,7 @@ def participants(
 
     Example: pathway report participants --workflow utrikesfodda --by age_band,gender --from 2009-02-01 --to 2010-12-31
     """
-    _emit(ctx, workflow, service.participants(_dimensions(by), active), fmt, output, min_cell,
+    _emit(ctx, workflow, builders.participants(_dimensions(by), active), fmt, output, min_cell,
           period_from, period_to, as_of, age_bands)
 
 
@@ -139,7 +140,7 @@ def exits(
 
     Example: pathway report exits --workflow ljusnarsberg_rehab --by reason,gender --from 2007-01-01 --to 2007-12-31 --with-open
     """
-    _emit(ctx, workflow, service.exits(_dimensions(by), with_open), fmt, output, min_cell,
+    _emit(ctx, workflow, builders.exits(_dimensions(by), with_open), fmt, output, min_cell,
           period_from, period_to, as_of, age_bands)
 
 
@@ -154,7 +155,7 @@ def outcomes(ctx: typer.Context, workflow: Workflow, period_from: From = None, p
 
     Example: pathway report outcomes --workflow kraft --format markdown
     """
-    build = service.exited_outcomes if exited_only else service.outcomes
+    build = builders.exited_outcomes if exited_only else builders.outcomes
     _emit(ctx, workflow, build, fmt, output, min_cell, period_from, period_to, as_of)
 
 
@@ -165,7 +166,7 @@ def goals(ctx: typer.Context, workflow: Workflow, period_from: From = None, peri
 
     Example: pathway report goals --workflow utrikesfodda --as-of 2010-12-31
     """
-    _emit(ctx, workflow, service.goals, fmt, output, None, period_from, period_to, as_of)
+    _emit(ctx, workflow, builders.goals, fmt, output, None, period_from, period_to, as_of)
 
 
 @app.command()
@@ -178,7 +179,7 @@ def flow(ctx: typer.Context, workflow: Workflow, period_from: From = None, perio
 
     Example: pathway report flow --workflow flen_tripartite --by deadline
     """
-    _emit(ctx, workflow, service.flow_by(by.strip() if by else None), fmt, output, min_cell, period_from, period_to,
+    _emit(ctx, workflow, builders.flow_by(by.strip() if by else None), fmt, output, min_cell, period_from, period_to,
           as_of, age_bands)
 
 
@@ -196,7 +197,7 @@ def before_after(
     """
     from pathway.reports.before_after import parse_wave, parse_window
 
-    build = service.before_after_of(_dimensions(field) if field else None, parse_window(start_within),
+    build = builders.before_after_of(_dimensions(field) if field else None, parse_window(start_within),
                                     [parse_wave(w) for w in wave or []])
     _emit(ctx, workflow, build, fmt, output, min_cell, period_from, period_to, as_of)
 
@@ -230,7 +231,7 @@ def all_tables(
 
     Example: pathway report all --workflow ljusnarsberg_rehab --from 2007-01-01 --to 2007-12-31 --output rapport-2007.xlsx
     """
-    _emit(ctx, workflow, service.everything, fmt, output, min_cell, period_from, period_to, as_of, age_bands)
+    _emit(ctx, workflow, builders.everything, fmt, output, min_cell, period_from, period_to, as_of, age_bands)
 
 
 @app.command()
@@ -244,10 +245,10 @@ def circulation(
 
     Example: pathway report circulation --from 2026-01-01 --to 2026-12-31 --per quarter
     """
-    from pathway.reports import circulation as circulation_report
+    from pathway.reports.circulation import Period
 
     try:
-        period = circulation_report.Period(per)
+        period = Period(per)
     except ValueError:
         raise InvalidValue("--per", per, "use year, quarter or month") from None
     if fmt == ReportFormat.XLSX and output is None:
@@ -255,5 +256,5 @@ def circulation(
     if min_cell is not None and fmt not in _EXPORTS:
         print_note(f"--min-cell applies to csv, markdown and xlsx; {fmt.value} shows true counts")
     threshold = (DEFAULT_MIN_CELL if min_cell is None else min_cell) if fmt in _EXPORTS else 0
-    tables = circulation_report.run(state(ctx).services(), _day(period_from, "--from"), _day(period_to, "--to"), period)
+    tables = reporting.circulation(state(ctx).services(), _day(period_from, "--from"), _day(period_to, "--to"), period)
     _write(tables, fmt, output, threshold)

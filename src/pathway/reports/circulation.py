@@ -10,10 +10,13 @@ leave this module. Per period (year, quarter or month of the enrolment or event 
 * ``in_several_projects`` — of them, those enrolled in two or more different workflows up to the
   period's end;
 * ``circulating`` — of them, those who at that enrolment were open in another workflow or had left
-  one no more than :data:`~pathway.services.person.RECENT_EXIT` before (the enrolment warning's rule);
+  one no more than ``RECENT_EXIT`` (:mod:`pathway.services.person`) before (the enrolment warning's rule);
 * ``re_enrolled`` — of them, those enrolled again in a workflow they had been enrolled in before;
 * ``handed_over`` — persons who, in the period, entered a step of kind ``handover`` or exited with
   an exit reason of category ``referred`` (handed to another agency or project).
+
+Pure queries: the use case (access policy, access log, read-only transaction) is
+:func:`pathway.services.reporting.circulation`.
 """
 
 from __future__ import annotations
@@ -29,9 +32,6 @@ from sqlalchemy.sql import ColumnElement
 from pathway.clock import to_local
 from pathway.definitions.models import Workflow
 from pathway.reports.table import ReportTable
-from pathway.services import policy
-from pathway.services.context import ServiceContext
-from pathway.store.database import read_only_options
 from pathway.store.tables import events, identities, participants
 
 MEASURES = ["people", "in_several_projects", "circulating", "re_enrolled", "handed_over"]
@@ -175,23 +175,3 @@ def _handed_over(session: Session, definitions: dict[str, Workflow],
 def _utc(day: date, shift: int = -1) -> datetime:
     """A UTC moment a day beyond ``day`` (a loose bound; the exact local day is checked after)."""
     return datetime.combine(day, time(0), tzinfo=timezone.utc) + timedelta(days=shift)
-
-
-def run(ctx: ServiceContext, period_from: date | None = None, period_to: date | None = None,
-        per: Period = Period.YEAR) -> list[ReportTable]:
-    """The circulation table across every workflow, in one read-only transaction."""
-    from pathway.reports.service import _definition
-
-    policy.require(ctx, "report.read")
-    policy.log_read_apart(ctx, None, "report circulation")  # one access-log row per report
-    now = ctx.clock.now()
-    with ctx.uow() as uow:
-        dialect = uow.session.get_bind().dialect.name  # type: ignore[attr-defined]
-        uow.session.connection(execution_options=read_only_options(dialect))  # type: ignore[attr-defined]
-        ids = set(ctx.catalog.file_ids()) | {w.workflow_id for w in uow.workflows.all()}
-        definitions = {wid: _definition(ctx, uow, wid) for wid in sorted(ids)}
-        try:
-            return [circulation_table(uow.session, definitions, period_from, period_to, per,  # type: ignore[attr-defined]
-                                      to_local(now).date(), dialect)]
-        finally:
-            uow.rollback()

@@ -8,7 +8,7 @@ carries the participant's id and ref to match, never the personal identity numbe
 invariant 7): in Uppföljning Finsam the number is entered by the participant's responsible
 officer. Anonymous participants (no consent to registration, protected identity) are rows marked
 ``anonymous`` with gender and start year only, to be counted as anonymous participants there.
-Reads only.
+Reads only; the use case (access policy, access log) is :func:`pathway.services.reporting.finsam`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,6 @@ from pathway.definitions.models import Workflow
 from pathway.definitions.national import EXIT_CODES, SITUATION_CODES
 from pathway.domain.identity import IdentityKind
 from pathway.errors import BadInput
-from pathway.services import policy
-from pathway.services.context import ServiceContext
-from pathway.store.database import read_only_options
 from pathway.store.tables import events, identities, participants
 
 COLUMNS = ["intervention", "workflow", "participant_id", "ref", "anonymous", "gender", "birth_year",
@@ -49,25 +46,7 @@ class FinsamExport:
                 "codes": {"exit_reason": EXIT_CODES, "situation": SITUATION_CODES}}
 
 
-def export(ctx: ServiceContext, workflow_id: str, period_from: date | None = None,
-           period_to: date | None = None) -> FinsamExport:
-    """The participants of ``workflow_id`` whose enrolment overlaps the period, in national terms."""
-    from pathway.reports.service import _definition
-
-    policy.require(ctx, "export.national", workflow=workflow_id)
-    with ctx.uow() as uow:
-        session = uow.session  # type: ignore[attr-defined]
-        session.connection(execution_options=read_only_options(session.get_bind().dialect.name))
-        definition = _definition(ctx, uow, workflow_id)
-        try:
-            result = _build(session, definition, period_from, period_to)
-        finally:
-            uow.rollback()
-    policy.log_read_apart(ctx, None, "finsam export", workflow_id)
-    return result
-
-
-def _build(session: Any, wf: Workflow, period_from: date | None, period_to: date | None) -> FinsamExport:
+def build_export(session: Any, wf: Workflow, period_from: date | None, period_to: date | None) -> FinsamExport:
     national = wf.national_followup
     if national is None:
         raise BadInput(f"workflow '{wf.id}' has no national_followup mapping; add one to its YAML "

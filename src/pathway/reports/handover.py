@@ -2,7 +2,8 @@
 
 Only what the consent in force covers goes into it: without consent for the receiving agency the
 summary says so and holds no personal details; interventions by an agency the consent does not
-cover are left out. The identity table is never read here (DESIGN invariant 7).
+cover are left out. The identity table is never read here (DESIGN invariant 7). Pure: the use case
+(access policy, secrecy, access log) is :func:`pathway.services.handover.journey`.
 """
 
 from __future__ import annotations
@@ -10,42 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pathway.clock import format_local, to_local
+from pathway.clock import format_local, iso, to_local
 from pathway.domain import EventType
-from pathway.domain.records import fold
-from pathway.errors import InvalidValue
-from pathway.services import policy, secrecy
-from pathway.services.context import ServiceContext
-from pathway.services.participants import resolve
-from pathway.services.views import iso, records_json
-
-AGENCIES = ("soc", "af", "fk", "health", "labour_unit")
+from pathway.domain.records import Records
 
 
-def journey(ctx: ServiceContext, participant_ref: str | int, to_agency: str) -> dict[str, Any]:
-    """The summary as JSON-ready data (the ``participant handover --format json`` contract)."""
-    if to_agency not in AGENCIES:
-        raise InvalidValue("--to", to_agency, f"use one of: {', '.join(AGENCIES)}")
-    now = ctx.clock.now()
-    with ctx.uow() as uow:
-        participant = resolve(uow, participant_ref)
-        policy.require(ctx, "participant.handover", participant, uow=uow)
-        definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
-        events = uow.participants.history(participant.id or 0)
-        shown = secrecy.filter_events(ctx.user, events, to_local(now).date())
-        summary = _summary(definition, participant, shown.events, to_agency, now)
-        if shown.withheld:  # secrecy between agencies: what the writer may not see is not passed on
-            summary["withheld_from_you"] = shown.notes()
-            if "attributes" in summary:
-                summary["attributes"] = secrecy.visible_attributes(summary["attributes"], events, shown.events)
-        if ctx.user is not None:  # the access-log row of this read (written by the policy, not a report)
-            policy.log_read(ctx, uow, participant, f"handover to {to_agency}")
-            uow.commit()
-    return summary
-
-
-def _summary(definition: Any, participant: Any, events: list[Any], to_agency: str, now: datetime) -> dict[str, Any]:
-    records = fold(events)
+def summary(definition: Any, participant: Any, events: list[Any], records: Records, records_data: dict[str, Any],
+            to_agency: str, now: datetime) -> dict[str, Any]:
+    """The summary as JSON-ready data from what the caller may pass on: ``events`` (already filtered
+    by secrecy), ``records`` folded from them and ``records_data`` their JSON form."""
     today = to_local(now).date()
     covered = records.consent.agencies_in_force(today)
     summary: dict[str, Any] = {
@@ -64,7 +38,7 @@ def _summary(definition: Any, participant: Any, events: list[Any], to_agency: st
         if moved:
             steps.append({"step": event.to_step, "title": titles.get(event.to_step or "", event.to_step),
                           "entered_at": iso(event.effective_at), "by": event.trigger or event.type})
-    data = records_json(records, today)
+    data = dict(records_data)
     data["interventions"] = [i for i in data["interventions"] if i["agency"] is None or i["agency"] in covered]
     summary.update({
         "step_now": participant.step, "status": participant.status, "enrolled_at": iso(participant.enrolled_at),

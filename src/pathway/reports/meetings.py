@@ -3,7 +3,7 @@
 Each counts, per participant, what the history holds in the report's period (and as of ``--as-of``):
 meetings held (Flen's "19 samtal genomförts" are the participants' meetings summed), missed
 appointments, and the group sessions attended or missed (Kraft's groups; absences for a sick child).
-Registered in :mod:`pathway.reports.dimensions` when this module is imported (the reports service does).
+Registered in :mod:`pathway.reports.dimensions` when this module is imported (:mod:`pathway.reports.builders` does).
 """
 
 from __future__ import annotations

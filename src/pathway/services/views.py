@@ -6,16 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pathway.clock import to_local
+from pathway.clock import iso as iso
 from pathway.domain import Event, Participant
 from pathway.domain.records import Records
 from pathway.engine import TriggerOption
-
-
-def iso(moment: datetime | None) -> str | None:
-    """Times in JSON: ISO 8601 in Swedish local time, with its offset."""
-    local = to_local(moment)
-    return None if local is None else local.isoformat()
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from typing import Any
 from starlette.responses import Response
 
 from pathway.errors import InvalidValue
+from pathway.reports import builders
 from pathway.reports import render as report_render
-from pathway.reports import service
 from pathway.reports.table import ReportTable
+from pathway.services import reporting
 from pathway.services.context import ServiceContext
 
 #: kind → (Swedish name, whether it takes --by)
@@ -51,16 +52,16 @@ class Options:
                    _day(period_to, "--to"), _day(as_of, "--as-of"),
                    int(min_cell) if min_cell.strip() else DEFAULT_MIN_CELL)
 
-    def builder(self) -> service.Builder:
+    def builder(self) -> builders.Builder:
         dimensions = [p.strip() for p in self.by.split(",") if p.strip()]
         return {
-            "participants": lambda: service.participants(dimensions),
-            "exits": lambda: service.exits(dimensions),
-            "outcomes": lambda: service.outcomes,
-            "goals": lambda: service.goals,
-            "flow": lambda: service.flow,
-            "before-after": lambda: service.before_after,
-            "all": lambda: service.everything,
+            "participants": lambda: builders.participants(dimensions),
+            "exits": lambda: builders.exits(dimensions),
+            "outcomes": lambda: builders.outcomes,
+            "goals": lambda: builders.goals,
+            "flow": lambda: builders.flow,
+            "before-after": lambda: builders.before_after,
+            "all": lambda: builders.everything,
         }[self.kind]()
 
 
@@ -74,7 +75,7 @@ def _day(value: str, option: str) -> date | None:
 
 
 def run(ctx: ServiceContext, options: Options) -> list[ReportTable]:
-    return service.run(ctx, options.workflow, options.builder(), options.period_from, options.period_to,
+    return reporting.run(ctx, options.workflow, options.builder(), options.period_from, options.period_to,
                        options.as_of)
 
 

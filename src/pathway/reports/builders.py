@@ -1,69 +1,24 @@
-"""The report use cases: choose the workflow and scope, read in one read-only transaction.
+"""What a report is made of: builders that turn one read-only session and a scope into tables.
 
-Labels and code lists come from the workflow's current file (its newest stored version when the
-file has gone), so a report prints the codes a funder knows today. Nothing is ever committed.
+Pure queries: the use case that checks the access policy, logs the read and opens the read-only
+transaction is :func:`pathway.services.reporting.run`, which takes one of these builders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
 
 from sqlalchemy.orm import Session
 
-from pathway.clock import to_local
-from pathway.definitions.models import Workflow
-from pathway.errors import UnknownWorkflow
 from pathway.reports.before_after import Wave, before_after_table
 from pathway.reports.crosstab import exits_table, participants_table
 from pathway.reports.flow import flow_table
 from pathway.reports.goals import goals_table
 from pathway.reports.outcomes import outcomes_table
-from pathway.reports.scope import DEFAULT_AGE_BANDS, ReportScope
+from pathway.reports.scope import ReportScope
 from pathway.reports.table import ReportTable
-from pathway.services import policy
-from pathway.services.context import ServiceContext
-from pathway.store.database import read_only_options
 
 Builder = Callable[[Session, ReportScope], list[ReportTable]]
-
-
-def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date | None = None,
-        period_to: date | None = None, as_of: date | None = None,
-        age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS, name: str = "report",
-        permission: str = "report.read") -> list[ReportTable]:
-    """Build report tables for one workflow in a single read-only transaction (``name`` goes to the
-    access log). ``permission``: ``report.read`` for the aggregate tables funders and steering
-    groups get; ``report.records`` for a table that lists participants' entries (corrections)."""
-    policy.require(ctx, permission, workflow=workflow_id)
-    # aggregates: one access-log row per report, never one per participant; written by the policy
-    # in a transaction of its own, before the read-only snapshot below
-    policy.log_read_apart(ctx, None, f"report {name}", workflow_id)
-    now = ctx.clock.now()
-    with ctx.uow() as uow:
-        # a snapshot that cannot write, and on SQLite does not hold writers up while it runs
-        dialect = uow.session.get_bind().dialect.name  # type: ignore[attr-defined]
-        uow.session.connection(execution_options=read_only_options(dialect))  # type: ignore[attr-defined]
-        workflow = _definition(ctx, uow, workflow_id)
-        today = to_local(now).date()
-        scope = ReportScope(workflow=workflow, as_of=as_of or today, now=now, period_from=period_from,
-                            period_to=period_to, age_bands=age_bands,
-                            dialect=dialect)
-        try:
-            return build(uow.session, scope)  # type: ignore[attr-defined]
-        finally:
-            uow.rollback()
-
-
-def _definition(ctx: ServiceContext, uow: object, workflow_id: str) -> Workflow:
-    if workflow_id in ctx.catalog.file_ids():
-        return ctx.catalog.load_current(workflow_id).definition
-    stored = [w for w in uow.workflows.all() if w.workflow_id == workflow_id]  # type: ignore[attr-defined]
-    if not stored:
-        known = set(ctx.catalog.file_ids()) | {w.workflow_id for w in uow.workflows.all()}  # type: ignore[attr-defined]
-        raise UnknownWorkflow(workflow_id, known)
-    newest = max(stored, key=lambda w: w.version)
-    return ctx.catalog.pinned(uow, workflow_id, newest.version).definition  # type: ignore[arg-type]
 
 
 def participants(by: Sequence[str], active: bool = False) -> Builder:
@@ -133,4 +88,5 @@ def everything(session: Session, scope: ReportScope) -> list[ReportTable]:
     return tables
 
 
-__all__ = ["run"]
+__all__ = ["ALL_PARTICIPANT_DIMENSIONS", "Builder", "before_after", "before_after_of", "everything", "exited_outcomes",
+           "exits", "flow", "flow_by", "goals", "outcomes", "participants"]
