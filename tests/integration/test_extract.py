@@ -31,8 +31,12 @@ attributes:
   notes: {type: text}
 steps:
   - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true}
+  - {id: group, title: Gruppfas, kind: group_activity, owner: coach, config: {hours_per_session: 3}}
   - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
 transitions:
+  - trigger: to_group
+    from: referral
+    to: group
   - trigger: exit
     from: "*"
     to: exited
@@ -122,3 +126,58 @@ def test_redaction_refuses_what_is_not_free_text_and_writes_nothing(ctx: Service
     with pytest.raises(BadInput, match="--reason"):
         extract.redact(ctx, pid, 1, "notes", " ")
     assert snapshot(engine) == before
+
+
+def _meeting_and_group(ctx: ServiceContext) -> int:
+    from pathway.services import groups
+    from pathway.services.meetings import record_meeting, record_no_show
+
+    pid, _ = enrol(ctx, "noted", ref="M-1", personnummer=NUMBER)
+    give_consent(ctx, pid, ["soc", "af"])
+    record_meeting(ctx, pid, "tripartite", ["soc:Kalle Karlsson", "coach:anna"], led_by="Kalle Karlsson",
+                   absent=["af:hos psykiatrin"], consent_confirmed=True, decisions=[SECRET], minutes=40)
+    record_no_show(ctx, pid, "follow_up", "soc", note="ringde inte")
+    fire(ctx, pid, "to_group")
+    group = groups.create_group(ctx, "noted", "group", "Måndagsgruppen")
+    groups.add_members(ctx, group, [str(pid)])
+    groups.record_session(ctx, group)
+    groups.record_session(ctx, group, absent=[f"{pid}:vård av sjukt barn"])
+    return pid
+
+
+def test_the_extract_lists_meetings_no_shows_and_group_attendance(ctx: ServiceContext) -> None:
+    """Meetings (who, what was decided), no-shows and each group session attended or missed, with why,
+    in the JSON and in the readable document."""
+    _meeting_and_group(ctx)
+    enrolment = extract.register_extract(ctx, NUMBER)["enrolments"][0]
+    held, missed = enrolment["meetings"]
+    assert (held["type"], held["no_show"], held["led_by"], held["minutes"]) == ("tripartite", False, "Kalle Karlsson", 40)
+    assert held["decisions"][0]["text"] == SECRET and held["absent"][0]["reason"] == "hos psykiatrin"
+    assert (missed["no_show"], missed["agency"], missed["note"]) == (True, "soc", "ringde inte")
+    [group] = enrolment["groups"]
+    assert group["name"] == "Måndagsgruppen" and group["joined_at"] is not None
+    assert [(s["attended"], s["absence_reason"]) for s in group["sessions"]] == [(True, None),
+                                                                               (False, "vård av sjukt barn")]
+    document = extract.as_markdown(extract.register_extract(ctx, NUMBER))
+    assert "### Möten och grupper" in document and "lett av Kalle Karlsson" in document and SECRET in document
+    assert "närvarande 1 av 2 tillfällen" in document and "vård av sjukt barn" in document
+    assert "uteblivet besök (follow_up, soc): ringde inte" in document
+
+
+def test_meeting_and_session_free_text_can_be_redacted(ctx: ServiceContext) -> None:
+    """A decision's text, a named attendee, who led it, an absent party's reason and a session absence's
+    reason are each free text the redaction reaches; the coded facts stay."""
+    pid = _meeting_and_group(ctx)
+    events = history(ctx, pid)
+    meeting = next(e.seq for e in events if e.type == "meeting_recorded")
+    absence = next(e.seq for e in events if e.type == "session_absent")
+    with pytest.raises(InvalidValue, match="absent.0.reason.*attendees.0.user.*decisions.0.text.*led_by"):
+        extract.redact(ctx, pid, meeting, "minutes", "fel fält")
+    for field in ("decisions.0.text", "attendees.0.user", "led_by", "absent.0.reason"):
+        extract.redact(ctx, pid, meeting, field, "uppgift om tredje person")
+    extract.redact(ctx, pid, absence, "absence_reason", "uppgift om hälsa")
+    data = {e.seq: e.data for e in history(ctx, pid)}
+    assert SECRET not in json.dumps(data, ensure_ascii=False) and "Kalle" not in json.dumps(data, ensure_ascii=False)
+    assert data[meeting]["attendees"][0] == {"role": None, "agency": "soc", "user": extract.REDACTED}
+    assert data[meeting]["absent"][0]["agency"] == "af" and data[meeting]["minutes"] == 40
+    assert data[absence]["reason"] == extract.REDACTED and data[absence]["hours"] == 3.0

@@ -400,7 +400,7 @@ def redact(
     ctx: typer.Context,
     participant: Annotated[str, typer.Argument(help="participant id or ref")],
     event: Annotated[int, typer.Option("--event", help="the history's seq of the entry")],
-    field: Annotated[str, typer.Option("--field", help="which free text: reason, or a text field of the event (the error lists them)")],
+    field: Annotated[str, typer.Option("--field", help="which free text: reason, or a text field of the event, e.g. notes, decisions.0.text, absence_reason (the error lists them)")],
     reason: Annotated[str, typer.Option("--reason", help="why it is removed (recorded; never repeat the text)")],
 ) -> None:
     """Replace one free-text entry of the history with '(raderad)'; a 'redacted' event records who,

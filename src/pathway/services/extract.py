@@ -4,12 +4,15 @@
 identity kind and number (the data subject's own, so the one document that shows it), and per
 enrolment the participant row, the attributes, the whole history (who recorded what, when it
 happened, when it was recorded), consent, plan, placements, interventions, open deadlines, who has
-read the record (the access log), and whether retention has purged it. It is handed to the data
+read the record (the access log), and whether retention has purged it; meetings and missed
+appointments (who was there, what was decided, notes) and group membership with each session
+attended or missed (and why) are listed on their own as well as in the history. It is handed to the data
 protection officer as JSON or as a readable Markdown document; nothing is written.
 
 :func:`redact` replaces one free-text entry of the history — an event's ``reason``, a ``string`` or
 ``text`` attribute or trigger field, or a free-text field of a plan, placement, intervention or
-consent — with ``(raderad)`` and appends a ``redacted`` event saying which entry, by whom, when and
+consent, and the free text of meetings, no-shows and group sessions (``decisions.0.text``,
+``attendees.1.user``, ``absent.0.reason``, ``led_by``, ``absence_reason``) — with ``(raderad)`` and appends a ``redacted`` event saying which entry, by whom, when and
 why (never the text removed). The projection is recomputed from the history, so the two agree.
 """
 
@@ -22,6 +25,7 @@ from sqlalchemy import select
 from pathway.clock import to_local
 from pathway.definitions.models import Workflow
 from pathway.domain import Event, EventType
+from pathway.domain.agency import AGENCIES
 from pathway.domain.identity import IdentityKind
 from pathway.domain.records import fold
 from pathway.domain.replay import replay
@@ -30,9 +34,9 @@ from pathway.services import person as person_service
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.participants import resolve
-from pathway.services.retention import FREE_TEXT_KEYS, FREE_TEXT_TYPES
+from pathway.services.retention import FREE_TEXT_KEYS, FREE_TEXT_TYPES, RECORD_FREE_TEXT
 from pathway.services.views import EventView, iso, records_json
-from pathway.store.tables import access_log, retention_log
+from pathway.store.tables import access_log, groups, retention_log
 
 #: What a redacted entry reads as afterwards.
 REDACTED = "(raderad)"
@@ -64,6 +68,7 @@ def register_extract(ctx: ServiceContext, personnummer: str) -> dict[str, Any]:
                 "enrolled_at": iso(participant.enrolled_at), "exited_at": iso(participant.exited_at),
                 "exit_reason": participant.exit_reason, "attributes": dict(participant.attributes),
                 "records": records_json(fold(history), today),
+                **_meetings_and_groups(session, history),
                 "history": [EventView.of(e).to_json() for e in history],
                 "read_by": [{"at": iso(r.at), "login": r.login, "agency": r.agency, "what": r.what,
                              "purpose": r.purpose} for r in reads],
@@ -80,6 +85,37 @@ def register_extract(ctx: ServiceContext, personnummer: str) -> dict[str, Any]:
             "note": ("Personal identity numbers are stored encrypted; reports and exports hold no number. "
                      "Entries purged by retention or redacted read '(gallrad)' / '(raderad)'."),
         }
+
+
+#: the history's meeting and group entries, and what the extract calls them
+_MEETING_EVENTS = {"meeting_recorded": False, "meeting_no_show": True}
+_SESSION_EVENTS = {"session_attended": True, "session_absent": False}
+
+
+def _meetings_and_groups(session: Any, history: list[Event]) -> dict[str, Any]:
+    """Meetings and no-shows as recorded, and each group with its sessions attended or missed."""
+    meetings = [{"seq": e.seq, "at": iso(e.effective_at), "no_show": _MEETING_EVENTS[e.type], "recorded_by": e.actor,
+                 **{k: v for k, v in (e.data or {}).items() if k not in ("notified", "withheld")}}
+                for e in history if e.type in _MEETING_EVENTS]
+    joined: dict[int, dict[str, Any]] = {}
+    for e in history:
+        data = e.data or {}
+        if e.type in ("group_joined", "group_left", *_SESSION_EVENTS) and "group" in data:
+            group = joined.setdefault(int(data["group"]), {"group": int(data["group"]), "name": data.get("name"),
+                                                           "joined_at": None, "left_at": None, "sessions": []})
+            if e.type == "group_joined":
+                group["joined_at"] = iso(e.effective_at)
+            elif e.type == "group_left":
+                group["left_at"] = iso(e.effective_at)
+            else:
+                group["sessions"].append({"at": iso(e.effective_at), "kind": data.get("kind"),
+                                          "hours": data.get("hours"), "attended": _SESSION_EVENTS[e.type],
+                                          "absence_reason": data.get("reason")})
+    if joined:
+        names = dict(session.execute(select(groups.c.id, groups.c.name).where(groups.c.id.in_(list(joined)))).all())
+        for group_id, group in joined.items():
+            group["name"] = group["name"] or names.get(group_id)
+    return {"meetings": meetings, "groups": list(joined.values())}
 
 
 def as_markdown(extract: dict[str, Any]) -> str:
@@ -109,6 +145,37 @@ def as_markdown(extract: dict[str, Any]) -> str:
             lines.append(f"- Praktik {placement.get('id')}: {placement.get('type')} hos {placement.get('employer')}")
         for intervention in records.get("interventions", []):
             lines.append(f"- Insats {intervention.get('id')}: {intervention.get('kind')} ({intervention.get('agency') or '–'})")
+        lines += ["", "### Möten och grupper", ""]
+        for m in e.get("meetings", []):
+            if m["no_show"]:
+                lines.append(f"- {_when(m['at'])} uteblivet besök ({m.get('type')}, {m.get('agency') or '–'})"
+                             + (f": {m['note']}" if m.get("note") else ""))
+                continue
+            present = ", ".join(f"{a.get('role') or a.get('agency')} {a.get('user') or ''}".strip()
+                                for a in m.get("attendees") or [])
+            line = f"- {_when(m['at'])} möte ({m.get('type')}): närvarande {present or '–'}"
+            away = [f"{a.get('role') or a.get('agency')}" + (f" ({a['reason']})" if a.get("reason") else "")
+                    for a in m.get("absent") or []]
+            if away:
+                line += f"; frånvarande {', '.join(away)}"
+            if m.get("led_by"):
+                line += f"; lett av {m['led_by']}"
+            decisions = [d.get("text") for d in m.get("decisions") or [] if d.get("text")]
+            if decisions:
+                line += f"; beslut: {'; '.join(decisions)}"
+            if m.get("notes"):
+                line += f"; anteckningar: {m['notes']}"
+            lines.append(line.replace("\n", " "))
+        for g in e.get("groups", []):
+            sessions = g["sessions"]
+            attended = sum(1 for s in sessions if s["attended"])
+            lines.append(f"- Grupp {g['name'] or g['group']}: från {_when(g['joined_at'])}"
+                         + (f" till {_when(g['left_at'])}" if g["left_at"] else "")
+                         + f"; närvarande {attended} av {len(sessions)} tillfällen")
+            lines += [f"  - frånvarande {_when(s['at'])}" + (f": {s['absence_reason']}" if s["absence_reason"] else "")
+                      for s in sessions if not s["attended"]]
+        if not e.get("meetings") and not e.get("groups"):
+            lines.append("- (inga)")
         lines += ["", "### Historik", "", "| # | hände | registrerat | vem | vad | uppgifter | varför |",
                   "| --- | --- | --- | --- | --- | --- | --- |"]
         for h in e["history"]:
@@ -184,9 +251,9 @@ def redact(ctx: ServiceContext, participant_ref: str | int, seq: int, field: str
                 "redacted_at": iso(ctx.clock.now())}
 
 
-def _free_text_paths(event: Event, definition: Workflow) -> dict[str, tuple[str, ...]]:
+def _free_text_paths(event: Event, definition: Workflow) -> dict[str, tuple[str | int, ...]]:
     """Name → path in the event's data of every free-text entry it holds (``reason``: the column)."""
-    paths: dict[str, tuple[str, ...]] = {}
+    paths: dict[str, tuple[str | int, ...]] = {}
     if event.reason:
         paths["reason"] = ()
     free_attributes = {n for n, s in definition.attributes.items() if s.type in FREE_TEXT_TYPES}
@@ -211,12 +278,30 @@ def _free_text_paths(event: Event, definition: Workflow) -> dict[str, tuple[str,
     for name, value in data.items():
         if name in FREE_TEXT_KEYS and isinstance(value, str) and value:
             paths.setdefault(name, (name,))
+    # meetings, no-shows and group sessions: the same free text that retention removes
+    for container, keys in RECORD_FREE_TEXT.get(event.type, {}).items():
+        if container is None:  # an absence's "reason" is data, named apart from the event's reason
+            paths.update({("absence_reason" if k == "reason" else k): (k,) for k in keys
+                          if isinstance(data.get(k), str) and data[k]})
+            continue
+        for index, item in enumerate(data.get(container) or []):
+            paths.update({f"{container}.{index}.{k}": (container, index, k) for k in keys
+                          if isinstance(item, dict) and isinstance(item.get(k), str) and item[k]})
+    if event.type == "meeting_recorded":
+        for index, decision in enumerate(data.get("decisions") or []):
+            if isinstance(decision, dict) and isinstance(decision.get("text"), str) and decision["text"]:
+                paths[f"decisions.{index}.text"] = ("decisions", index, "text")
+        codes = {r.id for r in definition.roles} | set(AGENCIES)
+        if isinstance(data.get("led_by"), str) and data["led_by"] not in codes:
+            paths["led_by"] = ("led_by",)
     return paths
 
 
-def _replace(data: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
-    if len(path) == 1:
-        return {**data, path[0]: REDACTED}
-    inner = dict(data.get(path[0]) or {})
-    return {**data, path[0]: _replace(inner, path[1:])}
+def _replace(data: Any, path: tuple[str | int, ...]) -> Any:
+    """``data`` with the entry at ``path`` (keys and list indexes) replaced by ``(raderad)``."""
+    head, rest = path[0], path[1:]
+    if isinstance(data, list):
+        assert isinstance(head, int)
+        return [(_replace(v, rest) if rest else REDACTED) if i == head else v for i, v in enumerate(data)]
+    return {**data, head: _replace(data.get(head), rest) if rest else REDACTED}
 
