@@ -28,8 +28,22 @@ class PathwayError(Exception):
     exit_code = 2
 
     def __init__(self, message: str) -> None:
+        message = inert(message)
         super().__init__(message)
         self.message = message
+
+
+def inert(message: str) -> str:
+    """``message`` with control and text-direction characters written as escapes (``\\x1b``).
+
+    Messages quote what the user typed (an unknown workflow, a trigger); a terminal must not act on an
+    escape sequence in it, nor a page or log show text reversed by a bidi override.
+    """
+    if message.isprintable():
+        return message
+    return "".join(
+        char if char.isprintable() or char in "\n\t" else char.encode("unicode_escape").decode("ascii")
+        for char in message)
 
 
 class BadInput(PathwayError):

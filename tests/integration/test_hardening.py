@@ -111,6 +111,18 @@ def test_participant_lookups_beyond_the_limits_are_answered_without_the_database
         show(hx, lookup)
 
 
+@pytest.mark.parametrize("value", ["A\x00B", "x" * 10_000, "\x1b[31m"])
+def test_list_and_board_filters_beyond_the_limits_are_refused_before_the_database(
+        hx: ServiceContext, value: str) -> None:
+    """Filters come from URLs too (the API): a NUL would make PostgreSQL fail instead of answer."""
+    from pathway.services.participants import list_participants
+
+    for call in (lambda: list_participants(hx, step=value), lambda: list_participants(hx, workflow_id=value),
+                 lambda: deadlines.board(hx, workflow_id=value), lambda: deadlines.board(hx, role=value)):
+        with pytest.raises(BeyondLimits):
+            call()
+
+
 def test_personnummer_in_free_text_is_refused_with_a_pointer(hx: ServiceContext, engine: Engine) -> None:
     """A Luhn-valid personnummer in a ref, a string or text attribute, a reason or trigger data is refused."""
     for action in (

@@ -130,3 +130,13 @@ def test_refs_lookups_actors_and_personnummer_parse_or_refuse(text: str) -> None
 def test_import_lines_parse_or_refuse(text: str) -> None:
     """Any import line: an ImportLine or BadInput naming the problem."""
     _never_crashes(parse_line, text)
+
+
+def test_error_messages_quote_control_characters_as_escapes() -> None:
+    """A message quotes what was typed; a terminal escape or a bidi override in it must stay inert."""
+    from pathway.errors import UnknownWorkflow, inert
+
+    message = UnknownWorkflow("a\x1b[31mb\u202ec\x00", ["kraft"]).message
+    assert message == "unknown workflow 'a\\x1b[31mb\\u202ec\\x00'; known workflows: kraft"
+    assert message.isprintable()
+    assert inert("line one\nline two\tend") == "line one\nline two\tend"

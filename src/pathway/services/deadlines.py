@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pathway import limits
 from pathway.clock import to_local
 from pathway.definitions.models import Workflow
 from pathway.domain import (
@@ -291,6 +292,9 @@ def board(
 ) -> list[BoardRow]:
     now = ctx.clock.now()
     today = to_local(now).date()
+    for what, value in (("workflow", workflow_id), ("role", role)):
+        if value is not None:  # a filter from a URL may hold anything; PostgreSQL refuses a NUL byte
+            limits.check_lookup(value, what)
     with ctx.uow() as uow:
         policy.require(ctx, "deadlines.list")
         visible = policy.visible_workflows(ctx)

@@ -371,6 +371,9 @@ def list_participants(
 ) -> list[ParticipantSummary]:
     if status is not None and status not in {s.value for s in ParticipantStatus}:
         raise InvalidValue("--status", status, "use open, exited or voided")
+    for what, value in (("workflow", workflow_id), ("step", step)):
+        if value is not None:  # a filter from a URL may hold anything; PostgreSQL refuses a NUL byte
+            limits.check_lookup(value, what)
     with ctx.uow() as uow:
         policy.require(ctx, "participant.list")
         if workflow_id is not None and workflow_id not in ctx.catalog.file_ids():
