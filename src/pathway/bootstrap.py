@@ -47,6 +47,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     """
     settings = settings or Settings()
     limits.check_actor(settings.actor)
+    if settings.purpose is not None:  # kept in the access log for years: one line, and no personnummer
+        limits.check_text("--purpose / PATHWAY_PURPOSE", settings.purpose, limits.MAX_PURPOSE, multiline=False)
     configure_logging(settings.log_level or "warning")
     refuse_accidental_database(settings)
     clock = clock or make_clock(settings)

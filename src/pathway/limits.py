@@ -41,6 +41,7 @@ MAX_REF = 100
 MAX_ACTOR = 100
 MAX_STRING = 200
 MAX_TEXT = 5_000
+MAX_PURPOSE = 500
 MAX_NUMBER = 10**12
 
 #: The longest duration of each unit a workflow may give (20 years; the calendar counts 30).

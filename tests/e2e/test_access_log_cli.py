@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 import typer
 
 from .conftest import Cli
@@ -131,3 +132,18 @@ def test_every_read_command_leaves_a_row_in_the_access_log(cli: Cli) -> None:
     by_user = run(cli, "audit", "access", "--user", "anna", "--from", "2026-03-01", "--to", "2026-03-02",
                   "--format", "csv", user="root")
     assert by_user.code == 0 and by_user.stdout.count("\n") > len(READS)
+
+
+@pytest.mark.parametrize(("purpose", "says"), [
+    ("uppföljning av 19121212-1212", "--personnummer"),
+    ("rad ett\nrad två", "control"),
+    ("x" * 501, "at most 500 characters"),
+])
+def test_a_purpose_beyond_the_limits_is_refused_and_nothing_is_logged(cli: Cli, purpose: str, says: str) -> None:
+    """The purpose is kept in the access log for years: one line, bounded, and never a personnummer."""
+    assert cli("participant", "enrol", "small", "--ref", "A-1").code == 0
+    before = cli.snapshot()
+    result = cli("--purpose", purpose, "participant", "show", "A-1")
+    assert result.code == 2 and says in result.stderr, result.stderr
+    assert "19121212" not in result.stderr
+    assert cli.snapshot() == before
