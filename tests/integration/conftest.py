@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -183,6 +183,30 @@ def make_context(engine: Engine, workflows: Path, clock: FixedClock, actor: str 
 @pytest.fixture
 def ctx(engine: Engine, workflows: Path, clock: FixedClock) -> ServiceContext:
     return make_context(engine, workflows, clock)
+
+
+#: (login, display name, agency, roles, workflows) of a registered user
+Person = tuple[str, str, str, list[str], list[str]]
+Team = Callable[[str], ServiceContext]
+
+
+def make_team(engine: Engine, workflows: Path, clock: FixedClock, ctx: ServiceContext,
+              people: Iterable[Person]) -> Team:
+    """Register an admin ``root`` and ``people`` (as ``pathway user add`` would); ``team(login)`` is then
+    that user's context, resolved from the users table as the CLI resolves the OS user."""
+    from pathway.services import users
+
+    users.add_user(ctx, "root", "Rut Root", "coordination", admin=True)
+
+    def as_(login: str) -> ServiceContext:
+        acting = make_context(engine, workflows, clock, actor=login)
+        users.resolve(acting, login)
+        return acting
+
+    admin = as_("root")
+    for login, name, agency, roles, member_of in people:
+        users.add_user(admin, login, name, agency, roles, member_of)
+    return as_
 
 
 def _tables(engine: Engine) -> list[str]:

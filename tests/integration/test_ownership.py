@@ -18,7 +18,7 @@ from pathway.services.notify import Notifier
 from pathway.services.participants import enrol, history
 from pathway.store.tables import assignments, participants
 
-from .conftest import START, make_context, snapshot
+from .conftest import Team, START, make_team, snapshot
 
 #: a step limit held by the caseworker, escalated to the coordinator
 OWNED_WORKFLOW = """\
@@ -49,27 +49,19 @@ transitions:
     data: {reason: {type: exit_reason, required: true}}
 """
 
-Team = Callable[[str], ServiceContext]
 
 
 @pytest.fixture
 def team(engine: Engine, workflows: Path, clock: FixedClock, ctx: ServiceContext) -> Team:
     """anna and nils (caseworkers in 'owned'), cora (coordinator), eve (caseworker elsewhere)."""
     (workflows / "owned.yaml").write_text(OWNED_WORKFLOW, encoding="utf-8")
-    users.add_user(ctx, "root", "Rut Root", "coordination", admin=True)
-
-    def as_(login: str) -> ServiceContext:
-        acting = make_context(engine, workflows, clock, actor=login)
-        users.resolve(acting, login)
-        return acting
-
-    admin = as_("root")
-    users.add_user(admin, "anna", "Anna Berg", "soc", ["caseworker"], ["owned"])
-    users.add_user(admin, "nils", "Nils Ek", "af", ["caseworker"], ["owned"])
-    users.add_user(admin, "cora", "Cora Samordnare", "coordination", ["coordinator"], ["owned"])
-    users.add_user(admin, "eve", "Eve Annan", "soc", ["caseworker"], ["demo"])
-    users.add_user(admin, "sched", "Schemaläggaren", "coordination", ["service"], [])
-    return as_
+    return make_team(engine, workflows, clock, ctx, [
+        ("anna", "Anna Berg", "soc", ["caseworker"], ["owned"]),
+        ("nils", "Nils Ek", "af", ["caseworker"], ["owned"]),
+        ("cora", "Cora Samordnare", "coordination", ["coordinator"], ["owned"]),
+        ("eve", "Eve Annan", "soc", ["caseworker"], ["demo"]),
+        ("sched", "Schemaläggaren", "coordination", ["service"], []),
+    ])
 
 
 def test_enrolment_assigns_the_enrolling_caseworker(team: Team) -> None:

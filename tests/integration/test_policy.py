@@ -17,30 +17,22 @@ from pathway.services import deadlines, migrate, records, users
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, list_participants, set_attributes, show
 
-from .conftest import make_context, snapshot
+from .conftest import Team, make_team, snapshot
 
-Team = Callable[[str], ServiceContext]
 
 
 @pytest.fixture
 def team(engine: Engine, workflows: Path, clock: FixedClock, ctx: ServiceContext) -> Team:
     """A project team on the demo workflow; ``team(login)`` is that user's context."""
-    users.add_user(ctx, "root", "Rut Root", "coordination", admin=True)
-
-    def as_(login: str) -> ServiceContext:
-        acting = make_context(engine, workflows, clock, actor=login)
-        users.resolve(acting, login)
-        return acting
-
-    admin = as_("root")
-    users.add_user(admin, "anna", "Anna Berg", "soc", ["coach"], ["demo"])
-    users.add_user(admin, "nils", "Nils Ek", "af", ["coach"], [])  # a caseworker, but not in demo
-    users.add_user(admin, "sara", "Sara Styr", "coordination", ["steering_group"], ["demo"])
-    users.add_user(admin, "dan", "Dan Designer", "coordination", ["designer"], ["demo"])
-    users.add_user(admin, "dora", "Dora Dpo", "coordination", ["dpo"], [])
-    users.add_user(admin, "sched", "Schemaläggaren", "coordination", ["service"], [])
-    users.add_user(admin, "cora", "Cora Samordnare", "coordination", ["coordinator"], ["demo"])
-    return as_
+    return make_team(engine, workflows, clock, ctx, [
+        ("anna", "Anna Berg", "soc", ["coach"], ["demo"]),
+        ("nils", "Nils Ek", "af", ["coach"], []),  # a caseworker, but not in demo
+        ("sara", "Sara Styr", "coordination", ["steering_group"], ["demo"]),
+        ("dan", "Dan Designer", "coordination", ["designer"], ["demo"]),
+        ("dora", "Dora Dpo", "coordination", ["dpo"], []),
+        ("sched", "Schemaläggaren", "coordination", ["service"], []),
+        ("cora", "Cora Samordnare", "coordination", ["coordinator"], ["demo"]),
+    ])
 
 
 def refused(engine: Engine, permission: str, action: Callable[[], object]) -> NotPermitted:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,30 +10,21 @@ from sqlalchemy import Engine
 from pathway.clock import FixedClock
 from pathway.reports.handover import to_markdown
 from pathway.services.handover import journey
-from pathway.services import records, users
+from pathway.services import records
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history_view, set_attributes, show
 
-from .conftest import make_context
+from .conftest import Team, make_team
 
-Team = Callable[[str], ServiceContext]
 
 
 @pytest.fixture
 def team(engine: Engine, workflows: Path, clock: FixedClock, ctx: ServiceContext) -> Team:
     """sofia (soc), alf (af), hedda (health): caseworkers ('coach') in the demo workflow."""
-    users.add_user(ctx, "root", "Rut Root", "coordination", admin=True)
-
-    def as_(login: str) -> ServiceContext:
-        acting = make_context(engine, workflows, clock, actor=login)
-        users.resolve(acting, login)
-        return acting
-
-    admin = as_("root")
-    for login, name, agency in (("sofia", "Sofia Soc", "soc"), ("alf", "Alf Af", "af"),
-                                ("hedda", "Hedda Vård", "health")):
-        users.add_user(admin, login, name, agency, ["coach"], ["demo"])
-    return as_
+    return make_team(engine, workflows, clock, ctx, [
+        (login, name, agency, ["coach"], ["demo"])
+        for login, name, agency in (("sofia", "Sofia Soc", "soc"), ("alf", "Alf Af", "af"),
+                                    ("hedda", "Hedda Vård", "health"))])
 
 
 def test_health_entries_are_withheld_from_af_until_consent_covers_af(team: Team, clock: FixedClock) -> None:
