@@ -12,6 +12,7 @@ import typer
 from pathway.clock import format_local
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_note, print_rows, write_text
 from pathway.cli.state import optional_time, state
+from pathway.domain.agency import AGENCIES
 from pathway.engine.values import parse_assignments
 from pathway.errors import InvalidValue
 from pathway.services import participants as service
@@ -332,7 +333,7 @@ def _print_correction(result: object, fmt: OutputFormat) -> None:
 def handover(
     ctx: typer.Context,
     participant: Id,
-    to: Annotated[str, typer.Option("--to", help="receiving agency: soc, af, fk, health or labour_unit")],
+    to: Annotated[str, typer.Option("--to", help=f"receiving agency: {', '.join(AGENCIES[:-1])} or {AGENCIES[-1]}")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="markdown or json")] = "markdown",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
 ) -> None:
@@ -421,7 +422,7 @@ def assign(
     participant: Id,
     user: Annotated[str, typer.Option("--user", help="login of the caseworker who takes the case")],
     agency: Annotated[str | None, typer.Option("--agency", help="name the contact at this agency instead of "
-                                               "the responsible caseworker: soc, af, fk, health, labour_unit, coordination")] = None,
+                                               f"the responsible caseworker: {', '.join(AGENCIES)}, coordination")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="why (recorded on the event)")] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:

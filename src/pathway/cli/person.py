@@ -11,12 +11,13 @@ import typer
 from pathway.cli.output import FormatOption, OutputFormat, print_rows, write_text
 from pathway.cli.state import state
 from pathway.clock import format_local
+from pathway.domain.agency import AGENCIES
 from pathway.services import person as person_service
 
 app = typer.Typer(help="One person across every project: look up, register extract.", no_args_is_help=True)
 
 Personnummer = Annotated[str, typer.Argument(help="personnummer or samordningsnummer (10 or 12 digits)")]
-Agency = Annotated[str | None, typer.Option("--agency", help="the agency asking (soc, af, fk, health, labour_unit); a registered user's own agency is used instead")]
+Agency = Annotated[str | None, typer.Option("--agency", help=f"the agency asking ({', '.join(AGENCIES)}); a registered user's own agency is used instead")]
 
 
 @app.command()

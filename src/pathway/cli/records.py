@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from pathway.clock import to_local
+from pathway.domain.agency import AGENCIES
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
 from pathway.cli.state import optional_time, state
 from pathway.services import records as service
@@ -15,7 +16,7 @@ from pathway.services.views import records_json
 Id = Annotated[str, typer.Argument(metavar="ID", help="participant id (or ref)")]
 At = Annotated[str | None, typer.Option("--at", help="when it happened, if earlier (ISO date or date-time)")]
 Reason = Annotated[str | None, typer.Option("--reason", help="why it is recorded afterwards (needed with a past --at)")]
-Agencies = Annotated[str, typer.Option("--agencies", help="comma-separated: soc, af, fk, health, labour_unit")]
+Agencies = Annotated[str, typer.Option("--agencies", help=f"comma-separated: {', '.join(AGENCIES)}")]
 
 consent_app = typer.Typer(help="Consent to cooperation between agencies (samtycke): give, confirm, withdraw.", no_args_is_help=True)
 plan_app = typer.Typer(help="The action plan (handlingsplan): goals and sub-goals.", no_args_is_help=True)
@@ -186,7 +187,7 @@ def placement_end(ctx: typer.Context, participant: Id,
 @intervention_app.command("start")
 def intervention_start(ctx: typer.Context, participant: Id,
                        kind: Annotated[str, typer.Argument(help="e.g. health_care, cbt, work_ability_assessment")],
-                       agency: Annotated[str | None, typer.Option(help="soc, af, fk, health or labour_unit")] = None,
+                       agency: Annotated[str | None, typer.Option(help=f"{', '.join(AGENCIES[:-1])} or {AGENCIES[-1]}")] = None,
                        note: Annotated[str | None, typer.Option()] = None,
                        at: At = None, reason: Reason = None, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Start a parallel intervention; it never blocks the steps. Prints its id (i1 …).

@@ -22,13 +22,12 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pathway.definitions.models import Agency, Workflow
+from pathway.definitions.models import Workflow
+from pathway.domain.agency import AGENCIES
 from pathway.domain.records import PlacementType, RecordEvent, Records
 from pathway.engine.calendar import local_date
 from pathway.errors import InvalidValue, RuleRefused
 from pathway.steps.kinds import GroupActivityConfig, MeetingConfig, PlacementConfig, step_config
-
-AGENCIES = tuple(a.value for a in Agency)
 
 
 def placement_config(definition: Workflow, step_id: str) -> PlacementConfig | None:

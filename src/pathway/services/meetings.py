@@ -19,7 +19,8 @@ from typing import Any
 from pathway.clock import to_local
 from pathway.domain import Event, Participant
 from pathway.domain.records import Meeting, RecordEvent, Records, fold
-from pathway.engine.step_settings import AGENCIES, meeting_data
+from pathway.domain.agency import AGENCIES
+from pathway.engine.step_settings import meeting_data
 from pathway.errors import InvalidValue, ParticipantExited
 from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext

@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 from pathway.domain import Event, EventType
+from pathway.domain.agency import Agency
 from pathway.domain.records import RecordEvent, fold
 from pathway.domain.users import User
 
@@ -39,9 +40,10 @@ PROJECT_LEVEL = frozenset({
 #: the project's own staff: what they record belongs to the joint project
 PROJECT_AGENCY = "coordination"
 
-AGENCY_NAMES = {"soc": "social services (soc)", "af": "the employment service (af)",
-                "fk": "the social insurance agency (fk)", "health": "health care", "labour_unit": "the labour unit",
-                "coordination": "the project's coordination"}
+AGENCY_NAMES: dict[str, str] = {
+    Agency.SOC: "social services (soc)", Agency.AF: "the employment service (af)",
+    Agency.FK: "the social insurance agency (fk)", Agency.HEALTH: "health care", Agency.LABOUR_UNIT: "the labour unit",
+    PROJECT_AGENCY: "the project's coordination"}
 
 
 @dataclass

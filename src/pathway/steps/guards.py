@@ -14,6 +14,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from pathway.clock import to_local
+from pathway.domain.agency import Agency
 from pathway.domain.records import Records
 
 
@@ -175,7 +176,7 @@ def data_in(ctx: GuardContext, args: DataEqualsArgs) -> list[str]:
 
 
 class ConsentArgs(GuardArgs):
-    agencies: list[Literal["soc", "af", "fk", "health", "labour_unit"]] = Field(min_length=1)
+    agencies: list[Agency] = Field(min_length=1)  # the one code list (pathway.domain.agency)
 
 
 @guard("consent_in_force", "the participant's consent covers every named agency on the event date", ConsentArgs)
