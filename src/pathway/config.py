@@ -116,6 +116,15 @@ class Settings(BaseSettings):
     web_login_max_failures: int = Field(5, gt=0, description="failed logins for one user before each further try waits")
     web_login_lockout_seconds: int = Field(60, gt=0, description="the first wait after too many failed logins; doubles with each further failure (at most 1 hour)")
 
+    # single sign-on (OpenID Connect) for `pathway serve`: off unless oidc_issuer is set
+    oidc_issuer: str | None = Field(None, description="the identity provider's issuer URL (its /.well-known/openid-configuration is read); setting it turns single sign-on on")
+    oidc_client_id: str | None = Field(None, description="the client id pathway is registered with at the identity provider")
+    oidc_client_secret: SecretStr | None = Field(None, description="the client secret (better in the environment: PATHWAY_OIDC_CLIENT_SECRET)")
+    oidc_claim: str = Field("email", description="the ID token claim whose value names the pathway user: a user's sso subject ('pathway user sso') or else their login (e.g. email, preferred_username, sub)")
+    oidc_scopes: str = Field("openid email profile", description="scopes asked for, space-separated; must include openid")
+    oidc_label: str = Field("organisationens inloggning", description="what the login page's button names: 'Logga in med <label>'")
+    oidc_redirect_url: str | None = Field(None, description="the callback address registered at the provider, e.g. https://pathway.example.se/login/sso/callback (default: this server's own address)")
+
     retention_years: int = Field(5, ge=1, description="gallring: personal data is removed this many whole years after a person's last entry ('pathway retention run')")
 
     def identity_keys(self) -> IdentityKeys | None:

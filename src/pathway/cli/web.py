@@ -85,6 +85,31 @@ def end_sessions(ctx: typer.Context, login: Login) -> None:
     console.print(f"{ended} session{'s' if ended != 1 else ''} of {login} ended", markup=False)
 
 
+def sso(
+    ctx: typer.Context,
+    login: Login,
+    subject: Annotated[str | None, typer.Argument(
+        metavar="SUBJECT", help="the value of the identity provider's claim (oidc_claim) for this person")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="unlink: the user signs in through SSO by login only")] = False,
+) -> None:
+    """Link a user to the value single sign-on names them by (e.g. their e-mail address), when it is
+    not their login; the change is audited.
+
+    Example: pathway user sso anna anna.berg@kommun.se
+    """
+    from pathway.errors import BadInput
+    from pathway.services import accounts
+
+    if (subject is None) == (not clear):
+        raise BadInput("give SUBJECT (the claim's value) or --clear, not both and not neither: "
+                       "e.g. 'pathway user sso anna anna.berg@kommun.se'")
+    previous = accounts.set_sso_subject(state(ctx).services(), login, None if clear else subject)
+    if clear:
+        console.print(f"{login} no longer linked to {previous or 'any sso subject'}", markup=False)
+    else:
+        console.print(f"{login} signs in through single sign-on as {subject}", markup=False)
+
+
 token_app = typer.Typer(help="API tokens for integrations (kept only as a digest; revocable).", no_args_is_help=True)
 
 
@@ -137,7 +162,8 @@ def token_revoke(ctx: typer.Context, token_id: Annotated[int, typer.Argument(met
 
 
 def register_user_commands(user_app: typer.Typer) -> None:
-    """Add the sign-in commands to ``pathway user``."""
+    """Add the sign-in commands to ``pathway user`` (set-password, end-sessions, sso, token)."""
     user_app.command("set-password")(set_password)
     user_app.command("end-sessions")(end_sessions)
+    user_app.command("sso")(sso)
     user_app.add_typer(token_app, name="token")

@@ -174,14 +174,30 @@ def login(ctx: ServiceContext, login_name: str, password: str, policy: LoginPoli
         return cookie, SignedIn(user, session)
 
 
-def open_session_for(ctx: ServiceContext, user_login: str, policy: LoginPolicy,
-                     previous_session: str | None = None) -> tuple[str, SignedIn]:
-    """A new session for a user whose identity was proven elsewhere (single sign-on)."""
+class SsoRefused(PathwayError):
+    """The identity provider proved who someone is, but pathway does not let them in."""
+
+    exit_code = 3
+
+
+def sso_login(ctx: ServiceContext, subject: str, policy: LoginPolicy,
+              previous_session: str | None = None) -> tuple[str, SignedIn]:
+    """A new session for the person an identity provider vouched for (single sign-on).
+
+    ``subject`` is the configured claim's value (e.g. an e-mail address): it names the user whose
+    sso subject it is ('pathway user sso LOGIN SUBJECT'), or else the user with that login. Nobody
+    is created: an unknown or disabled user is refused. A session presented with the sign-in is
+    ended; the new one always has a fresh id.
+    """
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        user = _user(uow, user_login)
+        user_id = uow.auth.user_id_by_sso_subject(subject)
+        user = uow.users.get(user_id) if user_id is not None else uow.users.get_by_login(subject)
+        if user is None:
+            raise SsoRefused(f"'{subject}' is not a registered pathway user: ask an administrator to register "
+                             f"you ('pathway user add') or link your account ('pathway user sso LOGIN {subject}')")
         if not user.active:
-            raise LoginFailed()
+            raise SsoRefused(f"the pathway user {user.login} is disabled: ask an administrator")
         if previous_session:
             uow.auth.end_session(digest(previous_session), now)
         cookie, session = _open_session(uow, user, now, policy)
@@ -189,11 +205,38 @@ def open_session_for(ctx: ServiceContext, user_login: str, policy: LoginPolicy,
         return cookie, SignedIn(user, session)
 
 
+def set_sso_subject(ctx: ServiceContext, login_name: str, subject: str | None) -> str | None:
+    """Link a user to the identity provider's claim value that signs them in (None: unlink); admins
+    only; returns the previous value. The change is audited like any change to a user."""
+    policy.require(ctx, "user.manage")
+    if subject is not None:
+        subject = subject.strip()
+        if not subject or len(subject) > 255:
+            raise InvalidValue("subject", subject, "give the claim's value as the identity provider sends it "
+                               "(1 to 255 characters), e.g. anna.berg@kommun.se")
+    with ctx.uow() as uow:
+        user = _user(uow, login_name)
+        if subject is not None:
+            holder = uow.auth.user_id_by_sso_subject(subject)
+            if holder is not None and holder != user.id:
+                other = uow.users.get(holder)
+                raise InvalidValue("subject", subject, f"it already signs in {other.login if other else holder}; "
+                                   "unlink it there first ('pathway user sso LOGIN --clear')")
+        previous = uow.auth.sso_subject(_id(user))
+        if previous == subject:
+            raise BadInput(f"user '{user.login}' already has sso subject {subject!r}; nothing to change")
+        uow.auth.set_sso_subject(_id(user), subject)
+        uow.users.record_change(_id(user), "updated", {"sso_subject": {"from": previous, "to": subject}},
+                                ctx.actor, ctx.actor_id, ctx.clock.now())
+        uow.commit()
+        return previous
+
+
 def _open_session(uow: UnitOfWork, user: User, now: datetime, policy: LoginPolicy) -> tuple[str, WebSession]:
     cookie = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     uow.auth.add_session(digest(cookie), _id(user), csrf, now, now + policy.absolute)
-    return cookie, WebSession(digest(cookie), _id(user), csrf, now, now, now + policy.absolute, None, None)
+    return cookie, WebSession(digest(cookie), _id(user), csrf, now, now, now + policy.absolute, None)
 
 
 def session_user(ctx: ServiceContext, cookie: str, policy: LoginPolicy) -> SignedIn | None:

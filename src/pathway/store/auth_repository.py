@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from pathway.store.tables import api_tokens, login_failures, user_passwords, web_sessions
+from pathway.store.tables import api_tokens, login_failures, user_passwords, users, web_sessions
 
 
 @dataclass
@@ -26,7 +26,6 @@ class WebSession:
     last_seen_at: datetime
     expires_at: datetime
     ended_at: datetime | None
-    flash: str | None
 
 
 @dataclass
@@ -49,7 +48,7 @@ class ApiToken:
 
 def _session(row: Any) -> WebSession:
     return WebSession(row.id, row.user_id, row.csrf, row.created_at, row.last_seen_at, row.expires_at,
-                      row.ended_at, row.flash)
+                      row.ended_at)
 
 
 def _token(row: Any) -> ApiToken:
@@ -91,6 +90,16 @@ class AuthRepository:
         result = self.session.execute(update(web_sessions).where(
             web_sessions.c.user_id == user_id, web_sessions.c.ended_at.is_(None)).values(ended_at=at))
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # -- single sign-on ----------------------------------------------------------------------
+    def user_id_by_sso_subject(self, subject: str) -> int | None:
+        return self.session.scalar(select(users.c.id).where(users.c.sso_subject == subject))
+
+    def sso_subject(self, user_id: int) -> str | None:
+        return self.session.scalar(select(users.c.sso_subject).where(users.c.id == user_id))
+
+    def set_sso_subject(self, user_id: int, subject: str | None) -> None:
+        self.session.execute(update(users).where(users.c.id == user_id).values(sso_subject=subject))
 
     # -- failed logins -----------------------------------------------------------------------
     def failures(self, login: str) -> LoginFailures | None:

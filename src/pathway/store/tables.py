@@ -269,6 +269,9 @@ users = Table(
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    #: the value of the identity provider's claim (pathway.toml: oidc_claim) that signs this user in
+    #: through single sign-on, when it differs from the login ('pathway user sso LOGIN SUBJECT')
+    Column("sso_subject", String(255), nullable=True, unique=True),
 )
 
 #: Every change to a user (added, updated, disabled), by whom: the audit of user administration.
@@ -356,7 +359,6 @@ web_sessions = Table(
     Column("last_seen_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("ended_at", UtcDateTime, nullable=True),
-    Column("flash", Text, nullable=True),
     Index(None, "user_id"),
 )
 

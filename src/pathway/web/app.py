@@ -62,6 +62,10 @@ def create_app(settings: Settings | None = None, *, services: ServiceContext | N
     app.state.services = services
     app.state.settings = settings
     app.state.web = WebSettings.from_settings(settings)
+    from pathway.web.sso import Provider, SsoSettings
+
+    sso = SsoSettings.from_settings(settings)
+    app.state.sso = Provider(sso) if sso is not None else None
     app.middleware("http")(add_security_headers)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)

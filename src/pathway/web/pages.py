@@ -67,8 +67,7 @@ def home(request: Request) -> Response:
 
 @router.get("/login")
 def login_form(request: Request, next: str = "/today") -> Response:
-    return render(request, "login.html", {"next": _safe_next(next), "login": "", "message": None,
-                                          "sso": request.app.state.settings_oidc if hasattr(request.app.state, "settings_oidc") else None})
+    return render(request, "login.html", {"next": _safe_next(next), "login": "", "message": None})
 
 
 @router.post("/login")
@@ -87,7 +86,7 @@ def _login(request: Request, form: dict[str, list[str]]) -> Response:
     except (LoginFailed, LoginThrottled) as err:
         message = text("login.locked", seconds=err.seconds) if isinstance(err, LoginThrottled) else text("login.failed")
         status = 429 if isinstance(err, LoginThrottled) else 401
-        return render(request, "login.html", {"next": target, "login": name, "message": message, "sso": None},
+        return render(request, "login.html", {"next": target, "login": name, "message": message},
                       status=status)
     response = _redirect(target)
     _set_session_cookie(request, response, cookie)
@@ -110,9 +109,80 @@ def _logout(request: Request) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         accounts.logout(base(request), cookie)
-    response = render(request, "login.html", {"next": "/today", "login": "", "message": None, "sso": None,
+    response = render(request, "login.html", {"next": "/today", "login": "", "message": None,
                                               "done": text("logout.done")})
     response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- single sign-on (OpenID Connect; pathway.web.sso) ------------------------------------------
+
+def _provider(request: Request) -> Any:
+    provider = request.app.state.sso
+    if provider is None:
+        from pathway.errors import BadInput
+
+        raise BadInput("single sign-on is not configured on this server (oidc_issuer in pathway.toml); "
+                       "sign in with your pathway password")
+    return provider
+
+
+def _callback_url(request: Request, provider: Any) -> str:
+    from pathway.web.sso import CALLBACK_PATH
+
+    return provider.sso.redirect_url or str(request.url_for("sso_callback")).split("?")[0] or CALLBACK_PATH
+
+
+@router.get("/login/sso")
+def sso_start(request: Request, next: str = "/today") -> Response:
+    """Send the browser to the identity provider (state, nonce and PKCE verifier in a signed cookie)."""
+    import time
+
+    from pathway.web import sso
+
+    provider = _provider(request)
+    try:
+        url, cookie = sso.start(provider, _callback_url(request, provider), _safe_next(next), time.time())
+    except sso.SsoFailed as err:
+        return _sso_refused(request, str(err), 502)
+    response = RedirectResponse(url, status_code=303)
+    response.set_cookie(sso.FLOW_COOKIE, cookie, max_age=sso.FLOW_SECONDS, httponly=True, samesite="lax",
+                        secure=request.app.state.web.secure_cookies, path="/login/sso")
+    return response
+
+
+@router.get("/login/sso/callback", name="sso_callback")
+def sso_callback(request: Request) -> Response:
+    """The provider's answer: check it and the ID token, map the claim to a user, open a new session."""
+    import time
+
+    from pathway.web import sso
+
+    provider = _provider(request)
+    ctx = base(request)
+    try:
+        flow = sso.unpack_flow(provider.sso, request.cookies.get(sso.FLOW_COOKIE), time.time())
+        subject, target = sso.finish(provider, flow, dict(request.query_params),
+                                     int(ctx.clock.now().timestamp()))
+        cookie, _ = accounts.sso_login(ctx, subject, request.app.state.web.login,
+                                       previous_session=request.cookies.get(SESSION_COOKIE))
+    except (sso.SsoFailed, accounts.SsoRefused) as err:
+        from pathway.log import get_logger
+
+        get_logger("pathway.web").warning("sso_refused", reason=type(err).__name__)  # no claim value in logs
+        return _sso_refused(request, str(err), 403 if isinstance(err, accounts.SsoRefused) else 401)
+    response = _redirect(_safe_next(target))
+    _set_session_cookie(request, response, cookie)
+    response.delete_cookie(sso.FLOW_COOKIE, path="/login/sso")
+    return response
+
+
+def _sso_refused(request: Request, reason: str, status: int) -> Response:
+    from pathway.web.sso import FLOW_COOKIE
+
+    response = render(request, "login.html", {"next": "/today", "login": "", "status": status,
+                                              "message": text("login.sso_failed", reason=reason)}, status=status)
+    response.delete_cookie(FLOW_COOKIE, path="/login/sso")
     return response
 
 

@@ -59,7 +59,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     flash = getattr(request.state, "flash", None)
     page = env.get_template(template).render(
         request=request, me=who.user if who else None, csrf=csrf_for(request) if hasattr(request.state, "pre_csrf") or who else "",
-        flash=flash, **context,
+        flash=flash, sso=getattr(request.app.state, "sso", None), **context,
     )
     response = HTMLResponse(page, status_code=status, headers=headers)
     from pathway.web.flash import forget
