@@ -290,8 +290,8 @@ def engine_phase(db: Path, workflows: Path, n: int, m: int, meter: NullMeter | T
 
 INSERT_PARTICIPANT = (
     "INSERT INTO participants (ref, workflow_id, workflow_version, step, status, attributes, "
-    "enrolled_at, last_step_change_at, exited_at, exit_reason, last_seq, version, enrolled_on, exited_on) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "enrolled_at, last_step_change_at, exited_at, exit_reason, last_seq, version, enrolled_on, exited_on, folded) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_EVENT = (
     "INSERT INTO events (participant_id, seq, type, \"trigger\", from_step, to_step, data, actor, "
@@ -300,12 +300,25 @@ INSERT_EVENT = (
 )
 SELECT_PARTICIPANT = (
     "SELECT id, ref, workflow_id, workflow_version, step, status, attributes, enrolled_at, "
-    "last_step_change_at, exited_at, exit_reason, last_seq, version FROM participants WHERE id = ?"
+    "last_step_change_at, exited_at, exit_reason, last_seq, version, folded FROM participants WHERE id = ?"
 )
 UPDATE_PARTICIPANT = (
     "UPDATE participants SET step = ?, status = ?, last_step_change_at = ?, exited_at = ?, "
-    "exit_reason = ?, last_seq = ?, version = ?, exited_on = ? WHERE id = ? AND version = ?"
+    "exit_reason = ?, last_seq = ?, version = ?, exited_on = ?, folded = ? WHERE id = ? AND version = ?"
 )
+
+#: The folded history a participant row carries (issue 10; pathway.domain.folded): no records in
+#: this workflow, one mark per step change. The floor keeps it by hand, as JSON with the keys in the
+#: store's order, so both databases hold the same text.
+NO_RECORDS = {"consent": {"grants": [], "last_confirmed_at": None}, "plan": [], "placements": [],
+              "interventions": [], "meetings": [], "groups": [], "sessions_attended": 0, "sessions_absent": 0}
+
+
+def folded_with(folded: dict[str, Any], seq: int, type_: str, trigger: str | None, from_step: str | None,
+                to_step: str) -> str:
+    folded["marks"].append([seq, T0.isoformat(), type_, trigger, from_step, to_step])
+    folded["step_change_seq"] = seq
+    return json.dumps(folded)
 
 
 def local_day(utc_text: str) -> str:
@@ -333,7 +346,9 @@ def floor_phase(db: Path, n: int, m: int, meter: NullMeter | TraceMeter) -> Phas
             attributes = stored_attributes(i)
             cur.execute("BEGIN IMMEDIATE")
             cur.execute(INSERT_PARTICIPANT, (None, WORKFLOW_ID, 1, "s0", "open", json.dumps(attributes),
-                                             now, now, None, None, 1, 1, local_day(now), None))
+                                             now, now, None, None, 1, 1, local_day(now), None,
+                                             folded_with({"records": NO_RECORDS, "marks": [], "plan_added": {},
+                                                          "step_change_seq": 0}, 1, "enrolled", None, None, "s0")))
             pid = cur.lastrowid
             cur.execute(INSERT_EVENT, (pid, 1, "enrolled", None, None, "s0",
                                        json.dumps({"ref": None, "attributes": attributes}), ACTOR,
@@ -359,7 +374,9 @@ def floor_phase(db: Path, n: int, m: int, meter: NullMeter | TraceMeter) -> Phas
                                        json.dumps(data), ACTOR, now, now, None, WORKFLOW_ID, 1))
             cur.execute(UPDATE_PARTICIPANT, (to_step, "exited" if last else "open", now,
                                              now if last else None, data.get("reason"), last_seq + 1,
-                                             version + 1, local_day(now) if last else None, pid, version))
+                                             version + 1, local_day(now) if last else None,
+                                             folded_with(json.loads(row[13]), last_seq + 1, "transition", trigger,
+                                                         step, to_step), pid, version))
             if cur.rowcount != 1:
                 raise AssertionError(f"floor: version check failed for participant {pid}")
             cur.execute("COMMIT")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -60,13 +60,15 @@ class InMemoryStore:
 
 
 def _copy_participant(p: Participant) -> Participant:
-    return dataclasses.replace(p, attributes=dict(p.attributes), new_events=[])
+    # the folded history through its JSON form, as the database stores it (and never shared)
+    return dataclasses.replace(p, attributes=dict(p.attributes), new_events=[], folded=p.folded.copy(),
+                               folded_changed=False)
 
 
 def _state(p: Participant) -> tuple[Any, ...]:
     """What an UPDATE of the participant row would write (a changed one bumps the version)."""
     return (p.ref, p.workflow_id, p.workflow_version, p.step, p.status, p.attributes, p.enrolled_at,
-            p.last_step_change_at, p.exited_at, p.exit_reason, p.last_seq)
+            p.last_step_change_at, p.exited_at, p.exit_reason, p.last_seq, p.folded_changed)
 
 
 def _copy_deadline(d: Deadline) -> Deadline:
@@ -150,6 +152,11 @@ class _Deadlines:
 
     def for_participant(self, participant_id: int) -> list[Deadline]:
         return self._uow.deadline_rows(participant_id)
+
+    def for_plan(self, participant_id: int, keys: Collection[str]) -> list[Deadline]:
+        wanted = set(keys)
+        return [d for d in self._uow.deadline_rows(participant_id)
+                if d.status in (DeadlineStatus.OPEN, DeadlineStatus.PAUSED) or d.key in wanted]
 
     def add(self, deadline: Deadline) -> None:
         self._uow.deadline_rows(deadline.participant_id).append(deadline)

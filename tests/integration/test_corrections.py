@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from pathway.clock import FixedClock
+from pathway.domain.folded import Folded
 from pathway.domain.replay import replay
 from pathway.errors import BadInput, ParticipantVoided, RuleRefused
 from pathway.reports.crosstab import exits_table, participants_table
@@ -45,8 +46,10 @@ def rows(engine: Engine, pid: int) -> dict[str, tuple[str, Any]]:
 def projection_is_replay(ctx: ServiceContext, pid: int) -> None:
     with ctx.uow() as uow:
         participant = uow.participants.get(pid)
-        state = replay(uow.participants.history(pid), {"exited"})
+        events = uow.participants.history(pid)
+        state = replay(events, {"exited"})
         assert {k: getattr(participant, k) for k in state} == state
+        assert participant.folded.to_json() == Folded.rebuild(events).to_json()  # the fold on the row too
 
 
 def counts(ctx: ServiceContext, table: Any, dimension: str, as_of: date | None = None) -> dict[Any, int]:

@@ -6,11 +6,14 @@ is kept in the same transaction for fast reads, with a version counter for optim
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathway.domain.folded import Folded
 
 
 class ParticipantStatus(StrEnum):
@@ -84,33 +87,51 @@ class Participant:
     #: needs the whole history loaded.
     last_seq: int = 0
 
+    #: What guards, pauses and the deadline planner read from the history, folded (see
+    #: :mod:`pathway.domain.folded`): kept on the row so a transition never reads the history.
+    folded: Folded = field(default_factory=lambda: _empty_fold(), repr=False)
+
     #: Events recorded in this unit of work and not yet written (the unit of work writes them).
     #: Not a column: the store sets it to ``[]`` on every participant it loads.
     new_events: list[Event] = field(default_factory=list, repr=False)
+    #: Whether :attr:`folded` changed in this unit of work (the store writes it only then).
+    folded_changed: bool = field(default=False, repr=False)
 
     @property
     def is_open(self) -> bool:
         return self.status == ParticipantStatus.OPEN
 
-    def record(self, event: Event, terminal_steps: Collection[str] = ()) -> Event:
+    def record(self, event: Event, terminal_steps: Collection[str] = (),
+               history: Sequence[Event] | None = None) -> Event:
         """Append an event to this participant's history with the next sequence number, and apply it.
 
         ``terminal_steps``: the steps of the participant's workflow version that end the pathway (a
-        transition into one of them exits the participant).
+        transition into one of them exits the participant). ``history``: the stored events, needed
+        only to record a correction (see :meth:`apply`); events recorded earlier in this unit of
+        work are added to it here.
         """
         event.seq = self.last_seq + 1
         event.participant_id = self.id
-        self.apply(event, terminal_steps)
+        self.apply(event, terminal_steps, None if history is None else [*history, *self.new_events])
         self.new_events.append(event)
         return event
 
-    def apply(self, event: Event, terminal_steps: Collection[str] = ()) -> None:
+    def apply(self, event: Event, terminal_steps: Collection[str] = (),
+              history: Sequence[Event] | None = None) -> None:
         """Move the projection by one event: the one place that says what an event does to it.
 
         Recording, migration, the dry run and :meth:`replay` all go through here, so the row kept
         beside the history is by construction what the history says (DESIGN invariant 1).
+        ``history`` (every event before this one) is needed for a correction only: it changes what
+        earlier events count for, so the folded state is rebuilt from the history.
         """
         self.last_seq = event.seq
+        if event.type == EventType.CORRECTED:
+            if history is None:
+                raise ValueError("recording a correction needs the participant's history")
+            self.refold([*history, event])
+        elif self.folded.apply(event):
+            self.folded_changed = True
         if event.type == EventType.ENROLLED:
             self.workflow_id, self.workflow_version = event.workflow_id, event.workflow_version
             self.step = event.to_step or self.step
@@ -131,6 +152,13 @@ class Participant:
             self.attributes = {**self.attributes, **event.data.get("set", {})}
         elif event.type == EventType.CORRECTED:
             self._apply_correction(event)
+
+    def refold(self, events: Iterable[Event]) -> None:
+        """Rebuild the folded state from the whole history (after a correction or a redaction)."""
+        from pathway.domain.folded import Folded
+
+        self.folded = Folded.rebuild(events)
+        self.folded_changed = True
 
     def _apply_correction(self, event: Event) -> None:
         """What a correction does to the row; the events it corrects stay in the history as they were."""
@@ -159,6 +187,13 @@ class Participant:
         participant = cls(workflow_id=first.workflow_id, workflow_version=first.workflow_version,
                           step=first.to_step or "", enrolled_at=first.effective_at,
                           id=first.participant_id)
-        for event in ordered:
-            participant.apply(event, terminal_steps)
+        for n, event in enumerate(ordered):
+            participant.apply(event, terminal_steps, ordered[:n] if event.type == EventType.CORRECTED else None)
+        participant.folded_changed = False
         return participant
+
+
+def _empty_fold() -> Folded:
+    from pathway.domain.folded import Folded
+
+    return Folded()

@@ -191,74 +191,83 @@ def fold(events: Iterable[Event]) -> Records:
     """The current consent, plan, placements and interventions, from the history alone."""
     records = Records()
     for event in effective(events):  # corrections applied: struck entries left out, replaced ones corrected
-        data, at = event.data, event.effective_at
-        match event.type:
-            case RecordEvent.CONSENT_GIVEN:
-                records.consent.grants.append(ConsentGrant(set(data["agencies"]), at, data.get("scope"),
-                                                           _date(data.get("until"))))
-                records.consent.last_confirmed_at = at  # giving consent is confirming it
-            case RecordEvent.CONSENT_CONFIRMED:
-                records.consent.last_confirmed_at = at
-            case RecordEvent.CONSENT_WITHDRAWN:
-                for grant in records.consent.grants:
-                    for agency in set(data["agencies"]) & grant.agencies:
-                        grant.withdrawn.setdefault(agency, at)
-            case RecordEvent.PLAN_GOAL_ADDED | RecordEvent.PLAN_SUBGOAL_ADDED:
-                records.plan[data["id"]] = PlanItem(data["id"], data["what"], data.get("parent"),
-                                                    data.get("with_whom"), _date(data.get("by")),
-                                                    data.get("follow_up"))
-            case RecordEvent.PLAN_ITEM_UPDATED:
-                item = records.plan[data["id"]]
-                for key in ("what", "with_whom", "follow_up"):
-                    if data.get(key) is not None:
-                        setattr(item, key, data[key])
-                if "by" in data:
-                    item.by = _date(data["by"])
-                if data.get("status"):
-                    item.status = data["status"]
-                    item.done_at = at if data["status"] == "done" else None
-                if data.get("note"):
-                    item.notes.append(data["note"])
-            case RecordEvent.PLACEMENT_STARTED:
-                records.placements[data["id"]] = Placement(
-                    data["id"], data["type"], data["employer"], _date(data["start"]) or at.date(), at,
-                    _date(data.get("end")), list(data.get("weekdays") or []), data.get("hours_per_week"),
-                    data.get("contact_person"), data.get("goal"), data.get("follow_up_every"),
-                    target_hours_per_week=data.get("target_hours_per_week"), weeks=data.get("weeks"),
-                    step=data.get("step"))
-            case RecordEvent.PLACEMENT_FOLLOWUP:
-                placement = records.placements[data["id"]]
-                placement.followups.append(at)
-                if data.get("hours_per_week") is not None:
-                    placement.hours_per_week = data["hours_per_week"]
-                    placement.hours_recorded.append(float(data["hours_per_week"]))
-            case RecordEvent.PLACEMENT_ENDED:
-                placement = records.placements[data["id"]]
-                placement.ended_at, placement.outcome = at, data.get("outcome")
-            case RecordEvent.INTERVENTION_STARTED:
-                records.interventions[data["id"]] = Intervention(data["id"], data["kind"], at, data.get("agency"),
-                                                                 data.get("note"))
-            case RecordEvent.INTERVENTION_ENDED:
-                records.interventions[data["id"]].ended_at = at
-            case RecordEvent.MEETING_RECORDED | RecordEvent.MEETING_NO_SHOW:
-                meeting = Meeting(event.seq, data["type"], at, list(data.get("attendees") or []),
-                                  list(data.get("absent") or []), data.get("led_by"),
-                                  list(data.get("consent_confirmed_for") or []), list(data.get("decisions") or []),
-                                  no_show=event.type == RecordEvent.MEETING_NO_SHOW, agency=data.get("agency"))
-                records.meetings.append(meeting)
-                if meeting.consent_confirmed_for:  # the meeting opened by confirming consent
-                    records.consent.last_confirmed_at = at
-            case RecordEvent.GROUP_JOINED:
-                records.groups[int(data["group"])] = (at, None)
-            case RecordEvent.GROUP_LEFT:
-                joined = records.groups.get(int(data["group"]))
-                if joined is not None:
-                    records.groups[int(data["group"])] = (joined[0], at)
-            case RecordEvent.SESSION_ATTENDED:
-                records.sessions_attended += 1
-            case RecordEvent.SESSION_ABSENT:
-                records.sessions_absent += 1
+        apply_record(records, event)
     return records
+
+
+def apply_record(records: Records, event: Event) -> None:
+    """Move ``records`` by one (effective) event: the one place that says what a record event does.
+
+    :func:`fold` and the folded state kept on the participant's row
+    (:class:`pathway.domain.folded.Folded`) both go through here.
+    """
+    data, at = event.data, event.effective_at
+    match event.type:
+        case RecordEvent.CONSENT_GIVEN:
+            records.consent.grants.append(ConsentGrant(set(data["agencies"]), at, data.get("scope"),
+                                                       _date(data.get("until"))))
+            records.consent.last_confirmed_at = at  # giving consent is confirming it
+        case RecordEvent.CONSENT_CONFIRMED:
+            records.consent.last_confirmed_at = at
+        case RecordEvent.CONSENT_WITHDRAWN:
+            for grant in records.consent.grants:
+                for agency in set(data["agencies"]) & grant.agencies:
+                    grant.withdrawn.setdefault(agency, at)
+        case RecordEvent.PLAN_GOAL_ADDED | RecordEvent.PLAN_SUBGOAL_ADDED:
+            records.plan[data["id"]] = PlanItem(data["id"], data["what"], data.get("parent"),
+                                                data.get("with_whom"), _date(data.get("by")),
+                                                data.get("follow_up"))
+        case RecordEvent.PLAN_ITEM_UPDATED:
+            item = records.plan[data["id"]]
+            for key in ("what", "with_whom", "follow_up"):
+                if data.get(key) is not None:
+                    setattr(item, key, data[key])
+            if "by" in data:
+                item.by = _date(data["by"])
+            if data.get("status"):
+                item.status = data["status"]
+                item.done_at = at if data["status"] == "done" else None
+            if data.get("note"):
+                item.notes.append(data["note"])
+        case RecordEvent.PLACEMENT_STARTED:
+            records.placements[data["id"]] = Placement(
+                data["id"], data["type"], data["employer"], _date(data["start"]) or at.date(), at,
+                _date(data.get("end")), list(data.get("weekdays") or []), data.get("hours_per_week"),
+                data.get("contact_person"), data.get("goal"), data.get("follow_up_every"),
+                target_hours_per_week=data.get("target_hours_per_week"), weeks=data.get("weeks"),
+                step=data.get("step"))
+        case RecordEvent.PLACEMENT_FOLLOWUP:
+            placement = records.placements[data["id"]]
+            placement.followups.append(at)
+            if data.get("hours_per_week") is not None:
+                placement.hours_per_week = data["hours_per_week"]
+                placement.hours_recorded.append(float(data["hours_per_week"]))
+        case RecordEvent.PLACEMENT_ENDED:
+            placement = records.placements[data["id"]]
+            placement.ended_at, placement.outcome = at, data.get("outcome")
+        case RecordEvent.INTERVENTION_STARTED:
+            records.interventions[data["id"]] = Intervention(data["id"], data["kind"], at, data.get("agency"),
+                                                             data.get("note"))
+        case RecordEvent.INTERVENTION_ENDED:
+            records.interventions[data["id"]].ended_at = at
+        case RecordEvent.MEETING_RECORDED | RecordEvent.MEETING_NO_SHOW:
+            meeting = Meeting(event.seq, data["type"], at, list(data.get("attendees") or []),
+                              list(data.get("absent") or []), data.get("led_by"),
+                              list(data.get("consent_confirmed_for") or []), list(data.get("decisions") or []),
+                              no_show=event.type == RecordEvent.MEETING_NO_SHOW, agency=data.get("agency"))
+            records.meetings.append(meeting)
+            if meeting.consent_confirmed_for:  # the meeting opened by confirming consent
+                records.consent.last_confirmed_at = at
+        case RecordEvent.GROUP_JOINED:
+            records.groups[int(data["group"])] = (at, None)
+        case RecordEvent.GROUP_LEFT:
+            joined = records.groups.get(int(data["group"]))
+            if joined is not None:
+                records.groups[int(data["group"])] = (joined[0], at)
+        case RecordEvent.SESSION_ATTENDED:
+            records.sessions_attended += 1
+        case RecordEvent.SESSION_ABSENT:
+            records.sessions_absent += 1
 
 
 def step_change_seq(events: Iterable[Event]) -> int:

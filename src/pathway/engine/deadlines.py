@@ -1,8 +1,9 @@
 """Which deadlines a participant has, computed from the history alone.
 
 :func:`plan_deadlines` is a pure function of the workflow definition, the participant's events and
-attributes: the services call it after every event (in the same transaction) and reconcile the
-result with the stored deadline rows. Because it reads *effective* times, an action recorded
+attributes; :func:`plan` is the same function of the folded history kept on the participant's row
+(:mod:`pathway.domain.folded`), which the services call after every event (in the same transaction)
+and reconcile with the stored deadline rows. Because it reads *effective* times, an action recorded
 afterwards with ``--at`` moves or meets deadlines exactly as if it had been recorded on time.
 """
 
@@ -16,9 +17,8 @@ from typing import Any
 
 from pathway.definitions.models import OWNER_ROLE, Anchor, DeadlineRule, EscalationLevel, Workflow
 from pathway.clock import format_local
-from pathway.domain.corrections import effective
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
-from pathway.domain.records import fold
+from pathway.domain.folded import Folded, Mark
 from pathway.engine.calendar import (
     PauseCalendar,
     add_duration,
@@ -56,41 +56,36 @@ class _Entry:
     seq: int
 
 
-def _timeline(events: Sequence[Event]) -> list[Event]:
-    """The corrected history (struck events left out) in the order things happened."""
-    return sorted(effective(events), key=lambda e: (e.effective_at, e.seq))
-
-
-def _entries(events: Sequence[Event]) -> list[_Entry]:
+def _entries(timeline: Sequence[Mark]) -> list[_Entry]:
     """Each time the participant entered a step (a migration that renamed the step counts)."""
     return [
-        _Entry(e.to_step, e.effective_at, e.seq)
-        for e in events
-        if e.to_step is not None and (
-            e.type in (EventType.ENROLLED, EventType.TRANSITION)
-            or (e.type == EventType.MIGRATED and e.from_step != e.to_step)
+        _Entry(m.to_step, m.at, m.seq)
+        for m in timeline
+        if m.to_step is not None and (
+            m.type in (EventType.ENROLLED, EventType.TRANSITION)
+            or (m.type == EventType.MIGRATED and m.from_step != m.to_step)
         )
     ]
 
 
-def open_pause(definition: Workflow, events: Sequence[Event]) -> datetime | None:
+def open_pause(definition: Workflow, folded: Folded) -> datetime | None:
     """When the participant's still-open pause began, or None when the clocks are running."""
     began: datetime | None = None
-    for event in _timeline(events):
-        if event.type != EventType.TRANSITION:
+    for mark in folded.timeline():
+        if mark.type != EventType.TRANSITION:
             continue
-        if event.trigger in definition.pauses.pause and began is None:
-            began = event.effective_at
-        elif event.trigger in definition.pauses.resume:
+        if mark.trigger in definition.pauses.pause and began is None:
+            began = mark.at
+        elif mark.trigger in definition.pauses.resume:
             began = None
     return began
 
 
-def pause_refusal(definition: Workflow, trigger: str, events: Sequence[Event]) -> str | None:
+def pause_refusal(definition: Workflow, trigger: str, folded: Folded) -> str | None:
     """Why a pause or resume trigger makes no sense now (already paused / not paused), or None."""
     if trigger not in definition.pauses.pause and trigger not in definition.pauses.resume:
         return None
-    began = open_pause(definition, events)
+    began = open_pause(definition, folded)
     if trigger in definition.pauses.pause and began is not None:
         return f"the clocks are already paused since {format_local(began)}; resume first"
     if trigger in definition.pauses.resume and began is None:
@@ -98,20 +93,39 @@ def pause_refusal(definition: Workflow, trigger: str, events: Sequence[Event]) -
     return None
 
 
-def _pauses(definition: Workflow, events: Sequence[Event]) -> PauseCalendar:
+def _pauses(definition: Workflow, timeline: Sequence[Mark]) -> PauseCalendar:
     intervals: list[tuple[date, date | None]] = []
     began: date | None = None
-    for event in events:
-        if event.type != EventType.TRANSITION:
+    for mark in timeline:
+        if mark.type != EventType.TRANSITION:
             continue
-        if event.trigger in definition.pauses.pause and began is None:
-            began = local_date(event.effective_at)
-        elif event.trigger in definition.pauses.resume and began is not None:
-            intervals.append((began, local_date(event.effective_at)))
+        if mark.trigger in definition.pauses.pause and began is None:
+            began = local_date(mark.at)
+        elif mark.trigger in definition.pauses.resume and began is not None:
+            intervals.append((began, local_date(mark.at)))
             began = None
     if began is not None:
         intervals.append((began, None))
     return PauseCalendar(intervals)
+
+
+@dataclass(frozen=True)
+class _History:
+    """What the anchors read, in the order things happened."""
+
+    timeline: list[Mark]
+    entries: list[_Entry]
+    #: meeting type → when meetings of it were held (no-shows left out), in time order
+    meetings: dict[str, list[datetime]]
+
+    @classmethod
+    def of(cls, folded: Folded) -> _History:
+        timeline = folded.timeline()
+        meetings: dict[str, list[datetime]] = {}
+        for meeting in sorted(folded.records.meetings, key=lambda m: (m.at, m.seq)):
+            if not meeting.no_show:
+                meetings.setdefault(meeting.type, []).append(meeting.at)
+        return cls(timeline, _entries(timeline), meetings)
 
 
 def _actions(
@@ -137,8 +151,8 @@ def _actions(
     return actions
 
 
-def _anchor_time(anchor: Anchor, events: Sequence[Event], entries: list[_Entry],
-                 attributes: Mapping[str, Any], enrolled_at: datetime) -> datetime | None:
+def _anchor_time(anchor: Anchor, history: _History, attributes: Mapping[str, Any],
+                 enrolled_at: datetime) -> datetime | None:
     """When an anchor happened first, or None if it has not (yet)."""
     if anchor.enrolled:
         return enrolled_at
@@ -148,32 +162,30 @@ def _anchor_time(anchor: Anchor, events: Sequence[Event], entries: list[_Entry],
             return value
         return start_of_day(value) if isinstance(value, date) else None
     if anchor.entered is not None:
-        return next((e.at for e in entries if e.step == anchor.entered), None)
+        return next((e.at for e in history.entries if e.step == anchor.entered), None)
     if anchor.meeting is not None:
-        return next((e.effective_at for e in events
-                     if e.type == "meeting_recorded" and e.data.get("type") == anchor.meeting), None)
-    return next((e.effective_at for e in events
-                 if e.type == EventType.TRANSITION and e.trigger == anchor.trigger), None)
+        return next(iter(history.meetings.get(anchor.meeting, [])), None)
+    return next((m.at for m in history.timeline
+                 if m.type == EventType.TRANSITION and m.trigger == anchor.trigger), None)
 
 
-def _anchor_times(anchor: Anchor, events: Sequence[Event], entries: list[_Entry]) -> list[datetime]:
+def _anchor_times(anchor: Anchor, history: _History) -> list[datetime]:
     """Every time an anchor happened (entering a step, a trigger, a meeting record), in time order."""
     if anchor.entered is not None:
-        return [e.at for e in entries if e.step == anchor.entered]
+        return [e.at for e in history.entries if e.step == anchor.entered]
     if anchor.meeting is not None:
-        return [e.effective_at for e in events
-                if e.type == "meeting_recorded" and e.data.get("type") == anchor.meeting]
+        return list(history.meetings.get(anchor.meeting, []))
     if anchor.trigger is not None:
-        return [e.effective_at for e in events if e.type == EventType.TRANSITION and e.trigger == anchor.trigger]
+        return [m.at for m in history.timeline if m.type == EventType.TRANSITION and m.trigger == anchor.trigger]
     return []
 
 
-def _repeating(rule: DeadlineRule, began: datetime, owner: str, ordered: Sequence[Event], entries: list[_Entry],
+def _repeating(rule: DeadlineRule, began: datetime, owner: str, history: _History,
                paused: PauseCalendar, exited_at: datetime | None) -> list[PlannedDeadline]:
     """The occurrences of a repeating rule: the first due ``within`` after its start, each next one
     ``every`` after the target last happened, until the ``until`` point or the exit."""
-    targets = [t for t in _anchor_times(rule.target, ordered, entries) if t > began]
-    stops = [t for t in (_anchor_times(rule.until, ordered, entries) if rule.until else []) if t > began]
+    targets = [t for t in _anchor_times(rule.target, history) if t > began]
+    stops = [t for t in (_anchor_times(rule.until, history) if rule.until else []) if t > began]
     stop = min([t for t in (*stops[:1], exited_at) if t is not None], default=None)
     planned: list[PlannedDeadline] = []
     started, n = began, 0
@@ -210,11 +222,22 @@ def plan_deadlines(
     enrolled_at: datetime,
 ) -> list[PlannedDeadline]:
     """Every deadline the history implies, open or closed, keyed so reruns give the same keys."""
-    ordered = _timeline(events)
-    entries = _entries(ordered)
+    return plan(definition, Folded.rebuild(events), attributes, enrolled_at)
+
+
+def plan(
+    definition: Workflow,
+    folded: Folded,
+    attributes: Mapping[str, Any],
+    enrolled_at: datetime,
+) -> list[PlannedDeadline]:
+    """Every deadline the folded history implies (see :func:`plan_deadlines`): what a transition
+    plans from the participant's row, without reading its history."""
+    history = _History.of(folded)
+    entries = history.entries
     if not entries:
         return []
-    paused = _pauses(definition, ordered)
+    paused = _pauses(definition, history.timeline)
     terminal = {s.id for s in definition.steps if s.terminal}
     current = entries[-1]
     exited_at = current.at if current.step in terminal else None
@@ -244,14 +267,14 @@ def plan_deadlines(
 
     current_owner = definition.step(current.step).owner
     for rule in definition.deadlines:
-        began = _anchor_time(rule.start, ordered, entries, attributes, enrolled_at)
+        began = _anchor_time(rule.start, history, attributes, enrolled_at)
         if began is None or not _applies(rule.applies_if, attributes, current.step, enrolled_at):
             continue
         owner = rule.owner or current_owner
         if rule.every is not None:
-            planned += _repeating(rule, began, owner, ordered, entries, paused, exited_at)
+            planned += _repeating(rule, began, owner, history, paused, exited_at)
             continue
-        met_at = _anchor_time(rule.target, ordered, entries, attributes, enrolled_at)
+        met_at = _anchor_time(rule.target, history, attributes, enrolled_at)
         start = local_date(began)
         common = partial(PlannedDeadline, key=f"rule:{rule.id}", rule=rule.id, title=rule.title, step=None, owner=owner,
                       started_at=began)
@@ -267,14 +290,14 @@ def plan_deadlines(
         else:
             actions = _actions(start, due, rule.remind_before, rule.escalation, owner, paused)
             planned.append(common(status=DeadlineStatus.OPEN, due_date=due, actions=actions))
-    planned += _record_deadlines(definition, ordered, paused, current_owner, exited_at)
+    planned += _record_deadlines(definition, folded, paused, current_owner, exited_at)
     return planned
 
 
-def _record_deadlines(definition: Workflow, events: Sequence[Event], paused: PauseCalendar,
+def _record_deadlines(definition: Workflow, folded: Folded, paused: PauseCalendar,
                       owner: str, exited_at: datetime | None) -> list[PlannedDeadline]:
     """Deadlines from what is recorded around the steps: plan dates and placement contacts."""
-    records = fold(events)
+    records = folded.records
     policy = definition.follow_up
     planned: list[PlannedDeadline] = []
 
@@ -291,7 +314,7 @@ def _record_deadlines(definition: Workflow, events: Sequence[Event], paused: Pau
             actions = _actions(local_date(started), due, policy.remind_before, policy.escalation, owner, paused)
             planned.append(common(status=DeadlineStatus.OPEN, actions=actions))
 
-    added = {e.data.get("id"): e.effective_at for e in events if e.type in ("plan_goal_added", "plan_subgoal_added")}
+    added = {item: at for item, (at, _seq) in folded.plan_added.items()}
     for item in records.plan.values():
         if item.by is None:
             continue

@@ -97,12 +97,11 @@ class _Unit:
         return self.participant.id or 0
 
     def record(self, event: Event) -> Event:
-        return self.participant.record(event, self.terminal)
+        return self.participant.record(event, self.terminal, self.events)
 
     def finish(self, kind: CorrectionKind, recorded: list[Event], corrects: list[int],
                previous: dict[str, Any] | None = None, changed: dict[str, Any] | None = None) -> CorrectionResult:
-        reconcile(self.uow, self.participant, self.definition, typed_attributes(self.ctx, self.uow, self.participant),
-                  self.events)
+        reconcile(self.uow, self.participant, self.definition, typed_attributes(self.ctx, self.uow, self.participant))
         self.uow.commit()
         return CorrectionResult(self.id, kind.value, [e.seq for e in recorded], corrects, self.participant.step,
                                 self.participant.status, previous or {}, changed or {})

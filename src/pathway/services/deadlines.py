@@ -25,7 +25,8 @@ from pathway.domain import (
     Participant,
     ParticipantStatus,
 )
-from pathway.engine.deadlines import PlannedDeadline, plan_deadlines
+from pathway.engine.deadlines import PlannedDeadline
+from pathway.engine.deadlines import plan as plan_for
 from sqlalchemy.exc import OperationalError
 
 from pathway.errors import CheckInterrupted, ConcurrentChange
@@ -44,19 +45,16 @@ MAX_CONFLICTS = 20
 
 
 def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
-              typed_attributes: dict[str, Any], stored_events: list[Event] | None = None) -> None:
+              typed_attributes: dict[str, Any]) -> None:
     """Bring the participant's deadline rows in line with its history (same transaction).
 
-    ``stored_events`` is the history already read in this unit of work (read again if not given);
-    the events recorded in this unit are added to it.
+    The plan is made from the folded history on the participant's row (events recorded in this
+    unit of work included), so the history is not read; of the deadline rows, only the running
+    ones and those the plan names are (closed rows of deadlines no longer planned stay as they are).
     """
-    if stored_events is None:
-        fresh = participant.last_seq <= len(participant.new_events)
-        stored_events = [] if fresh else uow.participants.history(participant.id or 0)
-    events = stored_events + list(participant.new_events)
     voided = participant.status == ParticipantStatus.VOIDED  # an enrolment made by mistake: no deadlines
-    planned = [] if voided else plan_deadlines(definition, events, typed_attributes, participant.enrolled_at)
-    existing = {d.key: d for d in uow.deadlines.for_participant(participant.id or 0)}
+    planned = [] if voided else plan_for(definition, participant.folded, typed_attributes, participant.enrolled_at)
+    existing = {d.key: d for d in uow.deadlines.for_plan(participant.id or 0, [p.key for p in planned])}
     for row in apply_plan(existing, planned, participant):
         uow.deadlines.add(row)
 

@@ -239,6 +239,7 @@ def redact(ctx: ServiceContext, participant_ref: str | int, seq: int, field: str
         terminal = {s.id for s in loaded.definition.steps if s.terminal}
         # the projection follows the history: an attribute redacted in its event is redacted in the row
         participant.attributes = replay(history, terminal)["attributes"]
+        participant.refold(history)  # and so is the folded history kept on the row (a redacted note, say)
         participant.record(Event(
             seq=0, type=EventType.REDACTED.value, effective_at=ctx.clock.now(), recorded_at=ctx.clock.now(),
             actor=ctx.actor, actor_id=ctx.actor_id, actor_agency=ctx.actor_agency,

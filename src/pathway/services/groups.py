@@ -89,13 +89,12 @@ def _planned_hours(definition: Any, step: str) -> float | None:
 def _record(ctx: ServiceContext, uow: UnitOfWork, participant: Participant, kind: RecordEvent, data: dict[str, Any],
             at: datetime, reason: str | None) -> Event:
     definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
-    events = uow.participants.history(participant.id or 0)
     event = participant.record(Event(
         seq=0, type=kind.value, effective_at=at, recorded_at=ctx.clock.now(), actor=ctx.actor, actor_id=ctx.actor_id,
         actor_agency=ctx.actor_agency, workflow_id=participant.workflow_id,
         workflow_version=participant.workflow_version, from_step=participant.step, to_step=participant.step,
         data=data, reason=reason), definition.terminal_step_ids)
-    reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant), events)
+    reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant))
     return event
 
 

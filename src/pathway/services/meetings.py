@@ -64,7 +64,7 @@ def _append(ctx: ServiceContext, participant: Participant, kind: RecordEvent, da
         actor_id=ctx.actor_id, actor_agency=ctx.actor_agency, workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
         from_step=participant.step, to_step=participant.step, data=data, reason=reason,
     ), definition.terminal_step_ids)
-    reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant), events)
+    reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant))
     return event
 
 

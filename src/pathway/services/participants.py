@@ -166,13 +166,13 @@ def refuse_voided(participant: Participant) -> None:
         raise ParticipantVoided(participant.id or 0)
 
 
-def close_at_exit(ctx: ServiceContext, participant: Participant, events: list[Event], exit_event: Event) -> None:
+def close_at_exit(ctx: ServiceContext, participant: Participant, exit_event: Event) -> None:
     """An exit ends what is still open — placements, interventions, plan goals — at the exit's time.
 
     Each is an event of its own naming the exit (``closed_by_exit``), so reopening the exit opens
     them again.
     """
-    records = fold(events)
+    records = participant.folded.records
     closing: list[tuple[RecordEvent, dict[str, Any]]] = []
     closing += [(RecordEvent.PLACEMENT_ENDED, {"id": p.id, "outcome": None})
                 for p in records.placements.values() if p.ended_at is None]
@@ -236,11 +236,11 @@ def fire(
             ctx, at, reason, participant.last_step_change_at, "the participant's last step change"
         )
         attributes = typed_attributes(ctx, uow, participant)
-        events = uow.participants.history(participant.id or 0)
+        folded = participant.folded  # what the guards, pauses and planner read: kept on the row, no history read
         firing = machine.fire(participant.step, trigger, data or {}, attributes, effective_at,
-                              participant.enrolled_at, fold(events), participant.last_step_change_at,
-                              step_change_seq(events))
-        paused = pause_refusal(loaded.definition, trigger, events)
+                              participant.enrolled_at, folded.records, participant.last_step_change_at,
+                              folded.step_change_seq)
+        paused = pause_refusal(loaded.definition, trigger, folded)
         if paused:
             raise GuardFailed(trigger, participant.step, [paused])
         stored_data = {k: to_json(v) for k, v in firing.data.items()}
@@ -249,13 +249,13 @@ def fire(
             from_step=firing.from_step, to_step=firing.to_step, data=stored_data,
         ), loaded.definition.terminal_step_ids)
         if firing.terminal:
-            close_at_exit(ctx, participant, events, event)
+            close_at_exit(ctx, participant, event)
         else:  # a trigger into a placement step starts its placement record; one out of it with an outcome ends it
             for kind, record in placement_events_for_firing(loaded.definition, firing.from_step, firing.to_step,
-                                                            stored_data, fold(events), effective_at):
+                                                            stored_data, folded.records, effective_at):
                 participant.record(_event(ctx, participant, kind, effective_at, reason, from_step=firing.step_after,
                                           to_step=firing.step_after, data=record))
-        reconcile(uow, participant, loaded.definition, attributes, events)
+        reconcile(uow, participant, loaded.definition, attributes)
         uow.commit()
         return FireResult(participant.id or 0, trigger, firing.from_step, firing.step_after,
                           participant.status, event.seq, moved=firing.to_step is not None,
@@ -319,7 +319,8 @@ def show(ctx: ServiceContext, participant_ref: str | int) -> ParticipantView:
                                    ctx.clock.now(), participant.enrolled_at, records,
                                    participant.last_step_change_at, step_change_seq(events))
             options = [TriggerView.of(option) for option in machine.options(participant.step, context)]
-            options = [TriggerView(o.trigger, o.blocked_by + [r for r in [pause_refusal(definition, o.trigger, events)] if r],
+            options = [TriggerView(o.trigger, o.blocked_by + [r for r in [pause_refusal(definition, o.trigger,
+                                                                                        participant.folded)] if r],
                                    o.data) for o in options]
         view = ParticipantView(
             id=participant.id or 0, ref=participant.ref, workflow=participant.workflow_id,

@@ -67,8 +67,7 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
         if not participant.is_open and kind != RecordEvent.CONSENT_WITHDRAWN:
             raise ParticipantExited(participant.id or 0, participant.step)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
-        events = uow.participants.history(participant.id or 0)
-        data = build(fold(events), participant)
+        data = build(participant.folded.records, participant)  # the fold kept on the row: no history read
         _check_free_text(data)
         if kind in (RecordEvent.INTERVENTION_STARTED,) and definition.interventions \
                 and data["kind"] not in definition.interventions:
@@ -82,7 +81,7 @@ def _append(ctx: ServiceContext, participant_ref: str | int, kind: RecordEvent, 
             workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
             from_step=participant.step, to_step=participant.step, data=data, reason=reason,
         ))
-        reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant), events)
+        reconcile(uow, participant, definition, typed_attributes(ctx, uow, participant))
         uow.commit()
         return data
 

@@ -41,10 +41,11 @@ from pathway.definitions.models import FieldType, Workflow
 from pathway.domain import ParticipantStatus
 from pathway.domain.agency import AGENCIES
 from pathway.domain.identity import IdentityKind
+from pathway.domain.folded import Folded
 from pathway.errors import InvalidValue
 from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.store.tables import events, identities, notifications, participants, retention_log
+from pathway.store.tables import event_from_row, events, identities, notifications, participants, retention_log
 
 #: What a removed free text reads as afterwards.
 REMOVED = "(gallrad)"
@@ -226,6 +227,10 @@ def _purge(session: Session, pid: int, definition: Workflow, enrolled_on: date,
         session.execute(update(events).where(events.c.id == event.id).values(data=data, reason=None))
     if reasons:
         counts["event reasons"] = reasons
+    # the folded history on the row (records' free text) follows the purged events
+    purged = [event_from_row(r) for r in session.execute(
+        select(events).where(events.c.participant_id == pid).order_by(events.c.seq)).mappings()]
+    session.execute(update(participants).where(participants.c.id == pid).values(folded=Folded.rebuild(purged)))
     deleted = session.execute(delete(notifications).where(notifications.c.participant_id == pid)).rowcount  # type: ignore[attr-defined]
     if deleted:
         counts["notifications"] = deleted

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pathway.domain import Deadline, Participant
@@ -26,6 +26,13 @@ class DeadlineRepository:
 
     def for_participant(self, participant_id: int) -> list[Deadline]:
         query = select(Deadline).where(deadlines.c.participant_id == participant_id).order_by(deadlines.c.id)
+        return list(self.session.scalars(query))
+
+    def for_plan(self, participant_id: int, keys: Collection[str]) -> list[Deadline]:
+        """The participant's running (open, paused) rows and those with the planned ``keys``: what
+        reconciling a plan may change — not the closed rows of deadlines no longer planned."""
+        wanted = RUNNING_ROWS if not keys else or_(RUNNING_ROWS, deadlines.c.key.in_(sorted(keys)))
+        query = select(Deadline).where(deadlines.c.participant_id == participant_id, wanted).order_by(deadlines.c.id)
         return list(self.session.scalars(query))
 
     def add(self, deadline: Deadline) -> None:

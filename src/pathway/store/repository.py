@@ -43,8 +43,16 @@ class ParticipantRepository:
     def get(self, participant_id: int) -> Participant | None:
         participant = self.session.get(Participant, participant_id)
         if participant is not None:
-            self.seen.append(participant)
+            self._seen([participant])
         return participant
+
+    def _seen(self, found: builtins.list[Participant]) -> None:
+        """Track what a use case may record events on; fold the history of a row that has no folded
+        state yet (written before migration 0012 by other means)."""
+        for participant in found:
+            if participant.folded is None and participant.id is not None:
+                participant.refold(self.history(participant.id))
+        self.seen.extend(found)
 
     def lock(self, ids: Sequence[int]) -> dict[int, Participant]:
         """Load and lock participants a deadline check appends to (id order, so no deadlocks)."""
@@ -56,7 +64,7 @@ class ParticipantRepository:
             .execution_options(populate_existing=True)
         )
         found = list(self.session.scalars(query))
-        self.seen.extend(found)
+        self._seen(found)
         self.locked.update(p.id for p in found if p.id is not None)
         return {p.id: p for p in found}  # type: ignore[misc]
 
@@ -65,7 +73,7 @@ class ParticipantRepository:
         if workflow_id is not None:
             query = query.where(participants.c.workflow_id == workflow_id)
         found = list(self.session.scalars(query))
-        self.seen.extend(found)
+        self._seen(found)
         return found
 
     def list(
@@ -85,7 +93,7 @@ class ParticipantRepository:
         if limit is not None:
             query = query.limit(limit)
         found = list(self.session.scalars(query))
-        self.seen.extend(found)  # a use case may record events on any of them
+        self._seen(found)  # a use case may record events on any of them
         return found
 
     def rewrite(self, event: Event) -> None:

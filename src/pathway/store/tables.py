@@ -33,7 +33,7 @@ from sqlalchemy.orm import registry
 
 from pathway.domain import Deadline, Event, Participant
 from pathway.clock import to_local
-from pathway.store.types import BigId, JsonDocument, UtcDateTime
+from pathway.store.types import BigId, FoldedDocument, JsonDocument, UtcDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -80,6 +80,9 @@ participants = Table(
     Column("exited_on", Date, nullable=True),
     Column("last_seq", Integer, nullable=False),
     Column("version", Integer, nullable=False),
+    # what guards, pauses and the deadline planner read from the history, folded (domain/folded.py);
+    # NULL only on a row written by something other than the unit of work: the repository folds it then
+    Column("folded", FoldedDocument, nullable=True),
     UniqueConstraint("workflow_id", "ref"),
     Index(None, "workflow_id", "status", "step"),
     Index(None, "workflow_id", "enrolled_on"),
@@ -193,6 +196,7 @@ def _no_new_events(participant: Participant, _context: object) -> None:
     """A participant read from the database has recorded nothing yet in this unit of work
     (SQLAlchemy builds loaded objects without calling ``__init__``)."""
     participant.new_events = []
+    participant.folded_changed = False
 
 
 def event_row(event: Event) -> dict[str, object]:

@@ -10,6 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from pathway.domain.folded import Folded
+
 #: JSONB on PostgreSQL (indexable), JSON text on SQLite.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
@@ -37,3 +39,19 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class FoldedDocument(TypeDecorator[Folded]):
+    """A participant's folded history (:class:`pathway.domain.folded.Folded`) as a JSON document."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
+        return None if value is None else value.to_json()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Folded | None:
+        return None if value is None else Folded.from_json(value)

@@ -16,9 +16,10 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
         try:
             with self._refusing_conflicts():
                 self._lock_written()
+                self._folded_to_write()
                 if any(p.id is None for p in self.participants.seen):
                     self.session.flush()  # new participants need their ids before their events
                 rows, written, struck = [], set(), []
@@ -113,6 +115,7 @@ class SqlUnitOfWork:
         finally:
             for participant in self.participants.seen:
                 participant.new_events.clear()
+                participant.folded_changed = False
 
     def _lock_written(self) -> None:
         """Lock what a write touches in the deadline check's order — deadline rows, then the
@@ -136,6 +139,15 @@ class SqlUnitOfWork:
             self.session.execute(select(participants_table.c.id).where(participants_table.c.id.in_(ids))
                                  .order_by(participants_table.c.id).with_for_update())
 
+    def _folded_to_write(self) -> None:
+        """The folded history is changed in place, which the ORM cannot see: mark it for the next
+        flush where it changed (a new participant's row is inserted with it anyway)."""
+        for participant in self.participants.seen:
+            if participant.folded_changed:
+                if inspect(participant).persistent:
+                    flag_modified(participant, "folded")
+                participant.folded_changed = False
+
     def _finish(self) -> None:
         self.session.commit()
 
@@ -149,6 +161,7 @@ class SqlUnitOfWork:
     def flush(self) -> None:
         """Write pending rows without committing (gives a new participant its id)."""
         with self._refusing_conflicts():
+            self._folded_to_write()
             self.session.flush()
 
     @contextmanager

@@ -1,0 +1,134 @@
+"""The folded history kept on the participant row (issue 10) is what replaying the history gives —
+after any walk of caseworker commands and corrections, on SQLite and PostgreSQL — and migration
+0012 back-fills it for participants that existed before it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, select, update
+
+from pathway.clock import FixedClock
+from pathway.domain.folded import Folded
+from pathway.errors import PathwayError
+from pathway.services import corrections, records
+from pathway.services.context import ServiceContext
+from pathway.services.participants import enrol, fire, set_attributes
+from pathway.store.migrate import SCRIPT_LOCATION, upgrade
+from pathway.store.tables import participants
+
+from .conftest import START, make_context
+
+
+def _folded_is_replay(ctx: ServiceContext, pid: int) -> Folded:
+    """The row's folded state (read back from the database) equals the fold of its whole history."""
+    with ctx.uow() as uow:
+        participant = uow.participants.get(pid)
+        assert participant is not None
+        history = uow.participants.history(pid)
+        assert participant.folded.to_json() == Folded.rebuild(history).to_json()
+        return participant.folded
+
+
+def _step(ctx: ServiceContext, pid: int, action: str) -> None:
+    """One caseworker command or correction; a refusal (wrong step, nothing to undo …) is fine."""
+    commands: dict[str, Callable[[], object]] = {
+        "ready": lambda: set_attributes(ctx, pid, {"ready": True}),
+        "hours": lambda: set_attributes(ctx, pid, {"hours": 12}),
+        "assess": lambda: fire(ctx, pid, "assess"),
+        "place": lambda: fire(ctx, pid, "place", {"track": "work"}),
+        "exit": lambda: fire(ctx, pid, "exit", {"reason": "work"}),
+        "consent": lambda: records.give_consent(ctx, pid, ["af", "fk"]),
+        "confirm": lambda: records.confirm_consent(ctx, pid),
+        "withdraw": lambda: records.withdraw_consent(ctx, pid, ["fk"]),
+        "goal": lambda: records.add_goal(ctx, pid, "Arbeta 10 timmar", by="2026-06-30"),
+        "goal_done": lambda: records.update_plan_item(ctx, pid, "g1", status="done"),
+        "placement": lambda: records.start_placement(ctx, pid, "internship", "Bageriet", "2026-03-10",
+                                                     follow_up_every="2w"),
+        "followup": lambda: records.followup_placement(ctx, pid, "p1", hours_per_week=8),
+        "placement_end": lambda: records.end_placement(ctx, pid, "p1"),
+        "undo": lambda: corrections.undo_last(ctx, pid, "fel knapp"),
+        "reopen": lambda: corrections.reopen(ctx, pid, "avslutad av misstag"),
+        "correct_exit": lambda: corrections.correct_exit(ctx, pid, {"reason": "studies"}, "fel orsak"),
+        "void": lambda: corrections.void(ctx, pid, "felregistrering"),
+    }
+    try:
+        commands[action]()
+    except PathwayError:
+        pass
+
+
+ACTIONS = st.lists(st.sampled_from(["ready", "hours", "assess", "place", "exit", "consent", "confirm", "withdraw",
+                                    "goal", "goal_done", "placement", "followup", "placement_end", "undo",
+                                    "reopen", "correct_exit", "void"]), min_size=1, max_size=14)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(walk=ACTIONS)
+def test_folded_state_on_the_row_is_the_replay_of_the_history(engine: Engine, workflows: Path,
+                                                              walk: list[str]) -> None:
+    """After every command of a random walk (corrections included), the folded state stored on the
+    participant row equals the fold of its whole history."""
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    pid, _ = enrol(ctx, "demo", attributes={"gender": "female"})
+    for action in walk:
+        clock.advance(days=1)
+        _step(ctx, pid, action)
+        _folded_is_replay(ctx, pid)
+
+
+def _config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.attributes["engine"] = engine
+    return config
+
+
+def test_upgrade_to_0012_back_fills_the_folded_state_of_existing_participants(
+        new_engine: Callable[[], Engine], workflows: Path) -> None:
+    """A database with participants from before migration 0012 gets each one's folded history,
+    exactly the fold of its events, and the services go on from there."""
+    engine = new_engine()
+    upgrade(engine)
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    walked, plain = enrol(ctx, "demo", attributes={"gender": "female"})[0], enrol(ctx, "demo")[0]
+    for action in ["consent", "goal", "assess", "ready", "placement", "followup", "undo", "assess", "exit",
+                   "correct_exit"]:
+        clock.advance(days=2)
+        _step(ctx, walked, action)
+    expected = {pid: _folded_is_replay(ctx, pid).to_json() for pid in (walked, plain)}
+    assert expected[walked]["records"]["consent"]["grants"] and len(expected[walked]["marks"]) > 2
+
+    command.downgrade(_config(engine), "0011")  # the database as it was before the column
+    upgrade(engine)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(participants.c.id, participants.c.folded)).all())
+    assert {pid: state.to_json() for pid, state in stored.items()} == expected
+
+    ctx = make_context(engine, workflows, clock)  # and the services carry on from the back-filled rows
+    clock.advance(days=1)
+    _step(ctx, walked, "reopen")
+    _step(ctx, walked, "confirm")
+    _folded_is_replay(ctx, walked)
+
+
+def test_a_row_without_folded_state_is_folded_when_read(engine: Engine, workflows: Path) -> None:
+    """A participant row whose folded state is missing (written by other means) is folded from its
+    history when a use case reads it, and written back with its next event."""
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    pid, _ = enrol(ctx, "demo")
+    records.give_consent(ctx, pid, ["af"])
+    with engine.begin() as conn:
+        conn.execute(update(participants).where(participants.c.id == pid).values(folded=None))
+    clock.advance(days=1)
+    fire(ctx, pid, "assess")
+    _folded_is_replay(ctx, pid)
