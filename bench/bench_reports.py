@@ -792,7 +792,8 @@ def fetch_rows(cur: Any, sql: str, params: Any) -> int:
     return len(cur.fetchall())
 
 
-def measure(url: str, d: Dialect, repeat: int, explain_plans: bool) -> tuple[list[Measured], dict[str, Any]]:
+def measure(url: str, d: Dialect, repeat: int, explain_plans: bool,
+            only: str | None = None) -> tuple[list[Measured], dict[str, Any]]:
     from pathway.bootstrap import bootstrap
     from pathway.config import Settings
     from pathway.services import reporting
@@ -808,6 +809,9 @@ def measure(url: str, d: Dialect, repeat: int, explain_plans: bool) -> tuple[lis
     results: list[Measured] = []
     try:
         plan_list = reports()
+        if only:
+            wanted = tuple(w.strip() for w in only.split(",") if w.strip())
+            plan_list = [r for r in plan_list if r.name.startswith(wanted)]
         runners = []
         for r in plan_list:
             period = r.period or (None, None)
@@ -924,6 +928,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20090101)
     parser.add_argument("--analyze", action="store_true", help="run ANALYZE on SQLite after the load too")
     parser.add_argument("--no-explain", action="store_true", help="skip the query plans of the report's statements")
+    parser.add_argument("--schema", default=PG_SCHEMA,
+                        help=f"the PostgreSQL schema to create and drop (default {PG_SCHEMA}; give your own when "
+                             "others may run this bench on the same server)")
+    parser.add_argument("--only", default=None,
+                        help="only the reports whose names start with one of these, comma-separated (e.g. goals,flow)")
     parser.add_argument("--keep", action="store_true", help="keep the database (SQLite file / PostgreSQL schema)")
     parser.add_argument("--tmp", type=Path, help="parent folder for the temporary directory")
     parser.add_argument("--json-out", type=Path,
@@ -948,9 +957,9 @@ def main(argv: list[str] | None = None) -> int:
         base = normalise_url(args.db)
         admin = create_engine(base)
         with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
-            conn.exec_driver_sql(f'CREATE SCHEMA "{PG_SCHEMA}"')
-        url = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{PG_SCHEMA}"
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
+            conn.exec_driver_sql(f'CREATE SCHEMA "{args.schema}"')
+        url = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{args.schema}"
     else:
         url = args.db or f"sqlite:///{tmp / 'reports.db'}"
     d = Dialect(backend)
@@ -962,12 +971,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  built in {built.seconds:.1f} s: {built.participants:,} participants ({built.exited:,} exited), "
               f"{built.events:,} events, {built.deadlines:,} open deadlines"
               + (f", {size / 2**20:,.0f} MiB" if size else ""), flush=True)
-        measured, checks = measure(url, d, args.repeat, not args.no_explain)
+        measured, checks = measure(url, d, args.repeat, not args.no_explain, args.only)
     finally:
         if admin is not None:
             if not args.keep:
                 with admin.begin() as conn:
-                    conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
+                    conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{args.schema}" CASCADE')
             admin.dispose()
         if args.keep:
             print(f"kept: {url}")

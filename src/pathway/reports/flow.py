@@ -47,8 +47,15 @@ def _days_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
 def flow_table(session: Session, scope: ReportScope, by: str | None = None) -> ReportTable:
     """Per step (and, with ``by``, per value of one more dimension: gender, deadline:RULE, intervention …)."""
     steps = [s for s in scope.workflow.steps if not s.terminal]
-    in_scope = [scope.known(), scope.enrolled_in_period()]
     split = _split(scope, by)
+    if split is not None:
+        # a dimension of records (interventions, placements, meetings …) is outer-joined: keep the
+        # date filters off the index, as the participants report does, or SQLite scans the joined
+        # records once per participant (see reports.scope.unindexed)
+        from pathway.reports.crosstab import _for_joins
+
+        scope = _for_joins(scope, {by or "": split})
+    in_scope = [scope.known(), scope.enrolled_in_period()]
     value = split.expression if split is not None else null()
 
     def joined(source: Any) -> Any:

@@ -23,17 +23,22 @@ an ``improved`` pair of attributes (self-rated wellbeing at start and at exit). 
 exited with one of ``excluded_exit_reasons`` (Kraft's ``not_included``) are left out of the goal
 altogether and counted in ``excluded``.
 
-The windows are computed in Python once per distinct enrolment day (a few hundred values), handed to
-the database as a ``VALUES`` list, and every count is one aggregate query: no per-participant loop.
+The windows are computed in Python once per distinct enrolment day (a few hundred values) and every
+count is one aggregate query: no per-participant loop. On SQLite the days go to the database as one
+JSON parameter read with ``json_each``, so the statement's text is the same whatever the days and
+SQLAlchemy compiles it once (a ``VALUES`` list of 1 000+ rows cost more to compile than to run);
+PostgreSQL computes calendar windows in SQL and takes working-day windows as a ``VALUES`` list.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Date, DateTime, Float, Interval, String, and_, case, cast, column, func,
-                        literal_column, or_, select, values)
+from sqlalchemy import (ColumnElement, Date, DateTime, Float, Interval, String, and_, bindparam, case, cast, column,
+                        func, literal_column, or_, select, type_coerce, values)
 from sqlalchemy.orm import Session
 
 from pathway.clock import STOCKHOLM
@@ -103,10 +108,10 @@ def _goal_row(session: Session, scope: ReportScope, goal: ResultGoal) -> dict[st
             windows = _windows(session, scope, within)
             if windows is None:
                 return _row(goal, 0, 0, 0, 0, excluded)
-            window_end, window_end_at = windows.c.window_end, windows.c.window_end_at
+            window_end, window_end_at = windows.window_end, windows.window_end_at
             # The windows hold exactly the enrolment days in scope, so the join is the date filter:
             # a range condition on enrolled_on here made SQLite scan the index once per window day.
-            source = p.join(windows, windows.c.enrolled_on == p.c.enrolled_on)
+            source = windows.table.join(p, windows.enrolled_on == p.c.enrolled_on)
             where = [p.c.workflow_id == scope.workflow.id, p.c.status != ParticipantStatus.VOIDED.value, ~left_out]
         closed = window_end < scope.as_of
         in_time = and_(met_at.is_not(None), met_at < window_end_at)
@@ -239,8 +244,18 @@ def _windows_in_postgresql(within: Duration) -> tuple[ColumnElement[Any], Column
     return window_end, func.timezone(STOCKHOLM.key, next_midnight)
 
 
-def _windows(session: Session, scope: ReportScope, within: Duration) -> Any:
-    """(enrolled_on, window_end, window_end_at) for every enrolment day in scope, as a VALUES list."""
+@dataclass(frozen=True)
+class Windows:
+    """Every enrolment day in scope with its window's last day and the moment after it."""
+
+    table: Any
+    enrolled_on: ColumnElement[Any]
+    window_end: ColumnElement[Any]
+    window_end_at: ColumnElement[Any]
+
+
+def _windows(session: Session, scope: ReportScope, within: Duration) -> Windows | None:
+    """The windows of every enrolment day in scope: JSON on SQLite, a VALUES list on PostgreSQL."""
     days = session.execute(select(p.c.enrolled_on).where(scope.known(), scope.enrolled_in_period())
                            .distinct()).scalars().all()
     if not days:
@@ -250,8 +265,32 @@ def _windows(session: Session, scope: ReportScope, within: Duration) -> Any:
         day = day if isinstance(day, date) else date.fromisoformat(str(day))
         end = add_duration(day, within)
         rows.append((day, end, start_of_day(end + timedelta(days=1))))
-    return values(column("enrolled_on", Date), column("window_end", Date), column("window_end_at", UtcDateTime),
-                  name="goal_windows").data(rows).cte("goal_windows")
+    if scope.dialect == "sqlite":
+        return _json_windows(session, rows)
+    table = values(column("enrolled_on", Date), column("window_end", Date), column("window_end_at", UtcDateTime),
+                   name="goal_windows").data(rows).cte("goal_windows")
+    return Windows(table, table.c.enrolled_on, table.c.window_end, table.c.window_end_at)
+
+
+def _json_windows(session: Session, rows: list[tuple[date, date, Any]]) -> Windows:
+    """The windows read from one JSON parameter with ``json_each`` (SQLite): one statement text."""
+    dialect = session.get_bind().dialect
+    # the values exactly as SQLite stores a Date and a UtcDateTime, so they compare as stored
+    as_day = Date().dialect_impl(dialect).bind_processor(dialect) or str
+    as_moment = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert as_moment is not None
+    payload = json.dumps([[as_day(day), as_day(end), as_moment(at)] for day, end, at in rows])
+    each = func.json_each(bindparam("goal_windows", payload, type_=String)).table_valued("value").alias("each")
+
+    def item(index: int, name: str) -> ColumnElement[Any]:
+        return func.json_extract(each.c.value, f"$[{index}]").label(name)
+
+    # materialised: read once into a table SQLite can scan, then each day looks its participants up
+    # through the (workflow_id, enrolled_on) index, as with a VALUES list
+    table = select(item(0, "enrolled_on"), item(1, "window_end"), item(2, "window_end_at")) \
+        .cte("goal_windows").prefix_with("MATERIALIZED")
+    return Windows(table, type_coerce(table.c.enrolled_on, Date), type_coerce(table.c.window_end, Date),
+                   type_coerce(table.c.window_end_at, UtcDateTime))
 
 
 __all__ = ["goals_table"]
