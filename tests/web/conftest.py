@@ -31,8 +31,10 @@ from tests.integration.conftest import (  # noqa: F401  (fixtures used by the we
     engine,
     make_context,
     new_engine,
+    postgres_pool,
     postgres_url,
     snapshot,
+    sqlite_template,
 )
 
 REPO = Path(__file__).resolve().parents[2]
