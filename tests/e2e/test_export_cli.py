@@ -22,7 +22,7 @@ def test_export_finsam_writes_one_row_per_participant(shipped_cli: Cli) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     rows = list(csv.DictReader(target.open(encoding="utf-8")))
     assert [(r["ref"], r["start"], r["end"], r["situation_at_start"], r["situation_at_exit"], r["exit_reason"])
-            for r in rows] == [("LU-1", "2026-03-02", "2026-06-01", "social_assistance", "salary", "work")]
+            for r in rows] == [("LU-1", "2026-03-02", "2026-06-01", "social_assistance", "none", "work")]
     assert "1212" not in target.read_text(encoding="utf-8").replace("LU-1", "")
     bad = cli("export", "finsam", "--workflow", "kraft", "--from", "2026-13-01")
     assert bad.code == 2 and "invalid --from" in bad.stderr

@@ -45,7 +45,7 @@ GOOD = """\
   situation:
     at_start: income
     at_exit: income_at_exit
-    codes: {salary: salary, none: none, other: other}
+    codes: {salary: none, none: none, other: other}
 """
 
 
@@ -63,9 +63,9 @@ def test_a_complete_mapping_validates() -> None:
     (GOOD.replace("at_start: income", "at_start: incme"),
      ["wf.yaml:23:15: error[not-a-choice-attribute]: 'incme' is not a choice attribute of the workflow (hint: did you mean 'income'?)"]),
     (GOOD.replace("at_exit: income_at_exit", "at_exit: reason"),
-     ["wf.yaml:24:14: error[not-a-choice-field]", "wf.yaml:25:48: error[unknown-situation-choice]: unknown situation choice 'other'"]),
+     ["wf.yaml:24:14: error[not-a-choice-field]", "wf.yaml:25:46: error[unknown-situation-choice]: unknown situation choice 'other'"]),
     (GOOD.replace(", other: other", ""), ["wf.yaml:25:12: error[situation-not-mapped]: choice(s) 'other'"]),
-    (GOOD.replace("none: none", "none: nothing"), ["wf.yaml:25:35: error[unknown-national-situation-code]"]),
+    (GOOD.replace("none: none", "none: nothing"), ["wf.yaml:25:33: error[unknown-national-situation-code]"]),
 ])
 def test_each_mistake_is_located(mapping: str, expected: list[str]) -> None:
     """Unknown or unmapped codes on either side are errors at their line and column, with a hint."""
