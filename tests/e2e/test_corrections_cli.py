@@ -44,6 +44,8 @@ def test_undo_last_reopen_and_void_as_subprocesses(cli: Cli) -> None:
     assert "transition ✗ struck by #3" in table and "corrected: undo" in table
     report = ok(cli("report", "corrections", "--workflow", "small", "--format", "json", now="2026-03-07T09:00"))
     assert [r["kind"] for r in report.json()["rows"]] == ["undo", "exit", "reopen", "void"]  # type: ignore[index]
+    reopen_row = report.json()["rows"][2]  # type: ignore[index]
+    assert "exited_at=2026-03-04" in reopen_row["previous"] and "T" not in reopen_row["previous"].split("exited_at=")[1]
     participants = ok(cli("report", "participants", "--workflow", "small", "--by", "gender", "--format", "json",
                           now="2026-03-07T09:00"))
     assert participants.json()["total"] == 0  # type: ignore[index]

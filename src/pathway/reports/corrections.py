@@ -10,7 +10,7 @@ with one indexed query and laid out here. Nothing is written.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import and_, select
@@ -58,8 +58,8 @@ def corrections_table(session: Session, scope: ReportScope, since: date | None =
             "corrects": ", ".join(f"#{n}" for n in data.get("corrects") or ([data["amends"]] if data.get("amends") else [])),
             "corrected_event_at": format_local(at), "recorded_at": format_local(row["recorded_at"]),
             "actor": row["actor"],
-            "previous": "; ".join(f"{k}={_text(previous.get(k))}" for k in shown),
-            "corrected": "; ".join(f"{k}={_text(new.get(k))}" for k in shown if k in new),
+            "previous": "; ".join(f"{k}={_text(previous.get(k), k)}" for k in shown),
+            "corrected": "; ".join(f"{k}={_text(new.get(k), k)}" for k in shown if k in new),
             "reason": row["reason"],
         })
     since_text = f", recorded since {since.isoformat()}" if since else ""
@@ -70,10 +70,23 @@ def corrections_table(session: Session, scope: ReportScope, since: date | None =
     )
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, key: str = "") -> str:
     if isinstance(value, list):
         return ",".join(map(str, value))
+    if key.endswith("_at") and isinstance(value, str):
+        return _day(value)
     return "–" if value is None else str(value)
+
+
+def _day(moment: str) -> str:
+    """A stored moment (``exited_at``: ISO, UTC) as the Swedish calendar day, as the other reports date things."""
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return to_local(parsed).date().isoformat()
 
 
 __all__ = ["corrections_table"]
