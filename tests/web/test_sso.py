@@ -107,7 +107,7 @@ def test_a_bad_id_token_is_refused_and_signs_nobody_in(sso_web: Web, provider: P
     client = sso_web.client()
     refused = _sign_in(client)
     assert refused.status_code == 401, refused.text
-    assert said in refused.text and "Inloggningen via organisationens inloggning gick inte igenom" in refused.text
+    assert said in refused.text and "Inloggningen med Kommunens konto gick inte igenom" in refused.text
     assert client.cookies.get(SESSION_COOKIE) is None and _sessions(sso_web) == 0
 
 

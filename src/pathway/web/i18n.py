@@ -28,7 +28,7 @@ SV: dict[str, str] = {
     "login.failed": "Fel användarnamn eller lösenord.",
     "login.locked": "För många misslyckade försök. Försök igen om {seconds} sekunder.",
     "login.sso": "Logga in med {label}",
-    "login.sso_failed": "Inloggningen via organisationens inloggning gick inte igenom: {reason}",
+    "login.sso_failed": "Inloggningen med {label} gick inte igenom: {reason}",
     "logout.done": "Du är utloggad.",
     "session.expired": "Din session har gått ut. Logga in igen.",
     "error.title": "Något gick fel",

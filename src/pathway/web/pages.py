@@ -181,7 +181,8 @@ def _sso_refused(request: Request, reason: str, status: int) -> Response:
     from pathway.web.sso import FLOW_COOKIE
 
     response = render(request, "login.html", {"next": "/today", "login": "", "status": status,
-                                              "message": text("login.sso_failed", reason=reason)}, status=status)
+                                              "message": text("login.sso_failed", label=_provider(request).sso.label,
+                                                              reason=reason)}, status=status)
     response.delete_cookie(FLOW_COOKIE, path="/login/sso")
     return response
 
