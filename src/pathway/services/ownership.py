@@ -284,14 +284,14 @@ class LoadRow:
 
 def workload(ctx: ServiceContext) -> tuple[list[LoadRow], int]:
     """A coordinator's view of their projects: each caseworker's open participants and overdue
-    deadlines, and how many open participants nobody is responsible for (aggregate queries)."""
+    deadlines, and how many open participants nobody is responsible for (two GROUP BY queries)."""
     with ctx.uow() as uow:
         policy.require(ctx, "caseload.others")
         user = ctx.user
         scope = _scope(ctx, user)
         today = to_local(ctx.clock.now()).date()
-        load = [LoadRow(*row) for row in uow.assignments.load(scope, today)]
-        unassigned = uow.assignments.caseload_size(_scope(ctx, user, unassigned=True))
+        rows, unassigned = uow.assignments.load(scope, today)
+        load = [LoadRow(*row) for row in rows]
         if ctx.user is not None:
             policy.log_read(ctx, uow, None, "caseload load per caseworker")
             uow.commit()

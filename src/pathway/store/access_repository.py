@@ -187,16 +187,22 @@ class AssignmentRepository:
             query = query.limit(limit)
         return [(row[0], row[1], row[2]) for row in self.session.execute(query)]
 
-    def load(self, scope: CaseloadScope, today: date) -> list[tuple[str, int, int]]:
-        """(login, open participants held, their deadlines past due) per responsible caseworker."""
-        with_holder = _WITH_RESPONSIBLE.join(users, users.c.id == _RESPONSIBLE.c.user_id)
-        held_query = _scoped(select(users.c.login, func.count().label("n")).select_from(with_holder), scope)
-        late_query = _scoped(select(users.c.login, func.count().label("n")).select_from(
-            with_holder.join(deadlines, deadlines.c.participant_id == participants.c.id)), scope).where(
-                deadlines.c.status == "open", deadlines.c.due_date < today)
-        held = {row.login: row.n for row in self.session.execute(held_query.group_by(users.c.login))}
-        late = {row.login: row.n for row in self.session.execute(late_query.group_by(users.c.login))}
-        return [(login, int(count), int(late.get(login, 0))) for login, count in sorted(held.items())]
+    def load(self, scope: CaseloadScope, today: date) -> tuple[list[tuple[str, int, int]], int]:
+        """([(login, open participants held, their deadlines past due)] per responsible caseworker,
+        how many nobody holds): two GROUP BY queries over the caseload, whatever its size."""
+        held_query = _scoped(select(_RESPONSIBLE.c.user_id, func.count().label("n"))
+                             .select_from(_WITH_RESPONSIBLE), scope).group_by(_RESPONSIBLE.c.user_id)
+        late_query = _scoped(select(_RESPONSIBLE.c.user_id, func.count().label("n")).select_from(
+            _WITH_RESPONSIBLE.join(deadlines, deadlines.c.participant_id == participants.c.id)), scope).where(
+                deadlines.c.status == "open", deadlines.c.due_date < today,
+                _RESPONSIBLE.c.user_id.is_not(None)).group_by(_RESPONSIBLE.c.user_id)
+        held = {row.user_id: int(row.n) for row in self.session.execute(held_query)}
+        late = {row.user_id: int(row.n) for row in self.session.execute(late_query)}
+        unassigned = held.pop(None, 0)
+        logins = {row.id: row.login for row in self.session.execute(
+            select(users.c.id, users.c.login).where(users.c.id.in_(sorted(held))))} if held else {}
+        rows = [(logins.get(uid, str(uid)), count, late.get(uid, 0)) for uid, count in held.items()]
+        return sorted(rows), unassigned
 
     def count_of(self, user_id: int) -> int:
         query = select(func.count()).select_from(assignments).where(assignments.c.user_id == user_id)
