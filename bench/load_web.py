@@ -195,8 +195,11 @@ def main() -> None:
     env = {**os.environ, "PATHWAY_DATABASE_URL": db_url, "PATHWAY_WORKFLOWS": str(ROOT / "workflows"),
            "PATHWAY_WEB_SECURE_COOKIES": "false", "PATHWAY_USER": "cw00"}
     env.pop("PATHWAY_NOW", None)
+    # the server's messages go to a file: a pipe nobody reads while the users run fills up and stalls it
+    server_log = Path(tmp) / "server.log"
     server = subprocess.Popen([sys.executable, "-m", "pathway", "serve", "--port", str(port), "--workers",
-                               str(args.workers)], cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               str(args.workers)], cwd=tmp, env=env, stdout=subprocess.DEVNULL,
+                              stderr=server_log.open("w"))
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -208,7 +211,7 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 if time.monotonic() > ready or server.poll() is not None:
-                    raise SystemExit(f"server did not start: {server.stderr.read() if server.stderr else ''}") from None
+                    raise SystemExit(f"server did not start: {server_log.read_text()[-3000:]}") from None
                 time.sleep(0.2)
         tally = Tally()
         stop_at = time.monotonic() + args.timeout
@@ -242,6 +245,8 @@ def main() -> None:
     results.mkdir(exist_ok=True)
     (results / f"load-{out['backend']}-{args.users}.json").write_text(json.dumps(out, indent=2))
     if tally.errors or lost:
+        print(f"the server's last messages ({server_log}):", file=sys.stderr)
+        print("\n".join(server_log.read_text(errors="replace").splitlines()[-40:]), file=sys.stderr)
         raise SystemExit(1)
 
 
