@@ -40,19 +40,18 @@ def _participant(ctx: typer.Context, participant: str, target: str | None) -> tu
     from pathway.services import participants
 
     services = state(ctx).services()
-    view = participants.show(services, participant)
+    path = participants.path_taken(services, participant)
     if target is not None:
         named = _definition(ctx, target).id if _looks_like_file(target) else target
-        if named != view.workflow:
+        if named != path.workflow:
             raise BadInput(
-                f"participant '{participant}' is on workflow '{view.workflow}', not '{named}'; "
-                f"give {view.workflow} or leave the workflow out"
+                f"participant '{participant}' is on workflow '{path.workflow}', not '{named}'; "
+                f"give {path.workflow} or leave the workflow out"
             )
     with services.uow() as uow:
-        definition = services.catalog.pinned(uow, view.workflow, view.workflow_version).definition
-    who = f"deltagare {view.id}" + (f" ({view.ref})" if view.ref else "")
-    events = participants.history(services, view.id)
-    return definition, view.workflow_version, Highlight.from_history(view.step, events, who)
+        definition = services.catalog.pinned(uow, path.workflow, path.workflow_version).definition
+    who = f"deltagare {path.id}" + (f" ({path.ref})" if path.ref else "")
+    return definition, path.workflow_version, Highlight(path.step, path.moves, who)
 
 
 def diagram(

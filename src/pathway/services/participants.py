@@ -6,6 +6,8 @@ commits once, so a refusal anywhere leaves the database exactly as it was.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -355,6 +357,35 @@ def history_view(ctx: ServiceContext, participant_ref: str | int) -> tuple[list[
         views = [EventView.of(e, gone.get(e.seq) or changed.get(e.seq), e.seq in gone) for e in shown.events]
         _logged(ctx, uow, participant, "history")
         return views, shown.notes()
+
+
+@dataclass(frozen=True)
+class PathTaken:
+    """What a diagram of one participant needs: the version it is pinned to, where it is, how it got there."""
+
+    id: int
+    ref: str | None
+    workflow: str
+    workflow_version: int
+    step: str
+    moves: tuple[tuple[str, str], ...]  # (from step, to step) of each step change, oldest first
+
+
+def path_taken(ctx: ServiceContext, participant_ref: str | int) -> PathTaken:
+    """The participant's step changes, for ``workflow diagram --participant`` and the web's diagram.
+
+    One read, one access-log row ("diagram"): a step change is no agency's secret, so nothing is
+    withheld, and nothing beyond the steps leaves this function.
+    """
+    with ctx.uow() as uow:
+        participant = resolve(uow, participant_ref)
+        policy.require(ctx, "participant.read", participant, uow=uow)
+        gone = struck(events := uow.participants.history(participant.id or 0))
+        moves = tuple((e.from_step, e.to_step) for e in events
+                      if e.type == "transition" and e.from_step and e.to_step and e.seq not in gone)
+        _logged(ctx, uow, participant, "diagram")
+        return PathTaken(participant.id or 0, participant.ref, participant.workflow_id,
+                         participant.workflow_version, participant.step, moves)
 
 
 def _logged(ctx: ServiceContext, uow: UnitOfWork, participant: Participant, what: str) -> None:

@@ -327,11 +327,10 @@ def participant_diagram(request: Request, participant: str) -> Response:
 
     who = page_user(request)
     ctx = acting(request, who.user)
-    view = participant_service.show(ctx, participant)
-    events = participant_service.history(ctx, participant)
-    definition = _definition(ctx, view.workflow, view.workflow_version)
-    svg = draw(definition, DiagramFormat.SVG, view.workflow_version,
-               Highlight.from_history(view.step, events, view.ref or str(view.id)))
+    path = participant_service.path_taken(ctx, participant)
+    definition = _definition(ctx, path.workflow, path.workflow_version)
+    svg = draw(definition, DiagramFormat.SVG, path.workflow_version,
+               Highlight(path.step, path.moves, path.ref or str(path.id)))
     return Response(svg, media_type="image/svg+xml")
 
 
