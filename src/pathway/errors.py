@@ -11,15 +11,35 @@ code, so the CLI can print one line and exit without a traceback (DESIGN invaria
   role or project membership missing); says which permission is missing and who can grant it.
 * exit 4 — ``pathway deadlines check`` did its work but some notifications could not be delivered
   (:data:`DELIVERIES_FAILED_EXIT`); they stay in the outbox table and are retried.
+
+A message names the input it is about by its field name, written with :func:`field` (``personnummer``,
+``at``, ``reason``), never in one entry point's words: each entry point words the fields its own way
+with :meth:`PathwayError.worded` — the CLI as its flags (``--personnummer``), the importer as the keys
+of an import line, the web app as its form fields. ``message`` words them as the plain field names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 
 
 #: Exit code of ``pathway deadlines check`` when some deliveries failed (the check itself succeeded).
 DELIVERIES_FAILED_EXIT = 4
+
+
+_FIELD_START, _FIELD_END = "\ue000", "\ue001"
+_FIELD = re.compile(f"{_FIELD_START}([A-Za-z0-9_.\\[\\]]+){_FIELD_END}")
+
+
+def field(name: str) -> str:
+    """``name`` marked as a field in a message, for each entry point to word as it calls it."""
+    return f"{_FIELD_START}{name}{_FIELD_END}"
+
+
+def plain(name: str) -> str:
+    """The vocabulary of :attr:`PathwayError.message`: a field is its own name."""
+    return name
 
 
 class PathwayError(Exception):
@@ -28,9 +48,22 @@ class PathwayError(Exception):
     exit_code = 2
 
     def __init__(self, message: str) -> None:
-        message = inert(message)
+        pieces = _FIELD.split(message)  # text, field, text, field, …, text
+        self._pieces = [inert(piece) if i % 2 == 0 else piece for i, piece in enumerate(pieces)]
+        #: the fields the message names, in order
+        self.fields = tuple(pieces[1::2])
+        message = self.worded(plain)
         super().__init__(message)
         self.message = message
+
+    def worded(self, vocabulary: Callable[[str], str]) -> str:
+        """The message with every field named as ``vocabulary`` calls it (e.g. a CLI flag)."""
+        return "".join(piece if i % 2 == 0 else vocabulary(piece) for i, piece in enumerate(self._pieces))
+
+    @property
+    def template(self) -> str:
+        """The message with its fields still marked: to build another error around this one."""
+        return self.worded(field)
 
 
 def inert(message: str) -> str:
@@ -114,8 +147,8 @@ class PersonnummerInText(BeyondLimits):
     def __init__(self, what: str) -> None:
         PathwayError.__init__(
             self, f"{what} looks like a personal identity number (a valid 10- or 12-digit personnummer); "
-            "free text is stored in the history and exported, so give the number with --personnummer "
-            "(or --personnummer - to type it unseen) and leave it out of the text")
+            f"free text is stored in the history and exported, so give the number as {field('personnummer')} "
+            "and leave it out of the text")
         self.what = what
         self.value = None
 

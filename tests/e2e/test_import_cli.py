@@ -97,3 +97,23 @@ def test_the_personnummer_is_not_printed_or_stored_in_the_history(cli: Cli) -> N
                         cli("participant", "history", "S-1", "--format", "json").json()])
     assert "1212" not in shown  # the birth date shows as 1912-12-12, the number nowhere
     assert '"gender": "male"' in shown and '"birth_date": "1912-12-12"' in shown  # taken from the number
+
+
+def test_a_bad_personnummer_is_named_as_the_import_key_on_a_line_and_as_the_flag_on_the_command_line(
+        cli: Cli, tmp_path: Path) -> None:
+    """The service names the field; an import line is told its JSON key ``personnummer``, never the CLI's
+    ``--personnummer`` (nor ``--at`` for its ``enrolled_at``); the CLI is told its flag."""
+    bad = tmp_path / "bad.jsonl"
+    line = {"ref": "P-1", "workflow": "small", "enrolled_at": "2026-03-01T09:00", "personnummer": "19121212-1213",
+            "attributes": {"stable_housing": True}}
+    late = {**line, "ref": "P-2", "personnummer": None, "enrolled_at": "2027-01-01T09:00"}
+    bad.write_text("\n".join(json.dumps(x) for x in (line, late)) + "\n", encoding="utf-8")
+    imported = cli("import", str(bad))
+    assert imported.code == 2
+    assert "bad.jsonl:1: error: invalid personnummer: the check digit (the last digit) is wrong" in imported.stderr
+    assert "bad.jsonl:2: error: invalid enrolled_at '2027-01-01 09:00': it is after now" in imported.stderr
+    assert "--" not in imported.stderr
+    typed = cli("participant", "enrol", "small", "--ref", "P-1", "--personnummer", "19121212-1213",
+                "--attr", "stable_housing=true")
+    assert typed.code == 2
+    assert typed.stderr.startswith("error: invalid --personnummer: the check digit (the last digit) is wrong")

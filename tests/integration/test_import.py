@@ -41,7 +41,7 @@ BAD_LINES = {
     8: ("invalid enrolled_at '2026-02-30'", 2),
     9: ("ref 'D-1' is also on line 1 of this file", 1),
     10: ("events[0] (trigger 'exit') already ended the participant; leave out 'exit'", 1),
-    12: ("events[1] (trigger 'exit'): invalid --at", 2),
+    12: ("events[1] (trigger 'exit'): invalid at", 2),  # the line's own key, never the CLI's --at
     13: ("unknown attribute 'shoe_size'", 2),
 }
 

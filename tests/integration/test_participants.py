@@ -121,14 +121,15 @@ def test_setting_an_unchanged_attribute_records_nothing(ctx: ServiceContext, eng
 def test_past_at_needs_a_reason_and_is_recorded_as_effective_time(ctx: ServiceContext, engine: Engine) -> None:
     """Recording something that happened earlier needs --reason; it is stored as effective_at with the reason."""
     enrolled_at = START - timedelta(days=10)
-    with pytest.raises(BadInput, match="say why with --reason"):
+    with pytest.raises(BadInput, match="say why with reason"):
         enrol(ctx, "demo", at=enrolled_at)
     pid, _ = enrol(ctx, "demo", at=enrolled_at, reason="paper referral")
     before = snapshot(engine)
-    with pytest.raises(BadInput, match="records something that happened earlier; say why with --reason TEXT"):
+    with pytest.raises(BadInput, match="records something that happened earlier; say why with reason TEXT"):
         fire(ctx, pid, "assess", at=START - timedelta(days=2))
-    with pytest.raises(BadInput, match="--reason"):
+    with pytest.raises(BadInput, match="say why with reason") as blank:
         fire(ctx, pid, "assess", at=START - timedelta(days=2), reason="   ")
+    assert blank.value.fields == ("at", "reason")  # named as fields; each entry point words them
     assert snapshot(engine) == before
 
     fire(ctx, pid, "assess", at=START - timedelta(days=2), reason="meeting was on Friday")

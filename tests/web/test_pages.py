@@ -112,7 +112,8 @@ def test_late_entry_needs_a_reason(web, signed_in):
     response = client.post(f"/participants/{pid}/fire/assess",
                            data={"_csrf": token, "_seq": seq, "_at": "2026-03-03T10:00"})
     assert response.status_code == 422
-    assert "--reason" in response.text
+    assert "say why with «Varför registreras det i efterhand?» TEXT" in response.text  # the form's label, not a flag
+    assert "--reason" not in response.text
     response = client.post(f"/participants/{pid}/fire/assess",
                            data={"_csrf": token, "_seq": seq, "_at": "2026-03-03T10:00", "_reason": "telefon"},
                            follow_redirects=True)

@@ -120,6 +120,15 @@ def global_options(
     ctx.obj = CliState({k: v for k, v in overrides.items() if v is not None})
 
 
+#: A service's field name → the flag that gives it, where the flag is not the name with dashes.
+FLAGS_BY_FIELD = {"attributes": "--attr", "on_behalf_of": "--actor"}
+
+
+def flag(name: str) -> str:
+    """How the CLI calls a field an error names: its flag (``personnummer`` → ``--personnummer``)."""
+    return FLAGS_BY_FIELD.get(name) or "--" + name.replace("_", "-")
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and an exit code."""
     try:
@@ -127,7 +136,7 @@ def main() -> None:
     except PathwayError as err:
         from pathway.cli.output import print_error
 
-        print_error(err.message)
+        print_error(err.worded(flag))
         sys.exit(err.exit_code)
     except Exception as err:  # noqa: BLE001 — two kinds told as one line; the rest is a bug
         if not _told_as_one_line(err):

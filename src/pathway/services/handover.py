@@ -8,7 +8,7 @@ from typing import Any
 from pathway.clock import to_local
 from pathway.domain.agency import AGENCIES
 from pathway.domain.records import fold
-from pathway.errors import InvalidValue
+from pathway.errors import InvalidValue, field
 from pathway.reports.handover import summary as build_summary
 from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
@@ -19,7 +19,7 @@ from pathway.services.views import records_json
 def journey(ctx: ServiceContext, participant_ref: str | int, to_agency: str) -> dict[str, Any]:
     """The summary as JSON-ready data (the ``participant handover --format json`` contract)."""
     if to_agency not in AGENCIES:
-        raise InvalidValue("--to", to_agency, f"use one of: {', '.join(AGENCIES)}")
+        raise InvalidValue(field("to"), to_agency, f"use one of: {', '.join(AGENCIES)}")
     now = ctx.clock.now()
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)

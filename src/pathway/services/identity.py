@@ -23,6 +23,7 @@ from pathway.definitions.models import Workflow
 from pathway.domain.identity import IdentityKind, PersonalIdentityNumber, parse_personnummer
 from pathway.engine.values import coerce
 from pathway.errors import BadInput, InvalidValue, RuleRefused
+from pathway.errors import field as named
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
@@ -42,7 +43,7 @@ class InvalidPersonnummer(BadInput):
     """The number does not parse or check; the message says why without repeating it."""
 
     def __init__(self, problem: str) -> None:
-        super().__init__(f"invalid --personnummer: {problem}")
+        super().__init__(f"invalid {named('personnummer')}: {problem}")
         self.problem = problem
 
 
@@ -51,8 +52,8 @@ class IdentityContradiction(BadInput):
 
     def __init__(self, attribute: str, given: object, derived: object) -> None:
         super().__init__(
-            f"--attr {attribute}={given} contradicts --personnummer, which gives {attribute} {derived}; "
-            f"leave out --attr {attribute} (it is taken from the number) or check the number"
+            f"{named('attributes')} {attribute}={given} contradicts {named('personnummer')}, which gives {attribute} "
+            f"{derived}; leave out {named('attributes')} {attribute} (it is taken from the number) or check the number"
         )
         self.attribute = attribute
 
@@ -102,12 +103,12 @@ def check_options(personnummer: str | None, anonymous: bool, attributes: Mapping
         return
     if personnummer is not None:
         raise AnonymousNotAllowed(
-            f"--anonymous and --personnummer exclude each other: {ANONYMOUS_WHY}, and no number; "
+            f"{named('anonymous')} and {named('personnummer')} exclude each other: {ANONYMOUS_WHY}, and no number; "
             "leave out one of them"
         )
     others = sorted(set(attributes) - ANONYMOUS_ATTRIBUTES)
     if others:
-        listed = " ".join(f"--attr {n}=…" for n in others)
+        listed = " ".join(f"{named('attributes')} {n}=…" for n in others)
         raise AnonymousNotAllowed(f"{ANONYMOUS_WHY}; leave out {listed}")
 
 
@@ -126,8 +127,8 @@ def identify(
     workflow_id = definition.id
     if ref is not None and _is_personnummer(ref.strip(), reference):
         raise BadInput(
-            "--ref looks like a personal identity number; a ref is shown in lists, histories and exports, "
-            "so give the number with --personnummer and a case reference (e.g. LU-2026-014) as --ref"
+            f"{named('ref')} looks like a personal identity number; a ref is shown in lists, histories and exports, "
+            f"so give the number as {named('personnummer')} and a case reference (e.g. LU-2026-014) as {named('ref')}"
         )
     if anonymous:
         required = [n for n, s in definition.attributes.items() if s.required and n not in ANONYMOUS_ATTRIBUTES]

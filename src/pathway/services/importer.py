@@ -219,7 +219,7 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
                     result.deadline_events += deadlines.catch_up(shared, participant_id, ctx.clock.now())
                 result.participants += 1
             except PathwayError as err:
-                result.errors.append(LineError(number, err.message, err.exit_code))
+                result.errors.append(LineError(number, err.worded(line_key), err.exit_code))
             _tell(progress, done)
         if result.lines == 0:
             raise BadInput(f"{path} has no participants to import; give one JSON object a line")
@@ -342,7 +342,7 @@ def replay_line(ctx: ServiceContext, line: ImportLine, reason: str) -> tuple[int
         pid, _note = participants.enrol(ctx, line.workflow, ref=line.ref, attributes=line.attributes,
                                         at=enrolled_at, reason=reason, personnummer=line.personnummer)
     except DuplicateRef as err:
-        raise RuleRefused(f"{err.message}; was this file imported already?") from None
+        raise RuleRefused(f"{err.template}; was this file imported already?") from None
     written, exited_by = 1, None
     for index, entry in enumerate(line.events):
         where = f"events[{index}] ({entry.label})"
@@ -388,5 +388,21 @@ def _consent(ctx: ServiceContext, pid: int, consent: ConsentEntry, at: datetime,
 
 
 def _located(err: PathwayError, where: str) -> PathwayError:
-    """The same refusal (same exit code), its message prefixed with the part of the line it is about."""
-    return RuleRefused(f"{where}: {err.message}") if err.exit_code == 1 else BadInput(f"{where}: {err.message}")
+    """The same refusal (same exit code), its message prefixed with the part of the line it is about
+    and its fields named as the keys of that part (an event's time is its ``at``)."""
+    message = f"{where}: {err.worded(event_key)}"
+    return RuleRefused(message) if err.exit_code == 1 else BadInput(message)
+
+
+#: A service's field name → the key of an import line that gives it, where the two differ.
+LINE_KEYS_BY_FIELD = {"at": "enrolled_at"}
+
+
+def line_key(name: str) -> str:
+    """How an import line calls a field (the vocabulary of a line's error; never a CLI flag)."""
+    return LINE_KEYS_BY_FIELD.get(name, name)
+
+
+def event_key(name: str) -> str:
+    """How an event entry of an import line calls a field."""
+    return name

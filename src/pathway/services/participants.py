@@ -29,6 +29,7 @@ from pathway.errors import (
     ParticipantExited,
     ParticipantVoided,
     UnknownParticipant,
+    field,
 )
 from pathway.services import identity, policy, secrecy
 from pathway.services import person as person_service
@@ -52,18 +53,18 @@ def effective_time(ctx: ServiceContext, at: datetime | None, reason: str | None,
                     not_before: datetime | None, not_before_what: str) -> tuple[datetime, str | None]:
     now = ctx.clock.now()
     if reason is not None:
-        limits.check_text("--reason", reason)
+        limits.check_text(field("reason"), reason)
     if at is None:
         return now, reason
     if at > now + FUTURE_TOLERANCE:
-        raise InvalidValue("--at", format_local(at), f"it is after now ({format_local(now)}); record things when they have happened")
+        raise InvalidValue(field("at"), format_local(at), f"it is after now ({format_local(now)}); record things when they have happened")
     if at < now - FUTURE_TOLERANCE and not (reason and reason.strip()):
         raise BadInput(
-            f"--at {format_local(at)} records something that happened earlier; say why with --reason TEXT"
+            f"{field('at')} {format_local(at)} records something that happened earlier; say why with {field('reason')} TEXT"
         )
     if not_before is not None and at < not_before:
         raise InvalidValue(
-            "--at", format_local(at),
+            field("at"), format_local(at),
             f"it is before {not_before_what} ({format_local(not_before)}); a history cannot go backwards",
         )
     return at, reason
@@ -124,13 +125,13 @@ def enrol(
         values = {**values, **person.derived}
         missing = missing_required(definition.attributes, values)
         if missing:
-            raise BadInput(f"attribute '{missing[0]}' is required to enrol in '{workflow_id}'; give it with --attr {missing[0]}=VALUE")
+            raise BadInput(f"attribute '{missing[0]}' is required to enrol in '{workflow_id}'; give it with {field('attributes')} {missing[0]}=VALUE")
         if ref is not None:
             ref = ref.strip()
             if not ref:
-                raise InvalidValue("--ref", ref, "give a non-empty case reference")
+                raise InvalidValue(field("ref"), ref, "give a non-empty case reference")
             if ref.isdigit():
-                raise InvalidValue("--ref", ref, "a ref of only digits could be taken for a participant id; "
+                raise InvalidValue(field("ref"), ref, "a ref of only digits could be taken for a participant id; "
                                    "add a prefix, e.g. LU-" + ref)
             existing = uow.participants.get_by_ref(ref, workflow_id)
             if existing:
@@ -402,7 +403,7 @@ def list_participants(
     status: str | None = None,
 ) -> list[ParticipantSummary]:
     if status is not None and status not in {s.value for s in ParticipantStatus}:
-        raise InvalidValue("--status", status, "use open, exited or voided")
+        raise InvalidValue(field("status"), status, "use open, exited or voided")
     for what, value in (("workflow", workflow_id), ("step", step)):
         if value is not None:  # a filter from a URL may hold anything; PostgreSQL refuses a NUL byte
             limits.check_lookup(value, what)

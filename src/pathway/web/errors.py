@@ -50,11 +50,22 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type="application/problem+json")
 
 
+#: A service's field name → the label of the form field that gives it (fields not listed keep their name).
+FIELD_LABELS = {"reason": "fire.late_reason", "at": "fire.late", "ref": "enrol.ref",
+                "personnummer": "enrol.personnummer", "anonymous": "enrol.anonymous"}
+
+
+def form_field(name: str) -> str:
+    """How a page calls a field an error names: the label of its form field, quoted."""
+    return f"«{text(FIELD_LABELS[name])}»" if name in FIELD_LABELS else name
+
+
 def page_message(err: errors.PathwayError) -> str:
-    """What a person is told: a concurrent change in plain Swedish, everything else as the CLI says it."""
+    """What a person is told: a concurrent change in plain Swedish, everything else as the CLI says it,
+    with the fields named as the form labels them."""
     if isinstance(err, errors.ConcurrentChange):
         return text("error.conflict")
-    return err.message
+    return err.worded(form_field)
 
 
 def error_page(request: Request, status: int, message: str, heading: str | None = None) -> Response:
