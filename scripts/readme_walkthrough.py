@@ -13,6 +13,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,21 +37,30 @@ COMMANDS = [
 ]
 
 
-def run_walkthrough() -> str:
-    """The console block: each command, its stdout and stderr, and a non-zero exit code."""
+#: Runs ``pathway ARGS`` with an environment in a folder: (exit code, stdout, stderr).
+Runner = Callable[[list[str], dict[str, str], str], tuple[int, str, str]]
+
+
+def console_script(args: list[str], env: dict[str, str], folder: str) -> tuple[int, str, str]:
+    """The installed ``pathway`` console script, as a user runs it."""
+    proc = subprocess.run([str(Path(sys.executable).parent / "pathway"), *args], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def run_walkthrough(run: Runner = console_script) -> str:
+    """The console block: each command, its stdout and stderr, and a non-zero exit code (``run``: how
+    a command is run; the test runs the console script's main() in its own interpreter)."""
     with tempfile.TemporaryDirectory(prefix="pathway-readme-") as folder:
         os.symlink(REPO / "workflows", Path(folder) / "workflows")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
         env.update({"PATHWAY_ACTOR": "anna.k", "COLUMNS": "130"})
-        binary = str(Path(sys.executable).parent / "pathway")
         out = []
         for command in COMMANDS:
-            argv = shlex.split(command)
-            proc = subprocess.run([binary, *argv[1:]], cwd=folder, env=env, capture_output=True, text=True,
-                                  timeout=120)
-            out.append(f"$ {command}\n{proc.stdout}{proc.stderr}")
-            if proc.returncode:
-                out.append(f"# exit code {proc.returncode}\n")
+            code, stdout, stderr = run(shlex.split(command)[1:], env, folder)
+            out.append(f"$ {command}\n{stdout}{stderr}")
+            if code:
+                out.append(f"# exit code {code}\n")
             out.append("\n")
         return "".join(out).rstrip("\n") + "\n"
 

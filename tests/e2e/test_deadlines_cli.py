@@ -1,4 +1,5 @@
-"""`pathway deadlines check|list` and `pathway scheduler run`, as subprocesses on a temporary database."""
+"""`pathway deadlines check|list` and `pathway scheduler run` on a temporary database (the scheduler, which
+stops on a signal, as a subprocess; the rest through the console script's main() in this interpreter)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import REPO, SMALL_WORKFLOW, Cli, Result
+from tests.e2e.conftest import REPO, SMALL_WORKFLOW, Cli, Result, run_in_process
 
 RULE = "first_meeting_within_14_days"
 CHECK_FIELDS = {"participant_id", "ref", "workflow", "rule", "title", "kind", "level", "role", "due_at", "due_date",
@@ -151,9 +152,8 @@ def test_check_with_the_command_option_now_and_the_outbox_setting(tmp_path: Path
     ok(cli("participant", "enrol", "flen_tripartite", "--attr", "application_date=2026-03-02"))
     outbox = tmp_path / "outbox.jsonl"
     env = {**_cli_env(cli, "2026-03-02T09:00"), "PATHWAY_NOTIFY_OUTBOX": str(outbox)}
-    proc = subprocess.run([sys.executable, "-m", "pathway", "deadlines", "check", "--now", "2026-03-11T09:00"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    proc = run_in_process(["deadlines", "check", "--now", "2026-03-11T09:00"], env, tmp_path)
+    assert proc.code == 0, proc.stderr
     assert "Deadline actions (1)" in proc.stdout and "reminder" in proc.stdout
     (line,) = outbox.read_text(encoding="utf-8").splitlines()
     note = json.loads(line)
@@ -172,16 +172,14 @@ def test_check_exits_4_and_counts_failed_deliveries(tmp_path: Path) -> None:
         port = sock.getsockname()[1]
     env = {**_cli_env(cli, "2026-03-11T09:00"), "PATHWAY_NOTIFY_WEBHOOK": f"http://127.0.0.1:{port}/x",
            "PATHWAY_NOTIFY_WEBHOOK_CONNECT_TIMEOUT": "1"}
-    proc = subprocess.run([sys.executable, "-m", "pathway", "deadlines", "check"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 4, proc.stderr
+    proc = run_in_process(["deadlines", "check"], env, tmp_path)
+    assert proc.code == 4, proc.stderr
     assert "Deadline actions (2)" in proc.stdout
     assert "1 delivery(ies) failed (1 more for the same sink(s) not tried in this run)" in proc.stderr
     assert "the next check retries them" in proc.stderr and "Traceback" not in proc.stderr
-    runs = [subprocess.run([sys.executable, "-m", "pathway", "deadlines", "check"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120) for _ in range(2)]
-    assert runs[0].returncode == 4 and "1 delivery(ies) failed;" in runs[0].stderr  # the one not tried before
-    assert runs[1].returncode == 0 and "failed" not in runs[1].stderr  # both wait for their back-off: nothing tried
+    runs = [run_in_process(["deadlines", "check"], env, tmp_path) for _ in range(2)]
+    assert runs[0].code == 4 and "1 delivery(ies) failed;" in runs[0].stderr  # the one not tried before
+    assert runs[1].code == 0 and "failed" not in runs[1].stderr  # both wait for their back-off: nothing tried
     assert "Deadline actions (0)" in runs[1].stdout
 
 
