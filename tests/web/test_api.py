@@ -138,6 +138,8 @@ def test_caseload_is_paginated_and_refuses_what_the_cli_refuses(web, api, engine
     assert "caseload.others" in refused["detail"]
     assert "ghost" in _problem(api.get("/api/v1/caseload", params={"user": "ghost"}), 422)["detail"]
     _problem(api.get("/api/v1/caseload", params={"limit": 501}), 422)
+    _problem(api.get("/api/v1/caseload", params={"offset": 2**63}), 422)  # found by the fuzz test
+    _problem(api.get("/api/v1/caseload", params={"user": "an\x00na"}), 422)
     _problem(api.get("/api/v1/caseload", params={"unassigned": "true"}), 422)  # a caseworker has none to list
     with engine.connect() as conn:
         logged = conn.execute(text("SELECT count(*) FROM access_log WHERE login = 'anna' "

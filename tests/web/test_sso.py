@@ -131,6 +131,9 @@ def test_unknown_or_disabled_user_is_refused_with_a_clear_page(sso_web: Web, pro
     assert refused.status_code == 403 and "is not a registered pathway user" in refused.text
     with sso_web.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == count
+    provider.claims = {"sub": "u-8", "email": "anna\x00@kommun.se"}
+    odd = _sign_in(sso_web.client())
+    assert odd.status_code == 403 and "control characters" in odd.text
     provider.claims = {"sub": "u-1", "email": "anna@kommun.se"}
     users.disable_user(sso_web.as_user("admin"), "anna")
     disabled = _sign_in(sso_web.client())

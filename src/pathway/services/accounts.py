@@ -189,6 +189,9 @@ def sso_login(ctx: ServiceContext, subject: str, policy: LoginPolicy,
     is created: an unknown or disabled user is refused. A session presented with the sign-in is
     ended; the new one always has a fresh id.
     """
+    if not subject or len(subject) > 255 or any(ord(c) < 32 or c == "\x7f" for c in subject):
+        raise SsoRefused("the identity provider's value for you is empty, longer than 255 characters or holds "
+                         "control characters; ask an administrator to check the setting oidc_claim")
     now = ctx.clock.now()
     with ctx.uow() as uow:
         user_id = uow.auth.user_id_by_sso_subject(subject)

@@ -18,6 +18,7 @@ from pathway.clock import to_local
 from pathway.domain import Event, EventType, Participant
 from pathway.domain.users import AGENCIES, COORDINATOR, User
 from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
+from pathway import limits
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.participants import resolve
@@ -158,7 +159,7 @@ def _whose(ctx: ServiceContext, uow: UnitOfWork, login: str | None) -> User | No
     """The user whose caseload is asked for; checks that the acting user may see it."""
     if login is None:
         return ctx.user
-    user = _user(uow, login)
+    user = _user(uow, limits.check_lookup(login, "user"))
     if ctx.user is not None and user.id != ctx.user.id:
         policy.require(ctx, "caseload.others")
         shared = ctx.user.workflows & user.workflows
@@ -170,6 +171,8 @@ def _whose(ctx: ServiceContext, uow: UnitOfWork, login: str | None) -> User | No
 #: Rows per page of a caseload (web page and API default) and the most one page may hold.
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+#: The most rows a page may skip (a database integer; far beyond any caseload).
+MAX_OFFSET = 2**31 - 1
 
 
 def _scope(ctx: ServiceContext, user: User | None, unassigned: bool = False) -> CaseloadScope:
@@ -193,8 +196,8 @@ def _scope(ctx: ServiceContext, user: User | None, unassigned: bool = False) -> 
 def _paging(limit: int | None, offset: int) -> None:
     if limit is not None and not 1 <= limit <= MAX_PAGE_SIZE:
         raise InvalidValue("--limit", limit, f"give 1 to {MAX_PAGE_SIZE} rows per page")
-    if offset < 0:
-        raise InvalidValue("--offset", offset, "give 0 or more rows to skip")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidValue("--offset", offset, f"give 0 to {MAX_OFFSET} rows to skip")
 
 
 def _rows(uow: UnitOfWork, entries: list[CaseloadEntry], today: date) -> list[CaseloadRow]:
