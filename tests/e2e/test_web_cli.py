@@ -68,6 +68,28 @@ def test_tokens_are_shown_once_listed_without_the_secret_and_revoked(team: Cli) 
     assert ended.code == 0 and "0 sessions of anna ended" in ended.stdout
 
 
+def test_user_sso_links_and_unlinks_a_claim_value(team: Cli) -> None:
+    """user sso links anna to her e-mail address (stored on the user), --clear unlinks; both or neither
+    of SUBJECT and --clear, a caseworker, a value another user holds: refused, nothing changed."""
+    import sqlite3
+
+    linked = run(team, "user", "sso", "anna", "anna.berg@kommun.se")
+    assert linked.code == 0, linked.stderr
+    assert "anna signs in through single sign-on as anna.berg@kommun.se" in linked.stdout
+    with sqlite3.connect(team.db_path) as conn:
+        assert conn.execute("SELECT sso_subject FROM users WHERE login = 'anna'").fetchone() == ("anna.berg@kommun.se",)
+    taken = run(team, "user", "sso", "root", "anna.berg@kommun.se")
+    assert taken.code == 2 and "already signs in anna" in taken.stderr
+    assert run(team, "user", "sso", "anna").code == 2
+    assert run(team, "user", "sso", "anna", "x@y.se", "--clear").code == 2
+    refused = run(team, "user", "sso", "anna", "a@b.se", user="anna")
+    assert refused.code == 3 and "permission user.manage" in refused.stderr
+    cleared = run(team, "user", "sso", "anna", "--clear")
+    assert cleared.code == 0 and "no longer linked to anna.berg@kommun.se" in cleared.stdout
+    with sqlite3.connect(team.db_path) as conn:
+        assert conn.execute("SELECT sso_subject FROM users WHERE login = 'anna'").fetchone() == (None,)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
