@@ -272,3 +272,23 @@ def test_caseload_page_is_paged_with_links(web, signed_in, monkeypatch):
     assert "LU-PG4" in last and "LU-PG0" not in last and 'href="/today?page=2" rel="prev"' in last
     assert 'rel="next"' not in last
     assert client.get("/today", params={"page": "x"}).status_code == 200
+
+
+def test_fire_post_commits_once(web, signed_in):
+    """The fire form's post is one transaction, the fire's own: its one-time message needs no write
+    and no second read (it rides on a signed cookie; the fire's result names the workflow version)."""
+    from sqlalchemy import event
+
+    pid = web.enrol("LU-ONE")
+    client = signed_in("anna")
+    token, seq = _form(client, f"/participants/{pid}")
+    commits: list[object] = []
+    listener = lambda conn: commits.append(conn)  # noqa: E731
+    event.listen(web.engine, "commit", listener)
+    try:
+        posted = client.post(f"/participants/{pid}/fire/assess", data={"_csrf": token, "_seq": seq},
+                             follow_redirects=False)
+    finally:
+        event.remove(web.engine, "commit", listener)
+    assert posted.status_code == 303
+    assert len(commits) == 1
