@@ -47,7 +47,7 @@ SV: dict[str, str] = {
     "today.none_due": "Inget förfaller denna vecka.",
     "today.caseload": "Mina deltagare",
     "today.all_participants": "Alla deltagare",
-    "today.by_owner": "Belastning per roll",
+    "today.by_owner": "Belastning per handläggare",
     "today.unassigned": "Deltagare utan ansvarig handläggare",
     "today.empty": "Inga deltagare.",
     "today.todo_cut": "Visar de {n} första; tavlan visar alla, med filter.",
