@@ -13,10 +13,13 @@ import pytest
 from sqlalchemy import Engine
 
 from pathway.clock import FixedClock, parse_time
-from pathway.errors import InvalidValue
+from pathway.errors import BadInput, InvalidValue
 from pathway.reports import builders
 from pathway.services import reporting
 from pathway.reports.before_after import Wave, parse_wave, parse_window
+from pathway.reports.corrections import corrections_table
+from pathway.reports.crosstab import participants_table
+from pathway.services import corrections
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
 
@@ -76,8 +79,8 @@ def story(ctx: ServiceContext) -> None:
     enrol(ctx, "ba", ref="C", attributes={"af_code": "af_70"}, **at("2009-03-03"))    # still open: not counted
 
 
-def cells(ctx: ServiceContext, field: str, **options: Any) -> dict[Any, tuple[int, ...]]:
-    table = reporting.run(ctx, "ba", builders.before_after_of([field], **options))[0]
+def cells(ctx: ServiceContext, field: str, as_of: date | None = None, **options: Any) -> dict[Any, tuple[int, ...]]:
+    table = reporting.run(ctx, "ba", builders.before_after_of([field], **options), as_of=as_of)[0]
     return {r["value"]: tuple(r[m] for m in table.measures) for r in table.rows}
 
 
@@ -136,3 +139,40 @@ def test_a_wave_after_the_as_of_day_and_an_unknown_field_are_refused(ctx: Servic
                     as_of=date(2010, 12, 31))
     with pytest.raises(InvalidValue, match="name an attribute"):
         reporting.run(ctx, "ba", builders.before_after_of(["shoe_size"]))
+
+
+def test_corrected_attributes_are_what_the_report_reads_at_every_as_of_day(ctx: ServiceContext) -> None:
+    """A's code at enrolment and B's code set in September were wrong: after the corrections the start and
+    the value after read the corrected codes — as of any day, as the other reports read a correction
+    (retroactive from the original's time); ``report corrections --since`` lists what changed."""
+    before = cells(ctx, "af_code")
+    assert (before["af_11"], before["af_22"], before["af_33"]) == ((1, 0), (0, 1), (0, 1))
+    wave = [Wave("end-2009", date(2009, 12, 31))]
+    assert {v: c[2] for v, c in cells(ctx, "af_code", waves=wave).items() if c[2]} == {"af_70": 1, "af_22": 1}
+    # A's af_70 of 10 March and B's af_22 of 1 September were wrong
+    corrections.correct_attributes(ctx, "A", {"af_code": "af_22"}, "the March code was mistyped")
+    corrections.correct_attributes(ctx, "B", {"af_code": "af_33"}, "September's code was another person's")
+    with pytest.raises(BadInput, match="nothing changes"):
+        corrections.correct_attributes(ctx, "B", {"af_code": "af_33"}, "again")
+    after = cells(ctx, "af_code")
+    # A's start (the enrolment's af_11) and A's exit record stand; B's value after is the corrected af_33
+    assert after["af_11"] == (1, 0) and after["af_22"] == (0, 0) and after["af_33"] == (0, 2)
+    assert {v: c[2] for v, c in cells(ctx, "af_code", waves=wave).items() if c[2]} == {"af_22": 1, "af_33": 1}
+    # a day before the corrections were recorded: the corrected values too, like report participants
+    earlier = cells(ctx, "af_code", as_of=date(2026, 11, 22))
+    assert earlier == after
+    crosstab = reporting.run(ctx, "ba", lambda s, sc: [participants_table(s, sc, ["af_code"])],
+                           as_of=date(2026, 11, 22))[0]
+    assert {r["af_code"]: r["count"] for r in crosstab.rows if r["count"]}["af_33"] == 1  # B, corrected
+    listed = reporting.run(ctx, "ba", lambda s, sc: [corrections_table(s, sc, since=date(2026, 11, 23))])[0]
+    assert [(r["ref"], r["previous"], r["corrected"]) for r in listed.rows] == [
+        ("A", "af_code=af_70", "af_code=af_22"), ("B", "af_code=af_22", "af_code=af_33")]
+
+
+def test_a_corrected_enrolment_value_is_the_start(ctx: ServiceContext) -> None:
+    """C's enrolment code corrected, C exits: the start reads the corrected code, with and without a window."""
+    corrections.correct_attributes(ctx, "C", {"af_code": "af_22"}, "wrong code at enrolment")
+    fire(ctx, "C", "exit", {"reason": "work"}, **at("2010-02-01"))
+    assert cells(ctx, "af_code")["af_22"] == (1, 2)
+    assert cells(ctx, "af_code", start_within_days=14)["af_22"] == (1, 2)
+    assert cells(ctx, "af_code")["af_70"] == (0, 0)

@@ -35,7 +35,7 @@ from pathway.engine.calendar import start_of_day
 from pathway.errors import InvalidValue
 from pathway.reports.exit_events import exit_event_join
 from pathway.reports.flow import days_between
-from pathway.reports.scope import ReportScope, p
+from pathway.reports.scope import ReportScope, not_struck, p
 from pathway.reports.table import ReportTable
 from pathway.store.tables import events
 
@@ -95,7 +95,7 @@ def before_after_table(session: Session, scope: ReportScope, fields: list[str] |
         exit_value = func.coalesce(exit_event.c.data[exit_field].as_string(),
                                    _latest(scope, name, p.c.exited_at, inclusive=True)) \
             if exit_field else _latest(scope, name, p.c.exited_at, inclusive=True)
-        start = enrolled.c.data[("attributes", name)].as_string() if start_within_days == 0 \
+        start = _recorded(enrolled, name) if start_within_days == 0 \
             else _first_within(scope, name, start_within_days)
         columns.append(start.label(f"{name}__at_enrolment"))
         columns.append(exit_value.label(f"{name}__at_exit"))
@@ -159,9 +159,24 @@ def _exit_field(scope: ReportScope, name: str) -> str | None:
 
 
 def _recorded(e: Any, name: str) -> ColumnElement[Any]:
-    """The value an enrolment or attribute event recorded for ``name`` (NULL when it did not)."""
-    return case((e.c.type == EventType.ENROLLED.value, e.c.data[("attributes", name)].as_string()),
-                else_=e.c.data[("set", name)].as_string())
+    """The value an enrolment or attribute event recorded for ``name`` (NULL when it did not), as
+    corrected: a later ``attribute`` correction that amends the event gives the value in its place."""
+    original = case((e.c.type == EventType.ENROLLED.value, e.c.data[("attributes", name)].as_string()),
+                    else_=e.c.data[("set", name)].as_string())
+    return func.coalesce(_corrected(e, name), original)
+
+
+def _corrected(e: Any, name: str) -> ColumnElement[Any]:
+    """The newest correction of ``name`` in the value event ``e`` recorded (NULL when none).
+
+    A correction is retroactive, as in every report: it amends the value from the moment the
+    original was recorded, whatever the ``--as-of`` day (``report corrections --since`` lists the
+    corrections made after a period was reported)."""
+    c = events.alias(f"amending_{e.name}")
+    value = c.c.data[("set", name)].as_string()
+    return (select(value).where(c.c.participant_id == e.c.participant_id, c.c.type == EventType.CORRECTED.value,
+                                c.c.data["amends"].as_integer() == e.c.seq, value.is_not(None), not_struck(c))
+            .order_by(c.c.seq.desc()).limit(1).scalar_subquery())
 
 
 def _first_within(scope: ReportScope, name: str, days: int) -> ColumnElement[Any]:

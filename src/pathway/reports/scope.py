@@ -162,8 +162,12 @@ class ReportScope:
         e = events.alias("step_event")
         return (select(e.c.to_step)
                 .where(e.c.participant_id == p.c.id, e.c.to_step.is_not(None), e.c.effective_at < self.as_of_end,
-                       e.c.type.in_([EventType.ENROLLED.value, EventType.TRANSITION.value, EventType.MIGRATED.value,
-                                     EventType.CORRECTED.value]),
+                       or_(e.c.type.in_([EventType.ENROLLED.value, EventType.TRANSITION.value,
+                                         EventType.MIGRATED.value]),
+                           # corrections that move the step; the others (an attribute, an entry) are dated
+                           # back to what they correct and only repeat the step they were made in
+                           and_(e.c.type == EventType.CORRECTED.value,
+                                e.c.data["kind"].as_string().in_(["undo", "reopen", "exit"]))),
                        not_struck(e))
                 .order_by(e.c.seq.desc()).limit(1).scalar_subquery())
 
