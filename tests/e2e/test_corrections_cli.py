@@ -60,7 +60,7 @@ def test_correct_refusals_are_one_line_and_write_nothing(cli: Cli) -> None:
         (("--undo-last", "--attr", "gender=male", "--reason", "x"), 2, "exactly one of"),
         (("--attr", "colour=red", "--reason", "x"), 2, "unknown attribute 'colour'"),
         (("--exit-data", "reason=work", "--reason", "x"), 1, "has not exited"),
-        (("--event", "1", "--set", "what=x", "--reason", "x"), 2, "consent or plan entry"),
+        (("--event", "1", "--set", "what=x", "--reason", "x"), 2, "placement or intervention entry"),
     ]:
         result = cli("participant", "correct", "S-1", *args)
         assert result.code == code, (args, result.stderr)
@@ -77,3 +77,43 @@ def test_correct_an_attribute_and_a_plan_entry(cli: Cli) -> None:
     ok(cli("participant", "correct", "S-1", "--event", "4", "--set", "by=2026-06-01", "--reason", "agreed date"))
     plan = json.loads(ok(cli("plan", "show", "S-1", "--format", "json")).stdout)
     assert plan[0]["by"] == "2026-06-01"
+
+
+def test_correct_and_strike_placement_and_intervention_entries(cli: Cli) -> None:
+    """--event SEQ --set corrects a placement's employer and an end date (at=); --strike strikes an intervention
+    started by mistake with its end; refusals are one line and write nothing."""
+    walk(cli)
+    ok(cli("placement", "start", "S-1", "--type", "internship", "--employer", "Fel AB", "--start", "2026-03-03",
+           now="2026-03-03T10:00"))
+    ok(cli("placement", "end", "S-1", "p1", now="2026-03-20T10:00"))
+    ok(cli("intervention", "start", "S-1", "health_care", now="2026-03-04T10:00"))
+    ok(cli("intervention", "end", "S-1", "i1", now="2026-03-05T10:00"))
+    seqs = {e["type"]: e["seq"] for e in json.loads(ok(cli("participant", "history", "S-1", "--format", "json")).stdout)}
+    fixed = ok(cli("participant", "correct", "S-1", "--event", str(seqs["placement_started"]),
+                   "--set", "employer=Rätt AB", "--reason", "wrong employer", now="2026-03-21T09:00"))
+    assert fixed.stdout.splitlines()[1] == "  employer: Fel AB → Rätt AB"
+    moved = ok(cli("participant", "correct", "S-1", "--event", str(seqs["placement_ended"]), "--set",
+                   "at=2026-03-18T16:00", "--reason", "the last day was the 18th", "--format", "json",
+                   now="2026-03-21T09:00"))
+    assert moved.json()["changed"]["at"].startswith("2026-03-18T15:00")  # type: ignore[index]
+    struck = ok(cli("participant", "correct", "S-1", "--event", str(seqs["intervention_started"]), "--strike",
+                    "--reason", "another participant's", now="2026-03-21T09:00"))
+    assert f"(struck: #{seqs['intervention_started']}, #{seqs['intervention_ended']})" in struck.stdout
+    shown = json.loads(ok(cli("participant", "show", "S-1", "--format", "json", now="2026-03-21T09:00")).stdout)
+    assert shown["placements"][0]["employer"] == "Rätt AB" and shown["interventions"] == []
+    report = ok(cli("report", "corrections", "--workflow", "small", "--format", "json", now="2026-03-21T09:00"))
+    assert [(r["kind"], r["corrected"]) for r in report.json()["rows"]][-1] == (  # type: ignore[index]
+        "strike", "id=struck; kind=struck; agency=struck")
+    before = cli.snapshot()
+    for args, code, needle in [
+        (("--event", str(seqs["placement_started"]), "--reason", "x"), 2, "one of --set KEY=VALUE"),
+        (("--strike", "--reason", "x"), 2, "--strike needs --event SEQ"),
+        (("--event", str(seqs["placement_started"]), "--set", "hours_per_week=99", "--reason", "x"), 2,
+         "between 0 and 60"),
+        (("--event", str(seqs["intervention_started"]), "--strike", "--reason", "x"), 1, "was struck by correction"),
+        (("--event", "1", "--strike", "--reason", "x"), 2, "placement or intervention entry"),
+    ]:
+        result = cli("participant", "correct", "S-1", *args, now="2026-03-21T09:00")
+        assert result.code == code, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and needle in result.stderr and "Traceback" not in result.stderr
+    assert cli.snapshot() == before

@@ -294,6 +294,40 @@ def test_a_repeating_rule_is_met_missed_escalated_and_stopped(trial: ServiceCont
     assert check(trial) == []
 
 
+def test_the_deadline_dimension_of_a_repeating_rule(trial: ServiceContext, clock: FixedClock) -> None:
+    """deadline:RULE over every occurrence: missed if any was, met if each one due so far was met (the next
+    running), open while the first runs, cancelled when stopped before the first fell due, else not started."""
+    from pathway.reports import builders
+    from pathway.services import reporting
+
+    def outcomes(as_of: date | None = None) -> dict[str, int]:
+        table = reporting.run(trial, "trial", builders.participants(["deadline:contact_every_second_week"]),
+                              as_of=as_of)[0]
+        return {r["deadline:contact_every_second_week"]: r["count"] for r in table.rows if r["count"]}
+
+    clock.set(local(2026, 3, 2, 9))
+    for ref in ("KEPT", "LATER", "NOBODY", "STOPPED", "NEVER"):
+        enrol(trial, "trial", ref=ref)
+        if ref != "NEVER":
+            fire(trial, ref, "start_trial")
+    clock.set(local(2026, 3, 5, 9))
+    fire(trial, "STOPPED", "end_trial")  # stopped before the first contact fell due
+    assert outcomes() == {"open": 3, "cancelled": 1, "not_started": 1}
+    clock.set(local(2026, 3, 13, 9))
+    meetings.record_meeting(trial, "KEPT", "trial_contact", ["coordinator:lena"])
+    meetings.record_meeting(trial, "LATER", "trial_contact", ["coordinator:lena"])
+    clock.set(local(2026, 3, 20, 9))  # NOBODY's first contact (due 16 March) never came
+    assert outcomes() == {"met": 2, "missed": 1, "cancelled": 1, "not_started": 1}
+    clock.set(local(2026, 3, 24, 9))
+    meetings.record_meeting(trial, "KEPT", "trial_contact", ["coordinator:lena"])  # the second, in time
+    clock.set(local(2026, 4, 4, 9))  # LATER's second contact (due 27 March) never came; KEPT's third is due 7 April
+    assert outcomes() == {"met": 1, "missed": 2, "cancelled": 1, "not_started": 1}
+    # as of earlier days: read from the occurrences as they stood then
+    assert outcomes(date(2026, 3, 10)) == {"open": 3, "cancelled": 1, "not_started": 1}
+    assert outcomes(date(2026, 3, 20)) == {"met": 2, "missed": 1, "cancelled": 1, "not_started": 1}
+    assert outcomes(date(2026, 3, 1)) == {}  # nobody enrolled yet
+
+
 def test_the_shipped_flen_follow_up_meetings_repeat_until_the_exit(shipped: ServiceContext, clock: FixedClock) -> None:
     """Flen: from the action plan a follow-up meeting is due within 6w, each record starts the next; the exit ends it."""
     pid = _flen(shipped, clock)

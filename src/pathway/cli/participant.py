@@ -257,8 +257,9 @@ def correct(
     undo_last: Annotated[bool, typer.Option("--undo-last", help="undo the last transition: back to the step before it")] = False,
     exit_data: Annotated[list[str] | None, typer.Option("--exit-data", help="KEY=VALUE of the exit to correct, e.g. reason=work (repeatable)")] = None,
     attr: Annotated[list[str] | None, typer.Option("--attr", help="KEY=VALUE attribute recorded wrongly (repeatable)")] = None,
-    event: Annotated[int | None, typer.Option("--event", metavar="SEQ", help="a consent or plan entry (its seq in the history) to correct with --set")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE of the entry named by --event (repeatable)")] = None,
+    event: Annotated[int | None, typer.Option("--event", metavar="SEQ", help="a consent, plan, placement or intervention entry (its seq in the history) to correct with --set or --strike")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="KEY=VALUE of the entry named by --event (repeatable); at=TIME moves the entry's time (an end date)")] = None,
+    strike: Annotated[bool, typer.Option("--strike", help="the placement or intervention entry named by --event was a mistake: strike it (a placement with its follow-ups and end)")] = False,
     reason: Why = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
@@ -266,20 +267,24 @@ def correct(
 
     One of: --undo-last (the step before the last transition, its deadlines as they were),
     --exit-data (exit reason, situation at exit), --attr (a recorded attribute), --event SEQ --set
-    (a consent or plan entry). Reports and --as-of read the corrected values.
+    (a consent, plan, placement or intervention entry; at=TIME moves its time), --event SEQ --strike
+    (a placement or intervention entry made by mistake). Reports and --as-of read the corrected values.
 
     Example: pathway participant correct LU-2026-014 --undo-last --reason "fired by mistake"
+    Example: pathway participant correct LU-2026-014 --event 9 --set hours_per_week=12 --reason "12 h, not 21"
     """
     from pathway.errors import BadInput
     from pathway.services import corrections
 
     chosen = [name for name, given in (("--undo-last", undo_last), ("--exit-data", exit_data),
                                        ("--attr", attr), ("--event", event is not None)) if given]
+    if (set_ or strike) and event is None:
+        raise BadInput(f"{'--set' if set_ else '--strike'} needs --event SEQ: the entry to correct")
     if len(chosen) != 1:
-        raise BadInput("give exactly one of --undo-last, --exit-data KEY=VALUE, --attr KEY=VALUE or "
-                       f"--event SEQ --set KEY=VALUE (got {', '.join(chosen) or 'none'})")
-    if set_ and event is None:
-        raise BadInput("--set needs --event SEQ: the consent or plan entry to correct")
+        raise BadInput("give exactly one of --undo-last, --exit-data KEY=VALUE, --attr KEY=VALUE, "
+                       f"--event SEQ --set KEY=VALUE or --event SEQ --strike (got {', '.join(chosen) or 'none'})")
+    if event is not None and bool(set_) == strike:
+        raise BadInput("--event SEQ needs one of --set KEY=VALUE (correct the entry) or --strike (it was a mistake)")
     services = state(ctx).services()
     if undo_last:
         result = corrections.undo_last(services, participant, reason)
@@ -287,6 +292,8 @@ def correct(
         result = corrections.correct_exit(services, participant, parse_assignments(exit_data, "--exit-data"), reason)
     elif attr:
         result = corrections.correct_attributes(services, participant, parse_assignments(attr, "--attr"), reason)
+    elif strike:
+        result = corrections.strike_record(services, participant, event or 0, reason)
     else:
         result = corrections.correct_record(services, participant, event or 0,
                                             parse_assignments(set_ or [], "--set"), reason)

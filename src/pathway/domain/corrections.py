@@ -8,7 +8,13 @@ A correction is one ``corrected`` event with a reason, the previous value and ``
   wrote (placements, interventions and goals it closed); the participant is open again.
 * ``exit`` — the exit's data (reason, situation at exit) was wrong: the correction carries the
   whole corrected exit data, ``to_step`` is the exit step, and it ``replaces`` the exit event.
-* ``record`` — a consent or plan entry was wrong: it ``replaces`` that event's data.
+* ``record`` — a consent, plan, placement or intervention entry was wrong: it ``replaces`` that
+  event's data (placements and interventions carry it nested under ``entry``, since an
+  intervention's own ``kind`` would clash with the correction's), and may move the entry's time
+  (``at``: the correction's effective time stands in for the entry's).
+* ``strike`` — a placement or intervention entry was a mistake (started, followed up or ended by
+  mistake): ``corrects`` lists it with what hangs on it (a placement struck takes its follow-ups
+  and its end along); no data replaces it.
 * ``attribute`` — a recorded attribute was wrong: ``set`` holds the corrected values, ``previous``
   the wrong ones (the event that recorded them is ``amends``; it is not struck, other values in it
   stand).
@@ -35,10 +41,12 @@ class CorrectionKind(StrEnum):
     RECORD = "record"
     ATTRIBUTE = "attribute"
     VOID = "void"
+    STRIKE = "strike"
 
 
 #: keys of a correction's data that are about the correction, not the corrected data
-META = frozenset({"kind", "corrects", "replaces", "previous", "restored", "set", "amends", "record_type"})
+META = frozenset({"kind", "corrects", "replaces", "previous", "restored", "set", "amends", "record_type", "entry",
+                  "at"})
 
 
 def struck(events: Iterable[Event]) -> dict[int, int]:
@@ -59,6 +67,9 @@ def amended(events: Iterable[Event]) -> dict[int, int]:
 
 def replacement_data(correction: Event) -> dict[str, Any]:
     """The corrected data an ``exit`` or ``record`` correction gives the event it replaces."""
+    entry = correction.data.get("entry")
+    if isinstance(entry, dict):
+        return dict(entry)
     return {k: v for k, v in correction.data.items() if k not in META}
 
 
@@ -76,7 +87,8 @@ def effective(events: Iterable[Event]) -> list[Event]:
         if event.type == EventType.CORRECTED and event.data.get("replaces") is not None:
             continue  # it stands in the place of the event it replaces
         if event.seq in latest:
-            result.append(replace(event, data=replacement_data(latest[event.seq])))
+            standing = latest[event.seq]  # its data, and its time (a corrected end date moves the entry)
+            result.append(replace(event, data=replacement_data(standing), effective_at=standing.effective_at))
         elif event.seq not in gone:
             result.append(event)
     return result

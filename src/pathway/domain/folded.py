@@ -71,6 +71,10 @@ class Folded:
         if event.type in MARK_TYPES and event.to_step is not None and (
                 event.type != EventType.MIGRATED or event.from_step != event.to_step):
             self.step_change_seq = max(self.step_change_seq, event.seq)
+        if event.type == RecordEvent.PLACEMENT_STARTED:  # ids ever given, struck ones included
+            self.records.placements_started += 1
+        elif event.type == RecordEvent.INTERVENTION_STARTED:
+            self.records.interventions_started += 1
         return self._fold(event)
 
     def _fold(self, event: Event) -> bool:
@@ -98,6 +102,8 @@ class Folded:
         for event in effective(history):
             folded._fold(event)
         folded.step_change_seq = step_change_seq(history)
+        folded.records.placements_started = sum(1 for e in history if e.type == RecordEvent.PLACEMENT_STARTED)
+        folded.records.interventions_started = sum(1 for e in history if e.type == RecordEvent.INTERVENTION_STARTED)
         return folded
 
     def timeline(self) -> list[Mark]:
@@ -168,6 +174,8 @@ def _records_json(records: Records) -> dict[str, Any]:
         "groups": [[group, _iso(joined), _iso(left)] for group, (joined, left) in records.groups.items()],
         "sessions_attended": records.sessions_attended,
         "sessions_absent": records.sessions_absent,
+        "placements_started": records.placements_started,
+        "interventions_started": records.interventions_started,
     }
 
 
@@ -202,4 +210,7 @@ def _records_from(value: dict[str, Any]) -> Records:
         records.groups[int(group)] = (datetime.fromisoformat(joined), _dt(left))
     records.sessions_attended = int(value.get("sessions_attended", 0))
     records.sessions_absent = int(value.get("sessions_absent", 0))
+    # rows folded before entries could be struck: every start is still there
+    records.placements_started = int(value.get("placements_started", len(records.placements)))
+    records.interventions_started = int(value.get("interventions_started", len(records.interventions)))
     return records

@@ -169,6 +169,9 @@ class Records:
     groups: dict[int, tuple[datetime, datetime | None]] = field(default_factory=dict)
     sessions_attended: int = 0
     sessions_absent: int = 0
+    #: placements and interventions ever started, struck ones included, so an id is never given twice
+    placements_started: int = 0
+    interventions_started: int = 0
 
     def next_goal_id(self) -> str:
         return f"g{1 + sum(1 for i in self.plan.values() if i.parent is None)}"
@@ -177,10 +180,10 @@ class Records:
         return f"{goal}.{1 + sum(1 for i in self.plan.values() if i.parent == goal)}"
 
     def next_placement_id(self) -> str:
-        return f"p{len(self.placements) + 1}"
+        return f"p{max(len(self.placements), self.placements_started) + 1}"
 
     def next_intervention_id(self) -> str:
-        return f"i{len(self.interventions) + 1}"
+        return f"i{max(len(self.interventions), self.interventions_started) + 1}"
 
 
 def _date(value: Any) -> date | None:
@@ -190,6 +193,9 @@ def _date(value: Any) -> date | None:
 def fold(events: Iterable[Event]) -> Records:
     """The current consent, plan, placements and interventions, from the history alone."""
     records = Records()
+    events = list(events)
+    records.placements_started = sum(1 for e in events if e.type == RecordEvent.PLACEMENT_STARTED)
+    records.interventions_started = sum(1 for e in events if e.type == RecordEvent.INTERVENTION_STARTED)
     for event in effective(events):  # corrections applied: struck entries left out, replaced ones corrected
         apply_record(records, event)
     return records

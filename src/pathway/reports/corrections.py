@@ -1,7 +1,7 @@
 """``report corrections``: what was corrected, and when — so a period already reported can be checked.
 
-One row per ``corrected`` event of the workflow's participants (voids included: a voided enrolment
-leaves every other report): the participant, the kind, the event it corrected and that event's time,
+One row per ``corrected`` event of the workflow's participants (voids and struck placement or
+intervention entries included: they leave every other report): the participant, the kind, the event it corrected and that event's time,
 what the value was and what it became, who corrected it, when and why. ``--from``/``--to`` choose the
 corrections by the time of what they corrected (the period a report covered); ``--since`` only those
 recorded on or after a day (the day the period was reported). Corrections are few: the rows are read
@@ -49,9 +49,12 @@ def corrections_table(session: Session, scope: ReportScope, since: date | None =
         if scope.period_from and day < scope.period_from or scope.period_to and day > scope.period_to:
             continue
         previous = data.get("previous") or {}
-        new = data.get("set") or {**{k: v for k, v in data.items() if k in previous}, **(data.get("restored") or {})}
+        values = {**(data.get("entry") or data), **({"at": data["at"]} if "at" in data else {})}
+        new = data.get("set") or {**{k: v for k, v in values.items() if k in previous}, **(data.get("restored") or {})}
         if kind == "void":
             new = {"status": "voided"}
+        elif kind == "strike":
+            new = {k: "struck" for k in previous}
         shown = [k for k in previous if k != "last_step_change_at"]
         rows.append({
             "ref": row["ref"] or str(row["id"]), "kind": kind, "participant": row["id"],

@@ -23,7 +23,7 @@ from pathway.definitions.models import FieldType
 from pathway.domain.records import RecordEvent
 from pathway.engine.calendar import start_of_day
 from pathway.errors import InvalidValue
-from pathway.reports.scope import ReportScope, not_struck, p
+from pathway.reports.scope import ReportScope, p, standing_entries
 from pathway.store.tables import deadlines, events
 
 
@@ -97,39 +97,45 @@ def _record(kind: RecordEvent) -> ColumnElement[bool]:
 
 # --- interventions and placements --------------------------------------------------------------
 
+def _entries(kind: RecordEvent, name: str) -> Any:
+    """The entries of one kind as corrected (see :func:`pathway.reports.scope.standing_entries`)."""
+    return standing_entries([kind.value], name)
+
+
 def _records_running(scope: ReportScope, started: RecordEvent, ended: RecordEvent, value_key: str) -> Any:
     """(participant_id, value) of every record running at some time in the period, once each."""
-    start = events.alias(f"{started.value}_s")
-    end = events.alias(f"{ended.value}_e")
-    conditions = [start.c.type == started.value, start.c.effective_at < period_end_at(scope)]
+    start = _entries(started, f"{started.value}_s")
+    end = _entries(ended, f"{ended.value}_e")
+    conditions = [start.c.effective_at < period_end_at(scope)]
     begins = period_start_at(scope)
     if begins is not None:
-        ended_before = exists().where(end.c.participant_id == start.c.participant_id, end.c.type == ended.value,
+        ended_before = exists().where(end.c.participant_id == start.c.participant_id,
                                       end.c.data["id"].as_string() == start.c.data["id"].as_string(),
-                                      end.c.effective_at < begins, not_struck(end))
+                                      end.c.effective_at < begins)
         conditions.append(~ended_before)
     return (select(start.c.participant_id, start.c.data[value_key].as_string().label("value"))
             .where(*conditions).distinct().cte(f"running_{started.value}").prefix_with("MATERIALIZED"))
 
 
 def _records_started(scope: ReportScope, started: RecordEvent, value_key: str) -> Any:
-    conditions = [events.c.type == started.value, events.c.effective_at < period_end_at(scope)]
+    start = _entries(started, f"{started.value}_s")
+    conditions = [start.c.effective_at < period_end_at(scope)]
     begins = period_start_at(scope)
     if begins is not None:
-        conditions.append(events.c.effective_at >= begins)
-    return (select(events.c.participant_id, events.c.data[value_key].as_string().label("value"))
+        conditions.append(start.c.effective_at >= begins)
+    return (select(start.c.participant_id, start.c.data[value_key].as_string().label("value"))
             .where(*conditions).distinct().cte(f"started_{started.value}").prefix_with("MATERIALIZED"))
 
 
 def _records_ended(scope: ReportScope, started: RecordEvent, ended: RecordEvent, value_key: str) -> Any:
-    start = events.alias(f"{started.value}_s")
-    end = events.alias(f"{ended.value}_e")
-    conditions = [end.c.type == ended.value, end.c.effective_at < period_end_at(scope), not_struck(end)]
+    start = _entries(started, f"{started.value}_s")
+    end = _entries(ended, f"{ended.value}_e")
+    conditions = [end.c.effective_at < period_end_at(scope)]
     begins = period_start_at(scope)
     if begins is not None:
         conditions.append(end.c.effective_at >= begins)
     return (select(end.c.participant_id, start.c.data[value_key].as_string().label("value"))
-            .join(start, and_(start.c.participant_id == end.c.participant_id, start.c.type == started.value,
+            .join(start, and_(start.c.participant_id == end.c.participant_id,
                               start.c.data["id"].as_string() == end.c.data["id"].as_string()))
             .where(*conditions).distinct().cte(f"ended_{ended.value}").prefix_with("MATERIALIZED"))
 
@@ -218,9 +224,9 @@ def hours_goal(scope: ReportScope, argument: str | None, option: str = "--by") -
     return max(targets)
 
 
-def hours_recorded() -> ColumnElement[Any]:
+def hours_recorded(entries: Any = events) -> ColumnElement[Any]:
     """The weekly hours a placement start or follow-up recorded (NULL when it recorded none)."""
-    return cast(events.c.data["hours_per_week"].as_float(), Float)
+    return cast(entries.c.data["hours_per_week"].as_float(), Float)
 
 
 PLACEMENT_HOURS = ["reached", "below", "no_hours_recorded", "no_placement"]
@@ -230,10 +236,12 @@ PLACEMENT_HOURS = ["reached", "below", "no_hours_recorded", "no_placement"]
           "(placement_hours:10, or the workflow's target_hours_per_week)")
 def placement_hours(scope: ReportScope, argument: str | None) -> Dimension:
     goal = hours_goal(scope, argument)
-    most = (select(events.c.participant_id, func.max(hours_recorded()).label("hours"))
-            .where(events.c.type.in_([RecordEvent.PLACEMENT_STARTED.value, RecordEvent.PLACEMENT_FOLLOWUP.value]),
-                   events.c.effective_at < period_end_at(scope))
-            .group_by(events.c.participant_id).cte("placement_hours").prefix_with("MATERIALIZED"))
+    # as corrected: a follow-up's hours corrected, a placement struck as a mistake (with its follow-ups)
+    entries = standing_entries([RecordEvent.PLACEMENT_STARTED.value, RecordEvent.PLACEMENT_FOLLOWUP.value],
+                               "hours_entries")
+    most = (select(entries.c.participant_id, func.max(hours_recorded(entries)).label("hours"))
+            .where(entries.c.effective_at < period_end_at(scope))
+            .group_by(entries.c.participant_id).cte("placement_hours").prefix_with("MATERIALIZED"))
     value = case((most.c.participant_id.is_(None), literal("no_placement")),
                  (most.c.hours.is_(None), literal("no_hours_recorded")),
                  (most.c.hours >= goal, literal("reached")), else_=literal("below"))
@@ -276,7 +284,8 @@ DEADLINE_LABELS = {"met": "Uppfylld i tid", "missed": "Missad (ej i tid)", "open
 
 
 @register("deadline", "a deadline rule met in time, missed, still open, cancelled by an exit before it fell due, "
-          "or not started (deadline:RULE; the rule may be left out when the workflow has one)")
+          "or not started (deadline:RULE; the rule may be left out when the workflow has one); a repeating "
+          "rule: missed if any occurrence was, met if every one due so far was met in time")
 def deadline_rule(scope: ReportScope, argument: str | None) -> Dimension:
     rules = [r.id for r in scope.workflow.deadlines]
     if argument is None and len(rules) == 1:
@@ -285,6 +294,9 @@ def deadline_rule(scope: ReportScope, argument: str | None) -> Dimension:
         raise InvalidValue("--by", f"deadline:{argument}" if argument else "deadline",
                            "name one of the workflow's deadline rules: " + (
                                ", ".join(f"deadline:{r}" for r in rules) or f"workflow '{scope.workflow.id}' has none"))
+    rule = next(r for r in scope.workflow.deadlines if r.id == argument)
+    if rule.every is not None:
+        return _repeating_rule(scope, argument)
     d = deadlines.alias("rule_deadline")
     row = (select(d.c.participant_id, d.c.started_at, d.c.due_at, d.c.met_at, d.c.closed_at, d.c.status)
            .where(d.c.key == f"rule:{argument}", d.c.workflow_id == scope.workflow.id).subquery("rule_row"))
@@ -299,6 +311,39 @@ def deadline_rule(scope: ReportScope, argument: str | None) -> Dimension:
         (and_(row.c.due_at.is_not(None), row.c.due_at < end), literal("missed")),
         else_=literal("open"))
     return Dimension(value, list(DEADLINE_OUTCOMES), joined=row, on=row.c.participant_id == p.c.id,
+                     labels=dict(DEADLINE_LABELS))
+
+
+def _repeating_rule(scope: ReportScope, rule_id: str) -> Dimension:
+    """A repeating rule (``every``: contact every second week) over all its occurrences (``rule:ID:n``)
+    as of the as-of day: **missed** when any occurrence fell due without being met in time; else
+    **met** when at least one was met in time (every one due so far was; the next may be running);
+    else **open** while the first is running; **cancelled** when the series stopped (its ``until``,
+    an exit) before the first fell due; **not_started** when its start never came."""
+    d = deadlines.alias("occurrence")
+    end = scope.as_of_end
+    started = d.c.started_at < end
+    met = and_(d.c.met_at.is_not(None), d.c.met_at < end, (d.c.due_at.is_(None)) | (d.c.met_at < d.c.due_at))
+    stopped = and_(d.c.status == "cancelled", d.c.closed_at.is_not(None), d.c.closed_at < end,
+                   (d.c.due_at.is_(None)) | (d.c.closed_at < d.c.due_at))
+    missed = and_(started, ~met, ~stopped, d.c.due_at.is_not(None), d.c.due_at < end)
+
+    def any_of(condition: ColumnElement[bool], name: str) -> Any:
+        return func.max(case((condition, 1), else_=0)).label(name)
+
+    series = (select(d.c.participant_id, any_of(started, "started"), any_of(and_(started, met), "met"),
+                     any_of(missed, "missed"), any_of(and_(started, ~met, ~stopped, ~missed), "running"))
+              .where(d.c.workflow_id == scope.workflow.id,
+                     d.c.key.startswith(f"rule:{rule_id}:", autoescape=True))
+              .group_by(d.c.participant_id).subquery("rule_series"))
+    value = case(
+        (series.c.participant_id.is_(None), literal("not_started")),
+        (series.c.started == 0, literal("not_started")),
+        (series.c.missed == 1, literal("missed")),
+        (series.c.met == 1, literal("met")),
+        (series.c.running == 1, literal("open")),
+        else_=literal("cancelled"))
+    return Dimension(value, list(DEADLINE_OUTCOMES), joined=series, on=series.c.participant_id == p.c.id,
                      labels=dict(DEADLINE_LABELS))
 
 

@@ -8,12 +8,12 @@ exit is read as still open, and a later attribute correction as the value it rep
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Integer, String, and_, case, cast, exists, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -222,6 +222,23 @@ def not_struck(event: Any) -> ColumnElement[bool]:
                            struck_events.c.seq == event.c.seq)
 
 
+def standing_entries(types: Sequence[str], name: str) -> Any:
+    """Record entries of ``types`` (placements, interventions …) as corrected, with the columns of
+    ``events``: struck ones left out, a corrected one carrying its newest correction's data and time
+    in its own place (its own seq and type). Corrections are retroactive, as everywhere in reports."""
+    kinds = list(types)
+    e = events.alias(f"{name}_entry")
+    c = events.alias(f"{name}_correction")
+    originals = select(e.c.participant_id, e.c.seq, e.c.type, e.c.effective_at, e.c.data) \
+        .where(e.c.type.in_(kinds), not_struck(e))
+    corrected = select(c.c.participant_id, c.c.data["replaces"].as_integer().label("seq"),
+                       c.c.data["record_type"].as_string().label("type"), c.c.effective_at,
+                       c.c.data["entry"].label("data")) \
+        .where(c.c.type == EventType.CORRECTED.value, c.c.data["record_type"].as_string().in_(kinds),
+               c.c.data["replaces"].as_integer().is_not(None), not_struck(c))
+    return union_all(originals, corrected).subquery(name)
+
+
 def parse_age_bands(text: str) -> tuple[int, ...]:
     """``18,25,30`` → (18, 25, 30): rising whole ages, the first at least 0."""
     try:
@@ -256,4 +273,4 @@ def _json_value(element: Any, field_type: FieldType) -> ColumnElement[Any]:
     return element.as_string()
 
 
-__all__ = ["DEFAULT_AGE_BANDS", "ReportScope", "not_struck", "parse_age_bands"]
+__all__ = ["DEFAULT_AGE_BANDS", "ReportScope", "not_struck", "parse_age_bands", "standing_entries"]

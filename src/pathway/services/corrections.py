@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pathway.clock import format_local, to_local
+from pathway import limits
+from pathway.clock import format_local, parse_time, to_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.domain.corrections import CorrectionKind, current_exit, effective, replacement_data, struck
-from pathway.domain.records import RecordEvent
+from pathway.domain.duration import DURATION_HELP, Duration
+from pathway.domain.records import PlacementType, RecordEvent
+from pathway.engine.step_settings import placement_config
 from pathway.engine.values import coerce_fields, to_json
 from pathway.domain.users import COORDINATOR
 from pathway.errors import BadInput, InvalidValue, NotPermitted, RuleRefused
@@ -25,7 +28,7 @@ from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.participants import refuse_voided, resolve, typed_attributes
 from pathway.domain.agency import AGENCIES
-from pathway.services.records import PLAN_STATUSES
+from pathway.services.records import PLAN_STATUSES, WEEKDAYS
 from pathway.store.uow import UnitOfWork
 
 #: how long staff may correct their own entries; coordinators may correct any entry at any time
@@ -37,7 +40,22 @@ RECORD_FIELDS: dict[str, tuple[str, ...]] = {
     RecordEvent.PLAN_GOAL_ADDED.value: ("what", "with_whom", "by", "follow_up"),
     RecordEvent.PLAN_SUBGOAL_ADDED.value: ("what", "with_whom", "by", "follow_up"),
     RecordEvent.PLAN_ITEM_UPDATED.value: ("status", "by", "what", "note"),
+    RecordEvent.PLACEMENT_STARTED.value: ("type", "employer", "start", "end", "hours_per_week", "weekdays",
+                                          "contact_person", "goal", "follow_up_every", "at"),
+    RecordEvent.PLACEMENT_FOLLOWUP.value: ("hours_per_week", "note", "at"),
+    RecordEvent.PLACEMENT_ENDED.value: ("outcome", "at"),
+    RecordEvent.INTERVENTION_STARTED.value: ("kind", "agency", "note", "at"),
+    RecordEvent.INTERVENTION_ENDED.value: ("note", "at"),
 }
+
+#: entries whose corrected data is nested under ``entry`` (see pathway.domain.corrections)
+NESTED = frozenset({RecordEvent.PLACEMENT_STARTED.value, RecordEvent.PLACEMENT_FOLLOWUP.value,
+                    RecordEvent.PLACEMENT_ENDED.value, RecordEvent.INTERVENTION_STARTED.value,
+                    RecordEvent.INTERVENTION_ENDED.value})
+#: what striking an entry takes along: the later entries about the same placement or intervention
+DEPENDENTS = {RecordEvent.PLACEMENT_STARTED.value: (RecordEvent.PLACEMENT_FOLLOWUP.value,
+                                                    RecordEvent.PLACEMENT_ENDED.value),
+              RecordEvent.INTERVENTION_STARTED.value: (RecordEvent.INTERVENTION_ENDED.value,)}
 
 
 @dataclass(frozen=True)
@@ -279,60 +297,183 @@ def _attribute_sources(events: list[Event]) -> dict[str, Event]:
     return sources
 
 
-# -- correct a consent or plan entry -----------------------------------------------------------
+# -- correct a consent, plan, placement or intervention entry ------------------------------------
+
+def _entry(unit: _Unit, seq: int, option: str = "--event") -> Event:
+    target = next((e for e in unit.events if e.seq == seq), None)
+    if target is None or target.type not in RECORD_FIELDS:
+        entries = [f"#{e.seq} {e.type}" for e in unit.events if e.type in RECORD_FIELDS]
+        raise InvalidValue(option, seq, "give the seq of a consent, plan, placement or intervention entry in the "
+                           "history: " + (", ".join(entries) or "this participant has none"))
+    gone = struck(unit.events)
+    if seq in gone and not any(e.data.get("replaces") == seq and e.seq not in gone for e in unit.events):
+        raise RuleRefused(f"event #{seq} was struck by correction #{gone[seq]}; there is nothing left to correct")
+    return target
+
+
+def _standing(unit: _Unit, target: Event) -> Event:
+    """The event that stands for the entry now: its newest correction, or the entry itself."""
+    gone = struck(unit.events)
+    return next((e for e in reversed(unit.events) if e.data.get("replaces") == target.seq and e.seq not in gone),
+                target)
+
 
 def correct_record(ctx: ServiceContext, participant_ref: str | int, seq: int, values: Mapping[str, str],
                    reason: str | None) -> CorrectionResult:
-    """Correct a consent given or a plan entry (event ``seq``): the entry reads as corrected from its own time."""
+    """Correct a consent given, a plan entry, or a placement or intervention entry (event ``seq``): the
+    entry reads as corrected from its own time; ``at`` moves that time (an end date recorded wrongly)."""
     why = _reason(reason)
     if not values:
         raise BadInput("nothing to correct; give --set KEY=VALUE")
     with ctx.uow() as uow:
         unit = _Unit(ctx, uow, participant_ref)
-        target = next((e for e in unit.events if e.seq == seq), None)
-        if target is None or target.type not in RECORD_FIELDS:
-            entries = [f"#{e.seq} {e.type}" for e in unit.events if e.type in RECORD_FIELDS]
-            raise InvalidValue("--event", seq, "give the seq of a consent or plan entry in the history: "
-                               + (", ".join(entries) or "this participant has none"))
-        gone = struck(unit.events)
-        if seq in gone and not any(e.data.get("replaces") == seq for e in unit.events):
-            raise RuleRefused(f"event #{seq} was struck by correction #{gone[seq]}; there is nothing left to correct")
+        target = _entry(unit, seq)
         unit.may_correct([target])
         allowed = RECORD_FIELDS[target.type]
         unknown = sorted(set(values) - set(allowed))
         if unknown:
             raise InvalidValue("--set", unknown[0], f"a {target.type} entry has: {', '.join(allowed)}")
-        standing = next((e for e in reversed(unit.events) if e.data.get("replaces") == seq and e.seq not in gone), target)
+        standing = _standing(unit, target)
         old = replacement_data(standing) if standing is not target else dict(target.data)
-        parsed = {k: _record_value(k, v) for k, v in values.items()}
+        old_at = standing.effective_at
+        parsed = {k: _record_value(unit, target, k, v) for k, v in values.items()}
+        moved_to = parsed.pop("at", None)
         changed = {k: v for k, v in parsed.items() if old.get(k) != v}
-        if not changed:
-            raise BadInput("nothing changes: the entry already records " + ", ".join(f"{k}={old.get(k)}" for k in parsed))
         previous = {k: old.get(k) for k in changed}
+        if moved_to is not None and moved_to != old_at:
+            previous["at"], changed["at"] = old_at.isoformat(), moved_to.isoformat()
+        if not changed:
+            shown = {**{k: old.get(k) for k in parsed}, **({"at": old_at.isoformat()} if moved_to else {})}
+            raise BadInput("nothing changes: the entry already records " + ", ".join(f"{k}={v}" for k, v in shown.items()))
+        corrected = {**old, **{k: v for k, v in changed.items() if k != "at"}}
+        _still_consistent(unit, target, corrected, moved_to or old_at)
+        body = {"entry": corrected} if target.type in NESTED else corrected
         event = unit.record(_correction(
             ctx, unit.participant, CorrectionKind.RECORD, why,
-            {**old, **changed, "record_type": target.type, "corrects": [standing.seq], "replaces": seq,
-             "previous": previous}, effective_at=target.effective_at))
+            {**body, "record_type": target.type, "corrects": [standing.seq], "replaces": seq,
+             "previous": previous, **({"at": changed["at"]} if "at" in changed else {})},
+            effective_at=moved_to or old_at))
         return unit.finish(CorrectionKind.RECORD, [event], [standing.seq], previous, changed)
 
 
-def _record_value(key: str, value: str) -> Any:
+def strike_record(ctx: ServiceContext, participant_ref: str | int, seq: int, reason: str | None) -> CorrectionResult:
+    """A placement or intervention entry made by mistake (started, followed up or ended): struck, with
+    what hangs on it (a placement's follow-ups and end), and left out of every report."""
+    why = _reason(reason)
+    with ctx.uow() as uow:
+        unit = _Unit(ctx, uow, participant_ref)
+        target = _entry(unit, seq)
+        if target.type not in NESTED:
+            raise RuleRefused(f"event #{seq} is a {target.type} entry; only placement and intervention entries are "
+                              "struck — correct a consent or plan entry with --set KEY=VALUE (a goal dropped: "
+                              "--set status=dropped)")
+        gone = struck(unit.events)
+        standing = _standing(unit, target)
+        data = replacement_data(standing) if standing is not target else dict(target.data)
+        originals = [target] + [e for e in unit.events if e.type in DEPENDENTS.get(target.type, ())
+                                and e.data.get("id") == data.get("id") and e.seq > target.seq]
+        hits = [e for o in originals for e in unit.events
+                if (e.seq == o.seq or e.data.get("replaces") == o.seq) and e.seq not in gone]
+        unit.may_correct([target])
+        if target.type == RecordEvent.PLACEMENT_ENDED and target.data.get("closed_by_exit") is not None:
+            raise RuleRefused(f"event #{seq} was written by the exit (#{target.data['closed_by_exit']}); "
+                              "'pathway participant reopen' undoes the exit and what it closed")
+        corrects = sorted(e.seq for e in hits)
+        previous: dict[str, Any] = {k: data.get(k) for k in ("id", "type", "employer", "kind", "agency", "outcome")
+                                    if k in data}
+        event = unit.record(_correction(
+            ctx, unit.participant, CorrectionKind.STRIKE, why,
+            {"record_type": target.type, "corrects": corrects, "previous": previous},
+            effective_at=target.effective_at))
+        return unit.finish(CorrectionKind.STRIKE, [event], corrects, previous, {"struck": corrects})
+
+
+def _still_consistent(unit: _Unit, target: Event, corrected: dict[str, Any], at: datetime) -> None:
+    """A corrected placement or intervention entry still makes sense: its time after the enrolment and not
+    ahead of the clock, an end after the start, a planned end after the planned start."""
+    if target.type not in NESTED:
+        return
+    if at < unit.participant.enrolled_at or at > unit.ctx.clock.now():
+        raise InvalidValue("at", format_local(at), f"give a time between the enrolment "
+                           f"({format_local(unit.participant.enrolled_at)}) and now")
+    if corrected.get("start") and corrected.get("end") and corrected["end"] < corrected["start"]:
+        raise InvalidValue("end", corrected["end"], f"it is before the start {corrected['start']}")
+    if target.type in (RecordEvent.PLACEMENT_ENDED, RecordEvent.PLACEMENT_FOLLOWUP, RecordEvent.INTERVENTION_ENDED):
+        started_type = (RecordEvent.INTERVENTION_STARTED if target.type == RecordEvent.INTERVENTION_ENDED
+                        else RecordEvent.PLACEMENT_STARTED)
+        began = next((e.effective_at for e in effective(unit.events)
+                      if e.type == started_type and e.data.get("id") == corrected.get("id")), None)
+        if began is not None and at < began:
+            raise InvalidValue("at", format_local(at), f"{corrected.get('id')} started {format_local(began)}; "
+                               "an entry about it comes after that")
+
+
+def _record_value(unit: _Unit, target: Event, key: str, value: str) -> Any:
     text = value.strip()
+    none = text in ("", "-", "none")
     if key == "agencies":
         chosen = sorted({a.strip() for a in text.split(",") if a.strip()})
         if not chosen or any(a not in AGENCIES for a in chosen):
             raise InvalidValue("agencies", value, f"use one or more of: {', '.join(AGENCIES)}")
         return chosen
-    if key in ("until", "by"):
-        if text in ("", "-", "none"):
+    if key in ("until", "by", "start", "end"):
+        if none and key != "start":
             return None
         try:
             return date.fromisoformat(text).isoformat()
         except ValueError:
-            raise InvalidValue(key, value, "use an ISO date, e.g. 2026-06-30, or 'none'") from None
+            raise InvalidValue(key, value, "use an ISO date, e.g. 2026-06-30" + ("" if key == "start" else ", or 'none'"))\
+                from None
+    if key == "at":
+        return parse_time(text, "at")
     if key == "status" and text not in PLAN_STATUSES:
         raise InvalidValue("status", value, f"use one of: {', '.join(PLAN_STATUSES)}")
-    return text or None
+    if key == "type":
+        step = target.data.get("step") or target.from_step
+        allowed = _placement_types(unit, step)
+        if text not in allowed:
+            raise InvalidValue("type", value, f"a placement in step '{step}' is one of: {', '.join(allowed)}")
+        return text
+    if key == "hours_per_week":
+        if none:
+            return None
+        try:
+            hours = float(text)
+        except ValueError:
+            hours = -1.0
+        if not 0 < hours <= 60:
+            raise InvalidValue("hours_per_week", value, "use a number of hours between 0 and 60, or 'none'")
+        return hours
+    if key == "weekdays":
+        days = [d.strip().lower() for d in text.split(",") if d.strip()]
+        if any(d not in WEEKDAYS for d in days):
+            raise InvalidValue("weekdays", value, f"use {', '.join(WEEKDAYS)}, separated by commas")
+        return days
+    if key == "follow_up_every" and not none:
+        try:
+            Duration.parse(text)
+        except ValueError:
+            raise InvalidValue("follow_up_every", value, DURATION_HELP) from None
+    if key == "kind":
+        kinds = unit.definition.interventions
+        if not text or (kinds and text not in kinds):
+            raise InvalidValue("kind", value, f"workflow '{unit.definition.id}' records: "
+                               f"{', '.join(kinds) or 'any named kind, e.g. health_care'}")
+    if key == "agency" and not none and text not in AGENCIES:
+        raise InvalidValue("agency", value, f"use one of: {', '.join(AGENCIES)}, or 'none'")
+    if key == "employer" and none:
+        raise InvalidValue("employer", value, "name the employer")
+    if none:
+        return None
+    limits.check_text(key, text)
+    return text
+
+
+def _placement_types(unit: _Unit, step: str | None) -> list[str]:
+    config = placement_config(unit.definition, step) if step else None
+    if config is not None and config.placement_types:
+        return [t.value for t in config.placement_types]
+    return [t.value for t in PlacementType]
 
 
 # -- void an enrolment made by mistake --------------------------------------------------------
