@@ -101,9 +101,9 @@ def test_moving_a_group_is_one_event_per_member_all_or_nothing(shipped: ServiceC
     group = groups.create_group(shipped, "kraft", "motivation", "Motivation vår 2026")
     groups.add_members(shipped, group, [str(p) for p in pids])
     clock.set(local(2026, 5, 4, 9))
-    fire(shipped, pids[2], "exit", {"reason": "health_care"})
+    fire(shipped, pids[2], "activate")  # moved on alone, by mistake: 'activate' is not allowed from there
     before = snapshot(engine)
-    with pytest.raises(RuleRefused, match=f"was not moved, nobody was: participant {pids[2]}: participant {pids[2]} has exited"):
+    with pytest.raises(RuleRefused, match=f"was not moved, nobody was: participant {pids[2]}: .*'activate'"):
         groups.move_group(shipped, group, "activate")
     assert snapshot(engine) == before
     groups.remove_member(shipped, group, str(pids[2]))
@@ -156,3 +156,47 @@ def test_meetings_no_shows_attendance_and_absences_are_report_dimensions(shipped
     assert counts("no_shows") == {"0": 2, "1": 1, "2": 0, "3-4": 0, "5-": 0}
     [before] = reporting.run(shipped, "kraft", builders.participants(["meetings"]), date(2026, 1, 1), date(2026, 3, 17))
     assert {r["meetings"]: r["count"] for r in before.rows}["0"] == 3  # the period ends before the meetings
+
+
+def test_an_exit_ends_the_group_membership_and_the_move_takes_the_others(
+    shipped: ServiceContext, clock: FixedClock, engine: Engine
+) -> None:
+    """Exit closes what is open: the member leaves the group at the exit (an event naming the exit), so
+    'group move' moves the current members only; reopening the exit puts them back while the group works there."""
+    from pathway.services import corrections
+
+    pids = _kraft_in_motivation(shipped, 3)
+    group = groups.create_group(shipped, "kraft", "motivation", "Motivation höst 2026", capacity=3)
+    groups.add_members(shipped, group, [str(p) for p in pids])
+    clock.set(local(2026, 5, 4, 9))
+    fire(shipped, pids[2], "exit", {"reason": "health_care"})
+    left = history(shipped, pids[2])[-1]
+    assert (left.type, left.effective_at, left.data["group"]) == ("group_left", local(2026, 5, 4, 9), group)
+    assert left.data["closed_by_exit"] == left.seq - 1 and left.reason == "closed at exit"
+    assert [m.participant_id for m in groups.show_group(shipped, group).members] == pids[:2]
+    assert show(shipped, pids[2]).records.groups[group] == (local(2026, 3, 2, 9), local(2026, 5, 4, 9))
+
+    clock.set(local(2026, 5, 5, 9))
+    corrections.reopen(shipped, pids[2], "exit recorded on the wrong participant")
+    assert [m.participant_id for m in groups.show_group(shipped, group).members] == pids  # back, in join order
+    assert show(shipped, pids[2]).records.groups[group][1] is None
+    fire(shipped, pids[2], "exit", {"reason": "health_care"})
+    results = groups.move_group(shipped, group, "activate")
+    assert [r.participant_id for r in results] == pids[:2]
+    assert show(shipped, pids[2]).step == "exited"
+    # a group that has moved on does not take a reopened member back: the membership stays ended
+    corrections.reopen(shipped, pids[2], "not exited after all")
+    assert [m.participant_id for m in groups.show_group(shipped, group).members] == pids[:2]
+    assert show(shipped, pids[2]).records.groups[group][1] == local(2026, 5, 5, 9)
+
+
+def test_a_voided_member_does_not_hold_the_group_back(shipped: ServiceContext, clock: FixedClock) -> None:
+    """An enrolment voided as a mistake is no current member: the move takes the others and it leaves the group."""
+    from pathway.services import corrections
+
+    pids = _kraft_in_motivation(shipped, 2)
+    group = groups.create_group(shipped, "kraft", "motivation", "M2")
+    groups.add_members(shipped, group, [str(p) for p in pids])
+    corrections.void(shipped, pids[1], "enrolled twice")
+    assert [r.participant_id for r in groups.move_group(shipped, group, "activate")] == [pids[0]]
+    assert [m.participant_id for m in groups.show_group(shipped, group).members] == [pids[0]]

@@ -18,7 +18,7 @@ from pathway.clock import format_local, parse_time, to_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.domain.corrections import CorrectionKind, current_exit, effective, replacement_data, struck
 from pathway.domain.duration import DURATION_HELP, Duration
-from pathway.domain.records import PlacementType, RecordEvent
+from pathway.domain.records import PlacementType, RecordEvent, fold
 from pathway.engine.step_settings import placement_config
 from pathway.engine.values import coerce_fields, to_json
 from pathway.domain.users import COORDINATOR
@@ -193,8 +193,18 @@ def _reopen(unit: _Unit, why: str) -> CorrectionResult:
     root = int(standing.data.get("replaces") or standing.seq)
     unit.may_correct([standing])
     gone = struck(unit.events)
-    closed = [e.seq for e in unit.events if e.data.get("closed_by_exit") == root and e.seq not in gone]
     before = unit.before(root)
+    closed, rejoining = [], []
+    for e in unit.events:
+        if e.data.get("closed_by_exit") != root or e.seq in gone:
+            continue
+        if e.type == RecordEvent.GROUP_LEFT:  # back in the group only if it still works in that step, with room
+            group = unit.uow.groups.get(int(e.data["group"]), lock=True)
+            if group is None or group.closed_at is not None or group.step != before.step or (
+                    group.capacity is not None and unit.uow.groups.count_members(group.id) >= group.capacity):
+                continue  # the membership stays ended
+            rejoining.append(group.id)
+        closed.append(e.seq)
     participant = unit.participant
     previous = {"step": participant.step, "exit_reason": participant.exit_reason,
                 "exited_at": _iso(participant.exited_at)}
@@ -203,6 +213,9 @@ def _reopen(unit: _Unit, why: str) -> CorrectionResult:
         {"corrects": [standing.seq, *closed], "previous": previous,
          "restored": {"step": before.step, "last_step_change_at": _iso(before.last_step_change_at)}},
         from_step=participant.step, to_step=before.step, trigger=standing.trigger))
+    joined = fold(unit.events).groups
+    for group_id in rejoining:
+        unit.uow.groups.join(group_id, unit.id, joined[group_id][0] if group_id in joined else event.effective_at)
     return unit.finish(CorrectionKind.REOPEN, [event], [standing.seq, *closed], previous,
                        {"step": before.step, "status": ParticipantStatus.OPEN.value})
 

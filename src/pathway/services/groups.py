@@ -220,7 +220,7 @@ def record_session(ctx: ServiceContext, group_ref: str | int, kind: str = "sessi
 
 def move_group(ctx: ServiceContext, group_ref: str | int, trigger: str, data: dict[str, Any] | None = None,
                at: datetime | None = None, reason: str | None = None) -> list[FireResult]:
-    """Fire ``trigger`` for every member in one transaction: one event each, all or nothing.
+    """Fire ``trigger`` for every current member in one transaction: one event each, all or nothing.
 
     When the members' next step is another group step the group goes on there (Kraft's group from
     motivation to activation); otherwise the group closes and its members leave it.
@@ -232,7 +232,11 @@ def move_group(ctx: ServiceContext, group_ref: str | int, trigger: str, data: di
             policy.require(ctx, "group.manage", workflow=group.workflow_id)
             if group.closed_at is not None:
                 raise RuleRefused(f"group {group.id} ({group.name}) has closed")
-            members = uow.groups.members(group.id)
+            # an exit ends the membership (close_at_exit); one that ended before that rule, or a voided
+            # enrolment, leaves the group now instead of holding the others back
+            listed = [resolve(uow, pid) for pid in uow.groups.members(group.id)]
+            members = [p.id or 0 for p in listed if p.is_open]
+            gone = [(p.id or 0, p.exited_at) for p in listed if not p.is_open]
         if not members:
             raise RuleRefused(f"group {group.id} ({group.name}) has no members to move")
         results: list[FireResult] = []
@@ -252,6 +256,8 @@ def move_group(ctx: ServiceContext, group_ref: str | int, trigger: str, data: di
         step = steps.pop()
         definition = ctx.catalog.load_current(group.workflow_id).definition
         with tx.uow() as uow:
+            for pid, exited_at in gone:
+                uow.groups.leave(group.id, pid, exited_at or ctx.clock.now())
             if group_config(definition, step) is not None and all(r.status == "open" for r in results):
                 uow.groups.move(group.id, step, None)
             else:

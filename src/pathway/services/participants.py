@@ -40,6 +40,7 @@ from pathway.services.retry import caseworker_command
 from pathway.services.views import EventView, FireResult, ParticipantSummary, ParticipantView, TriggerView
 from pathway.steps.guards import GuardContext
 from pathway.store.access_repository import RESPONSIBLE
+from pathway.store.group_repository import GroupRepository
 from pathway.store.uow import UnitOfWork
 
 #: Ids fit the database's integer; a longer number can only be a (mistyped) ref.
@@ -169,11 +170,14 @@ def refuse_voided(participant: Participant) -> None:
         raise ParticipantVoided(participant.id or 0)
 
 
-def close_at_exit(ctx: ServiceContext, participant: Participant, exit_event: Event) -> None:
-    """An exit ends what is still open — placements, interventions, plan goals — at the exit's time.
+def close_at_exit(ctx: ServiceContext, participant: Participant, exit_event: Event,
+                  groups: GroupRepository | None = None) -> None:
+    """An exit ends what is still open — placements, interventions, plan goals, group memberships — at
+    the exit's time.
 
     Each is an event of its own naming the exit (``closed_by_exit``), so reopening the exit opens
-    them again.
+    them again; a group membership also ends in ``groups`` (the members now), so an exited
+    participant never holds a group back (``group move``).
     """
     records = participant.folded.records
     closing: list[tuple[RecordEvent, dict[str, Any]]] = []
@@ -183,6 +187,10 @@ def close_at_exit(ctx: ServiceContext, participant: Participant, exit_event: Eve
                 for i in records.interventions.values() if i.ended_at is None]
     closing += [(RecordEvent.PLAN_ITEM_UPDATED, {"id": i.id, "status": "closed"})
                 for i in records.plan.values() if i.status == "open"]
+    member_of = groups.groups_of(participant.id or 0) if groups is not None else []
+    for group_id in member_of:
+        group = groups.get(group_id) if groups is not None else None
+        closing.append((RecordEvent.GROUP_LEFT, {"group": group_id, "name": group.name if group else None}))
     for kind, data in closing:
         participant.record(Event(
             seq=0, type=kind.value, effective_at=exit_event.effective_at, recorded_at=ctx.clock.now(),
@@ -191,6 +199,9 @@ def close_at_exit(ctx: ServiceContext, participant: Participant, exit_event: Eve
             from_step=participant.step, to_step=participant.step,
             data={**data, "closed_by_exit": exit_event.seq}, reason="closed at exit",
         ))
+    for group_id in member_of:
+        assert groups is not None
+        groups.leave(group_id, participant.id or 0, exit_event.effective_at)
 
 
 def _plausible_birth_date(values: Mapping[str, Any], effective_at: datetime) -> None:
@@ -252,7 +263,7 @@ def fire(
             from_step=firing.from_step, to_step=firing.to_step, data=stored_data,
         ), loaded.definition.terminal_step_ids)
         if firing.terminal:
-            close_at_exit(ctx, participant, event)
+            close_at_exit(ctx, participant, event, uow.groups)
         else:  # a trigger into a placement step starts its placement record; one out of it with an outcome ends it
             for kind, record in placement_events_for_firing(loaded.definition, firing.from_step, firing.to_step,
                                                             stored_data, folded.records, effective_at):
