@@ -3,7 +3,7 @@ the rest in-process, with real exit codes and output."""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Cli
+from tests.e2e.conftest import Cli, Result, run_in_process
 
 KRAFT = ["--attr", "referring_agency=soc", "--attr", "income_source=social_assistance",
          "--attr", "stable_social_situation=true", "--attr", "no_ongoing_substance_abuse=true",
@@ -70,3 +70,37 @@ def test_group_commands_as_subprocesses(shipped_cli: Cli) -> None:
     full = cli("group", "create", "--workflow", "orebro_sprak", "--step", "language_group", "--name", "G",
                "--capacity", "9")
     assert full.code == 2 and "at most 8 (group_size)" in full.stderr
+
+
+def test_group_show_says_what_is_withheld(shipped_cli: Cli) -> None:
+    """In-process: a soc caseworker sees 'withheld' attendance of a member who gave no consent, with a note on
+    stderr naming the agency and why; the JSON carries each member's withheld notes."""
+    cli = shipped_cli
+
+    def as_(user: str, *args: str, now: str = "2026-03-09T14:00") -> Result:
+        env = cli.env(now)
+        env.pop("PATHWAY_ACTOR")
+        env["PATHWAY_USER"] = user
+        return run_in_process(list(args), env, cli.home)
+
+    assert as_("root", "user", "add", "root", "--name", "Rut", "--agency", "coordination", "--admin").code == 0
+    for login, agency, role in (("gil", "labour_unit", "group_leader"), ("sofia", "soc", "caseworker")):
+        assert as_("root", "user", "add", login, "--name", login, "--agency", agency, "--role", role,
+                   "--workflow", "kraft").code == 0
+    for ref in ("LU-1", "LU-2"):
+        assert as_("sofia", "participant", "enrol", "kraft", "--ref", ref, *KRAFT, now="2026-03-02T09:00").code == 0
+        assert as_("sofia", "participant", "fire", ref, "assess", now="2026-03-02T09:01").code == 0
+        assert as_("sofia", "participant", "fire", ref, "include", now="2026-03-02T09:02").code == 0
+    assert as_("sofia", "consent", "give", "LU-1", "--agencies", "soc,labour_unit", now="2026-03-02T09:03").code == 0
+    assert as_("gil", "group", "create", "--workflow", "kraft", "--step", "motivation", "--name", "M",
+               now="2026-03-02T10:00").code == 0
+    assert as_("gil", "group", "add", "1", "LU-1", "LU-2", now="2026-03-02T10:01").code == 0
+    assert as_("gil", "group", "session", "1", "--absent", "LU-2:vård av sjukt barn", now="2026-03-09T13:00").code == 0
+    shown = as_("sofia", "group", "show", "1")
+    assert shown.code == 0, shown.stderr
+    assert "vård av sjukt barn" not in shown.stdout
+    assert "note: participant 2: 1 entry recorded by the labour unit is not shown: no consent to share with soc" \
+        in shown.stderr
+    data = as_("sofia", "group", "show", "1", "--format", "json").json()
+    assert [(m["attended"], m["absent"], m["withheld"] != []) for m in data["members"]] == [(1, 0, False), (0, 0, True)]
+    assert "vård av sjukt barn" in as_("gil", "group", "show", "1").stdout

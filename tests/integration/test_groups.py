@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from pathway.clock import FixedClock
-from pathway.errors import InvalidValue, RuleRefused
+from pathway.errors import InvalidValue, NotPermitted, RuleRefused
 from pathway.services import groups
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, show
@@ -200,3 +201,86 @@ def test_a_voided_member_does_not_hold_the_group_back(shipped: ServiceContext, c
     corrections.void(shipped, pids[1], "enrolled twice")
     assert [r.participant_id for r in groups.move_group(shipped, group, "activate")] == [pids[0]]
     assert [m.participant_id for m in groups.show_group(shipped, group).members] == [pids[0]]
+
+
+@pytest.fixture
+def kraft_team(engine: Engine, clock: FixedClock, tmp_path: Path) -> Callable[[str], ServiceContext]:
+    """Kraft (case_access: agency) with gil (labour_unit, group leader), sofia (soc caseworker), alf (af) and
+    cora (coordinator)."""
+    from pathway.services import users
+
+    folder = tmp_path / "kraft_workflows"
+    folder.mkdir()
+    text = (REPO / "workflows" / "kraft.yaml").read_text(encoding="utf-8")
+    head, sep, rest = text.partition("\nroles:")
+    (folder / "kraft.yaml").write_text(head + "\ncase_access: agency" + sep + rest, encoding="utf-8")
+    clock.set(local(2026, 3, 2, 9))
+    root = make_context(engine, folder, clock)
+    users.add_user(root, "root", "Rut Root", "coordination", admin=True)
+
+    def as_(login: str) -> ServiceContext:
+        acting = make_context(engine, folder, clock, actor=login)
+        users.resolve(acting, login)
+        return acting
+
+    admin = as_("root")
+    for login, agency, role in (("gil", "labour_unit", "group_leader"), ("sofia", "soc", "caseworker"),
+                                ("alf", "af", "employment_officer"), ("cora", "coordination", "coordinator")):
+        users.add_user(admin, login, login.title(), agency, [role], ["kraft"])
+    return as_
+
+
+def test_group_show_withholds_attendance_the_viewer_may_not_see(
+    kraft_team: Callable[[str], ServiceContext], clock: FixedClock, engine: Engine
+) -> None:
+    """Attendance and absence reasons are the members' records: withheld without consent to share with the
+    viewer's agency or without case access, each said plainly; only the members shown are logged as read."""
+    from sqlalchemy import func, select
+
+    from pathway.services import ownership, records
+    from pathway.store.tables import access_log
+
+    gil, sofia, alf, cora = (kraft_team(n) for n in ("gil", "sofia", "alf", "cora"))
+    pids = _kraft_in_motivation(sofia, 2)  # sofia (soc) is responsible for both
+    records.give_consent(sofia, pids[0], ["soc", "labour_unit", "af"])
+    # no consent for pids[1]: what the labour unit records about them stays with the labour unit
+    for pid in pids:
+        ownership.assign(cora, pid, "gil", agency="labour_unit")
+    group = groups.create_group(gil, "kraft", "motivation", "Motivation vår 2026")
+    groups.add_members(gil, group, [str(p) for p in pids])
+    clock.set(local(2026, 3, 9, 13))
+    groups.record_session(gil, group, absent=[f"{pids[1]}:vård av sjukt barn"])
+
+    own = groups.show_group(gil, group)  # the labour unit's own entries
+    assert [(m.attended, m.absent, m.absences, m.withheld) for m in own.members] == [
+        (1, 0, [], []), (0, 1, ["vård av sjukt barn"], [])]
+
+    soc = groups.show_group(sofia, group)  # P1's consent covers soc; P2 has given none
+    assert (soc.members[0].attended, soc.members[0].withheld) == (1, [])
+    assert (soc.members[1].attended, soc.members[1].absent, soc.members[1].hours, soc.members[1].absences) == (
+        0, 0, 0.0, [])
+    assert soc.members[1].withheld == [
+        "1 entry recorded by the labour unit is not shown: no consent to share with soc"]
+
+    with engine.connect() as conn:
+        logged_before = conn.execute(select(func.count()).select_from(access_log)
+                                     .where(access_log.c.login == "alf")).scalar_one()
+    af = groups.show_group(alf, group)  # case_access: agency — alf is no contact of either
+    assert [(m.participant_id, m.attended, m.absent, m.hours, m.absences) for m in af.members] == [
+        (pids[0], None, None, None, []), (pids[1], None, None, None, [])]
+    assert all("attendance not shown:" in m.withheld[0] and "case_access: agency" in m.withheld[0]
+               for m in af.members)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(access_log)
+                            .where(access_log.c.login == "alf")).scalar_one() == logged_before  # nothing read
+    ownership.assign(cora, pids[0], "alf", agency="af")
+    af = groups.show_group(alf, group)
+    assert (af.members[0].attended, af.members[0].withheld) == (1, [])
+    assert af.members[1].attended is None
+    with engine.connect() as conn:
+        rows = conn.execute(select(access_log.c.participant_id, access_log.c.what)
+                            .where(access_log.c.login == "alf")).all()
+    assert [tuple(r) for r in rows][-1:] == [(pids[0], f"group {group} attendance")]
+    assert groups.show_group(cora, group).members[1].absences == []  # coordinator: case access, not consent
+    with pytest.raises(NotPermitted, match="permission participant.read"):  # an admin is no staff: no group at all
+        groups.show_group(kraft_team("root"), group)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows
+from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_note, print_rows
 from pathway.cli.state import optional_time, state
 from pathway.clock import format_local
 from pathway.engine.values import parse_assignments
@@ -113,10 +113,18 @@ def show(ctx: typer.Context, group: Group, fmt: FormatOption = OutputFormat.TABL
     closed = f", closed {format_local(view.closed_at)}" if view.closed_at else ""
     console.print(f"Group {view.id} — {view.name} ({view.workflow}, step {view.step}{closed}): {places} members, "
                   f"{len(view.sessions)} sessions, {planned}", markup=False)
-    rows = [{"id": m.participant_id, "ref": m.ref or "", "attended": m.attended, "absent": m.absent,
-             "hours": f"{m.hours:g}", "absences": ", ".join(m.absences)} for m in view.members]
+    rows = [{"id": m.participant_id, "ref": m.ref or "", "attended": _count(m.attended), "absent": _count(m.absent),
+             "hours": "withheld" if m.hours is None else f"{m.hours:g}", "absences": ", ".join(m.absences)}
+            for m in view.members]
     print_rows(rows, ["id", "ref", "attended", "absent", "hours", "absences"], fmt, title="Members",
                json_rows=view.to_json()["members"])
+    for member in view.members:  # what was withheld is said, never silently left out
+        for note in member.withheld:
+            print_note(f"participant {member.participant_id}: {note}")
+
+
+def _count(value: int | None) -> str:
+    return "withheld" if value is None else str(value)
 
 
 @app.command("list")

@@ -10,6 +10,7 @@ all or nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 from pathway.domain import Event, Participant
 from pathway.domain.records import RecordEvent
 from pathway.engine.step_settings import group_config
-from pathway.errors import BadInput, InvalidValue, PathwayError, RuleRefused
-from pathway.services import policy
+from pathway.clock import to_local
+from pathway.errors import BadInput, InvalidValue, NotPermitted, PathwayError, RuleRefused
+from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.participants import effective_time, fire, resolve, typed_attributes
@@ -31,13 +33,18 @@ SESSION_KINDS = ("session", "wellness")
 
 @dataclass(frozen=True)
 class MemberView:
+    """One member's attendance as the viewer may see it: ``attended``/``absent``/``hours`` are None when
+    the member's record is closed to the viewer (case_access), counts of the shown entries otherwise;
+    ``withheld`` says what was not shown and why."""
+
     participant_id: int
     ref: str | None
     step: str
-    attended: int
-    absent: int
-    hours: float
+    attended: int | None
+    absent: int | None
+    hours: float | None
     absences: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,8 @@ class GroupView:
                 "capacity": self.capacity, "closed_at": iso(self.closed_at) if self.closed_at else None,
                 "planned_hours_per_week": self.planned_hours_per_week,
                 "members": [{"participant_id": m.participant_id, "ref": m.ref, "step": m.step, "attended": m.attended,
-                             "absent": m.absent, "hours": m.hours, "absences": m.absences} for m in self.members],
+                             "absent": m.absent, "hours": m.hours, "absences": m.absences, "withheld": m.withheld}
+                            for m in self.members],
                 "sessions": [{"id": s.id, "held_at": iso(s.held_at), "kind": s.kind, "hours": s.hours}
                              for s in self.sessions]}
 
@@ -276,21 +284,41 @@ def move_group(ctx: ServiceContext, group_ref: str | int, trigger: str, data: di
 
 
 def show_group(ctx: ServiceContext, group_ref: str | int) -> GroupView:
+    """The group and each member's attendance, as the viewer may see it.
+
+    Attendance and absence reasons are entries in the members' histories, so they are shown as
+    ``participant show`` would show them: a member whose record the viewer may not read (the
+    workflow's ``case_access``) is listed with the attendance withheld, and entries another agency
+    recorded are counted only where the member's consent covers the viewer's agency
+    (:mod:`pathway.services.secrecy`); each member says what was withheld and why. Only the members
+    whose attendance was shown are logged as read.
+    """
     with ctx.uow() as uow:
         group = _group(uow, group_ref)
         policy.require(ctx, "participant.read", workflow=group.workflow_id)
         definition = ctx.catalog.load_current(group.workflow_id).definition
+        today = to_local(ctx.clock.now()).date()
         members = []
         for pid in uow.groups.members(group.id):
             participant = resolve(uow, pid)
-            events = [e for e in uow.participants.history(pid) if e.data.get("group") == group.id]
-            attended = [e for e in events if e.type == RecordEvent.SESSION_ATTENDED]
-            absent = [e for e in events if e.type == RecordEvent.SESSION_ABSENT]
+            try:
+                policy.require(ctx, "participant.read", participant, uow=uow)
+            except NotPermitted as refused:
+                members.append(MemberView(pid, participant.ref, participant.step, None, None, None, [],
+                                          [f"attendance not shown: {refused.message}"]))
+                continue
+            history = uow.participants.history(pid)
+            kept = {e.seq for e in secrecy.filter_events(ctx.user, history, today).events}
+            sessions = [e for e in history if e.data.get("group") == group.id
+                        and e.type in (RecordEvent.SESSION_ATTENDED, RecordEvent.SESSION_ABSENT)]
+            hidden = Counter(e.actor_agency or "unknown" for e in sessions if e.seq not in kept)
+            attended = [e for e in sessions if e.seq in kept and e.type == RecordEvent.SESSION_ATTENDED]
+            absent = [e for e in sessions if e.seq in kept and e.type == RecordEvent.SESSION_ABSENT]
+            notes = secrecy.Filtered([], hidden, ctx.user.agency if ctx.user else None).notes()
             members.append(MemberView(pid, participant.ref, participant.step, len(attended), len(absent),
                                       sum(float(e.data.get("hours") or 0) for e in attended),
-                                      [str(e.data.get("reason") or "–") for e in absent]))
-            if ctx.user is not None and not ctx.granted:
-                policy.log_read(ctx, uow, participant, f"group {group.id} attendance")
+                                      [str(e.data.get("reason") or "–") for e in absent], notes))
+            policy.log_read(ctx, uow, participant, f"group {group.id} attendance")
         if ctx.user is not None and not ctx.granted:
             uow.commit()
         return GroupView(group.id, group.workflow_id, group.step, group.name, group.capacity, group.closed_at,
