@@ -242,3 +242,24 @@ def test_scheduler_bad_interval_is_one_line_exit_2(tmp_path: Path) -> None:
     """`scheduler run --interval 5x` exits 2 at once with one error line naming the value."""
     cli = make_cli(tmp_path)
     assert_one_line_error(cli("scheduler", "run", "--interval", "5x"), "--interval", "5x", "30s")
+
+
+def test_list_shows_the_unwatched_participants(tmp_path: Path) -> None:
+    """In-process: a Flen participant enrolled without the application date has no 14-day clock: the board lists
+    them under "Unwatched"; --unwatched lists only them (JSON too); a filter with it is refused, nothing written."""
+    cli = make_cli(tmp_path)
+    ok(cli("participant", "enrol", "flen_tripartite", "--ref", "F-1", "--attr", "application_date=2026-03-02"))
+    ok(cli("participant", "enrol", "flen_tripartite", "--ref", "F-9"))
+    table = ok(cli("deadlines", "list")).stdout
+    assert "Open deadlines (1)" in table and "Unwatched" in table and "application_date" in table
+    assert "F-9" in table.split("Unwatched")[1]
+    rows = ok(cli("deadlines", "list", "--unwatched", "--format", "json")).json()
+    assert rows == [{"participant_id": 2, "ref": "F-9", "workflow": "flen_tripartite", "step": "application",
+                     "rule": RULE, "title": rows[0]["title"], "attribute": "application_date"}]  # type: ignore[index]
+    assert [r["ref"] for r in listed(cli)] == ["F-1"]  # the JSON board keeps its contract
+    before = cli.snapshot()
+    assert_one_line_error(cli("deadlines", "list", "--unwatched", "--overdue"), "--unwatched", "alone")
+    assert cli.snapshot() == before
+    ok(cli("participant", "set", "F-9", "application_date=2026-03-03"))
+    assert ok(cli("deadlines", "list", "--unwatched", "--format", "json")).json() == []
+    assert "Unwatched" not in ok(cli("deadlines", "list")).stdout

@@ -173,6 +173,18 @@ def test_board_changes_after_a_deadline_check_and_filters(web, signed_in):
     assert "LU-10" not in client.get("/board?overdue=1&level=9").text
 
 
+def test_board_lists_the_unwatched_participants(web, signed_in):
+    """A Flen participant with no application date has no 14-day clock: the board lists them as unwatched,
+    naming the missing attribute, until it is recorded."""
+    web.enrol("FL-7", workflow="flen_tripartite")
+    page = signed_in("cia").get("/board")
+    assert 'id="unwatched-table"' in page.text
+    section = page.text.split('id="unwatched-table"')[1]
+    assert "FL-7" in section and "application_date" in section
+    participants.set_attributes(web.as_user("anna"), "FL-7", {"application_date": "2026-03-02"})
+    assert 'id="unwatched-table"' not in signed_in("cia").get("/board").text
+
+
 def test_reports_page_shows_tables_and_charts_and_downloads(web, signed_in):
     """Reports show the funder's tables with an SVG chart; CSV and xlsx downloads hide small counts."""
     for n in range(4):

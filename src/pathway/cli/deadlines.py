@@ -55,13 +55,26 @@ def list_deadlines(
     due_within: Annotated[str | None, typer.Option("--due-within", help="only those due within this long, e.g. 7d or 5wd")] = None,
     role: Annotated[str | None, typer.Option(help="only those a role holds now (owner or escalation level)")] = None,
     workflow: Annotated[str | None, typer.Option(help="only this workflow")] = None,
+    unwatched: Annotated[bool, typer.Option("--unwatched", help="only the participants no deadline watches although "
+                                            "a rule should: its start attribute was never recorded")] = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """The coordinator's board: every open deadline, soonest first, with days overdue and level.
 
+    Below it, "Unwatched": open participants with no running deadline of a rule that should watch them,
+    because the date attribute the rule starts at was never recorded (--unwatched: only that list).
+
     Example: pathway deadlines list --overdue --role coordinator
+    Example: pathway deadlines list --unwatched --workflow flen_tripartite
     """
     services = state(ctx).services()
+    if unwatched:
+        if overdue or due_within is not None or role is not None:
+            raise InvalidValue("--unwatched", "with --overdue/--due-within/--role",
+                               "an unwatched participant has no deadline to filter by; give --unwatched alone "
+                               "or with --workflow")
+        _print_unwatched(service.unwatched(services, workflow), fmt)
+        return
     due_before = None
     if due_within is not None:
         try:
@@ -76,3 +89,16 @@ def list_deadlines(
              "days overdue": r.days_overdue or "", "level": r.level or "", "owner": r.owner} for r in board]
     print_rows(rows, ["participant", "ref", "workflow", "step", "rule", "due", "days overdue", "level", "owner"],
                fmt, title=f"Open deadlines ({len(rows)})", json_rows=[r.to_json() for r in board])
+    if fmt == OutputFormat.TABLE and not (overdue or due_within is not None or role is not None):
+        missing = service.unwatched(services, workflow)
+        if missing:
+            _print_unwatched(missing, fmt)
+
+
+def _print_unwatched(found: list[service.UnwatchedRow], fmt: OutputFormat) -> None:
+    rows = [{"participant": r.participant_id, "ref": r.ref, "workflow": r.workflow, "step": r.step, "rule": r.rule,
+             "missing": r.attribute} for r in found]
+    print_rows(rows, ["participant", "ref", "workflow", "step", "rule", "missing"], fmt,
+               title=f"Unwatched: no running deadline although a rule should watch them ({len(rows)}); "
+                     "record the missing attribute to start its clock",
+               json_rows=[r.to_json() for r in found])

@@ -25,8 +25,12 @@ from pathway.domain import (
     Participant,
     ParticipantStatus,
 )
+from pathway.domain.records import fold
 from pathway.engine.deadlines import PlannedDeadline
 from pathway.engine.deadlines import plan as plan_for
+from pathway.engine.values import coerce_fields
+from pathway.steps.guards import GuardContext
+from pathway.steps.requirements import StepRequirements
 from sqlalchemy.exc import OperationalError
 
 from pathway.errors import CheckInterrupted, ConcurrentChange
@@ -302,6 +306,68 @@ def board(
             policy.log_read(ctx, uow, None, "deadline board", workflow_id)
             uow.commit()
     return [r for r in rows if role is None or r.owner == role]
+
+
+@dataclass(frozen=True)
+class UnwatchedRow:
+    """A participant no deadline rule watches although one should: its start attribute is missing."""
+
+    participant_id: int
+    ref: str | None
+    workflow: str
+    step: str
+    rule: str
+    title: str
+    attribute: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def unwatched(ctx: ServiceContext, workflow_id: str | None = None) -> list[UnwatchedRow]:
+    """Open participants with no deadline of a rule that should watch them: the rule starts at a date
+    attribute that was never recorded (imported, enrolled before the rule, recorded then cleared), it
+    applies to them (its ``applies_if``), and they have not yet reached its target. The engine makes the
+    attribute required for the triggers before the target (steps/requirements.py); this list finds
+    those already past that gate or standing before it, so nobody's clock silently never starts."""
+    with ctx.uow() as uow:
+        policy.require(ctx, "deadlines.list", workflow=workflow_id)
+        visible = policy.visible_workflows(ctx)
+        ids = [workflow_id] if workflow_id is not None else ctx.catalog.file_ids()
+        rows: list[UnwatchedRow] = []
+        for wid in ids:
+            if visible is not None and wid not in visible:
+                continue
+            current = ctx.catalog.load_current(wid).definition
+            by_rule: dict[str, set[str]] = {}
+            for step, requirements in StepRequirements(current).attributes.items():
+                for requirement in requirements:
+                    by_rule.setdefault(requirement.rule.id, set()).add(step)
+            for rule_id, steps in sorted(by_rule.items()):
+                for participant in uow.deadlines.without_rule(wid, steps, rule_id):
+                    found = _unwatched_by(ctx, uow, participant, rule_id)
+                    if found is not None:
+                        rows.append(found)
+        if ctx.user is not None and not ctx.granted:
+            policy.log_read(ctx, uow, None, "unwatched participants", workflow_id)
+            uow.commit()
+    return sorted(rows, key=lambda r: (r.workflow, r.participant_id, r.rule))
+
+
+def _unwatched_by(ctx: ServiceContext, uow: UnitOfWork, participant: Participant, rule_id: str) -> UnwatchedRow | None:
+    """The row when ``rule_id`` of the participant's own workflow version should watch them and does not."""
+    definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
+    for requirement in StepRequirements(definition).attributes.get(participant.step, []):
+        if requirement.rule.id != rule_id:
+            continue
+        known = {k: v for k, v in participant.attributes.items() if k in definition.attributes}
+        attributes = coerce_fields(definition.attributes, known, definition, "attribute", "(stored)", checked=False)
+        context = GuardContext(attributes, {}, participant.step, ctx.clock.now(), participant.enrolled_at,
+                               fold(uow.participants.history(participant.id or 0)))
+        if requirement.reasons(context):
+            return UnwatchedRow(participant.id or 0, participant.ref, participant.workflow_id, participant.step,
+                                rule_id, requirement.rule.title, requirement.attribute)
+    return None
 
 
 def for_participant(uow: UnitOfWork, participant: Participant, now: datetime) -> list[BoardRow]:

@@ -76,6 +76,17 @@ class DeadlineRepository:
             query = query.where(deadlines.c.workflow_id == workflow_id)
         return [(row[0], row[1]) for row in self.session.execute(query)]
 
+    def without_rule(self, workflow_id: str, steps: Collection[str], rule: str) -> list[Participant]:
+        """Open participants of the workflow in ``steps`` that hold no deadline of ``rule`` (none running,
+        none ever met): the candidates for the board's "unwatched" list."""
+        has_rule = select(deadlines.c.id).where(deadlines.c.participant_id == participants.c.id,
+                                                deadlines.c.rule == rule).exists()
+        query = (select(Participant)
+                 .where(participants.c.workflow_id == workflow_id, participants.c.status == "open",
+                        participants.c.step.in_(list(steps)), ~has_rule)
+                 .order_by(participants.c.id))
+        return list(self.session.scalars(query))
+
     # -- notifications -----------------------------------------------------------------------
 
     def add_notifications(self, rows: list[dict[str, Any]]) -> None:

@@ -497,6 +497,8 @@ def board(request: Request, workflow: str = "", role: str = "", overdue: str = "
         "roles": sorted({r.owner for r in all_rows}), "filters": {
             "workflow": workflow, "role": role, "overdue": overdue, "level": level, "sort": sort},
         "sorts": list(SORTS),
+        # participants no deadline watches although a rule should (its start attribute is missing)
+        "unwatched": deadline_service.unwatched(ctx, workflow or None),
     })
 
 
