@@ -229,3 +229,56 @@ def test_a_conflict_with_another_person_is_still_refused(backend: str, hx: Servi
     with pytest.raises(ConcurrentChange):
         fire(caseworker, pid, "assess")
     assert [e.type for e in history(hx, pid)] == ["enrolled", "attributes_set"]
+
+
+def _check_before_first_write(ctx: ServiceContext, run_first) -> ServiceContext:  # type: ignore[no-untyped-def]
+    """Like :func:`_check_before_first_commit`, but the other writer runs before the first unit of work's
+    first flush or commit, whichever comes first (a no-show or an assignment writes its rows before the commit)."""
+    pending = [run_first]
+    real = ctx.uow
+
+    def factory():  # type: ignore[no-untyped-def]
+        uow = real()
+        for name in ("flush", "commit"):
+            def after_the_other_writer(step=getattr(uow, name)) -> None:  # type: ignore[no-untyped-def]
+                while pending:
+                    pending.pop()()
+                step()
+
+            setattr(uow, name, after_the_other_writer)
+        return uow
+
+    return replace(ctx, uow=factory)
+
+
+def _use_cases() -> list[tuple[str, object]]:
+    from pathway.services import corrections, meetings, ownership
+
+    return [
+        ("correct_attributes", lambda ctx, pid: corrections.correct_attributes(ctx, pid, {"gender": "male"}, "typo")),
+        ("void", lambda ctx, pid: corrections.void(ctx, pid, "enrolled twice")),
+        ("record_meeting", lambda ctx, pid: meetings.record_meeting(ctx, pid, "individual", ["soc:kim"])),
+        ("record_no_show", lambda ctx, pid: meetings.record_no_show(ctx, pid, "individual", "af")),
+        ("assign", lambda ctx, pid: ownership.assign(ctx, pid, "kim")),
+    ]
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _use_cases()])
+def test_corrections_meetings_and_assignments_are_retried_after_a_deadline_check(
+        name: str, backend: str, hx: ServiceContext, engine: Engine, workflows: Path) -> None:
+    """Like fire: a correction, a meeting record, a no-show or an assignment that loses only to a deadline
+    check's write is run again on the fresh state and succeeds, the check's event kept before it."""
+    from pathway.services import users
+
+    if backend == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE holds the write lock from the command's first read")
+    use_case = dict(_use_cases())[name]
+    users.add_user(hx, "root", "Rut Root", "coordination", admin=True)
+    users.add_user(hx, "kim", "Kim", "soc", ["coach"], ["bounded"])
+    pid, _ = enrol(hx, "bounded", ref="LATE-1", attributes={"gender": "female"}, at=parse_time("2026-02-01T09:00"),
+                   reason="entered late")
+    checker = make_context(engine, workflows, FixedClock(parse_time(NOW)), actor="scheduler")
+    caseworker = _check_before_first_write(hx, lambda: deadlines.check(checker))
+    use_case(caseworker, pid)  # type: ignore[operator]
+    types = [e.type for e in history(hx, pid)]
+    assert types[:2] == ["enrolled", "deadline_missed"] and len(types) == 3

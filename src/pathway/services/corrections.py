@@ -29,6 +29,7 @@ from pathway.services.deadlines import reconcile
 from pathway.services.participants import refuse_voided, resolve, typed_attributes
 from pathway.domain.agency import AGENCIES
 from pathway.services.records import PLAN_STATUSES, WEEKDAYS
+from pathway.services.retry import caseworker_command
 from pathway.store.uow import UnitOfWork
 
 #: how long staff may correct their own entries; coordinators may correct any entry at any time
@@ -147,6 +148,7 @@ class _Unit:
 
 # -- undo the last transition, reopen an exit ---------------------------------------------------
 
+@caseworker_command
 def undo_last(ctx: ServiceContext, participant_ref: str | int, reason: str | None) -> CorrectionResult:
     """The last transition was a mistake: back to the step before it, its deadlines as they were.
 
@@ -175,6 +177,7 @@ def undo_last(ctx: ServiceContext, participant_ref: str | int, reason: str | Non
         return unit.finish(CorrectionKind.UNDO, [event], [last.seq], previous, {"step": before.step})
 
 
+@caseworker_command
 def reopen(ctx: ServiceContext, participant_ref: str | int, reason: str | None) -> CorrectionResult:
     """The exit was a mistake: open again in the step before it; what the exit closed is open again."""
     why = _reason(reason)
@@ -222,6 +225,7 @@ def _reopen(unit: _Unit, why: str) -> CorrectionResult:
 
 # -- correct the exit's data (reason, situation at exit) --------------------------------------
 
+@caseworker_command
 def correct_exit(ctx: ServiceContext, participant_ref: str | int, values: Mapping[str, Any],
                  reason: str | None) -> CorrectionResult:
     """Correct the exit reason or the situation recorded at exit; reports read the corrected values."""
@@ -255,6 +259,7 @@ def correct_exit(ctx: ServiceContext, participant_ref: str | int, values: Mappin
 
 # -- correct a recorded attribute ----------------------------------------------------------------
 
+@caseworker_command
 def correct_attributes(ctx: ServiceContext, participant_ref: str | int, values: Mapping[str, Any],
                        reason: str | None) -> CorrectionResult:
     """Correct attributes recorded wrongly: one correction per event that recorded them, as of its time."""
@@ -331,6 +336,7 @@ def _standing(unit: _Unit, target: Event) -> Event:
                 target)
 
 
+@caseworker_command
 def correct_record(ctx: ServiceContext, participant_ref: str | int, seq: int, values: Mapping[str, str],
                    reason: str | None) -> CorrectionResult:
     """Correct a consent given, a plan entry, or a placement or intervention entry (event ``seq``): the
@@ -369,6 +375,7 @@ def correct_record(ctx: ServiceContext, participant_ref: str | int, seq: int, va
         return unit.finish(CorrectionKind.RECORD, [event], [standing.seq], previous, changed)
 
 
+@caseworker_command
 def strike_record(ctx: ServiceContext, participant_ref: str | int, seq: int, reason: str | None) -> CorrectionResult:
     """A placement or intervention entry made by mistake (started, followed up or ended): struck, with
     what hangs on it (a placement's follow-ups and end), and left out of every report."""
@@ -491,6 +498,7 @@ def _placement_types(unit: _Unit, step: str | None) -> list[str]:
 
 # -- void an enrolment made by mistake --------------------------------------------------------
 
+@caseworker_command
 def void(ctx: ServiceContext, participant_ref: str | int, reason: str | None) -> CorrectionResult:
     """An enrolment made by mistake (felregistrering): kept in the history, left out of every report."""
     why = _reason(reason)

@@ -25,6 +25,7 @@ from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
 from pathway.services.participants import effective_time, fire, resolve, typed_attributes
 from pathway.services.views import FireResult
+from pathway.services.retry import caseworker_command
 from pathway.store.group_repository import GroupRow, SessionRow
 from pathway.store.uow import UnitOfWork
 
@@ -130,6 +131,7 @@ def create_group(ctx: ServiceContext, workflow_id: str, step: str, name: str, ca
         return group_id
 
 
+@caseworker_command
 def add_members(ctx: ServiceContext, group_ref: str | int, participant_refs: list[str], at: datetime | None = None,
                 reason: str | None = None) -> list[int]:
     """Put participants in the group (all or none); refused beyond its capacity (the step's group_size)."""
@@ -166,6 +168,7 @@ def add_members(ctx: ServiceContext, group_ref: str | int, participant_refs: lis
         return [p.id or 0 for p in joining]
 
 
+@caseworker_command
 def remove_member(ctx: ServiceContext, group_ref: str | int, participant_ref: str, at: datetime | None = None,
                   reason: str | None = None) -> None:
     with ctx.uow() as uow:
@@ -181,6 +184,7 @@ def remove_member(ctx: ServiceContext, group_ref: str | int, participant_ref: st
         uow.commit()
 
 
+@caseworker_command
 def record_session(ctx: ServiceContext, group_ref: str | int, kind: str = "session", hours: float | None = None,
                    absent: list[str] | None = None, at: datetime | None = None,
                    reason: str | None = None) -> dict[str, Any]:

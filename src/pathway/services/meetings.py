@@ -28,6 +28,7 @@ from pathway.services.deadlines import reconcile
 from pathway.services.notify import notification_id
 from pathway.services.participants import effective_time, resolve, typed_attributes
 from pathway.services.views import iso
+from pathway.services.retry import caseworker_command
 
 #: the longest notes file a meeting record takes (notes are for decisions and agreements, not documents)
 MAX_NOTES = 20_000
@@ -68,6 +69,7 @@ def _append(ctx: ServiceContext, participant: Participant, kind: RecordEvent, da
     return event
 
 
+@caseworker_command
 def record_meeting(ctx: ServiceContext, participant_ref: str | int, type_: str, attendees: list[str],
                    led_by: str | None = None, absent: list[str] | None = None, consent_confirmed: bool = False,
                    decisions: list[str] | None = None, signed_by_participant: bool = False,
@@ -94,6 +96,7 @@ def record_meeting(ctx: ServiceContext, participant_ref: str | int, type_: str, 
         return {**data, "seq": event.seq, "participant_id": participant.id}
 
 
+@caseworker_command
 def record_no_show(ctx: ServiceContext, participant_ref: str | int, type_: str, agency: str,
                    note: str | None = None, at: datetime | None = None, reason: str | None = None) -> NoShowResult:
     """Record a missed appointment and notify the participant's other agencies the consent covers."""

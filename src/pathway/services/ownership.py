@@ -22,6 +22,7 @@ from pathway import limits
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.participants import resolve
+from pathway.services.retry import caseworker_command
 from pathway.store.access_repository import RESPONSIBLE, CaseloadEntry, CaseloadScope
 from pathway.store.uow import UnitOfWork
 
@@ -72,6 +73,7 @@ def _record(ctx: ServiceContext, participant: Participant, slot: str, user: User
     ))
 
 
+@caseworker_command
 def assign(ctx: ServiceContext, participant_ref: str | int, login: str, agency: str | None = None,
            reason: str | None = None) -> dict[str, Any]:
     """Make ``login`` the responsible caseworker (or, with ``agency``, the contact there)."""
@@ -88,6 +90,9 @@ def assign(ctx: ServiceContext, participant_ref: str | int, login: str, agency: 
         if previous is not None and previous.id == user.id:
             raise RuleRefused(f"{user.login} already holds participant {participant.id} ({slot}); nothing to do")
         event = _record(ctx, participant, slot, user, previous, reason)
+        # the version check now, before the assignment row: a deadline check that wrote since the read is
+        # a typed conflict (retried by caseworker_command), never a flush failing inside another statement
+        uow.flush()
         uow.assignments.set(participant.id or 0, slot, user.id or 0, ctx.clock.now())
         uow.commit()
         return {"participant_id": participant.id, "slot": slot, "login": user.login,
@@ -104,6 +109,7 @@ class Reassignment:
     dry_run: bool = False
 
 
+@caseworker_command
 def reassign(ctx: ServiceContext, from_login: str, to_login: str, reason: str, workflow_id: str | None = None,
              dry_run: bool = False) -> Reassignment:
     """Move every open participant ``from_login`` is responsible for to ``to_login``: all or none."""
