@@ -90,6 +90,15 @@ def test_user_sso_links_and_unlinks_a_claim_value(team: Cli) -> None:
         assert conn.execute("SELECT sso_subject FROM users WHERE login = 'anna'").fetchone() == (None,)
 
 
+def test_serve_refuses_an_incomplete_single_sign_on_setting(team: Cli) -> None:
+    """oidc_issuer without a client id and secret stops 'pathway serve' before it listens, naming both."""
+    env = team.env()
+    env["PATHWAY_OIDC_ISSUER"] = "https://login.kommun.se"
+    refused = run_in_process(["serve", "--port", "1"], env, team.home)
+    assert refused.code == 2, refused.stderr
+    assert "oidc_client_id and oidc_client_secret" in refused.stderr and "Traceback" not in refused.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

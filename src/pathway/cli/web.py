@@ -35,6 +35,9 @@ def serve(
     cli_state = state(ctx)
     settings = cli_state.settings
     cli_state.services()  # the database is reachable and at the current schema, or a clear error now
+    from pathway.web.sso import SsoSettings
+
+    sso = SsoSettings.from_settings(settings)  # an incomplete or unsafe single sign-on set: refused now
     # the workers read their settings from the environment, as the command did
     os.environ["PATHWAY_DATABASE_URL"] = settings.database_url
     os.environ["PATHWAY_WORKFLOWS"] = str(settings.workflows.resolve())
@@ -44,6 +47,8 @@ def serve(
         print_note(f"listening on {host}: put a reverse proxy with TLS in front (docs/deployment.md)")
     if not settings.web_secure_cookies:
         print_note("session cookies are sent over plain HTTP (PATHWAY_WEB_SECURE_COOKIES=false): for localhost only")
+    if sso is not None:
+        print_note(f"single sign-on with {sso.issuer} (claim {sso.claim})")
     console.print(f"pathway serving on http://{host}:{port} ({workers} worker{'s' if workers != 1 else ''})",
                   markup=False)
     uvicorn.run("pathway.web.app:app_from_environment", factory=True, host=host, port=port,
