@@ -97,6 +97,13 @@ class _Participants:
         found = [self.get(i) for i in sorted(set(ids))]
         return {p.id: p for p in found if p is not None and p.id is not None}
 
+    def lock_detached(self, ids: Sequence[int]) -> dict[int, Participant]:
+        """The working copies: their events are written on commit, so nothing is detached here."""
+        return self.lock(ids)
+
+    def append_detached(self, found: builtins.list[Participant]) -> None:
+        """Nothing to do before commit: it writes every working copy's new events."""
+
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
         return self.list(workflow_id=workflow_id, ref=ref)
 
@@ -165,6 +172,12 @@ class _Deadlines:
         due = [d for pid in sorted(self._uow.store.deadlines) for d in self._uow.deadline_rows(pid)
                if d.status == DeadlineStatus.OPEN and d.next_action_at is not None and d.next_action_at <= now]
         return sorted(due, key=lambda d: (d.next_action_at, d.id or 0))[:limit]
+
+    def claim_due_detached(self, now: datetime, limit: int) -> list[Deadline]:
+        return self.claim_due(now, limit)
+
+    def save_progress(self, rows: list[Deadline]) -> None:
+        """Nothing to do before commit: the claimed rows are working copies, saved then."""
 
     def add_notifications(self, rows: list[dict[str, Any]]) -> None:
         self._uow.new_notifications += [dict(r) for r in rows]

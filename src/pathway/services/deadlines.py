@@ -215,10 +215,12 @@ def catch_up(ctx: ServiceContext, participant_id: int, now: datetime) -> int:
 def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[CheckAction], int]:
     """One transaction: claim up to ``batch`` due rows, append their events, move them on."""
     with ctx.uow() as uow:
-        rows = uow.deadlines.claim_due(now, batch)
+        # read as plain rows and written back in batches (one INSERT of events, one UPDATE of the
+        # rows and one of the participants, each version-checked), not one ORM UPDATE per row
+        rows = uow.deadlines.claim_due_detached(now, batch)
         if not rows:
             return [], 0
-        people = uow.participants.lock([r.participant_id for r in rows])
+        people = uow.participants.lock_detached([r.participant_id for r in rows])
         addressing = Addressing(uow, list(people))
         taken: list[CheckAction] = []
         queued: list[dict[str, Any]] = []
@@ -231,6 +233,8 @@ def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[C
                     taken.append(act)
                     queued += ctx.notifier.queue(act, now)
             row.reschedule()
+        uow.deadlines.save_progress(rows)
+        uow.participants.append_detached(list(people.values()))
         uow.deadlines.add_notifications(queued)
         uow.commit()
         return taken, len(rows)

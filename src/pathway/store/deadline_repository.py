@@ -6,10 +6,11 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, text, update
+from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pathway.domain import Deadline, Participant
+from pathway.errors import ConcurrentChange
 from pathway.store.tables import deadlines, notifications, participants
 
 
@@ -53,6 +54,33 @@ class DeadlineRepository:
             .with_for_update(skip_locked=True)
         )
         return list(self.session.scalars(query))
+
+    def claim_due_detached(self, now: datetime, limit: int) -> list[Deadline]:
+        """:meth:`claim_due` read as plain rows: the objects are not tracked by the session, so the
+        caller writes what it changed with :meth:`save_progress` (one batched UPDATE, not one per
+        row as the ORM's versioned flush does)."""
+        found = self.claim_due(now, limit)
+        for row in found:  # loaded by the ORM (its fastest way to build them), then no longer tracked
+            self.session.expunge(row)
+        return found
+
+    def save_progress(self, rows: list[Deadline]) -> None:
+        """Write how far the check came on claimed rows (progress, level, next action), each with its
+        version checked; raises :class:`~pathway.errors.ConcurrentChange` if any row was changed
+        since it was read."""
+        if not rows:
+            return
+        statement = (update(deadlines)
+                     .where(deadlines.c.id == bindparam("b_id"), deadlines.c.version == bindparam("b_version"))
+                     .values(progress=bindparam("progress"), level=bindparam("level"),
+                             next_action_at=bindparam("next_action_at"), version=bindparam("new_version")))
+        result = self.session.execute(statement, [
+            {"b_id": r.id, "b_version": r.version, "progress": r.progress, "level": r.level,
+             "next_action_at": r.next_action_at, "new_version": r.version + 1} for r in rows])
+        if result.rowcount != len(rows):  # type: ignore[attr-defined]
+            raise ConcurrentChange(rows[0].participant_id)
+        for row in rows:
+            row.version += 1
 
     def board(
         self,

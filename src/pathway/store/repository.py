@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pathway.domain import Event, Participant
-from pathway.store.tables import event_from_row, events, participants, workflow_versions
+from pathway.errors import ConcurrentChange
+from pathway.store.tables import event_from_row, event_row, events, participants, workflow_versions
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,44 @@ class ParticipantRepository:
         self._seen(found)
         self.locked.update(p.id for p in found if p.id is not None)
         return {p.id: p for p in found}  # type: ignore[misc]
+
+    def lock_detached(self, ids: Sequence[int]) -> dict[int, Participant]:
+        """:meth:`lock` read as plain rows, not tracked by the session: for the deadline check,
+        which appends events only and writes them with :meth:`append_detached`."""
+        query = (select(Participant).where(participants.c.id.in_(sorted(set(ids))))
+                 .order_by(participants.c.id).with_for_update())
+        found = list(self.session.scalars(query))
+        for participant in found:  # loaded by the ORM (its fastest way to build them), then no longer tracked
+            self.session.expunge(participant)
+        return {p.id: p for p in found if p.id is not None}
+
+    def append_detached(self, found: builtins.list[Participant]) -> None:
+        """Write the events recorded on participants from :meth:`lock_detached` (one INSERT) and move
+        their rows on (one batched UPDATE of last_seq with the version checked). Events that change
+        more of the row (a step, attributes, the folded history) are not written here: refused.
+        A row changed since it was read, or a sequence number taken, is a
+        :class:`~pathway.errors.ConcurrentChange`."""
+        touched = [p for p in found if p.new_events]
+        if not touched:
+            return
+        if any(p.folded_changed for p in touched):
+            raise ValueError("append_detached writes last_seq only; this event changes more of the row")
+        rows = [event_row(e) for p in touched for e in p.new_events]
+        statement = (update(participants)
+                     .where(participants.c.id == bindparam("b_id"), participants.c.version == bindparam("b_version"))
+                     .values(last_seq=bindparam("last_seq"), version=bindparam("new_version")))
+        try:
+            self.session.execute(insert(events), rows)
+            result = self.session.execute(statement, [
+                {"b_id": p.id, "b_version": p.version, "last_seq": p.last_seq, "new_version": p.version + 1}
+                for p in touched])
+        except IntegrityError:
+            raise ConcurrentChange(touched[0].id or 0) from None
+        if result.rowcount != len(touched):  # type: ignore[attr-defined]
+            raise ConcurrentChange(touched[0].id or 0)
+        for p in touched:
+            p.version += 1
+            p.new_events.clear()
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
         query = select(Participant).where(participants.c.ref == ref)
