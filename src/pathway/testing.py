@@ -51,6 +51,9 @@ class InMemoryStore:
     users: dict[int, Any] = field(default_factory=dict)
     #: (participant id, slot) → user id (caseworker assignments)
     assignments: dict[tuple[int, str], int] = field(default_factory=dict)
+    #: groups by id, and memberships: [group id, participant id, joined at, left at or None]
+    groups: dict[int, Any] = field(default_factory=dict)
+    group_members: list[list[Any]] = field(default_factory=list)
     next_participant_id: int = 1
     next_deadline_id: int = 1
 
@@ -253,6 +256,58 @@ class _Assignments:
         return {pid: user for (pid, s), user in self._uow.store.assignments.items() if pid in wanted and s == slot}
 
 
+class _Groups:
+    """Groups and their current members (what an exit reads and ends, and membership changes);
+    a unit of work changes copies, written back on commit."""
+
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+        self.groups = dict(uow.store.groups)
+        self.members_rows = [list(m) for m in uow.store.group_members]
+
+    def add(self, workflow_id: str, step: str, name: str, capacity: int | None, now: datetime) -> int:
+        from pathway.store.group_repository import GroupRow
+
+        group_id = max(self.groups, default=0) + 1
+        self.groups[group_id] = GroupRow(group_id, workflow_id, step, name, capacity, now, None)
+        return group_id
+
+    def get(self, group_id: int, lock: bool = False) -> Any:
+        return self.groups.get(group_id)
+
+    def by_name(self, name: str) -> list[Any]:
+        return [g for g in self.groups.values() if g.name == name]
+
+    def all(self, workflow_id: str | None = None) -> list[Any]:
+        return [self.groups[i] for i in sorted(self.groups)
+                if workflow_id is None or self.groups[i].workflow_id == workflow_id]
+
+    def members(self, group_id: int) -> list[int]:
+        return [m[1] for m in sorted((m for m in self.members_rows if m[0] == group_id and m[3] is None),
+                                     key=lambda m: m[2])]
+
+    def count_members(self, group_id: int) -> int:
+        return len(self.members(group_id))
+
+    def groups_of(self, participant_id: int) -> list[int]:
+        return [m[0] for m in self.members_rows if m[1] == participant_id and m[3] is None]
+
+    def join(self, group_id: int, participant_id: int, at: datetime) -> None:
+        self.members_rows.append([group_id, participant_id, at, None])
+
+    def leave(self, group_id: int, participant_id: int, at: datetime) -> None:
+        for m in self.members_rows:
+            if m[0] == group_id and m[1] == participant_id and m[3] is None:
+                m[3] = at
+
+    def move(self, group_id: int, step: str, closed_at: datetime | None) -> None:
+        self.groups[group_id] = dataclasses.replace(self.groups[group_id], step=step, closed_at=closed_at)
+
+    def save(self) -> None:
+        self._uow.store.groups = dict(self.groups)
+        self._uow.store.group_members = [list(m) for m in self.members_rows]
+
+
 class InMemoryUnitOfWork:
     """A unit of work on an :class:`InMemoryStore`: rolled back unless committed."""
 
@@ -273,6 +328,7 @@ class InMemoryUnitOfWork:
         self.identities = _Identities(self)
         self.users = _Users(self)
         self.assignments = _Assignments(self)
+        self.groups = _Groups(self)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -348,6 +404,7 @@ class InMemoryUnitOfWork:
         store.workflows.update(self.new_workflows)
         store.identities.update(self.new_identities)
         store.notifications += self.new_notifications
+        self.groups.save()
         self._clear()
 
     def rollback(self) -> None:
