@@ -284,3 +284,25 @@ def test_group_show_withholds_attendance_the_viewer_may_not_see(
     assert groups.show_group(cora, group).members[1].absences == []  # coordinator: case access, not consent
     with pytest.raises(NotPermitted, match="permission participant.read"):  # an admin is no staff: no group at all
         groups.show_group(kraft_team("root"), group)
+
+
+def test_a_session_is_retried_after_a_deadline_check_wrote_in_between(
+    backend: str, shipped: ServiceContext, clock: FixedClock, engine: Engine
+) -> None:
+    """A session recorded while the deadline check reminds the members of the motivation step's limit: the
+    session loses only to the check, runs again on the fresh state, and every member has both events."""
+    from pathway.services import deadlines
+
+    from .test_hardening import _check_before_first_write
+
+    if backend == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE holds the write lock from the command's first read")
+    pids = _kraft_in_motivation(shipped, 2)
+    group = groups.create_group(shipped, "kraft", "motivation", "M3")
+    groups.add_members(shipped, group, [str(p) for p in pids])
+    clock.set(local(2026, 6, 20, 9))  # the 4-month limit's reminder (2 weeks ahead) is due
+    checker = make_context(engine, REPO / "workflows", clock, actor="scheduler")
+    leader = _check_before_first_write(shipped, lambda: deadlines.check(checker))
+    assert groups.record_session(leader, group)["attended"] == 2
+    for pid in pids:
+        assert [e.type for e in history(shipped, pid)][-2:] == ["reminder", "session_attended"]
