@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -95,7 +96,7 @@ def before_after_table(session: Session, scope: ReportScope, fields: list[str] |
         exit_value = func.coalesce(exit_event.c.data[exit_field].as_string(),
                                    _latest(scope, name, p.c.exited_at, inclusive=True)) \
             if exit_field else _latest(scope, name, p.c.exited_at, inclusive=True)
-        start = _recorded(enrolled, name) if start_within_days == 0 \
+        start = _recorded(enrolled, name, workflow.id) if start_within_days == 0 \
             else _first_within(scope, name, start_within_days)
         columns.append(start.label(f"{name}__at_enrolment"))
         columns.append(exit_value.label(f"{name}__at_exit"))
@@ -158,30 +159,42 @@ def _exit_field(scope: ReportScope, name: str) -> str | None:
     return candidate if declared else None
 
 
-def _recorded(e: Any, name: str) -> ColumnElement[Any]:
+def _recorded(e: Any, name: str, workflow_id: str) -> ColumnElement[Any]:
     """The value an enrolment or attribute event recorded for ``name`` (NULL when it did not), as
     corrected: a later ``attribute`` correction that amends the event gives the value in its place."""
     original = case((e.c.type == EventType.ENROLLED.value, e.c.data[("attributes", name)].as_string()),
                     else_=e.c.data[("set", name)].as_string())
-    return func.coalesce(_corrected(e, name), original)
+    return func.coalesce(_corrected(e, name, workflow_id), original)
 
 
-def _corrected(e: Any, name: str) -> ColumnElement[Any]:
+@lru_cache(maxsize=64)
+def _attribute_corrections(workflow_id: str) -> Any:
+    """The workflow's attribute corrections, read once per statement (a handful of rows, found through the
+    (workflow, type) index) instead of searching each participant's events for every value looked up."""
+    c = events.alias("correction_event")
+    return (select(c.c.participant_id, c.c.seq, c.c.data["amends"].as_integer().label("amends"),
+                   c.c.data["set"].label("corrected"))
+            .where(c.c.workflow_id == workflow_id, c.c.type == EventType.CORRECTED.value,
+                   c.c.data["kind"].as_string() == "attribute", not_struck(c))
+            .cte("attribute_corrections").prefix_with("MATERIALIZED"))
+
+
+def _corrected(e: Any, name: str, workflow_id: str) -> ColumnElement[Any]:
     """The newest correction of ``name`` in the value event ``e`` recorded (NULL when none).
 
     A correction is retroactive, as in every report: it amends the value from the moment the
     original was recorded, whatever the ``--as-of`` day (``report corrections --since`` lists the
     corrections made after a period was reported)."""
-    c = events.alias(f"amending_{e.name}")
-    value = c.c.data[("set", name)].as_string()
-    return (select(value).where(c.c.participant_id == e.c.participant_id, c.c.type == EventType.CORRECTED.value,
-                                c.c.data["amends"].as_integer() == e.c.seq, value.is_not(None), not_struck(c))
-            .order_by(c.c.seq.desc()).limit(1).scalar_subquery())
+    fixes = _attribute_corrections(workflow_id)
+    value = fixes.c.corrected[name].as_string()
+    return (select(value).where(fixes.c.participant_id == e.c.participant_id, fixes.c.amends == e.c.seq,
+                                value.is_not(None))
+            .order_by(fixes.c.seq.desc()).limit(1).scalar_subquery())
 
 
 def _first_within(scope: ReportScope, name: str, days: int) -> ColumnElement[Any]:
     e = events.alias(f"start_{name}")
-    value = _recorded(e, name)
+    value = _recorded(e, name, scope.workflow.id)
     return (select(value).where(e.c.participant_id == p.c.id, e.c.type.in_(_RECORDING), value.is_not(None),
                                 e.c.effective_at < scope.as_of_end,
                                 days_between(p.c.enrolled_at, e.c.effective_at) <= literal(days + 1e-9))
@@ -191,7 +204,7 @@ def _first_within(scope: ReportScope, name: str, days: int) -> ColumnElement[Any
 def _latest(scope: ReportScope, name: str, until: Any, inclusive: bool = False) -> ColumnElement[Any]:
     """The value of ``name`` most recently recorded before (or at) ``until``."""
     e = events.alias(f"latest_{name}")
-    value = _recorded(e, name)
+    value = _recorded(e, name, scope.workflow.id)
     before = e.c.effective_at <= until if inclusive else e.c.effective_at < until
     return (select(value).where(e.c.participant_id == p.c.id, e.c.type.in_(_RECORDING), value.is_not(None), before,
                                 e.c.effective_at < scope.as_of_end)
