@@ -139,6 +139,27 @@ def test_a_placement_hours_goal_reads_the_hours_recorded_and_leaves_out_those_ne
     assert (then["denominator"], then["inside_window"], then["inside_window_met"]) == (0, 3, 0)
 
 
+def test_a_placement_hours_goal_reads_the_hours_as_corrected(ctx: ServiceContext) -> None:
+    """12 h recorded at P's follow-up was a typo for 8, and Q's placement was recorded by mistake:
+    once both are corrected, neither meets the 10-hour goal (corrections are retroactive in reports)."""
+    from pathway.services import corrections
+    from pathway.services.participants import history
+
+    for ref in ("P", "Q"):
+        person(ctx, ref, "2010-01-04")
+        records.start_placement(ctx, ref, "work_training", "Bageriet", "2010-02-01", hours_per_week=4,
+                                **at("2010-02-01"))
+        records.followup_placement(ctx, ref, "p1", hours_per_week=12, **at("2010-06-01"))
+    [row] = goal_rows(ctx, "ten_hours_within_year")
+    assert (row["numerator"], row["denominator"]) == (2, 2)
+    followup = [e.seq for e in history(ctx, "P") if e.type == "placement_followup"][0]
+    corrections.correct_record(ctx, "P", followup, {"hours_per_week": "8"}, "8 h, not 12")
+    started = [e.seq for e in history(ctx, "Q") if e.type == "placement_started"][0]
+    corrections.strike_record(ctx, "Q", started, "no placement was agreed")
+    [corrected] = goal_rows(ctx, "ten_hours_within_year")
+    assert (corrected["numerator"], corrected["denominator"]) == (0, 2)
+
+
 def test_a_wellbeing_goal_compares_the_two_ratings(ctx: ServiceContext) -> None:
     """Improved when the later rating is higher; a goal without a target share gets no verdict."""
     person(ctx, "W1", "2010-01-04", wellbeing_start=4)

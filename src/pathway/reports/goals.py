@@ -47,7 +47,8 @@ from pathway.domain.records import RecordEvent
 from pathway.domain import EventType, ParticipantStatus
 from pathway.domain.duration import Duration
 from pathway.engine.calendar import add_duration, start_of_day
-from pathway.reports.scope import ReportScope, not_struck, p
+from pathway.reports.dimensions import hours_recorded
+from pathway.reports.scope import ReportScope, not_struck, p, standing_entries
 from pathway.reports.table import ReportTable
 from pathway.store.tables import events
 from pathway.store.types import UtcDateTime
@@ -207,12 +208,12 @@ def _met_at(scope: ReportScope, goal: ResultGoal) -> ColumnElement[Any]:
             e.c.type.in_([EventType.TRANSITION.value, EventType.MIGRATED.value]), not_struck(e),
         ).scalar_subquery())
     if criteria.placement_hours_at_least is not None:
-        h = events.alias("hours")
-        hours = cast(h.c.data["hours_per_week"].as_float(), Float)
+        # the hours as corrected: a follow-up's hours put right, a placement struck as a mistake
+        h = standing_entries([RecordEvent.PLACEMENT_STARTED.value, RecordEvent.PLACEMENT_FOLLOWUP.value],
+                             "goal_hours")
         moments.append(select(func.min(h.c.effective_at)).where(
             h.c.participant_id == p.c.id, h.c.effective_at < scope.as_of_end,
-            h.c.type.in_([RecordEvent.PLACEMENT_STARTED.value, RecordEvent.PLACEMENT_FOLLOWUP.value]),
-            hours >= criteria.placement_hours_at_least,
+            hours_recorded(h) >= criteria.placement_hours_at_least,
         ).scalar_subquery())
     if criteria.improved is not None:
         before, after = criteria.improved.before, criteria.improved.after
