@@ -219,9 +219,11 @@ class SharedUnitOfWork(SqlUnitOfWork):
     """A unit of work inside a :class:`SharedTransaction`: the same repositories and checks, but
     ``commit()`` only flushes and a failure leaves the rolling back to the transaction's owner."""
 
-    def __init__(self, session: Session, identity_keys: IdentityKeys | None = None) -> None:
+    def __init__(self, session: Session, identity_keys: IdentityKeys | None = None,
+                 held: list[object] | None = None) -> None:
         self._shared = session
         self._identity_keys = identity_keys
+        self._held = held
 
     def __enter__(self) -> SharedUnitOfWork:
         self.session = self._shared
@@ -244,6 +246,11 @@ class SharedUnitOfWork(SqlUnitOfWork):
 
     def _finish(self) -> None:
         self.session.flush()
+        if self._held is not None:
+            # the session's identity map holds objects weakly: without a reference the participant
+            # is dropped when this use case ends and the next one of the same piece of work (an
+            # import line's next event) reads its row again
+            self._held.extend(self.participants.seen)
 
     def rollback(self) -> None:
         pass  # Session.rollback() would end the owner's whole transaction, not just this part
@@ -267,6 +274,8 @@ class SharedTransaction:
 
     def __enter__(self) -> SharedTransaction:
         self.session = self._session_factory()
+        #: what the current piece of work wrote, held so the session keeps it (see SharedUnitOfWork)
+        self._held: list[object] = []
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -274,10 +283,12 @@ class SharedTransaction:
         self.session.close()
 
     def uow(self) -> SharedUnitOfWork:
-        return SharedUnitOfWork(self.session, self._identity_keys)
+        return SharedUnitOfWork(self.session, self._identity_keys, self._held)
 
     def savepoint(self) -> SessionTransaction:
-        """``with tx.savepoint():`` — released on success, rolled back to on an exception."""
+        """``with tx.savepoint():`` — released on success, rolled back to on an exception. The
+        participants the previous piece of work wrote are let go (memory stays flat in the lines)."""
+        self._held.clear()
         return self.session.begin_nested()
 
     def commit(self) -> None:
