@@ -37,6 +37,9 @@ COMMANDS = [
 ]
 
 
+#: The terminal width the README's tables are drawn for.
+WIDTH = "130"
+
 #: Runs ``pathway ARGS`` with an environment in a folder: (exit code, stdout, stderr).
 Runner = Callable[[list[str], dict[str, str], str], tuple[int, str, str]]
 
@@ -54,7 +57,7 @@ def run_walkthrough(run: Runner = console_script) -> str:
     with tempfile.TemporaryDirectory(prefix="pathway-readme-") as folder:
         os.symlink(REPO / "workflows", Path(folder) / "workflows")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
-        env.update({"PATHWAY_ACTOR": "anna.k", "COLUMNS": "130"})
+        env.update({"PATHWAY_ACTOR": "anna.k", "COLUMNS": WIDTH})
         out = []
         for command in COMMANDS:
             code, stdout, stderr = run(shlex.split(command)[1:], env, folder)
