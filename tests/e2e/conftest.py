@@ -121,6 +121,9 @@ def run_in_process(args: list[str], env: dict[str, str], cwd: Path) -> Result:
     code = 0
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            from pathway.cli.output import fit_to_environment
+
+            fit_to_environment()  # a fresh interpreter would size its consoles from this environment
             try:
                 main()
             except SystemExit as exit_:

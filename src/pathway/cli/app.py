@@ -39,7 +39,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("pathway.cli.report:app", "Tables for funders and steering groups, computed from the event history (read-only)."),
     "db": ("pathway.cli.db:app", "Create or migrate the database schema."),
     "identity": ("pathway.cli.identity:app", "The key that encrypts personal identity numbers: make one, rotate to a new one."),
-    "caseload": ("pathway.cli.caseload:caseload", "My participants: step, days in step, next deadline, what is overdue."),
+    "caseload": ("pathway.cli.caseload:caseload", "My participants, by number: step, days in step, next deadline, what is overdue."),
     "today": ("pathway.cli.caseload:today", "What I must do today and this week (due, overdue, meetings, consent to confirm)."),
     "audit": ("pathway.cli.audit:app", "The access log: who read whose data, when and why (dpo and admin only)."),
     "user": ("pathway.cli.users:app", "Register users: agency, roles, workflows (admins only; every change is audited)."),

@@ -18,10 +18,26 @@ from rich.table import Table
 from pathway.errors import BadInput
 from pathway.files import create_private
 
-#: Off a terminal (pipes, files, CI logs) Rich would wrap tables at 80 columns; use a wide page
-#: instead unless COLUMNS says otherwise.
-_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
-console = Console(highlight=False, soft_wrap=True, width=_WIDTH)
+
+
+def page_width() -> int | None:
+    """COLUMNS when set; else the terminal's (None: Rich asks it) or, off a terminal (pipes, files,
+    CI logs), a wide page, where Rich would wrap tables at 80 columns."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    return None if sys.stdout.isatty() else 200
+
+
+def fit_to_environment() -> None:
+    """Size both consoles for the environment as it is now (they were sized at import; a test runner
+    that runs several commands in one interpreter swaps the environment between them)."""
+    console.width = page_width()  # type: ignore[assignment]  # None: Rich measures the terminal
+    columns = os.environ.get("COLUMNS", "")
+    error_console.width = int(columns) if columns.isdigit() else None  # type: ignore[assignment]
+
+
+console = Console(highlight=False, soft_wrap=True, width=page_width())
 error_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
