@@ -6,14 +6,12 @@ import importlib.util
 import re
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.conftest import run_in_process
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_readme_walkthrough_matches_a_fresh_run(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_walkthrough_matches_a_fresh_run() -> None:
     """Run scripts/readme_walkthrough.py and compare with the block between the README's markers (each
     command through the console script's main() in this interpreter, as the in-process Cli does)."""
     spec = importlib.util.spec_from_file_location("walkthrough", REPO / "scripts" / "readme_walkthrough.py")
@@ -22,11 +20,6 @@ def test_readme_walkthrough_matches_a_fresh_run(monkeypatch: pytest.MonkeyPatch)
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- walkthrough:start -->\n```console\n(.*?)```\n<!-- walkthrough:end -->", readme, re.S)
     assert block is not None, "README has no walkthrough markers"
-    from pathway.cli import output
-
-    # a fresh interpreter sizes its tables from the walkthrough's COLUMNS=130; this one sized them once
-    monkeypatch.setattr(output.console, "width", int(module.WIDTH))
-
     def in_process(args: list[str], env: dict[str, str], folder: str) -> tuple[int, str, str]:
         result = run_in_process(args, env, Path(folder))
         return result.code, result.stdout, result.stderr
