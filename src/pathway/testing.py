@@ -17,14 +17,22 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from pathway.clock import FixedClock
-from pathway.domain import Deadline, DeadlineStatus, Event, Participant
+from pathway.domain import (
+    Deadline,
+    DeadlineProgress,
+    DeadlineStatus,
+    DueDeadline,
+    Event,
+    Participant,
+    ParticipantHead,
+)
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
 
 __all__ = ["FixedClock", "InMemoryStore", "InMemoryUnitOfWork"]
@@ -100,12 +108,21 @@ class _Participants:
         found = [self.get(i) for i in sorted(set(ids))]
         return {p.id: p for p in found if p is not None and p.id is not None}
 
-    def lock_detached(self, ids: Sequence[int]) -> dict[int, Participant]:
-        """The working copies: their events are written on commit, so nothing is detached here."""
-        return self.lock(ids)
+    def lock_heads(self, ids: Sequence[int]) -> dict[int, ParticipantHead]:
+        """Heads of the working copies (the events appended to them are written on commit)."""
+        return {pid: ParticipantHead(pid, p.ref, p.workflow_id, p.workflow_version, p.step, p.last_seq, p.version)
+                for pid, p in self.lock(ids).items()}
 
-    def append_detached(self, found: builtins.list[Participant]) -> None:
-        """Nothing to do before commit: it writes every working copy's new events."""
+    def append_events(self, heads: Mapping[int, ParticipantHead], new: builtins.list[Event]) -> None:
+        """Append to the working copies (written, version-checked, on commit); a copy that moved
+        on since its head was read, or a sequence number out of turn, is a ConcurrentChange."""
+        for event in new:
+            pid = event.participant_id or 0
+            p = self._uow.participant(pid)
+            if p is None or p.version != heads[pid].version or event.seq != p.last_seq + 1:
+                raise ConcurrentChange(pid)
+            p.new_events.append(event)
+            p.last_seq = event.seq
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
         return self.list(workflow_id=workflow_id, ref=ref)
@@ -176,11 +193,19 @@ class _Deadlines:
                if d.status == DeadlineStatus.OPEN and d.next_action_at is not None and d.next_action_at <= now]
         return sorted(due, key=lambda d: (d.next_action_at, d.id or 0))[:limit]
 
-    def claim_due_detached(self, now: datetime, limit: int) -> list[Deadline]:
-        return self.claim_due(now, limit)
+    def claim_due_rows(self, now: datetime, limit: int) -> list[DueDeadline]:
+        return [DueDeadline(d.id or 0, d.participant_id, d.rule, d.title, d.due_date, d.due_at,
+                            [dict(a) for a in d.actions], d.progress, d.level, d.version)
+                for d in self.claim_due(now, limit)]
 
-    def save_progress(self, rows: list[Deadline]) -> None:
-        """Nothing to do before commit: the claimed rows are working copies, saved then."""
+    def save_progress(self, moved: list[DeadlineProgress]) -> None:
+        """Move the working copies of claimed rows on (saved on commit), each version-checked."""
+        for m in moved:
+            row = next((d for d in self._uow.deadline_rows(m.participant_id) if d.id == m.id), None)
+            if row is None or row.version != m.version or row.status != DeadlineStatus.OPEN:
+                raise ConcurrentChange(m.participant_id)
+            row.progress, row.level, row.next_action_at = m.progress, m.level, m.next_action_at
+            row.version += 1
 
     def add_notifications(self, rows: list[dict[str, Any]]) -> None:
         self._uow.new_notifications += [dict(r) for r in rows]

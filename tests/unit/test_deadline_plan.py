@@ -10,8 +10,18 @@ import pytest
 from pathway.clock import STOCKHOLM
 from pathway.definitions import load_text
 from pathway.definitions.models import Workflow
-from pathway.domain import ActionKind, Deadline, DeadlineAction, DeadlineStatus, Event, EventType
+from pathway.domain import (
+    ActionKind,
+    Deadline,
+    DeadlineAction,
+    DeadlineProgress,
+    DeadlineStatus,
+    DueDeadline,
+    Event,
+    EventType,
+)
 from pathway.engine.deadlines import PlannedDeadline, plan_deadlines
+from pathway.services.deadlines import actions_to_take
 
 UTC = timezone.utc
 
@@ -350,6 +360,25 @@ def test_deadline_row_progress_and_responsible_role(definition: Workflow) -> Non
     row.reschedule()
     assert row.next_action_at is None and row.due_actions(local(2027, 1, 1)) == []
     assert row.days_overdue(date(2026, 3, 19)) == 0
+
+
+@pytest.mark.parametrize("progress", [0, 1, 2, 5])
+@pytest.mark.parametrize("at", [(2026, 3, 10), (2026, 3, 11, 9), (2026, 3, 17, 1), (2026, 3, 19, 9), (2027, 1, 1)])
+def test_claimed_row_advances_as_the_row_does(definition: Workflow, progress: int, at: tuple[int, ...]) -> None:
+    """The check's plain claimed row does what due_actions, mark_done and reschedule do to an open row."""
+    planned = plan(definition, History())[f"rule:{RULE}"]
+    now = local(*at)
+    row = Deadline(participant_id=1, key=planned.key, rule=planned.rule, title=planned.title, owner=planned.owner,
+                   started_at=planned.started_at, status=planned.status.value, due_date=planned.due_date,
+                   actions=[a.to_json() for a in planned.actions], progress=progress, id=7, version=3)
+    claimed = DueDeadline(7, 1, row.rule, row.title, row.due_date, row.due_at, row.actions, progress, 0, 3)
+    steps, moved = claimed.advance(now)
+    expected = actions_to_take(row, now)
+    for action, _perform in expected:
+        row.mark_done(action)
+    row.reschedule()
+    assert steps == expected
+    assert moved == DeadlineProgress(7, 1, 3, row.progress, row.level, row.next_action_at)
 
 
 def test_shipped_flen_rule_has_the_documented_timeline() -> None:

@@ -4,18 +4,28 @@ Imports nothing from the rest of pathway (nor SQLAlchemy, YAML or the CLI), so t
 them can be read and tested on their own.
 """
 
-from pathway.domain.deadline import ActionKind, Deadline, DeadlineAction, DeadlineStatus
+from pathway.domain.deadline import (
+    ActionKind,
+    Deadline,
+    DeadlineAction,
+    DeadlineProgress,
+    DeadlineStatus,
+    DueDeadline,
+)
 from pathway.domain.duration import Duration
-from pathway.domain.participant import Event, EventType, Participant, ParticipantStatus
+from pathway.domain.participant import Event, EventType, Participant, ParticipantHead, ParticipantStatus
 
 __all__ = [
     "ActionKind",
     "Deadline",
     "DeadlineAction",
+    "DeadlineProgress",
     "DeadlineStatus",
+    "DueDeadline",
     "Duration",
     "Event",
     "EventType",
     "Participant",
+    "ParticipantHead",
     "ParticipantStatus",
 ]

@@ -101,3 +101,52 @@ class Deadline:
         if self.due_date is None or self.status != DeadlineStatus.OPEN:
             return 0
         return max(0, (today - self.due_date).days)
+
+
+@dataclass(frozen=True, slots=True)
+class DueDeadline:
+    """A claimed deadline row as the deadline check reads it: the columns it needs, no more.
+
+    The row is open (the claim selects open rows only) and was read at ``version``.
+    """
+
+    id: int
+    participant_id: int
+    rule: str
+    title: str
+    due_date: date | None
+    due_at: datetime | None
+    actions: list[dict[str, Any]]
+    progress: int
+    level: int
+    version: int
+
+    def advance(self, now: datetime) -> tuple[list[tuple[DeadlineAction, bool]], DeadlineProgress]:
+        """The actions due by ``now``, each with whether to perform it (a reminder overtaken by
+        the miss is skipped), and where the row stands once they are done — what
+        :meth:`Deadline.due_actions`, :meth:`Deadline.mark_done` and :meth:`Deadline.reschedule`
+        do to an open row, with the timeline parsed once."""
+        progress, level = self.progress, self.level
+        ahead = [a for a in (DeadlineAction.from_json(a) for a in self.actions) if a.index >= progress]
+        due = sorted((a for a in ahead if a.at <= now), key=lambda a: a.index)
+        for action in due:
+            progress = max(progress, action.index + 1)
+            level = max(level, action.level)
+        upcoming = [a.at for a in ahead if a.index >= progress]
+        skip_reminder = len(due) > 1
+        steps = [(a, not (skip_reminder and a.kind == ActionKind.REMINDER)) for a in due]
+        moved = DeadlineProgress(self.id, self.participant_id, self.version, progress, level,
+                                 min(upcoming, default=None))
+        return steps, moved
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineProgress:
+    """How far a check moved a claimed row; written only if the row is still at ``version``."""
+
+    id: int
+    participant_id: int
+    version: int
+    progress: int
+    level: int
+    next_action_at: datetime | None

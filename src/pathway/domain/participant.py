@@ -67,6 +67,20 @@ class Event:
     actor_agency: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ParticipantHead:
+    """A participant's row as the deadline check reads it: where its history stands (``last_seq``,
+    read at ``version``) and what an appended event names, none of the folded history."""
+
+    id: int
+    ref: str | None
+    workflow_id: str
+    workflow_version: int
+    step: str
+    last_seq: int
+    version: int
+
+
 @dataclass(eq=False)
 class Participant:
     """The current state of one participant on one workflow version (a projection of events)."""

@@ -213,28 +213,47 @@ def catch_up(ctx: ServiceContext, participant_id: int, now: datetime) -> int:
 
 
 def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[CheckAction], int]:
-    """One transaction: claim up to ``batch`` due rows, append their events, move them on."""
+    """One transaction: claim up to ``batch`` due rows, append their events, move them on.
+
+    The claimed rows and their participants are read as plain rows (only the columns the check
+    needs) and written back in batches: one INSERT of events, one UPDATE of the rows and one of the
+    participants, each version-checked — not mapped objects and one ORM UPDATE per row.
+    """
     with ctx.uow() as uow:
-        # read as plain rows and written back in batches (one INSERT of events, one UPDATE of the
-        # rows and one of the participants, each version-checked), not one ORM UPDATE per row
-        rows = uow.deadlines.claim_due_detached(now, batch)
+        rows = uow.deadlines.claim_due_rows(now, batch)
         if not rows:
             return [], 0
-        people = uow.participants.lock_detached([r.participant_id for r in rows])
-        addressing = Addressing(uow, list(people))
+        heads = uow.participants.lock_heads([r.participant_id for r in rows])
+        addressing = Addressing(uow, list(heads))
+        seqs = {pid: head.last_seq for pid, head in heads.items()}
+        actor, actor_id, agency = ctx.actor, ctx.actor_id, ctx.actor_agency
         taken: list[CheckAction] = []
         queued: list[dict[str, Any]] = []
+        new: list[Event] = []
+        moved = []
         for row in rows:
-            participant = people[row.participant_id]
-            for action, perform in actions_to_take(row, now):
-                row.mark_done(action)
-                if perform:
-                    act = _perform(ctx, participant, row, action, now, addressing)
-                    taken.append(act)
-                    queued += ctx.notifier.queue(act, now)
-            row.reschedule()
-        uow.deadlines.save_progress(rows)
-        uow.participants.append_detached(list(people.values()))
+            head = heads[row.participant_id]
+            steps, progress = row.advance(now)
+            moved.append(progress)
+            due_date = row.due_date.isoformat() if row.due_date else None
+            for action, perform in steps:
+                if not perform:
+                    continue
+                seq = seqs[head.id] = seqs[head.id] + 1
+                new.append(Event(
+                    seq=seq, type=EventType(action.kind).value, effective_at=action.at, recorded_at=now, actor=actor,
+                    actor_id=actor_id, actor_agency=agency, workflow_id=head.workflow_id,
+                    workflow_version=head.workflow_version, from_step=head.step, to_step=head.step,
+                    participant_id=head.id,
+                    data={"rule": row.rule, "title": row.title, "level": action.level, "role": action.role,
+                          "due_date": due_date}))
+                act = CheckAction(head.id, head.ref, head.workflow_id, row.rule, row.title, action.kind,
+                                  action.level, action.role, row.due_at, row.due_date, action.at, seq,
+                                  tuple(addressing.addressees(head.id, head.workflow_id, action.role)))
+                taken.append(act)
+                queued += ctx.notifier.queue(act, now)
+        uow.deadlines.save_progress(moved)
+        uow.participants.append_events(heads, new)
         uow.deadlines.add_notifications(queued)
         uow.commit()
         return taken, len(rows)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from pathway.domain import Deadline, Participant
+from pathway.domain import Deadline, DeadlineProgress, DueDeadline, Participant
 from pathway.errors import ConcurrentChange
 from pathway.store.tables import deadlines, notifications, participants
 
@@ -55,32 +55,35 @@ class DeadlineRepository:
         )
         return list(self.session.scalars(query))
 
-    def claim_due_detached(self, now: datetime, limit: int) -> list[Deadline]:
-        """:meth:`claim_due` read as plain rows: the objects are not tracked by the session, so the
-        caller writes what it changed with :meth:`save_progress` (one batched UPDATE, not one per
-        row as the ORM's versioned flush does)."""
-        found = self.claim_due(now, limit)
-        for row in found:  # loaded by the ORM (its fastest way to build them), then no longer tracked
-            self.session.expunge(row)
-        return found
+    def claim_due_rows(self, now: datetime, limit: int) -> list[DueDeadline]:
+        """:meth:`claim_due` read as plain rows (Core, only the columns the check needs), locked the
+        same way; the caller writes what it changed with :meth:`save_progress`."""
+        c = deadlines.c
+        query = (
+            select(c.id, c.participant_id, c.rule, c.title, c.due_date, c.due_at, c.actions, c.progress,
+                   c.level, c.version)
+            .where(OPEN_ROWS, c.next_action_at <= now)
+            .order_by(c.next_action_at, c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [DueDeadline(*row) for row in self.session.execute(query)]  # type: ignore[call-arg]
 
-    def save_progress(self, rows: list[Deadline]) -> None:
+    def save_progress(self, moved: list[DeadlineProgress]) -> None:
         """Write how far the check came on claimed rows (progress, level, next action), each with its
-        version checked; raises :class:`~pathway.errors.ConcurrentChange` if any row was changed
-        since it was read."""
-        if not rows:
+        version checked (one executemany UPDATE); raises :class:`~pathway.errors.ConcurrentChange`
+        if any row was changed since it was read."""
+        if not moved:
             return
         statement = (update(deadlines)
                      .where(deadlines.c.id == bindparam("b_id"), deadlines.c.version == bindparam("b_version"))
                      .values(progress=bindparam("progress"), level=bindparam("level"),
                              next_action_at=bindparam("next_action_at"), version=bindparam("new_version")))
         result = self.session.execute(statement, [
-            {"b_id": r.id, "b_version": r.version, "progress": r.progress, "level": r.level,
-             "next_action_at": r.next_action_at, "new_version": r.version + 1} for r in rows])
-        if result.rowcount != len(rows):  # type: ignore[attr-defined]
-            raise ConcurrentChange(rows[0].participant_id)
-        for row in rows:
-            row.version += 1
+            {"b_id": m.id, "b_version": m.version, "progress": m.progress, "level": m.level,
+             "next_action_at": m.next_action_at, "new_version": m.version + 1} for m in moved])
+        if result.rowcount != len(moved):  # type: ignore[attr-defined]
+            raise ConcurrentChange(moved[0].participant_id)
 
     def board(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from pathway.domain import Event, Participant
+from pathway.domain import Event, Participant, ParticipantHead
 from pathway.errors import ConcurrentChange
 from pathway.store.tables import event_from_row, event_row, events, participants, workflow_versions
 
@@ -69,43 +69,36 @@ class ParticipantRepository:
         self.locked.update(p.id for p in found if p.id is not None)
         return {p.id: p for p in found}  # type: ignore[misc]
 
-    def lock_detached(self, ids: Sequence[int]) -> dict[int, Participant]:
-        """:meth:`lock` read as plain rows, not tracked by the session: for the deadline check,
-        which appends events only and writes them with :meth:`append_detached`."""
-        query = (select(Participant).where(participants.c.id.in_(sorted(set(ids))))
-                 .order_by(participants.c.id).with_for_update())
-        found = list(self.session.scalars(query))
-        for participant in found:  # loaded by the ORM (its fastest way to build them), then no longer tracked
-            self.session.expunge(participant)
-        return {p.id: p for p in found if p.id is not None}
+    def lock_heads(self, ids: Sequence[int]) -> dict[int, ParticipantHead]:
+        """:meth:`lock` read as plain rows (Core, no folded history): for the deadline check, which
+        appends events only and writes them with :meth:`append_events`."""
+        c = participants.c
+        query = (select(c.id, c.ref, c.workflow_id, c.workflow_version, c.step, c.last_seq, c.version)
+                 .where(c.id.in_(sorted(set(ids)))).order_by(c.id).with_for_update())
+        return {row[0]: ParticipantHead(*row) for row in self.session.execute(query)}
 
-    def append_detached(self, found: builtins.list[Participant]) -> None:
-        """Write the events recorded on participants from :meth:`lock_detached` (one INSERT) and move
-        their rows on (one batched UPDATE of last_seq with the version checked). Events that change
-        more of the row (a step, attributes, the folded history) are not written here: refused.
-        A row changed since it was read, or a sequence number taken, is a
-        :class:`~pathway.errors.ConcurrentChange`."""
-        touched = [p for p in found if p.new_events]
-        if not touched:
+    def append_events(self, heads: Mapping[int, ParticipantHead], new: builtins.list[Event]) -> None:
+        """Write events appended to participants read by :meth:`lock_heads` (one INSERT; their seq
+        follow on from each head's ``last_seq``) and move those rows on (one batched UPDATE of
+        last_seq with the version checked). A row changed since it was read, or a sequence number
+        taken, is a :class:`~pathway.errors.ConcurrentChange`."""
+        if not new:
             return
-        if any(p.folded_changed for p in touched):
-            raise ValueError("append_detached writes last_seq only; this event changes more of the row")
-        rows = [event_row(e) for p in touched for e in p.new_events]
+        last: dict[int, int] = {}
+        for e in new:
+            last[e.participant_id or 0] = e.seq
         statement = (update(participants)
                      .where(participants.c.id == bindparam("b_id"), participants.c.version == bindparam("b_version"))
                      .values(last_seq=bindparam("last_seq"), version=bindparam("new_version")))
         try:
-            self.session.execute(insert(events), rows)
+            self.session.execute(insert(events), [event_row(e) for e in new])
             result = self.session.execute(statement, [
-                {"b_id": p.id, "b_version": p.version, "last_seq": p.last_seq, "new_version": p.version + 1}
-                for p in touched])
+                {"b_id": pid, "b_version": heads[pid].version, "last_seq": seq,
+                 "new_version": heads[pid].version + 1} for pid, seq in last.items()])
         except IntegrityError:
-            raise ConcurrentChange(touched[0].id or 0) from None
-        if result.rowcount != len(touched):  # type: ignore[attr-defined]
-            raise ConcurrentChange(touched[0].id or 0)
-        for p in touched:
-            p.version += 1
-            p.new_events.clear()
+            raise ConcurrentChange(new[0].participant_id or 0) from None
+        if result.rowcount != len(last):  # type: ignore[attr-defined]
+            raise ConcurrentChange(new[0].participant_id or 0)
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
         query = select(Participant).where(participants.c.ref == ref)
