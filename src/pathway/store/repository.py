@@ -84,6 +84,7 @@ class ParticipantRepository:
         taken, is a :class:`~pathway.errors.ConcurrentChange`."""
         if not new:
             return
+        new = sorted(new, key=lambda e: (e.participant_id or 0, e.seq))  # participant by participant, in lock order
         last: dict[int, int] = {}
         for e in new:
             last[e.participant_id or 0] = e.seq
