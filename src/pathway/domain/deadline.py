@@ -127,7 +127,7 @@ class DueDeadline:
         :meth:`Deadline.due_actions`, :meth:`Deadline.mark_done` and :meth:`Deadline.reschedule`
         do to an open row, with the timeline parsed once."""
         progress, level = self.progress, self.level
-        ahead = [a for a in (DeadlineAction.from_json(a) for a in self.actions) if a.index >= progress]
+        ahead = [DeadlineAction.from_json(a) for a in self.actions if a["index"] >= progress]
         due = sorted((a for a in ahead if a.at <= now), key=lambda a: a.index)
         for action in due:
             progress = max(progress, action.index + 1)

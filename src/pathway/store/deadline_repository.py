@@ -67,7 +67,7 @@ class DeadlineRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [DueDeadline(*row) for row in self.session.execute(query)]  # type: ignore[call-arg]
+        return [DueDeadline(*row) for row in self.session.execute(query).all()]  # type: ignore[call-arg]
 
     def save_progress(self, moved: list[DeadlineProgress]) -> None:
         """Write how far the check came on claimed rows (progress, level, next action), each with its

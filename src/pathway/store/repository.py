@@ -75,7 +75,7 @@ class ParticipantRepository:
         c = participants.c
         query = (select(c.id, c.ref, c.workflow_id, c.workflow_version, c.step, c.last_seq, c.version)
                  .where(c.id.in_(sorted(set(ids)))).order_by(c.id).with_for_update())
-        return {row[0]: ParticipantHead(*row) for row in self.session.execute(query)}
+        return {row[0]: ParticipantHead(*row) for row in self.session.execute(query).all()}
 
     def append_events(self, heads: Mapping[int, ParticipantHead], new: builtins.list[Event]) -> None:
         """Write events appended to participants read by :meth:`lock_heads` (one INSERT; their seq
