@@ -46,6 +46,8 @@ log = get_logger("pathway.deadlines")
 CHECK_BATCH = 500
 #: Batches retried after a concurrent caseworker change before the check gives up.
 MAX_CONFLICTS = 20
+#: The event type of each action kind (an unknown kind is a KeyError, as EventType(kind) refused it)
+_CHECK_EVENT_TYPES = {kind.value: EventType(kind.value).value for kind in ActionKind}
 
 
 def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
@@ -241,7 +243,7 @@ def _check_batch(ctx: ServiceContext, now: datetime, batch: int) -> tuple[list[C
                     continue
                 seq = seqs[head.id] = seqs[head.id] + 1
                 new.append(Event(
-                    seq=seq, type=EventType(action.kind).value, effective_at=action.at, recorded_at=now, actor=actor,
+                    seq=seq, type=_CHECK_EVENT_TYPES[action.kind], effective_at=action.at, recorded_at=now, actor=actor,
                     actor_id=actor_id, actor_agency=agency, workflow_id=head.workflow_id,
                     workflow_version=head.workflow_version, from_step=head.step, to_step=head.step,
                     participant_id=head.id,
