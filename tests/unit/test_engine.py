@@ -150,7 +150,8 @@ def test_missing_required_data_names_the_field_and_its_choices(machine: PathwayM
     """Leaving out required data is bad input (exit 2) naming the field, its choices and how to give it."""
     with pytest.raises(BadInput) as caught:
         fire(machine, "plan", "route")
-    assert str(caught.value) == "trigger 'route' needs data 'track' (work, study, other); give it with --data track=VALUE"
+    assert str(caught.value) == "trigger 'route' needs data 'track' (work, study, other); give it with data track=VALUE"
+    assert caught.value.fields == ("data",)  # the CLI says --data, an import event its key "data"
     assert caught.value.exit_code == 2
     with pytest.raises(BadInput, match=r"needs data 'reason' \(work, studies\)"):
         fire(machine, "plan", "finish")

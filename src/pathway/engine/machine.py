@@ -20,7 +20,7 @@ from transitions import EventData, Machine
 from pathway.definitions.models import FieldSpec, Transition, Workflow
 from pathway.domain.records import Records
 from pathway.engine.values import coerce_fields
-from pathway.errors import BadInput, GuardFailed, TriggerNotAllowed
+from pathway.errors import BadInput, GuardFailed, TriggerNotAllowed, field
 from pathway.steps.guards import GUARDS, GuardContext
 from pathway.steps.requirements import StepRequirements
 
@@ -202,7 +202,7 @@ class PathwayMachine:
             )
             accepted = f" ({', '.join(choices)})" if choices else f" ({spec.type.value})"
             raise BadInput(
-                f"trigger '{trigger}' needs data '{name}'{accepted}; give it with --data {name}=VALUE"
+                f"trigger '{trigger}' needs data '{name}'{accepted}; give it with {field('data')} {name}=VALUE"
             )
 
 
