@@ -117,3 +117,34 @@ def test_a_bad_personnummer_is_named_as_the_import_key_on_a_line_and_as_the_flag
                 "--attr", "stable_housing=true")
     assert typed.code == 2
     assert typed.stderr.startswith("error: invalid --personnummer: the check digit (the last digit) is wrong")
+
+
+def test_bad_consent_on_an_import_line_names_its_keys_and_the_command_line_names_the_flags(
+        cli: Cli, tmp_path: Path) -> None:
+    """records names the fields agencies and until (a meeting its attendees); an import line's entry is told
+    its keys (``consent.give``, ``consent.until``, ``meeting.attendees``), never ``--agencies``/``--until``/
+    ``--attendee``; the CLI is told its flags."""
+    bad = tmp_path / "consent.jsonl"
+    base = {"workflow": "small", "enrolled_at": "2026-03-01T09:00", "attributes": {"stable_housing": True}}
+    lines = [{**base, "ref": "C-1", "events": [{"consent": {"give": ["police"]}, "at": "2026-03-02T09:00"}]},
+             {**base, "ref": "C-2", "events": [{"consent": {"give": ["soc"], "until": "2026-02-01"},
+                                                "at": "2026-03-02T09:00"}]},
+             {**base, "ref": "C-3", "events": [{"meeting": {"type": "first", "attendees": ["af"]},
+                                                "at": "2026-03-02T09:00"}]}]
+    bad.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    imported = cli("import", str(bad))
+    assert imported.code == 2
+    assert "consent.jsonl:1: error: events[0] (consent): invalid consent.give 'police': use one or more of:" \
+        in imported.stderr
+    assert "consent.jsonl:2: error: events[0] (consent): invalid consent.until '2026-02-01': it is before" \
+        in imported.stderr
+    assert "consent.jsonl:3: error: events[0] (meeting 'first'): invalid meeting.attendees 'af': name who took part" \
+        in imported.stderr
+    assert "--" not in imported.stderr
+    pid = cli("participant", "enrol", "small", "--attr", "stable_housing=true").stdout.strip()
+    typed = cli("consent", "give", pid, "--agencies", "police")
+    assert typed.stderr.startswith("error: invalid --agencies 'police': use one or more of:")
+    typed = cli("consent", "give", pid, "--agencies", "soc", "--until", "1999-01-01")
+    assert typed.stderr.startswith("error: invalid --until '1999-01-01'")
+    typed = cli("meeting", "record", pid, "--type", "first", "--attendee", "af")
+    assert typed.stderr.startswith("error: invalid --attendee 'af': name who took part")

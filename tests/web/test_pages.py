@@ -3,6 +3,7 @@ signed-in user and shows what they return, refusals with the CLI's message."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from pathway.services import deadlines, participants
@@ -139,6 +140,22 @@ def test_consent_give_confirm_withdraw_through_forms(web, signed_in):
     assert "Samtycke gäller för: Socialtjänsten" in page.text
     types = [e.type for e in participants.history(web.as_user("anna"), pid)]
     assert types[-3:] == ["consent_given", "consent_confirmed", "consent_withdrawn"]
+
+
+def test_bad_consent_names_the_form_labels_not_the_cli_flags(web, signed_in):
+    """A consent refused for its agencies or its last day names the form's labels, never --agencies/--until."""
+    pid = web.enrol("LU-8")
+    client = signed_in("anna")
+    token, seq = _form(client, f"/participants/{pid}")
+    page = client.post(f"/participants/{pid}/consent/give", data={"_csrf": token, "_seq": seq, "agencies": []})
+    assert page.status_code == 422
+    assert "invalid «Myndigheter» '': use one or more of" in html.unescape(page.text)
+    token, seq = _form(client, f"/participants/{pid}")
+    page = client.post(f"/participants/{pid}/consent/give",
+                       data={"_csrf": token, "_seq": seq, "agencies": ["soc"], "until": "1999-01-01"})
+    assert page.status_code == 422
+    assert "invalid «Gäller till och med (frivilligt)» '1999-01-01'" in html.unescape(page.text)
+    assert "--" not in page.text.split("<main", 1)[-1].split("</main>")[0]
 
 
 def test_enrol_form_is_generated_from_the_attributes_and_never_shows_the_personnummer(web, signed_in):

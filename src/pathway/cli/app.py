@@ -121,7 +121,8 @@ def global_options(
 
 
 #: A service's field name → the flag that gives it, where the flag is not the name with dashes.
-FLAGS_BY_FIELD = {"attributes": "--attr", "on_behalf_of": "--actor"}
+FLAGS_BY_FIELD = {"attributes": "--attr", "on_behalf_of": "--actor", "with_whom": "--with",
+                  "attendees": "--attendee", "display_name": "--name"}
 
 
 def flag(name: str) -> str:

@@ -26,7 +26,7 @@ from pathway.definitions.models import Workflow
 from pathway.domain.agency import AGENCIES
 from pathway.domain.records import PlacementType, RecordEvent, Records
 from pathway.engine.calendar import local_date
-from pathway.errors import InvalidValue, RuleRefused
+from pathway.errors import InvalidValue, RuleRefused, field
 from pathway.steps.kinds import GroupActivityConfig, MeetingConfig, PlacementConfig, step_config
 
 
@@ -141,24 +141,24 @@ def meeting_data(definition: Workflow, records: Records, on: date, type_: str, a
                  preparation_minutes: int | None, feedback_minutes: int | None) -> dict[str, Any]:
     """The data of a ``meeting_recorded`` event, or a refusal naming what is wrong."""
     if not type_ or not type_.replace("_", "").isalnum() or not type_[0].isalpha() or type_ != type_.lower():
-        raise InvalidValue("--type", type_, "use a snake_case meeting type: a meeting step's id "
+        raise InvalidValue(field("type"), type_, "use a snake_case meeting type: a meeting step's id "
                                             f"({', '.join(s.id for s in definition.steps if s.kind == 'meeting') or 'none'}) "
                                             "or your own, e.g. individual")
     if not attendees:
-        raise InvalidValue("--attendee", "", "name at least one attendee as AGENCY:USER or ROLE:USER, e.g. af:anna")
+        raise InvalidValue(field("attendees"), "", "name at least one attendee as AGENCY:USER or ROLE:USER, e.g. af:anna")
     present = []
     for text in attendees:
-        party = parse_party(definition, text, "--attendee", user_required=True)
+        party = parse_party(definition, text, field("attendees"), user_required=True)
         party["user"] = text.partition(":")[2].strip()
         present.append(party)
     away = []
     for text in absent:
-        party = parse_party(definition, text, "--absent", user_required=False)
+        party = parse_party(definition, text, field("absent"), user_required=False)
         party["reason"] = text.partition(":")[2].strip() or None
         away.append(party)
     if led_by is not None and led_by not in {p["user"] for p in present} | {p["role"] for p in present if p["role"]} \
             | {p["agency"] for p in present if p["agency"]}:
-        raise InvalidValue("--led-by", led_by, "name one of the attendees (user, role or agency)")
+        raise InvalidValue(field("led_by"), led_by, "name one of the attendees (user, role or agency)")
     agencies_present = sorted({p["agency"] for p in present if p["agency"]})
     if consent_confirmed:
         in_force = records.consent.agencies_in_force(on)
@@ -167,8 +167,8 @@ def meeting_data(definition: Workflow, records: Records, on: date, type_: str, a
             raise RuleRefused("consent cannot be confirmed for the agencies present: "
                               + "; ".join(records.consent.why_not(a, on) for a in lacking)
                               + "; give it first with 'pathway consent give'")
-    for option, value in (("--minutes", minutes), ("--preparation-minutes", preparation_minutes),
-                          ("--feedback-minutes", feedback_minutes)):
+    for option, value in ((field("minutes"), minutes), (field("preparation_minutes"), preparation_minutes),
+                          (field("feedback_minutes"), feedback_minutes)):
         if value is not None and not 0 <= value <= 24 * 60:
             raise InvalidValue(option, value, "give whole minutes between 0 and 1440")
     config = meeting_config(definition, type_)

@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pathway.clock import parse_time
 from pathway.definitions.models import Workflow
 from pathway.errors import BadInput, DuplicateRef, PathwayError, RuleRefused
+from pathway.errors import field as field_marked
 from pathway.services import deadlines, meetings, participants, policy, records
 from pathway.services.context import ServiceContext
 
@@ -357,8 +358,11 @@ def replay_line(ctx: ServiceContext, line: ImportLine, reason: str) -> tuple[int
                 written += 1 if participants.set_attributes(ctx, pid, entry.set_, at=at, reason=reason) else 0
             elif entry.meeting is not None:
                 m = entry.meeting
-                meetings.record_meeting(ctx, pid, m.type, m.attendees, m.led_by, m.absent, m.consent_confirmed,
-                                        m.decisions, m.signed_by_participant, at=at, reason=reason)
+                try:
+                    meetings.record_meeting(ctx, pid, m.type, m.attendees, m.led_by, m.absent, m.consent_confirmed,
+                                            m.decisions, m.signed_by_participant, at=at, reason=reason)
+                except PathwayError as err:
+                    raise _renamed(err, MEETING_KEYS) from None
                 written += 1
             else:
                 _consent(ctx, pid, entry.consent, at, reason)  # type: ignore[arg-type]
@@ -379,12 +383,28 @@ def replay_line(ctx: ServiceContext, line: ImportLine, reason: str) -> tuple[int
 
 
 def _consent(ctx: ServiceContext, pid: int, consent: ConsentEntry, at: datetime, reason: str) -> None:
-    if consent.give is not None:
-        records.give_consent(ctx, pid, consent.give, consent.scope, consent.until, at=at, reason=reason)
-    elif consent.withdraw is not None:
-        records.withdraw_consent(ctx, pid, consent.withdraw, at=at, reason=reason)
-    else:
-        records.confirm_consent(ctx, pid, at=at, reason=reason)
+    """Record a consent entry; a refusal names the entry's keys (``consent.until``), not the service's fields."""
+    keys = {"agencies": "consent.give" if consent.give is not None else "consent.withdraw",
+            "scope": "consent.scope", "until": "consent.until"}
+    try:
+        if consent.give is not None:
+            records.give_consent(ctx, pid, consent.give, consent.scope, consent.until, at=at, reason=reason)
+        elif consent.withdraw is not None:
+            records.withdraw_consent(ctx, pid, consent.withdraw, at=at, reason=reason)
+        else:
+            records.confirm_consent(ctx, pid, at=at, reason=reason)
+    except PathwayError as err:
+        raise _renamed(err, keys) from None
+
+
+#: A meeting service's field name → the key of an import line's meeting entry that gives it.
+MEETING_KEYS = {name: f"meeting.{name}" for name in ("type", "attendees", "led_by", "absent", "decisions")}
+
+
+def _renamed(err: PathwayError, keys: dict[str, str]) -> PathwayError:
+    """The same refusal (same exit code) with the fields in ``keys`` renamed, still marked as fields."""
+    message = err.worded(lambda name: field_marked(keys.get(name, name)))
+    return RuleRefused(message) if err.exit_code == 1 else BadInput(message)
 
 
 def _located(err: PathwayError, where: str) -> PathwayError:

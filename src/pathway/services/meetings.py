@@ -21,7 +21,7 @@ from pathway.domain import Event, Participant
 from pathway.domain.records import Meeting, RecordEvent, Records, fold
 from pathway.domain.agency import AGENCIES
 from pathway.engine.step_settings import meeting_data
-from pathway.errors import InvalidValue, ParticipantExited
+from pathway.errors import InvalidValue, ParticipantExited, field
 from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
@@ -52,9 +52,9 @@ def _read_notes(notes_file: Path | None) -> str | None:
     try:
         text = notes_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise InvalidValue("--notes-file", str(notes_file), f"cannot read it as UTF-8 text ({err.__class__.__name__})") from None
+        raise InvalidValue(field("notes_file"), str(notes_file), f"cannot read it as UTF-8 text ({err.__class__.__name__})") from None
     if len(text) > MAX_NOTES:
-        raise InvalidValue("--notes-file", str(notes_file), f"notes are at most {MAX_NOTES} characters; it has {len(text)}")
+        raise InvalidValue(field("notes_file"), str(notes_file), f"notes are at most {MAX_NOTES} characters; it has {len(text)}")
     return text.strip() or None
 
 
@@ -101,7 +101,7 @@ def record_no_show(ctx: ServiceContext, participant_ref: str | int, type_: str, 
                    note: str | None = None, at: datetime | None = None, reason: str | None = None) -> NoShowResult:
     """Record a missed appointment and notify the participant's other agencies the consent covers."""
     if agency not in AGENCIES:
-        raise InvalidValue("--agency", agency, f"the agency whose appointment was missed: one of {', '.join(AGENCIES)}")
+        raise InvalidValue(field("agency"), agency, f"the agency whose appointment was missed: one of {', '.join(AGENCIES)}")
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "meeting.record", participant)
@@ -111,7 +111,7 @@ def record_no_show(ctx: ServiceContext, participant_ref: str | int, type_: str, 
         events = uow.participants.history(participant.id or 0)
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         if not type_ or not type_.replace("_", "").isalnum() or type_ != type_.lower():
-            raise InvalidValue("--type", type_, "use a snake_case meeting type, e.g. individual or first_meeting")
+            raise InvalidValue(field("type"), type_, "use a snake_case meeting type, e.g. individual or first_meeting")
         records = fold(events)
         on = to_local(effective_at).date()
         involved = sorted({r.agency.value for r in definition.roles if r.agency is not None} - {agency})

@@ -18,7 +18,7 @@ from pathway.domain.agency import AGENCIES
 from pathway.domain.duration import DURATION_HELP, Duration
 from pathway.domain.records import PlacementType, Records, RecordEvent, fold
 from pathway.engine.step_settings import apply_placement_settings
-from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
+from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused, field
 from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
 from pathway.services.deadlines import reconcile
@@ -91,14 +91,14 @@ def _check_free_text(data: dict[str, Any]) -> None:
     for key, value in data.items():
         for text in (value if isinstance(value, list) else [value]):
             if isinstance(text, str):
-                limits.check_text(f"--{key.replace('_', '-')}", text)
+                limits.check_text(field(key), text)
 
 
 def _agencies(values: list[str]) -> list[str]:
     chosen = [v.strip() for v in values if v.strip()]
     wrong = [v for v in chosen if v not in AGENCIES]
     if not chosen or wrong:
-        raise InvalidValue("--agencies", ",".join(values), f"use one or more of: {', '.join(AGENCIES)}")
+        raise InvalidValue(field("agencies"), ",".join(values), f"use one or more of: {', '.join(AGENCIES)}")
     return sorted(set(chosen))
 
 
@@ -116,10 +116,10 @@ def _date(text: str | None, option: str) -> str | None:
 
 def give_consent(ctx: ServiceContext, participant: str | int, agencies: list[str], scope: str | None = None,
                  until: str | None = None, at: datetime | None = None, reason: str | None = None) -> dict[str, Any]:
-    chosen, end = _agencies(agencies), _date(until, "--until")
+    chosen, end = _agencies(agencies), _date(until, field("until"))
     given_on = to_local(at or ctx.clock.now()).date()
     if end is not None and end < given_on.isoformat():
-        raise InvalidValue("--until", until, f"it is before the day the consent is given ({given_on}); "
+        raise InvalidValue(field("until"), until, f"it is before the day the consent is given ({given_on}); "
                            "give the last day the consent is valid")
     return _append(ctx, participant, RecordEvent.CONSENT_GIVEN,
                    lambda r, p: {"agencies": chosen, "scope": scope, "until": end}, at, reason)
@@ -153,8 +153,8 @@ def add_goal(ctx: ServiceContext, participant: str | int, what: str, with_whom: 
              by: str | None = None, follow_up: str | None = None, at: datetime | None = None,
              reason: str | None = None) -> dict[str, Any]:
     if not what.strip():
-        raise InvalidValue("--what", what, "say what the goal is")
-    day = _date(by, "--by")
+        raise InvalidValue(field("what"), what, "say what the goal is")
+    day = _date(by, field("by"))
     return _append(ctx, participant, RecordEvent.PLAN_GOAL_ADDED,
                    lambda r, p: {"id": r.next_goal_id(), "what": what.strip(), "with_whom": with_whom,
                                  "by": day, "follow_up": follow_up}, at, reason)
@@ -164,8 +164,8 @@ def add_subgoal(ctx: ServiceContext, participant: str | int, goal: str, what: st
                 by: str | None = None, follow_up: str | None = None, at: datetime | None = None,
                 reason: str | None = None) -> dict[str, Any]:
     if not what.strip():
-        raise InvalidValue("--what", what, "say what the sub-goal is")
-    day = _date(by, "--by")
+        raise InvalidValue(field("what"), what, "say what the sub-goal is")
+    day = _date(by, field("by"))
 
     def build(records: Records, p: Participant) -> dict[str, Any]:
         goals = [i.id for i in records.plan.values() if i.parent is None]
@@ -180,10 +180,10 @@ def update_plan_item(ctx: ServiceContext, participant: str | int, item: str, sta
                      by: str | None = None, what: str | None = None, note: str | None = None,
                      at: datetime | None = None, reason: str | None = None) -> dict[str, Any]:
     if status is not None and status not in PLAN_STATUSES:
-        raise InvalidValue("--status", status, f"use one of: {', '.join(PLAN_STATUSES)}")
+        raise InvalidValue(field("status"), status, f"use one of: {', '.join(PLAN_STATUSES)}")
     if status is None and by is None and what is None and note is None:
-        raise BadInput("nothing to update; give --status, --by, --what or --note")
-    day = _date(by, "--by")
+        raise BadInput(f"nothing to update; give {field('status')}, {field('by')}, {field('what')} or {field('note')}")
+    day = _date(by, field("by"))
 
     def build(records: Records, p: Participant) -> dict[str, Any]:
         if item not in records.plan:
@@ -203,22 +203,22 @@ def start_placement(ctx: ServiceContext, participant: str | int, type_: str, emp
                     follow_up_every: str | None = None, at: datetime | None = None,
                     reason: str | None = None) -> dict[str, Any]:
     if type_ not in PLACEMENT_TYPES:
-        raise InvalidValue("--type", type_, f"use one of: {', '.join(PLACEMENT_TYPES)}")
+        raise InvalidValue(field("type"), type_, f"use one of: {', '.join(PLACEMENT_TYPES)}")
     if not employer.strip():
-        raise InvalidValue("--employer", employer, "name the employer")
+        raise InvalidValue(field("employer"), employer, "name the employer")
     days = [d.strip().lower() for d in (weekdays or []) if d.strip()]
     if any(d not in WEEKDAYS for d in days):
-        raise InvalidValue("--weekdays", ",".join(weekdays or []), f"use {', '.join(WEEKDAYS)}")
+        raise InvalidValue(field("weekdays"), ",".join(weekdays or []), f"use {', '.join(WEEKDAYS)}")
     if hours_per_week is not None and not 0 < hours_per_week <= 60:
-        raise InvalidValue("--hours-per-week", hours_per_week, "use a number of hours between 0 and 60")
+        raise InvalidValue(field("hours_per_week"), hours_per_week, "use a number of hours between 0 and 60")
     if follow_up_every is not None:
         try:
             Duration.parse(follow_up_every)
         except ValueError:
-            raise InvalidValue("--follow-up-every", follow_up_every, DURATION_HELP) from None
-    first, last = _date(start, "--start"), _date(end, "--end")
+            raise InvalidValue(field("follow_up_every"), follow_up_every, DURATION_HELP) from None
+    first, last = _date(start, field("start")), _date(end, field("end"))
     if first and last and last < first:
-        raise InvalidValue("--end", end, f"it is before the start {first}")
+        raise InvalidValue(field("end"), end, f"it is before the start {first}")
     return _append(ctx, participant, RecordEvent.PLACEMENT_STARTED,
                    lambda r, p: {"id": r.next_placement_id(), "type": type_, "employer": employer.strip(),
                                  "start": first, "end": last, "weekdays": days, "hours_per_week": hours_per_week,
@@ -255,7 +255,7 @@ def end_placement(ctx: ServiceContext, participant: str | int, placement: str, o
 def start_intervention(ctx: ServiceContext, participant: str | int, kind: str, agency: str | None = None,
                        note: str | None = None, at: datetime | None = None, reason: str | None = None) -> dict[str, Any]:
     if agency is not None and agency not in AGENCIES:
-        raise InvalidValue("--agency", agency, f"use one of: {', '.join(AGENCIES)}")
+        raise InvalidValue(field("agency"), agency, f"use one of: {', '.join(AGENCIES)}")
     if not kind.strip():
         raise InvalidValue("intervention kind", kind, "name the kind, e.g. health_care")
     return _append(ctx, participant, RecordEvent.INTERVENTION_STARTED,

@@ -52,7 +52,8 @@ def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
 
 #: A service's field name → the label of the form field that gives it (fields not listed keep their name).
 FIELD_LABELS = {"reason": "fire.late_reason", "at": "fire.late", "ref": "enrol.ref",
-                "personnummer": "enrol.personnummer", "anonymous": "enrol.anonymous"}
+                "personnummer": "enrol.personnummer", "anonymous": "enrol.anonymous",
+                "agencies": "consent.agencies", "scope": "consent.scope", "until": "consent.until"}
 
 
 def form_field(name: str) -> str:
