@@ -18,21 +18,17 @@ import argparse
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from database import bench_database, service_context, workflows_folder  # bench/database.py: run as a script
+from sqlalchemy import Engine, text
 
 from pathway.clock import FixedClock
 from pathway.services import participants as service
 from pathway.services import users
-from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
-from pathway.store import SqlUnitOfWork, make_engine, session_factory
-from pathway.store.database import normalise_url
-from pathway.store.migrate import upgrade
 
 WORKFLOW = """\
 id: bench
@@ -62,37 +58,15 @@ def main() -> None:
     parser.add_argument("--db", default=None, help="a PostgreSQL URL, run in a schema of its own "
                         "(default: a temporary SQLite file)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "workflows"
-        folder.mkdir()
-        (folder / "bench.yaml").write_text(WORKFLOW, encoding="utf-8")
-        schema = None
-        if args.db:
-            schema = f"bench_access_{uuid.uuid4().hex[:8]}"
-            admin = make_engine(args.db)
-            with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            engine = create_engine(normalise_url(args.db), connect_args={"options": f"-csearch_path={schema}"})
-        else:
-            engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
-        try:
-            run(engine, folder, args.blocks)
-        finally:
-            engine.dispose()
-            if schema:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+    with tempfile.TemporaryDirectory() as tmp, bench_database(tmp, args.db, "bench_access") as engine:
+        run(engine, workflows_folder(tmp, bench=WORKFLOW), args.blocks)
 
 
-def run(engine: object, folder: Path, blocks: int) -> None:
-    upgrade(engine)  # type: ignore[arg-type]
-    sessions = session_factory(engine)  # type: ignore[arg-type]
+def run(engine: Engine, folder: Path, blocks: int) -> None:
     clock = FixedClock(datetime(2026, 3, 2, 8, tzinfo=timezone.utc))
-    catalog = WorkflowCatalog(folder, clock)
 
     def context() -> ServiceContext:
-        return ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=catalog, clock=clock, actor="bench")
+        return service_context(engine, folder, clock)
 
     single = context()
     pids = [service.enrol(single, "bench", attributes={"hours": 1})[0] for _ in range(2 * blocks)]
@@ -125,9 +99,9 @@ def run(engine: object, folder: Path, blocks: int) -> None:
             ratios[name].append(spent[1] / spent[0])
             times[name][0].append(spent[0])
             times[name][1].append(spent[1])
-    with sessions() as session:
-        rows = session.execute(text("SELECT count(*) FROM access_log")).scalar_one()
-    print(f"database: {engine.dialect.name}   blocks: {blocks}   access-log rows written: {rows}")  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM access_log")).scalar_one()
+    print(f"database: {engine.dialect.name}   blocks: {blocks}   access-log rows written: {rows}")
     print("| operation | single-user µs (median) | with policy + log µs (median) | ratio (median of blocks) |")
     print("| --- | --- | --- | --- |")
     for name in ops:

@@ -14,18 +14,14 @@ import argparse
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
-from sqlalchemy import event, text
+from database import bench_database, service_context, workflows_folder  # bench/database.py: run as a script
+from sqlalchemy import event
 
 from pathway.clock import FixedClock
 from pathway.services import participants as service
-from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
-from pathway.store import SqlUnitOfWork, make_engine, session_factory
-from pathway.store.migrate import upgrade
 
 WORKFLOW = """\
 id: bench
@@ -62,30 +58,10 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=60)
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (a schema of its own is made and dropped)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "workflows"
-        folder.mkdir()
-        (folder / "bench.yaml").write_text(WORKFLOW, encoding="utf-8")
-        schema = None
-        if args.db:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = make_engine(args.db)
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            engine = make_engine(args.db)
-
-            @event.listens_for(engine, "connect")
-            def _path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-                with dbapi_connection.cursor() as cursor:
-                    cursor.execute(f"SET search_path TO {schema}")
-                dbapi_connection.commit()
-        else:
-            engine = make_engine(f"sqlite:///{tmp}/bench.db")
-        upgrade(engine)
+    with tempfile.TemporaryDirectory() as tmp, bench_database(tmp, args.db) as engine:
+        folder = workflows_folder(tmp, bench=WORKFLOW)
         clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
-        sessions = session_factory(engine)
-        ctx = ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=WorkflowCatalog(folder, clock),
-                             clock=clock, actor="bench")
+        ctx = service_context(engine, folder, clock)
         shorts = [_participant(ctx, clock, 10) for _ in range(args.blocks)]
         long = _participant(ctx, clock, 200)
         statements: list[str] = []
@@ -110,11 +86,6 @@ def main() -> None:
         print(f"transition with 200 events: {statistics.median(long_ms):.2f} ms (median)")
         print(f"ratio 200/10 (median of per-block ratios): {statistics.median(ratios):.2f}")
         print(f"SQL statements per transition (10 / 200 events): {sorted(set(counts))}")
-        engine.dispose()
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
 
 
 if __name__ == "__main__":

@@ -17,19 +17,14 @@ import json
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import event, text
+from database import bench_database, service_context, workflows_folder  # bench/database.py: run as a script
 
 from pathway.clock import FixedClock
 from pathway.services import participants as service
-from pathway.services.catalog import WorkflowCatalog
-from pathway.services.context import ServiceContext
 from pathway.services.importer import import_file
-from pathway.store import SqlUnitOfWork, make_engine, session_factory
-from pathway.store.migrate import upgrade
 
 WORKFLOW = """\
 id: bench
@@ -67,30 +62,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10, help="events per line, the enrolment included")
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (a schema of its own is made and dropped)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "workflows"
-        folder.mkdir()
-        (folder / "bench.yaml").write_text(WORKFLOW, encoding="utf-8")
-        schema = None
-        if args.db:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = make_engine(args.db)
-            with admin.begin() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-            engine = make_engine(args.db)
-
-            @event.listens_for(engine, "connect")
-            def _path(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-                with dbapi_connection.cursor() as cursor:
-                    cursor.execute(f"SET search_path TO {schema}")
-                dbapi_connection.commit()
-        else:
-            engine = make_engine(f"sqlite:///{tmp}/bench.db")
-        upgrade(engine)
+    with tempfile.TemporaryDirectory() as tmp, bench_database(tmp, args.db) as engine:
+        folder = workflows_folder(tmp, bench=WORKFLOW)
         clock = FixedClock(START)
-        sessions = session_factory(engine)
-        ctx = ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=WorkflowCatalog(folder, clock),
-                             clock=clock, actor="bench")
+        ctx = service_context(engine, folder, clock)
         n = args.lines * args.events
         ratios, import_us, fire_us = [], [], []
         for block in range(args.blocks):
@@ -112,11 +87,6 @@ def main() -> None:
         print(f"import, per event:         {statistics.median(import_us):.0f} µs (median)")
         print(f"interactive transition:    {statistics.median(fire_us):.0f} µs (median)")
         print(f"ratio import event / transition (median of per-block ratios): {statistics.median(ratios):.2f}")
-        engine.dispose()
-        if schema:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
 
 
 if __name__ == "__main__":
