@@ -226,8 +226,10 @@ def test_correcting_a_consent_entry(ctx: ServiceContext, clock: FixedClock) -> N
     corrections.correct_record(ctx, pid, goal, {"by": "2026-06-01", "what": "Arbete 20 h"}, "date agreed later")
     item = show(ctx, pid).records.plan["g1"]
     assert (item.what, item.by) == ("Arbete 20 h", date(2026, 6, 1))
-    with pytest.raises(BadInput, match="a consent_given entry has: agencies, scope, until"):
+    with pytest.raises(BadInput, match="a consent_given entry has: agencies, scope, until") as refused:
         corrections.correct_record(ctx, pid, seq, {"colour": "x"}, "x")
+    assert refused.value.fields == ("set",)  # the CLI words it --set, another entry point its own way
+    assert refused.value.message.startswith("invalid set 'colour'")
     projection_is_replay(ctx, pid)
 
 

@@ -22,6 +22,7 @@ from pathway.domain.records import PlacementType, RecordEvent, fold
 from pathway.engine.step_settings import placement_config
 from pathway.engine.values import coerce_fields, to_json
 from pathway.domain.users import COORDINATOR
+from pathway import errors
 from pathway.errors import BadInput, InvalidValue, NotPermitted, RuleRefused
 from pathway.services import identity, policy
 from pathway.services.context import ServiceContext
@@ -317,7 +318,7 @@ def _attribute_sources(events: list[Event]) -> dict[str, Event]:
 
 # -- correct a consent, plan, placement or intervention entry ------------------------------------
 
-def _entry(unit: _Unit, seq: int, option: str = "--event") -> Event:
+def _entry(unit: _Unit, seq: int, option: str = errors.field("event")) -> Event:
     target = next((e for e in unit.events if e.seq == seq), None)
     if target is None or target.type not in RECORD_FIELDS:
         entries = [f"#{e.seq} {e.type}" for e in unit.events if e.type in RECORD_FIELDS]
@@ -343,7 +344,7 @@ def correct_record(ctx: ServiceContext, participant_ref: str | int, seq: int, va
     entry reads as corrected from its own time; ``at`` moves that time (an end date recorded wrongly)."""
     why = _reason(reason)
     if not values:
-        raise BadInput("nothing to correct; give --set KEY=VALUE")
+        raise BadInput(f"nothing to correct; give {errors.field('set')} KEY=VALUE")
     with ctx.uow() as uow:
         unit = _Unit(ctx, uow, participant_ref)
         target = _entry(unit, seq)
@@ -351,7 +352,7 @@ def correct_record(ctx: ServiceContext, participant_ref: str | int, seq: int, va
         allowed = RECORD_FIELDS[target.type]
         unknown = sorted(set(values) - set(allowed))
         if unknown:
-            raise InvalidValue("--set", unknown[0], f"a {target.type} entry has: {', '.join(allowed)}")
+            raise InvalidValue(errors.field("set"), unknown[0], f"a {target.type} entry has: {', '.join(allowed)}")
         standing = _standing(unit, target)
         old = replacement_data(standing) if standing is not target else dict(target.data)
         old_at = standing.effective_at
@@ -385,8 +386,8 @@ def strike_record(ctx: ServiceContext, participant_ref: str | int, seq: int, rea
         target = _entry(unit, seq)
         if target.type not in NESTED:
             raise RuleRefused(f"event #{seq} is a {target.type} entry; only placement and intervention entries are "
-                              "struck — correct a consent or plan entry with --set KEY=VALUE (a goal dropped: "
-                              "--set status=dropped)")
+                              f"struck — correct a consent or plan entry with {errors.field('set')} KEY=VALUE (a goal dropped: "
+                              f"{errors.field('set')} status=dropped)")
         gone = struck(unit.events)
         standing = _standing(unit, target)
         data = replacement_data(standing) if standing is not target else dict(target.data)
