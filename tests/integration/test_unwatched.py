@@ -76,6 +76,17 @@ def test_participants_whose_rule_never_started_are_listed_until_the_attribute_is
     assert sorted(r.ref for r in deadlines.board(watch)) == ["A", "B"]
 
 
+def test_a_participant_pinned_to_an_older_version_is_still_found(watch: ServiceContext, workflows: Path) -> None:
+    """Version 2 renames the step where the rule watches; A, still on version 1 in 'referral', is listed."""
+    enrol(watch, "watch", ref="A", attributes={"case_type": "new"})
+    renamed = WATCH.replace("version: 1", "version: 2").replace("{id: referral", "{id: intake").replace(
+        "from: referral", "from: intake")
+    (workflows / "watch.yaml").write_text(renamed, encoding="utf-8")
+    enrol(watch, "watch", ref="N", attributes={"case_type": "new"})  # on version 2, in 'intake'
+    found = deadlines.unwatched(watch)
+    assert [(r.ref, r.step) for r in found] == [("A", "referral"), ("N", "intake")]
+
+
 def test_who_may_see_the_unwatched_list(watch: ServiceContext, engine: Engine, workflows: Path,
                                         clock: FixedClock) -> None:
     """Staff of the workflow see it; staff of another workflow see none of its participants; a funder is refused."""

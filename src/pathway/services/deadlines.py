@@ -25,7 +25,6 @@ from pathway.domain import (
     Participant,
     ParticipantStatus,
 )
-from pathway.domain.records import fold
 from pathway.engine.deadlines import PlannedDeadline
 from pathway.engine.deadlines import plan as plan_for
 from pathway.engine.values import coerce_fields
@@ -363,11 +362,15 @@ def unwatched(ctx: ServiceContext, workflow_id: str | None = None) -> list[Unwat
         for wid in ids:
             if visible is not None and wid not in visible:
                 continue
-            current = ctx.catalog.load_current(wid).definition
+            # the steps where each rule watches, in every version a participant may still be pinned to
+            versions = {v.version for v in uow.workflows.all() if v.workflow_id == wid}
+            definitions = [ctx.catalog.load_current(wid).definition] + [
+                ctx.catalog.pinned(uow, wid, version).definition for version in sorted(versions)]
             by_rule: dict[str, set[str]] = {}
-            for step, requirements in StepRequirements(current).attributes.items():
-                for requirement in requirements:
-                    by_rule.setdefault(requirement.rule.id, set()).add(step)
+            for definition in definitions:
+                for step, requirements in StepRequirements(definition).attributes.items():
+                    for requirement in requirements:
+                        by_rule.setdefault(requirement.rule.id, set()).add(step)
             for rule_id, steps in sorted(by_rule.items()):
                 for participant in uow.deadlines.without_rule(wid, steps, rule_id):
                     found = _unwatched_by(ctx, uow, participant, rule_id)
@@ -388,7 +391,7 @@ def _unwatched_by(ctx: ServiceContext, uow: UnitOfWork, participant: Participant
         known = {k: v for k, v in participant.attributes.items() if k in definition.attributes}
         attributes = coerce_fields(definition.attributes, known, definition, "attribute", "(stored)", checked=False)
         context = GuardContext(attributes, {}, participant.step, ctx.clock.now(), participant.enrolled_at,
-                               fold(uow.participants.history(participant.id or 0)))
+                               participant.folded.records)  # the fold kept on the row: no history read
         if requirement.reasons(context):
             return UnwatchedRow(participant.id or 0, participant.ref, participant.workflow_id, participant.step,
                                 rule_id, requirement.rule.title, requirement.attribute)
