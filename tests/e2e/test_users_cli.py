@@ -27,6 +27,10 @@ def test_single_user_mode_is_said_once_and_ended_by_an_admin(cli: Cli) -> None:
     """'db init' says single-user mode, later commands do not; 'user add --admin' ends it; strangers get exit 3."""
     first = run(cli, "db", "init", user="root")
     assert first.code == 0 and "single-user mode" in first.stderr
+    not_admin = run(cli, "user", "add", "root", "--name", " ", "--agency", "coordination", user="root")
+    assert not_admin.code == 2 and "invalid --name ' '" in not_admin.stderr  # the field display_name, as its flag
+    not_admin = run(cli, "user", "add", "root", "--name", "Rut Root", "--agency", "coordination", user="root")
+    assert not_admin.code == 1 and "(add --admin)" in not_admin.stderr
     listed = run(cli, "participant", "list", user="root")
     assert listed.code == 0 and "single-user mode" not in listed.stderr
     added = run(cli, "user", "add", "root", "--name", "Rut Root", "--agency", "coordination", "--admin", user="root")

@@ -123,7 +123,7 @@ def test_redaction_refuses_what_is_not_free_text_and_writes_nothing(ctx: Service
         extract.redact(ctx, pid, 1, "gender", "fel")
     with pytest.raises(InvalidValue, match="has events 1 to 1"):
         extract.redact(ctx, pid, 9, "notes", "fel")
-    with pytest.raises(BadInput, match="--reason"):
+    with pytest.raises(BadInput, match="redacted with reason TEXT"):
         extract.redact(ctx, pid, 1, "notes", " ")
     assert snapshot(engine) == before
 

@@ -89,7 +89,7 @@ def test_assign_names_another_caseworker_with_an_event(engine: Engine, team: Tea
         ownership.assign(anna, pid, "ghost")
     with pytest.raises(RuleRefused, match="works at soc, so cannot be the named contact at af"):
         ownership.assign(anna, pid, "anna", agency="af")
-    with pytest.raises(InvalidValue, match="--agency 'police'"):
+    with pytest.raises(InvalidValue, match="invalid agency 'police'"):
         ownership.assign(anna, pid, "nils", agency="police")
     assert snapshot(engine) == before
     assert ownership.assign(anna, pid, "nils", agency="af")["slot"] == "af"
@@ -155,7 +155,7 @@ def test_reassign_refusals_are_one_line_and_write_nothing(engine: Engine, team: 
     anna, cora = team("anna"), team("cora")
     enrol(anna, "owned", attributes={"gender": "female"})
     before = snapshot(engine)
-    with pytest.raises(InvalidValue, match="--from 'nils'.*no open participant"):
+    with pytest.raises(InvalidValue, match="invalid from 'nils'.*no open participant"):
         ownership.reassign(cora, "nils", "anna", reason="x")
     with pytest.raises(RuleRefused, match="eve .*not a member of workflow 'owned'"):
         ownership.reassign(cora, "anna", "eve", reason="x")
@@ -239,7 +239,7 @@ def test_caseload_reads_a_page_in_a_fixed_number_of_queries(engine: Engine, team
     assert ownership.caseload(anna, limit=5, offset=28) == everyone[28:]
     load, unassigned = ownership.workload(cora)
     assert [(r.login, r.count, r.overdue) for r in load] == [("anna", 30, 30)] and unassigned == 0
-    with pytest.raises(InvalidValue, match="--limit 0: give 1 to 500"):
+    with pytest.raises(InvalidValue, match="invalid limit 0: give 1 to 500"):
         ownership.caseload_page(anna, limit=0)
-    with pytest.raises(InvalidValue, match="--offset -1"):
+    with pytest.raises(InvalidValue, match="invalid offset -1"):
         ownership.caseload(anna, offset=-1)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pathway.domain.users import User
+from pathway import errors
 from pathway.errors import BadInput, InvalidValue, PathwayError
 from pathway.services import policy
 from pathway.services.context import ServiceContext
@@ -283,7 +284,7 @@ def create_token(ctx: ServiceContext, login_name: str, name: str) -> tuple[int, 
     """A new API token for a user; returns (id, the token — shown once, kept only as a digest)."""
     name = name.strip()
     if not name:
-        raise InvalidValue("--name", name, "name the integration the token is for, e.g. 'statistics export'")
+        raise InvalidValue(errors.field("name"), name, "name the integration the token is for, e.g. 'statistics export'")
     policy.require(ctx, "user.manage")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with ctx.uow() as uow:

@@ -29,6 +29,7 @@ from pathway.domain.agency import AGENCIES
 from pathway.domain.identity import IdentityKind
 from pathway.domain.records import fold
 from pathway.domain.replay import replay
+from pathway import errors
 from pathway.errors import BadInput, InvalidValue
 from pathway.services import person as person_service
 from pathway.services import policy
@@ -214,7 +215,7 @@ def _cell(value: Any) -> str:
 def redact(ctx: ServiceContext, participant_ref: str | int, seq: int, field: str, reason: str) -> dict[str, Any]:
     """Replace one free-text entry of event ``seq`` with ``(raderad)`` and record who, when and why."""
     if not reason or not reason.strip():
-        raise BadInput("say why the entry is redacted with --reason TEXT (the text itself is never kept)")
+        raise BadInput(f"say why the entry is redacted with {errors.field('reason')} TEXT (the text itself is never kept)")
     with ctx.uow() as uow:
         participant = resolve(uow, participant_ref)
         policy.require(ctx, "participant.redact", participant)
@@ -223,13 +224,13 @@ def redact(ctx: ServiceContext, participant_ref: str | int, seq: int, field: str
         history = uow.participants.history(pid)
         target = next((e for e in history if e.seq == seq), None)
         if target is None:
-            raise InvalidValue("--event", seq, f"participant {pid} has events 1 to {len(history)}")
+            raise InvalidValue(errors.field("event"), seq, f"participant {pid} has events 1 to {len(history)}")
         if target.type == EventType.REDACTED:
-            raise InvalidValue("--event", seq, "it is itself a redaction; nothing in it is free text")
+            raise InvalidValue(errors.field("event"), seq, "it is itself a redaction; nothing in it is free text")
         paths = _free_text_paths(target, loaded.definition)
         if field not in paths:
             offered = ", ".join(sorted(paths)) or "none (this event holds no free text)"
-            raise InvalidValue("--field", field, f"free text in event {seq}: {offered}")
+            raise InvalidValue(errors.field("field"), field, f"free text in event {seq}: {offered}")
         # the one place an event's content changes besides retention: the text goes, the entry stays
         if field == "reason":
             target.reason = REDACTED

@@ -19,6 +19,7 @@ from pathway.domain import Event, Participant
 from pathway.domain.records import RecordEvent
 from pathway.engine.step_settings import group_config
 from pathway.clock import to_local
+from pathway import errors
 from pathway.errors import BadInput, InvalidValue, NotPermitted, PathwayError, RuleRefused
 from pathway.services import policy, secrecy
 from pathway.services.context import ServiceContext
@@ -113,14 +114,14 @@ def create_group(ctx: ServiceContext, workflow_id: str, step: str, name: str, ca
     definition = ctx.catalog.load_current(workflow_id).definition
     group_steps = [s.id for s in definition.steps if s.kind == "group_activity"]
     if step not in group_steps:
-        raise InvalidValue("--step", step, f"a group works in a group_activity step of '{workflow_id}': "
+        raise InvalidValue(errors.field("step"), step, f"a group works in a group_activity step of '{workflow_id}': "
                                            f"{', '.join(group_steps) or 'it has none'}")
     if not name.strip():
-        raise InvalidValue("--name", name, "name the group, e.g. 'Motivation vår 2026'")
+        raise InvalidValue(errors.field("name"), name, "name the group, e.g. 'Motivation vår 2026'")
     config = group_config(definition, step)
     size = config.group_size if config else None
     if capacity is not None and (capacity < 1 or (size is not None and capacity > size)):
-        raise InvalidValue("--capacity", capacity, f"step '{step}' takes groups of at most {size} (group_size)"
+        raise InvalidValue(errors.field("capacity"), capacity, f"step '{step}' takes groups of at most {size} (group_size)"
                            if size is not None else "give a whole number of places, at least 1")
     with ctx.uow() as uow:
         if any(g.workflow_id == workflow_id for g in uow.groups.by_name(name.strip())):
@@ -190,7 +191,7 @@ def record_session(ctx: ServiceContext, group_ref: str | int, kind: str = "sessi
                    reason: str | None = None) -> dict[str, Any]:
     """A session held: every member attended it unless named absent (``ID[:reason]``)."""
     if kind not in SESSION_KINDS:
-        raise InvalidValue("--kind", kind, f"use one of: {', '.join(SESSION_KINDS)}")
+        raise InvalidValue(errors.field("kind"), kind, f"use one of: {', '.join(SESSION_KINDS)}")
     with ctx.uow() as uow:
         group = _group(uow, group_ref, lock=True)
         policy.require(ctx, "group.manage", workflow=group.workflow_id)
@@ -202,7 +203,7 @@ def record_session(ctx: ServiceContext, group_ref: str | int, kind: str = "sessi
                                                else config.wellness_hours_per_week)
         length = hours if hours is not None else default
         if length is None or not 0 < length <= 12:
-            raise InvalidValue("--hours", hours, f"give the session's length in hours (0–12); step '{group.step}' "
+            raise InvalidValue(errors.field("hours"), hours, f"give the session's length in hours (0–12); step '{group.step}' "
                                                  f"sets no default for a {kind}")
         members = uow.groups.members(group.id)
         if not members:
@@ -212,7 +213,7 @@ def record_session(ctx: ServiceContext, group_ref: str | int, kind: str = "sessi
             who, _, cause = text.partition(":")
             participant = resolve(uow, who.strip())
             if (participant.id or 0) not in members:
-                raise InvalidValue("--absent", text, f"participant {participant.id} is not in group {group.id}")
+                raise InvalidValue(errors.field("absent"), text, f"participant {participant.id} is not in group {group.id}")
             away[participant.id or 0] = cause.strip() or None
         people = [resolve(uow, str(pid)) for pid in members]
         effective_at, why = effective_time(ctx, at, reason, max(p.enrolled_at for p in people), "a member's enrolment")
@@ -258,7 +259,7 @@ def move_group(ctx: ServiceContext, group_ref: str | int, trigger: str, data: di
                 with tx.savepoint():
                     results.append(fire(shared, pid, trigger, data or {}, at=at, reason=reason))
             except PathwayError as err:
-                refused.append(f"participant {pid}: {err.message}")
+                refused.append(f"participant {pid}: {err.template}")
         if refused:
             raise RuleRefused(f"group {group.id} ({group.name}) was not moved, nobody was: " + "; ".join(refused))
         steps = {r.to_step for r in results}

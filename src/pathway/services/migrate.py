@@ -15,6 +15,7 @@ from pathway.definitions.models import Workflow
 from pathway.domain import DeadlineStatus, Event, EventType, Participant, ParticipantStatus
 from pathway.engine.deadlines import plan_deadlines
 from pathway.engine.values import coerce_fields
+from pathway import errors
 from pathway.errors import BadInput, InvalidValue, RuleRefused
 from pathway.services import policy
 from pathway.services.context import ServiceContext
@@ -64,7 +65,7 @@ def _target(ctx: ServiceContext, uow: UnitOfWork, workflow_id: str, to: str) -> 
         registered = ctx.catalog.register_current(uow, workflow_id)
         return registered.version, registered.loaded.definition
     if not to.isdecimal():
-        raise InvalidValue("--to", to, "give a registered version number, or 'current' for the file as it is now")
+        raise InvalidValue(errors.field("to"), to, "give a registered version number, or 'current' for the file as it is now")
     versions = [v.version for v in uow.workflows.all() if v.workflow_id == workflow_id]
     if int(to) not in versions and workflow_id in ctx.catalog.file_ids() \
             and int(to) == ctx.catalog.load_current(workflow_id).definition.version:
@@ -74,7 +75,7 @@ def _target(ctx: ServiceContext, uow: UnitOfWork, workflow_id: str, to: str) -> 
             return registered.version, registered.loaded.definition
     if int(to) not in versions:
         listed = ", ".join(map(str, versions)) or "none yet"
-        raise InvalidValue("--to", to, f"registered versions of '{workflow_id}': {listed} (or 'current')")
+        raise InvalidValue(errors.field("to"), to, f"registered versions of '{workflow_id}': {listed} (or 'current')")
     return int(to), ctx.catalog.pinned(uow, workflow_id, int(to)).definition
 
 
@@ -98,7 +99,7 @@ def migrate(ctx: ServiceContext, workflow_id: str, to: str, step_map: Mapping[st
         version, target = _target(ctx, uow, workflow_id, to)
         for old, new in step_map.items():
             if new not in target.step_ids:
-                raise InvalidValue("--map", f"{old}={new}", f"'{new}' is not a step of version {version}; "
+                raise InvalidValue(errors.field("map"), f"{old}={new}", f"'{new}' is not a step of version {version}; "
                                    f"steps: {', '.join(target.step_ids)}")
         now = ctx.clock.now()
         open_ones = [p for p in uow.participants.list(workflow_id, status=ParticipantStatus.OPEN.value)
@@ -146,6 +147,6 @@ class MigrationBlocked(RuleRefused):
         first = report.blocked[0]
         super().__init__(
             f"{len(report.blocked)} participant(s) cannot move to version {report.to_version}, so nobody was "
-            f"moved; e.g. participant {first.participant_id}: {first.reason} (see --dry-run)"
+            f"moved; e.g. participant {first.participant_id}: {first.reason} (see {errors.field('dry_run')})"
         )
         self.report = report

@@ -17,6 +17,7 @@ from typing import Any
 from pathway.clock import to_local
 from pathway.domain import Event, EventType, Participant
 from pathway.domain.users import AGENCIES, COORDINATOR, User
+from pathway import errors
 from pathway.errors import BadInput, InvalidValue, ParticipantExited, RuleRefused
 from pathway import limits
 from pathway.services import policy
@@ -55,7 +56,7 @@ def _slot(agency: str | None) -> str:
     if agency is None:
         return RESPONSIBLE
     if agency not in AGENCIES:
-        raise InvalidValue("--agency", agency, f"use one of: {', '.join(AGENCIES)}")
+        raise InvalidValue(errors.field("agency"), agency, f"use one of: {', '.join(AGENCIES)}")
     return agency
 
 
@@ -114,16 +115,16 @@ def reassign(ctx: ServiceContext, from_login: str, to_login: str, reason: str, w
              dry_run: bool = False) -> Reassignment:
     """Move every open participant ``from_login`` is responsible for to ``to_login``: all or none."""
     if not reason or not reason.strip():
-        raise BadInput("say why the caseload moves with --reason TEXT (e.g. 'Anna på föräldraledighet')")
+        raise BadInput(f"say why the caseload moves with {errors.field('reason')} TEXT (e.g. 'Anna på föräldraledighet')")
     with ctx.uow() as uow:
         policy.require(ctx, "participant.reassign", workflow=workflow_id)
-        source, target = _user(uow, from_login, "--from"), _user(uow, to_login, "--to")
+        source, target = _user(uow, from_login, errors.field("from")), _user(uow, to_login, errors.field("to"))
         if source.id == target.id:
-            raise InvalidValue("--to", to_login, "give another user than --from")
+            raise InvalidValue(errors.field("to"), to_login, f"give another user than {errors.field('from')}")
         ids = uow.assignments.participants_of(source.id or 0, RESPONSIBLE, workflow_id)
         if not ids:
             where = f" in workflow '{workflow_id}'" if workflow_id else ""
-            raise InvalidValue("--from", from_login, f"{source.login} is responsible for no open participant{where}; "
+            raise InvalidValue(errors.field("from"), from_login, f"{source.login} is responsible for no open participant{where}; "
                                "nothing to reassign ('pathway caseload --user " + source.login + "')")
         people = uow.participants.lock(ids)
         for workflow in sorted({p.workflow_id for p in people.values()}):
@@ -201,9 +202,9 @@ def _scope(ctx: ServiceContext, user: User | None, unassigned: bool = False) -> 
 
 def _paging(limit: int | None, offset: int) -> None:
     if limit is not None and not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidValue("--limit", limit, f"give 1 to {MAX_PAGE_SIZE} rows per page")
+        raise InvalidValue(errors.field("limit"), limit, f"give 1 to {MAX_PAGE_SIZE} rows per page")
     if not 0 <= offset <= MAX_OFFSET:
-        raise InvalidValue("--offset", offset, f"give 0 to {MAX_OFFSET} rows to skip")
+        raise InvalidValue(errors.field("offset"), offset, f"give 0 to {MAX_OFFSET} rows to skip")
 
 
 def _rows(uow: UnitOfWork, entries: list[CaseloadEntry], today: date) -> list[CaseloadRow]:

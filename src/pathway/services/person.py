@@ -22,6 +22,7 @@ from pathway.domain import Participant
 from pathway.domain.agency import AGENCIES
 from pathway.domain.identity import parse_personnummer
 from pathway.domain.records import fold
+from pathway import errors
 from pathway.errors import InvalidValue
 from pathway.services import policy
 from pathway.services.context import ServiceContext
@@ -68,7 +69,7 @@ def viewer_agency(ctx: ServiceContext, agency: str | None) -> str | None:
     if ctx.user is not None:
         return ctx.user.agency
     if agency is not None and agency not in AGENCIES:
-        raise InvalidValue("--agency", agency, f"use one of: {', '.join(AGENCIES)}")
+        raise InvalidValue(errors.field("agency"), agency, f"use one of: {', '.join(AGENCIES)}")
     return agency
 
 

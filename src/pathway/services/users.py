@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from pathway.domain.users import ADMIN, AGENCIES, SYSTEM_ROLES, User
+from pathway import errors
 from pathway.errors import BadInput, InvalidValue, NotPermitted, RuleRefused
 from pathway.services import policy
 from pathway.services.context import ServiceContext
@@ -150,13 +151,13 @@ def add_user(ctx: ServiceContext, login: str, display_name: str, agency: str, ro
         raise InvalidValue("login", login, "use letters, digits, '.', '_', '-' or '@' (at most 64), "
                            "e.g. the person's login name on this machine")
     if not display_name.strip():
-        raise InvalidValue("--name", display_name, "give the person's name as colleagues know it")
+        raise InvalidValue(errors.field("display_name"), display_name, "give the person's name as colleagues know it")
     with ctx.uow() as uow:
         first = uow.users.count() == 0
         if first:
             if not admin:
                 raise RuleRefused(
-                    "the first user must be an admin (add --admin): it ends single-user mode, and without "
+                    f"the first user must be an admin (add {errors.field('admin')}): it ends single-user mode, and without "
                     "an admin nobody could add the next user"
                 )
         else:
@@ -204,7 +205,7 @@ def update_user(ctx: ServiceContext, login: str, *, display_name: str | None = N
             w.strip() for w in remove_workflows if w.strip())
         _check_workflows(ctx, uow, add_w)
         if display_name is not None and not display_name.strip():
-            raise InvalidValue("--name", display_name, "give the person's name as colleagues know it")
+            raise InvalidValue(errors.field("display_name"), display_name, "give the person's name as colleagues know it")
         changed = replace(
             user,
             display_name=display_name.strip() if display_name is not None else user.display_name,
@@ -214,8 +215,10 @@ def update_user(ctx: ServiceContext, login: str, *, display_name: str | None = N
             active=user.active if active is None else active,
         )
         if changed == user:
-            raise BadInput(f"nothing to change for user '{login}'; give --name, --agency, --add-role, "
-                           "--remove-role, --add-workflow, --remove-workflow or --enable")
+            raise BadInput(f"nothing to change for user '{login}'; give "
+                           + ", ".join(errors.field(f) for f in ("display_name", "agency", "add_role", "remove_role",
+                                                                 "add_workflow", "remove_workflow"))
+                           + f" or {errors.field('enable')}")
         _keep_an_admin(uow, user, changed)
         uow.users.save(changed, ctx.clock.now())
         before, after = _as_json(user), _as_json(changed)
