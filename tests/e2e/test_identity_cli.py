@@ -111,6 +111,7 @@ def test_enrolling_again_after_exit_is_allowed(cli: Cli) -> None:
     (["--anonymous", "--attr", "birth_date=1979-06-15"], "carries only gender and the start year; leave out --attr birth_date=…"),
     (["--personnummer", MAN_TYPED, "--attr", "gender=female"], "--attr gender=female contradicts --personnummer"),
     (["--ref", MAN_TYPED], "--ref looks like a personal identity number"),
+    (["--ref", MAN_TYPED], "leave it out of the text; '--personnummer -' asks for it without showing it as you type"),
 ])
 def test_bad_identity_input_is_one_line_exit_2_and_writes_nothing(cli: Cli, args: list[str], says: str) -> None:
     """Invalid number, both options, attributes with --anonymous, a contradiction, a number as ref: exit 2."""

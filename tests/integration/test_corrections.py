@@ -107,7 +107,7 @@ def test_undo_needs_a_reason_and_a_transition_and_refusals_write_nothing(
     """No reason, or nothing to undo (only the enrolment): refused, nothing written."""
     pid, _ = enrol(ctx, "demo")
     before = snapshot(engine)
-    with pytest.raises(BadInput, match="needs --reason"):
+    with pytest.raises(BadInput, match="needs reason TEXT"):
         corrections.undo_last(ctx, pid, "  ")
     with pytest.raises(RuleRefused, match="no transition to undo.*participant void"):
         corrections.undo_last(ctx, pid, "oops")

@@ -149,7 +149,7 @@ def test_refusals_name_the_way_out_and_write_nothing(ctx: ServiceContext, clock:
         (lambda: corrections.strike_record(ctx, pid, consent, "x"), RuleRefused, "only placement and intervention"),
         (lambda: corrections.strike_record(ctx, pid, struck, "x"), RuleRefused, "was struck by correction"),
         (lambda: corrections.strike_record(ctx, pid, 999, "x"), InvalidValue, "consent, plan, placement or"),
-        (lambda: corrections.strike_record(ctx, pid, started, " "), BadInput, "needs --reason"),
+        (lambda: corrections.strike_record(ctx, pid, started, " "), BadInput, "needs reason TEXT"),
     ]:
         with pytest.raises(error, match=message):
             call()

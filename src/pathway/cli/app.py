@@ -18,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup
 from pathway import __version__
 from pathway.cli import crash
 from pathway.cli.state import CliState
-from pathway.errors import PathwayError
+from pathway.errors import PathwayError, PersonnummerInText
 
 #: Sub-commands, loaded only when used: ``pathway --version`` and ``--help`` import neither
 #: SQLAlchemy nor pydantic, and each command imports what it needs. name → ("module:attribute",
@@ -130,6 +130,14 @@ def flag(name: str) -> str:
     return FLAGS_BY_FIELD.get(name) or "--" + name.replace("_", "-")
 
 
+def said(err: PathwayError) -> str:
+    """An error as the CLI says it: its fields as flags, plus a hint only the command line has."""
+    message = err.worded(flag)
+    if isinstance(err, PersonnummerInText):
+        message += f"; '{flag('personnummer')} -' asks for it without showing it as you type"
+    return message
+
+
 def main() -> None:
     """Console-script entry point: user errors become one line on stderr and an exit code."""
     try:
@@ -137,7 +145,7 @@ def main() -> None:
     except PathwayError as err:
         from pathway.cli.output import print_error
 
-        print_error(err.worded(flag))
+        print_error(said(err))
         sys.exit(err.exit_code)
     except Exception as err:  # noqa: BLE001 — two kinds told as one line; the rest is a bug
         if not _told_as_one_line(err):

@@ -106,7 +106,7 @@ def placement_events_for_firing(definition: Workflow, from_step: str, to_step: s
         return events
     if kind is None:
         raise RuleRefused(f"step '{to_step}' allows several placement types "
-                          f"({', '.join(t.value for t in config.placement_types)}); give --data placement_type=TYPE")
+                          f"({', '.join(t.value for t in config.placement_types)}); give {field('data')} placement_type=TYPE")
     start: dict[str, Any] = {"id": records.next_placement_id(), "type": str(kind), "employer": str(data["employer"]).strip(),
              "start": local_date(at).isoformat(), "end": None, "weekdays": [],
              "hours_per_week": data.get("hours_per_week"), "contact_person": None, "goal": None,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pathway.errors import BadInput
+from pathway.errors import BadInput, field
 from pathway.services import policy
 from pathway.services.context import ServiceContext
 from pathway.services.participants import resolve
@@ -38,7 +38,7 @@ def access(ctx: ServiceContext, participant_ref: str | int | None = None, login:
            since: datetime | None = None, until: datetime | None = None) -> list[AccessRow]:
     """The access-log rows about one participant, or by one user, oldest first."""
     if (participant_ref is None) == (login is None):
-        raise BadInput("give --participant ID or --user LOGIN (one of them)")
+        raise BadInput(f"give {field('participant')} ID or {field('user')} LOGIN (one of them)")
     with ctx.uow() as uow:
         policy.require(ctx, "audit.read")
         pid = None

@@ -79,7 +79,7 @@ class CorrectionResult:
 
 def _reason(reason: str | None) -> str:
     if reason is None or not reason.strip():
-        raise BadInput("a correction needs --reason TEXT: say what was wrong (it is kept in the history)")
+        raise BadInput(f"a correction needs {errors.field('reason')} TEXT: say what was wrong (it is kept in the history)")
     return reason.strip()
 
 
@@ -232,7 +232,7 @@ def correct_exit(ctx: ServiceContext, participant_ref: str | int, values: Mappin
     """Correct the exit reason or the situation recorded at exit; reports read the corrected values."""
     why = _reason(reason)
     if not values:
-        raise BadInput("nothing to correct; give --exit-data KEY=VALUE, e.g. reason=work")
+        raise BadInput(f"nothing to correct; give {errors.field('exit_data')} KEY=VALUE, e.g. reason=work")
     with ctx.uow() as uow:
         unit = _Unit(ctx, uow, participant_ref)
         standing = current_exit(unit.events, unit.terminal) if not unit.participant.is_open else None
@@ -266,7 +266,7 @@ def correct_attributes(ctx: ServiceContext, participant_ref: str | int, values: 
     """Correct attributes recorded wrongly: one correction per event that recorded them, as of its time."""
     why = _reason(reason)
     if not values:
-        raise BadInput("nothing to correct; give --attr KEY=VALUE")
+        raise BadInput(f"nothing to correct; give {errors.field('attributes')} KEY=VALUE")
     with ctx.uow() as uow:
         unit = _Unit(ctx, uow, participant_ref)
         definition = unit.definition
