@@ -29,7 +29,7 @@ import unicodedata
 from datetime import date, datetime, timezone
 
 from pathway.domain.duration import LIMIT_HELP, MAX_AMOUNT
-from pathway.errors import BeyondLimits, PersonnummerInText
+from pathway.errors import BeyondLimits, PersonnummerInText, field
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 12, 31)
@@ -104,7 +104,7 @@ def check_text(what: str, value: str, max_length: int = MAX_TEXT, *, multiline: 
     return value
 
 
-def check_ref(value: str, what: str = "--ref") -> str:
+def check_ref(value: str, what: str = field("ref")) -> str:
     return check_text(what, value, MAX_REF, multiline=False)
 
 

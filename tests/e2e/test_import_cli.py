@@ -107,11 +107,14 @@ def test_a_bad_personnummer_is_named_as_the_import_key_on_a_line_and_as_the_flag
     line = {"ref": "P-1", "workflow": "small", "enrolled_at": "2026-03-01T09:00", "personnummer": "19121212-1213",
             "attributes": {"stable_housing": True}}
     late = {**line, "ref": "P-2", "personnummer": None, "enrolled_at": "2027-01-01T09:00"}
-    bad.write_text("\n".join(json.dumps(x) for x in (line, late)) + "\n", encoding="utf-8")
+    in_ref = {**line, "ref": "19121212-1212", "personnummer": None}
+    bad.write_text("\n".join(json.dumps(x) for x in (line, late, in_ref)) + "\n", encoding="utf-8")
     imported = cli("import", str(bad))
     assert imported.code == 2
     assert "bad.jsonl:1: error: invalid personnummer: the check digit (the last digit) is wrong" in imported.stderr
     assert "bad.jsonl:2: error: invalid enrolled_at '2027-01-01 09:00': it is after now" in imported.stderr
+    assert "bad.jsonl:3: error: ref looks like a personal identity number" in imported.stderr
+    assert "give the number as personnummer and leave it out of the text\n" in imported.stderr  # no CLI hint
     assert "--" not in imported.stderr
     typed = cli("participant", "enrol", "small", "--ref", "P-1", "--personnummer", "19121212-1213",
                 "--attr", "stable_housing=true")
