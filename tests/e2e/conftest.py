@@ -1,5 +1,12 @@
 """End-to-end fixtures: the real ``pathway`` CLI (its own ``main()``, in-process or as a subprocess) on a
-temporary SQLite database."""
+temporary SQLite database.
+
+The ``cli`` and ``shipped_cli`` fixtures start from a copy of a SQLite file the CLI migrated once per
+session (``db upgrade``, mode 0600 as the app makes it, kept by the copy): migrating a fresh file cost
+each test's first command a third of a second. A test that checks what happens when a command creates
+the database (the single-user note, ``db init``/``db upgrade`` on an empty file, a refused command
+creating no file) is marked ``@pytest.mark.fresh_database`` and starts with no database file.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import gc
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -142,18 +150,40 @@ def run_in_process(args: list[str], env: dict[str, str], cwd: Path) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(scope="session")
+def cli_database_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file the CLI itself migrated to head (``pathway db upgrade``), once per session."""
+    home = tmp_path_factory.mktemp("cli-template")
+    workflows = home / "workflows"
+    workflows.mkdir()
+    template = Cli(home, home / "pathway.db", workflows)
+    result = template("db", "upgrade")
+    assert result.code == 0, result.stderr
+    wal = template.db_path.with_name(template.db_path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the template's WAL was not checkpointed"
+    return template.db_path
+
+
+def _database_for(request: pytest.FixtureRequest, db_path: Path) -> Path:
+    """``db_path`` as a copy of the session's migrated template (file mode kept), unless the test is
+    marked ``fresh_database``: then no file, as a first command finds it."""
+    if request.node.get_closest_marker("fresh_database") is None:
+        shutil.copy(request.getfixturevalue("cli_database_template"), db_path)  # content and mode (0600)
+    return db_path
+
+
 @pytest.fixture
-def cli(tmp_path: Path) -> Cli:
+def cli(tmp_path: Path, request: pytest.FixtureRequest) -> Cli:
     workflows = tmp_path / "workflows"
     workflows.mkdir()
     (workflows / "small.yaml").write_text(SMALL_WORKFLOW, encoding="utf-8")
-    return Cli(tmp_path, tmp_path / "pathway.db", workflows)
+    return Cli(tmp_path, _database_for(request, tmp_path / "pathway.db"), workflows)
 
 
 @pytest.fixture
-def shipped_cli(tmp_path: Path) -> Cli:
+def shipped_cli(tmp_path: Path, request: pytest.FixtureRequest) -> Cli:
     """The CLI on the workflows shipped in the repository."""
-    return Cli(tmp_path, tmp_path / "pathway.db", REPO / "workflows")
+    return Cli(tmp_path, _database_for(request, tmp_path / "pathway.db"), REPO / "workflows")
 
 
 AssertRefused = Callable[..., Result]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from tests.e2e.conftest import Cli
@@ -50,6 +52,7 @@ def test_validate_json_lists_errors_and_warnings(cli: Cli) -> None:
     assert report["problems"][0].startswith(f"{bad}:13:") and "error[unknown-role]" in report["problems"][0]
 
 
+@pytest.mark.fresh_database  # checks that no database file is created
 def test_simulate_writes_nothing_and_reports_deadlines(shipped_cli: Cli) -> None:
     """`workflow simulate` prints the dry run as JSON and never creates or touches the database."""
     result = shipped_cli("workflow", "simulate", "flen_tripartite", "--attr", "application_date=2026-03-02",

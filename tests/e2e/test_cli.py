@@ -176,6 +176,7 @@ def test_malformed_workflow_file_refuses_enrolment_with_location(cli: Cli) -> No
     assert cli.snapshot().get("participants", []) == []
 
 
+@pytest.mark.fresh_database  # checks what a command that creates the database says
 def test_db_upgrade_and_current(cli: Cli) -> None:
     """`db upgrade` creates the schema; `db current` reports it at head."""
     assert f"database at revision {SCHEMA_HEAD} (was empty)" in cli("db", "upgrade").stdout

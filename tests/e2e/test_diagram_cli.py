@@ -16,6 +16,7 @@ except ImportError:
     HAS_DOT = False
 
 
+@pytest.mark.fresh_database  # checks that no database file is created
 def test_mermaid_of_a_shipped_workflow_to_stdout(shipped_cli: Cli) -> None:
     """The Mermaid text names every step title, the guarded triggers and the stall limits."""
     result = shipped_cli("workflow", "diagram", "kraft")

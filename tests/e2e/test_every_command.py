@@ -75,6 +75,7 @@ def one_participant(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template.db_path
 
 
+@pytest.mark.fresh_database  # checks that no database file is created
 @pytest.mark.parametrize("path", COMMANDS, ids=IDS)
 def test_an_unknown_option_is_refused_and_creates_nothing(cli: Cli, path: tuple[str, ...]) -> None:
     result = cli(*path, "--no-such-option")

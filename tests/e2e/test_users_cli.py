@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pathlib import Path
 
 from .conftest import Cli, Result, run_in_process
@@ -23,6 +25,7 @@ def users_of(db: Path) -> list[tuple[str, ...]]:
         return conn.execute("SELECT login, agency FROM users ORDER BY login").fetchall()
 
 
+@pytest.mark.fresh_database  # checks what a command that creates the database says
 def test_single_user_mode_is_said_once_and_ended_by_an_admin(cli: Cli) -> None:
     """'db init' says single-user mode, later commands do not; 'user add --admin' ends it; strangers get exit 3."""
     first = run(cli, "db", "init", user="root")
