@@ -14,14 +14,17 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from pathway.clock import FixedClock
 from pathway.config import Settings
 from pathway.services import accounts, deadlines
+from pathway.services.context import ServiceContext
 from pathway.store import make_engine
 from pathway.store.migrate import upgrade
 from tests.integration.conftest import START, make_context
@@ -63,26 +66,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Web]]:
-    """The app served by uvicorn on 127.0.0.1 (a thread), on a fresh SQLite database."""
-    import uvicorn
-
-    from pathway.web.app import create_app
-
+def seeded_services(tmp_path: Path) -> tuple[Engine, FixedClock, ServiceContext]:
+    """A fresh SQLite database for a served app: the shipped workflows, the PEOPLE registered."""
     engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
     upgrade(engine)
     clock = FixedClock(START)
     ctx = make_context(engine, SHIPPED, clock)
     add_users(ctx, clock)
-    for login in ("anna", "bo", "cia", "hedda"):
-        accounts.set_password(ctx, login, PASSWORD)
-    settings = Settings(database_url="sqlite://", workflows=SHIPPED, web_secure_cookies=False,
-                        web_session_idle_minutes=60 * 24 * 90, web_session_max_hours=24 * 90)
-    web = Web(ctx, clock, engine, settings)
+    return engine, clock, ctx
+
+
+@contextmanager
+def served(settings: Settings, ctx: ServiceContext) -> Iterator[str]:
+    """The app served by uvicorn on 127.0.0.1 (a thread) while the block runs; yields its base URL."""
+    import uvicorn
+
+    from pathway.web.app import create_app
+
     port = _free_port()
-    config = uvicorn.Config(create_app(settings, services=ctx), host="127.0.0.1", port=port, log_level="error")
-    running = uvicorn.Server(config)
+    running = uvicorn.Server(uvicorn.Config(create_app(settings, services=ctx), host="127.0.0.1", port=port,
+                                            log_level="error"))
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -91,10 +94,27 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Web]]:
             raise RuntimeError("the server did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", web
+        yield f"http://127.0.0.1:{port}"
     finally:
         running.should_exit = True
         thread.join(timeout=10)
+
+
+#: Session time-outs far beyond any browser run, so a slow machine never signs a test out midway.
+LONG_SESSIONS = {"web_session_idle_minutes": 60 * 24 * 90, "web_session_max_hours": 24 * 90}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Web]]:
+    """The app served by uvicorn on 127.0.0.1 (a thread), on a fresh SQLite database."""
+    engine, clock, ctx = seeded_services(tmp_path)
+    for login in ("anna", "bo", "cia", "hedda"):
+        accounts.set_password(ctx, login, PASSWORD)
+    settings = Settings(database_url="sqlite://", workflows=SHIPPED, web_secure_cookies=False, **LONG_SESSIONS)
+    try:
+        with served(settings, ctx) as base:
+            yield base, Web(ctx, clock, engine, settings)
+    finally:
         engine.dispose()
 
 

@@ -5,8 +5,6 @@ pathway does not know sees the refusal page. Skips without a Chromium (fails und
 from __future__ import annotations
 
 import dataclasses
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,53 +12,29 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from pathway.clock import FixedClock
 from pathway.config import Settings
 from pathway.services import accounts
-from pathway.store import make_engine
-from pathway.store.migrate import upgrade
-from tests.integration.conftest import START, make_context
-from tests.web.conftest import SHIPPED, add_users
+from tests.web.conftest import SHIPPED
 from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
-from tests.web.test_browser import _accessible, _free_port, browser  # noqa: F401  (the browser fixture)
+from tests.web.test_browser import LONG_SESSIONS, _accessible, browser, seeded_services, served  # noqa: F401
 
 
 @pytest.fixture
 def sso_server(tmp_path: Path) -> Iterator[tuple[str, Provider]]:
     """pathway (uvicorn, a thread, SQLite) with single sign-on against the test provider; anna linked."""
-    import uvicorn
-
-    from pathway.web.app import create_app
-
-    engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
-    upgrade(engine)
-    clock = FixedClock(START)
-    ctx = make_context(engine, SHIPPED, clock)
-    add_users(ctx, clock)
+    engine, clock, ctx = seeded_services(tmp_path)
     with ctx.uow() as uow:
         admin = uow.users.get_by_login("admin")
     accounts.set_sso_subject(dataclasses.replace(ctx, actor="admin", user=admin), "anna", "anna@kommun.se")
     provider = Provider(now=lambda: int(clock.now().timestamp())).start()
-    settings = Settings(database_url="sqlite://", workflows=SHIPPED, web_secure_cookies=False,
-                        web_session_idle_minutes=60 * 24 * 90, web_session_max_hours=24 * 90,
+    settings = Settings(database_url="sqlite://", workflows=SHIPPED, web_secure_cookies=False, **LONG_SESSIONS,
                         oidc_issuer=provider.issuer, oidc_client_id=CLIENT_ID,
                         oidc_client_secret=SecretStr(CLIENT_SECRET), oidc_label="Kommunens konto")
-    port = _free_port()
-    running = uvicorn.Server(uvicorn.Config(create_app(settings, services=ctx), host="127.0.0.1", port=port,
-                                            log_level="error"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", provider
+        with served(settings, ctx) as base:
+            yield base, provider
     finally:
-        running.should_exit = True
         provider.stop()
-        thread.join(timeout=10)
         engine.dispose()
 
 
