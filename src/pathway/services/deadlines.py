@@ -358,12 +358,13 @@ def unwatched(ctx: ServiceContext, workflow_id: str | None = None) -> list[Unwat
         policy.require(ctx, "deadlines.list", workflow=workflow_id)
         visible = policy.visible_workflows(ctx)
         ids = [workflow_id] if workflow_id is not None else ctx.catalog.file_ids()
+        registered = [(v.workflow_id, v.version) for v in uow.workflows.all()]
         rows: list[UnwatchedRow] = []
         for wid in ids:
             if visible is not None and wid not in visible:
                 continue
             # the steps where each rule watches, in every version a participant may still be pinned to
-            versions = {v.version for v in uow.workflows.all() if v.workflow_id == wid}
+            versions = {version for registered_id, version in registered if registered_id == wid}
             definitions = [ctx.catalog.load_current(wid).definition] + [
                 ctx.catalog.pinned(uow, wid, version).definition for version in sorted(versions)]
             by_rule: dict[str, set[str]] = {}

@@ -15,14 +15,12 @@ on PostgreSQL cost the fire post more than the service call itself (bench/README
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from pathway.web.sealed import seal, unseal
 
 FLASH_COOKIE = "pathway_flash"
 #: Seconds a message waits for the page after the redirect.
@@ -31,28 +29,16 @@ LIFETIME = 60
 MAX_CHARS = 500
 
 
-def _sign(key: str, body: bytes) -> str:
-    return hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
-
-
 def pack(key: str, message: str, now: float | None = None) -> str:
     """The cookie value for ``message``, signed with ``key`` (the session's CSRF token)."""
     expires = int((now if now is not None else time.time()) + LIFETIME)
-    body = base64.urlsafe_b64encode(json.dumps({"m": message[:MAX_CHARS], "e": expires},
-                                               ensure_ascii=False).encode()).decode().rstrip("=")
-    return f"{body}.{_sign(key, body.encode())}"
+    return seal(key.encode(), {"m": message[:MAX_CHARS], "e": expires})
 
 
 def unpack(key: str, value: str, now: float | None = None) -> str | None:
     """The message in a cookie value, or None (unsigned, signed for another session, expired, malformed)."""
-    body, _, signature = value.rpartition(".")
-    if not body or not hmac.compare_digest(_sign(key, body.encode()), signature):
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        message, expires = data["m"], data["e"]
-    except (ValueError, KeyError, TypeError):
-        return None
+    data = unseal(key.encode(), value)
+    message, expires = (data or {}).get("m"), (data or {}).get("e")
     if not isinstance(message, str) or not isinstance(expires, int):
         return None
     return message if expires >= (now if now is not None else time.time()) else None

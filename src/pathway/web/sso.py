@@ -24,11 +24,9 @@ time-outs and run in the thread pool, never on the event loop.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import ipaddress
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,6 +35,7 @@ from urllib.parse import urlsplit
 
 from pathway.config import Settings
 from pathway.errors import PathwayError, SettingsInvalid
+from pathway.web.sealed import seal, unseal
 
 #: The cookie carrying state, nonce and code verifier between the two legs of the flow.
 FLOW_COOKIE = "pathway_sso"
@@ -121,18 +120,15 @@ def _key(sso: SsoSettings) -> bytes:
 
 
 def pack_flow(sso: SsoSettings, flow: dict[str, Any]) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(flow).encode()).decode().rstrip("=")
-    return f"{body}.{hmac.new(_key(sso), body.encode(), hashlib.sha256).hexdigest()}"
+    return seal(_key(sso), flow)
 
 
 def unpack_flow(sso: SsoSettings, value: str | None, now: float) -> dict[str, Any]:
     if not value:
         raise SsoFailed("the sign-in was not started from this browser (or took too long): start again")
-    body, _, signature = value.rpartition(".")
-    expected = hmac.new(_key(sso), body.encode(), hashlib.sha256).hexdigest()
-    if not body or not hmac.compare_digest(expected, signature):
+    flow = unseal(_key(sso), value)
+    if flow is None:
         raise SsoFailed("the sign-in's cookie is not one this server made: start again")
-    flow: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     if flow.get("expires", 0) < now:
         raise SsoFailed("the sign-in took longer than 10 minutes: start again")
     return flow
