@@ -62,6 +62,8 @@ def _count_forward(start: date, count: int, countable: DateTest) -> date:
 
 def add_duration(start: date, duration: Duration, paused: DateTest = never) -> date:
     """The date ``duration`` after ``start``, not counting paused days."""
+    if isinstance(paused, PauseCalendar) and not paused.intervals:
+        paused = never  # a participant never paused: no day to skip, no day-by-day count for it
     if duration.unit == "wd":
         return _count_forward(start, duration.amount, lambda d: is_working_day(d) and not paused(d))
     if duration.unit in ("d", "w"):

@@ -24,7 +24,10 @@ record them) but nobody is notified: no one should be told today about a deadlin
 The whole file is one transaction (:class:`pathway.store.uow.SharedTransaction`), with a savepoint
 per line: a failing line is rolled back to its savepoint and the next line still runs, so every
 failing line is reported; the transaction is committed only when every line passed, and never on
-a dry run.
+a dry run. Within a line the use cases run on the line's participant held in memory (its deadlines
+planned after every event, as for a caseworker) and the line is written once at its end, in bulk
+(:class:`pathway.store.bulk.LineWrites`): the rows it leaves are the ones the use cases would have
+left one by one.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from pathway.errors import BadInput, DuplicateRef, PathwayError, RuleRefused
 from pathway.errors import field as field_marked
 from pathway.services import deadlines, meetings, participants, policy, records
 from pathway.services.context import ServiceContext
+from pathway.store.bulk import LineWrites
 
 LINE_KEYS = "ref, workflow, enrolled_at, attributes, personnummer, events, exit"
 
@@ -214,10 +218,14 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
                 refs[key] = number
                 policy.require(ctx, "import.run", workflow=line.workflow)
                 with tx.savepoint():
+                    # the line's use cases run on its participant held in memory, written once at the end
+                    writes = LineWrites(tx)
+                    on_line = replace(shared, uow=writes.uow)
                     reason = f"imported from {path.name} line {number}"
-                    participant_id, written = replay_line(shared, line, reason)
+                    participant_id, written = replay_line(on_line, line, reason)
                     result.events += written
-                    result.deadline_events += deadlines.catch_up(shared, participant_id, ctx.clock.now())
+                    result.deadline_events += deadlines.catch_up(on_line, participant_id, ctx.clock.now())
+                    writes.write()
                 result.participants += 1
             except PathwayError as err:
                 result.errors.append(LineError(number, err.worded(line_key), err.exit_code))

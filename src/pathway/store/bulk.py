@@ -1,0 +1,316 @@
+"""An import line written once, at its end: the line's use cases run on state held in memory.
+
+``pathway import`` runs each line's use cases (enrol, fire, set, consent, meeting, the catch-up of
+passed deadlines) through the real services, with every check they make. Through a
+:class:`~pathway.store.uow.SharedUnitOfWork` each of them flushed on its own — its events, an
+UPDATE of the participant, its deadline rows (read back and re-planned every time) — so an imported
+event cost as much as an interactive transition (issue 10).
+
+A line only ever writes its own participant, enrolled by the line itself: nothing else in the
+database refers to it yet. So :class:`LineWrites` keeps that participant, its events and its
+deadline rows in memory while the line's use cases run (each use case gets a
+:class:`LineUnitOfWork`; the planner reconciles the rows in memory after every event, as before),
+and :meth:`LineWrites.write` writes the line's outcome at the end: one UPDATE of the participant
+row, one INSERT of the events, one of the deadline rows (SQLAlchemy Core, executemany). Everything
+else a use case reads or writes (workflow versions, identities, groups, users …) goes through the
+shared transaction's own repositories as before. The participant row itself is inserted when the
+enrolment asks for its id (``flush``), as before, so ids, the identity row and the refs' unique key
+behave as they did.
+
+What the line leaves is what the flushes of the per-event path left, row for row: the events as
+they stood when their use case committed (their data copied then), the deadline rows in the order
+they were made (so with the same ids), and the ``version`` counters moved as the ORM moved them — up
+by one for each use case that changed the row (tests/integration/test_import_bulk.py compares every
+row of both paths).
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Collection, Sequence
+from operator import attrgetter
+from types import TracebackType
+from typing import Any, cast
+
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pathway.clock import to_local
+from pathway.domain import Deadline, DeadlineStatus, Event, EventType, Participant
+from pathway.errors import ConcurrentChange, RefTakenConcurrently
+from pathway.store.deadline_repository import DeadlineRepository
+from pathway.store.repository import ParticipantRepository
+from pathway.store.tables import deadlines as deadlines_table
+from pathway.store.tables import event_row, events, struck_events
+from pathway.store.tables import participants as participants_table
+from pathway.store.uow import SharedTransaction, SharedUnitOfWork
+
+#: The participant row's columns written from the domain object (``id`` is the database's; the
+#: local dates are derived, as the store always derives them).
+_PARTICIPANT_FIELDS = ("ref", "workflow_id", "workflow_version", "step", "status", "attributes", "enrolled_at",
+                       "last_step_change_at", "exited_at", "exit_reason", "last_seq")
+#: A deadline row's columns as the domain object holds them (``id`` and ``version`` apart).
+_DEADLINE_FIELDS = tuple(c.key for c in deadlines_table.c if c.key not in ("id", "version"))
+_deadline_columns = attrgetter(*_DEADLINE_FIELDS)
+_participant_columns = attrgetter(*_PARTICIPANT_FIELDS)
+
+_RUNNING = (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)
+
+#: Built once: executed on the transaction's connection with a dict of values (one row) or a list
+#: of them (executemany), so nothing is compiled per line.
+_INSERT_PARTICIPANT = insert(participants_table)
+_UPDATE_PARTICIPANT = update(participants_table).where(participants_table.c.id == bindparam("b_id"))
+_INSERT_EVENTS = insert(events)
+_INSERT_STRUCK = insert(struck_events)
+_INSERT_DEADLINES = insert(deadlines_table)
+
+
+class LineWrites:
+    """What one import line has written so far, held until :meth:`write` (see the module doc).
+
+    ``uow`` is the factory to put in the line's ServiceContext; :meth:`write` is called once, when
+    every use case of the line has committed, inside the line's savepoint.
+    """
+
+    def __init__(self, tx: SharedTransaction) -> None:
+        self._tx = tx
+        #: the participant the line enrolled (None until the enrolment)
+        self.participant: Participant | None = None
+        #: the participant row's state when it was last written (inserted, or a use case committed)
+        self._written: tuple[Any, ...] | None = None
+        #: events rows, each as it stood when its use case committed
+        self._events: list[dict[str, Any]] = []
+        self._struck: list[dict[str, Any]] = []
+        #: every deadline row the line made, in the order made (the order of their ids)
+        self.deadlines: list[Deadline] = []
+        #: each deadline row's column values when its use case committed (by the row's identity)
+        self._rows: dict[int, tuple[Any, ...]] = {}
+
+    def uow(self) -> LineUnitOfWork:
+        return LineUnitOfWork(self._tx.uow(), self)
+
+    # -- as the per-event path's flushes did -----------------------------------------------
+
+    def enrolled(self, participant: Participant) -> None:
+        """The line's participant, added by its enrolment (no row yet)."""
+        if self.participant is not None:
+            raise RuntimeError("an import line enrols one participant")
+        self.participant = participant
+
+    def insert(self, session: Session) -> None:
+        """Insert the enrolled participant's row now, if it has none (the enrolment needs its id
+        for its identity, its deadlines and its events); a ref another writer took first is
+        refused as before."""
+        participant = self.participant
+        if participant is None or participant.id is not None:
+            return
+        participant.version = 1
+        try:
+            result = session.connection().execute(_INSERT_PARTICIPANT, _participant_row(participant))
+        except IntegrityError:
+            raise RefTakenConcurrently(str(participant.ref), participant.workflow_id) from None
+        participant.id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        participant.folded_changed = False  # written with the row, as the per-event path's flush did
+        for event in participant.new_events:
+            event.participant_id = participant.id
+        self._written = _participant_state(participant)
+
+    def committed(self) -> None:
+        """A use case of the line committed: take its events as they stand now, and move the
+        versions of the rows it changed (as its flush would have: one UPDATE each)."""
+        participant = self.participant
+        if participant is None:
+            return
+        for event in participant.new_events:
+            event.participant_id = participant.id
+            row = event_row(event)
+            row["data"] = _copied(event.data)  # a later use case must not change what this one wrote
+            self._events.append(row)
+            if event.type == EventType.CORRECTED:
+                self._struck += [{"participant_id": participant.id, "seq": int(seq), "corrected_by_seq": event.seq}
+                                 for seq in (event.data.get("corrects") or [])]
+        participant.new_events.clear()
+        state = _participant_state(participant)
+        if state != self._written or participant.folded_changed:
+            participant.version += 1
+            self._written = state
+        participant.folded_changed = False
+        for deadline in self.deadlines:
+            columns = _deadline_columns(deadline)
+            before = self._rows.get(id(deadline))
+            if before is None:
+                deadline.version = 1
+            elif before != columns:
+                deadline.version += 1
+            self._rows[id(deadline)] = columns
+
+    def history(self) -> builtins.list[Event]:
+        """The participant's events as the database would give them back (copies)."""
+        return [Event(**{**row, "data": _copied(row["data"])}) for row in self._events]
+
+    # -- the line's end ----------------------------------------------------------------------
+
+    def write(self) -> None:
+        """Write the line's outcome: the participant row, its events, its deadline rows.
+
+        Called when every use case of the line committed; what a use case left uncommitted (none
+        does) is refused rather than written half."""
+        participant = self.participant
+        if participant is None:
+            return
+        if participant.new_events:
+            raise RuntimeError("an import line ended with events no use case committed")
+        connection = self._tx.session.connection()
+        try:
+            if participant.version > 1:
+                connection.execute(_UPDATE_PARTICIPANT, {**_participant_row(participant), "b_id": participant.id})
+            if self._events:
+                connection.execute(_INSERT_EVENTS, self._events)
+            if self._struck:
+                connection.execute(_INSERT_STRUCK, self._struck)
+            if self.deadlines:
+                connection.execute(_INSERT_DEADLINES, [
+                    dict(zip(_DEADLINE_FIELDS, self._rows[id(d)], strict=True), version=d.version)
+                    for d in self.deadlines])
+        except IntegrityError:  # a sequence number or deadline key another writer took first
+            raise ConcurrentChange(participant.id or 0) from None
+
+
+def _participant_row(participant: Participant) -> dict[str, Any]:
+    row: dict[str, Any] = dict(zip(_PARTICIPANT_FIELDS, _participant_columns(participant), strict=True))
+    row["enrolled_on"] = to_local(participant.enrolled_at).date()
+    row["exited_on"] = to_local(participant.exited_at).date() if participant.exited_at is not None else None
+    row["version"] = participant.version
+    row["folded"] = participant.folded
+    return row
+
+
+def _participant_state(participant: Participant) -> tuple[Any, ...]:
+    """What an UPDATE of the row would compare (a copy: attributes may be replaced or changed)."""
+    state = _participant_columns(participant)
+    return (*state, dict(participant.attributes))
+
+
+def _copied(value: Any) -> Any:
+    """A copy of a JSON value (dicts and lists; the rest is immutable)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) for v in value]
+    return value
+
+
+class _LineParticipants:
+    """The participant repository of a line: its own participant from memory, the rest as before."""
+
+    def __init__(self, sql: ParticipantRepository, line: LineWrites) -> None:
+        self._sql = sql
+        self._line = line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sql, name)
+
+    def _ours(self, participant_id: int) -> Participant | None:
+        mine = self._line.participant
+        return mine if mine is not None and mine.id == participant_id else None
+
+    def add(self, participant: Participant) -> None:
+        self._line.enrolled(participant)
+
+    def get(self, participant_id: int) -> Participant | None:
+        return self._ours(participant_id) or self._sql.get(participant_id)
+
+    def get_by_ref(self, ref: str, workflow_id: str | None = None) -> builtins.list[Participant]:
+        return self._swapped(self._sql.get_by_ref(ref, workflow_id))
+
+    def list(self, *args: Any, **kwargs: Any) -> Sequence[Participant]:
+        return self._swapped(self._sql.list(*args, **kwargs))
+
+    def _swapped(self, found: Sequence[Participant]) -> builtins.list[Participant]:
+        """Rows read from the database, the line's participant (written there only at its
+        enrolment) replaced by its state in memory."""
+        return [self._ours(p.id) or p if p.id is not None else p for p in found]
+
+    def history(self, participant_id: int) -> builtins.list[Event]:
+        if self._ours(participant_id) is not None:
+            return self._line.history()
+        return self._sql.history(participant_id)
+
+
+class _LineDeadlines:
+    """The deadline repository of a line: its participant's rows (all made by the line) in memory."""
+
+    def __init__(self, sql: DeadlineRepository, line: LineWrites) -> None:
+        self._sql = sql
+        self._line = line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sql, name)
+
+    def _ours(self, participant_id: int) -> bool:
+        mine = self._line.participant
+        return mine is not None and mine.id == participant_id
+
+    def for_participant(self, participant_id: int) -> builtins.list[Deadline]:
+        if self._ours(participant_id):
+            return builtins.list(self._line.deadlines)
+        return self._sql.for_participant(participant_id)
+
+    def for_plan(self, participant_id: int, keys: Collection[str]) -> builtins.list[Deadline]:
+        if self._ours(participant_id):
+            wanted = set(keys)
+            return [d for d in self._line.deadlines if d.status in _RUNNING or d.key in wanted]
+        return self._sql.for_plan(participant_id, keys)
+
+    def add(self, deadline: Deadline) -> None:
+        if self._ours(deadline.participant_id):
+            self._line.deadlines.append(deadline)
+        else:
+            self._sql.add(deadline)
+
+
+class LineUnitOfWork:
+    """One use case of an import line: the line's participant and deadline rows in memory
+    (:class:`LineWrites`), every other repository the shared transaction's own."""
+
+    retry_safe = False
+
+    def __init__(self, shared: SharedUnitOfWork, line: LineWrites) -> None:
+        self._shared = shared
+        self._line = line
+
+    def __enter__(self) -> LineUnitOfWork:
+        shared = self._shared.__enter__()
+        self.session = shared.session
+        self.participants = cast(ParticipantRepository, _LineParticipants(shared.participants, self._line))
+        self.deadlines = cast(DeadlineRepository, _LineDeadlines(shared.deadlines, self._line))
+        self.workflows = shared.workflows
+        self.identities = shared.identities
+        self.users = shared.users
+        self.access = shared.access
+        self.assignments = shared.assignments
+        self.auth = shared.auth
+        self.groups = shared.groups
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._shared.__exit__(exc_type, exc, tb)
+
+    def flush(self) -> None:
+        """Give a participant enrolled in this use case its row and id (and flush anything else)."""
+        self._line.insert(self.session)
+        self._shared.flush()
+
+    def commit(self) -> None:
+        self._line.insert(self.session)
+        self._line.committed()
+        self._shared.commit()  # anything a use case wrote outside the line's participant, as before
+
+    def rollback(self) -> None:
+        self._shared.rollback()
+
+    def one_transaction(self) -> SharedTransaction:
+        raise RuntimeError("already inside a shared transaction")
+
