@@ -24,7 +24,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 
 from pathway.clock import FixedClock
 from pathway.errors import PathwayError
@@ -183,16 +183,17 @@ def rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
 
 
 def both_paths(pair: Pair, folder: Path, now: datetime, lines: list[dict[str, Any]],
-               tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
+               tmp_path: Path, refused: set[int] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Import ``lines`` per event into one database and in bulk into the other; assert the same
-    outcome (errors and every row), and return the rows."""
+    outcome (the same errors, every row the same), and return the rows. Every line must import,
+    unless the line numbers ``refused`` are given: then exactly those are refused."""
     path = tmp_path / "lines.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     with pair() as (old, new):
         errors = per_event_import(make_context(old, folder, FixedClock(now)), path)
         result = import_file(make_context(new, folder, FixedClock(now)), path)
         assert [(e.line, e.message, e.exit_code) for e in result.errors] == errors
-        assert errors == [], errors  # lines that import: otherwise both databases would be empty
+        assert {number for number, _, _ in errors} == (refused or set()), errors
         before, after = rows(old), rows(new)
     assert before.keys() == after.keys()
     for table in before:
@@ -295,3 +296,64 @@ def test_the_clocks_cover_what_the_generated_lines_are_for(fresh_pair: Pair, tmp
     assert {row["type"] for row in found["events"]} >= {"deadline_missed", "escalated"}  # caught up
     assert max(row["version"] for row in found["deadlines"]) > 1  # a row changed by later events of its line
     assert found["participants"][0]["version"] > 2
+
+
+def test_refused_lines_are_reported_alike(fresh_pair: Pair, tmp_path: Path) -> None:
+    """Lines refused half-way (a number the attributes contradict, a pause twice, a trigger the
+    step does not allow, time going backwards) are reported as before, and nothing is written."""
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    (folder / "clocks.yaml").write_text(CLOCKS, encoding="utf-8")
+    shutil.copyfile(REPO / "workflows" / "kraft.yaml", folder / "kraft.yaml")
+    kraft = next(_walk_as_line("kraft", walk, 1)
+                 for walk in yaml.safe_load((WALKS / "kraft.yaml").read_text(encoding="utf-8"))["walks"])
+    numbered = {k: v for k, v in kraft["attributes"].items() if k not in ("gender", "birth_date")}
+    good = {"ref": "C-ok", "workflow": "clocks", "enrolled_at": "2025-01-06",
+            "attributes": {"gender": "male", "application_date": "2025-01-02"},
+            "events": [{"trigger": "note", "at": "2025-01-07"}]}
+    lines = [
+        good,
+        {**kraft, "ref": "K-number", "personnummer": "19121212-1212", "attributes": numbered,
+         "events": [{"set": {"birth_date": "1985-04-02"}, "at": "2025-01-07"}]},
+        {**good, "ref": "C-twice", "events": [{"trigger": "leave_starts", "at": "2025-01-07"},
+                                              {"trigger": "leave_starts", "at": "2025-01-08"}]},
+        {**good, "ref": "C-back", "events": [{"trigger": "back", "at": "2025-01-07"}]},
+        {**good, "ref": "C-late", "events": [{"trigger": "start", "at": "2025-01-09"},
+                                             {"trigger": "back", "at": "2025-01-08"}]},
+        {**good, "ref": "C-ok-2"},
+    ]
+    found = both_paths(fresh_pair, folder, NOW, lines, tmp_path, refused={2, 3, 4, 5})
+    assert found["participants"] == [] and found["events"] == []
+
+
+def test_a_line_costs_the_same_statements_however_many_events(engine: Engine, tmp_path: Path) -> None:
+    """Bulk writes: a line's statements do not grow with its events (triggers, attributes, pauses)."""
+    folder = tmp_path / "workflows"
+    folder.mkdir()
+    (folder / "clocks.yaml").write_text(CLOCKS, encoding="utf-8")
+    ctx = make_context(engine, folder, FixedClock(NOW))
+    cycle = [{"trigger": "note"}, {"set": {"urgent": True}}, {"trigger": "leave_starts"}, {"set": {"urgent": False}},
+             {"trigger": "leave_ends"}, {"trigger": "contact"}]
+    statements: list[str] = []
+
+    def counted(events: int, batch: str) -> int:
+        lines = [{"ref": f"{batch}-{n}", "workflow": "clocks", "enrolled_at": "2025-01-06",
+                  "attributes": {"gender": "male", "application_date": "2025-01-02"},
+                  "events": [{**cycle[k % len(cycle)], "at": f"2025-02-{k + 1:02d}"} for k in range(events)]}
+                 for n in range(3)]
+        path = tmp_path / f"{batch}.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+        statements.clear()
+        assert import_file(ctx, path).committed
+        return len(statements)
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    counted(1, "warm")  # registers the workflow version
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        few, many = counted(2, "few"), counted(24, "many")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert few == many, (few, many)

@@ -46,8 +46,10 @@ from pathway.definitions.models import Workflow
 from pathway.errors import BadInput, DuplicateRef, PathwayError, RuleRefused
 from pathway.errors import field as field_marked
 from pathway.services import deadlines, meetings, participants, policy, records
+from pathway.services.catalog import Registered, WorkflowCatalog
 from pathway.services.context import ServiceContext
 from pathway.store.bulk import LineWrites
+from pathway.store.uow import UnitOfWork
 
 LINE_KEYS = "ref, workflow, enrolled_at, attributes, personnummer, events, exit"
 
@@ -198,7 +200,7 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
     policy.require(ctx, "import.run")
     with ctx.uow().one_transaction() as tx:
         # the use cases a line replays run under this import's permission (checked per workflow below)
-        shared = replace(ctx, uow=tx.uow, granted=IMPORT_GRANTS)
+        shared = replace(ctx, uow=tx.uow, granted=IMPORT_GRANTS, catalog=OneTransactionCatalog(ctx.catalog))
         done = 0
         for number, raw in _lines(path):
             done += len(raw)
@@ -236,6 +238,28 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
             tx.commit()
             result.committed = True
     return result
+
+
+class OneTransactionCatalog(WorkflowCatalog):
+    """The catalog an import's lines enrol through: a workflow version found registered in the
+    import's transaction stays registered for the rest of it (versions are never removed), so
+    the lines after it do not look it up again. A version registered by a line is not remembered:
+    that line may still fail, and its savepoint take the registration with it."""
+
+    def __init__(self, catalog: WorkflowCatalog) -> None:
+        vars(self).update(vars(catalog))  # the same parsed files, pinned versions and machines
+        self._found: dict[tuple[str, str], int] = {}
+
+    def register_current(self, uow: UnitOfWork, workflow_id: str) -> Registered:
+        loaded = self.load_current(workflow_id)
+        key = (workflow_id, loaded.sha256)
+        if key not in self._found:
+            stored = uow.workflows.find_by_hash(workflow_id, loaded.sha256)
+            if stored is None:
+                return super().register_current(uow, workflow_id)
+            self._found[key] = stored.version
+            self._pinned[(workflow_id, stored.version)] = loaded  # as a found version is pinned
+        return Registered(loaded, self._found[key])
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:

@@ -28,18 +28,20 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from operator import attrgetter
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from pathway.clock import to_local
 from pathway.domain import Deadline, DeadlineStatus, Event, EventType, Participant
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
 from pathway.store.deadline_repository import DeadlineRepository
+from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.tables import event_row, events, struck_events
@@ -64,6 +66,8 @@ _UPDATE_PARTICIPANT = update(participants_table).where(participants_table.c.id =
 _INSERT_EVENTS = insert(events)
 _INSERT_STRUCK = insert(struck_events)
 _INSERT_DEADLINES = insert(deadlines_table)
+_REF_TAKEN = select(participants_table.c.id).where(participants_table.c.ref == bindparam("ref"),
+                                                   participants_table.c.workflow_id == bindparam("workflow_id"))
 
 
 class LineWrites:
@@ -75,6 +79,7 @@ class LineWrites:
 
     def __init__(self, tx: SharedTransaction) -> None:
         self._tx = tx
+        self._shared: SharedUnitOfWork | None = None
         #: the participant the line enrolled (None until the enrolment)
         self.participant: Participant | None = None
         #: the participant row's state when it was last written (inserted, or a use case committed)
@@ -86,9 +91,21 @@ class LineWrites:
         self.deadlines: list[Deadline] = []
         #: each deadline row's column values when its use case committed (by the row's identity)
         self._rows: dict[int, tuple[Any, ...]] = {}
+        #: the (kind, number) of the identity row the enrolment added, if it added one
+        self.identity: tuple[str, str | None] | None = None
 
     def uow(self) -> LineUnitOfWork:
-        return LineUnitOfWork(self._tx.uow(), self)
+        return LineUnitOfWork(self)
+
+    def connection(self) -> Connection:
+        """The shared transaction's connection (at the line's savepoint), for Core statements."""
+        return self._tx.session.connection()
+
+    def shared(self) -> SharedUnitOfWork:
+        """The shared transaction's repositories, made once for the line's use cases."""
+        if self._shared is None:
+            self._shared = self._tx.uow().__enter__()
+        return self._shared
 
     # -- as the per-event path's flushes did -----------------------------------------------
 
@@ -98,7 +115,7 @@ class LineWrites:
             raise RuntimeError("an import line enrols one participant")
         self.participant = participant
 
-    def insert(self, session: Session) -> None:
+    def insert(self) -> None:
         """Insert the enrolled participant's row now, if it has none (the enrolment needs its id
         for its identity, its deadlines and its events); a ref another writer took first is
         refused as before."""
@@ -107,7 +124,7 @@ class LineWrites:
             return
         participant.version = 1
         try:
-            result = session.connection().execute(_INSERT_PARTICIPANT, _participant_row(participant))
+            result = self.connection().execute(_INSERT_PARTICIPANT, _participant_row(participant))
         except IntegrityError:
             raise RefTakenConcurrently(str(participant.ref), participant.workflow_id) from None
         participant.id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -161,7 +178,7 @@ class LineWrites:
             return
         if participant.new_events:
             raise RuntimeError("an import line ended with events no use case committed")
-        connection = self._tx.session.connection()
+        connection = self.connection()
         try:
             if participant.version > 1:
                 connection.execute(_UPDATE_PARTICIPANT, {**_participant_row(participant), "b_id": participant.id})
@@ -222,6 +239,10 @@ class _LineParticipants:
         return self._ours(participant_id) or self._sql.get(participant_id)
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> builtins.list[Participant]:
+        if workflow_id is not None:  # an enrolment's check that its ref is free: free, as a rule
+            taken = self._line.connection().execute(_REF_TAKEN, {"ref": ref, "workflow_id": workflow_id}).first()
+            if taken is None:
+                return []
         return self._swapped(self._sql.get_by_ref(ref, workflow_id))
 
     def list(self, *args: Any, **kwargs: Any) -> Sequence[Participant]:
@@ -270,23 +291,52 @@ class _LineDeadlines:
             self._sql.add(deadline)
 
 
+class _LineIdentities:
+    """The identity repository of a line: the identity its enrolment recorded is also kept, so the
+    checks of later events (anonymous, a contradicting number) do not read it back."""
+
+    def __init__(self, sql: IdentityRepository, line: LineWrites) -> None:
+        self._sql = sql
+        self._line = line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sql, name)
+
+    def _ours(self, participant_id: int) -> bool:
+        mine = self._line.participant
+        return mine is not None and mine.id == participant_id
+
+    def add(self, participant_id: int, kind: str, personnummer: str | None, created_at: datetime) -> None:
+        self._sql.add(participant_id, kind, personnummer, created_at)
+        if self._ours(participant_id):
+            self._line.identity = (kind, personnummer)
+
+    def kind_of(self, participant_id: int) -> str | None:
+        if self._ours(participant_id):  # enrolled by the line: its identity row is the one it added, or none
+            return self._line.identity[0] if self._line.identity else None
+        return self._sql.kind_of(participant_id)
+
+    def number_of(self, participant_id: int) -> str | None:
+        if self._ours(participant_id):
+            return self._line.identity[1] if self._line.identity else None
+        return self._sql.number_of(participant_id)
+
+
 class LineUnitOfWork:
     """One use case of an import line: the line's participant and deadline rows in memory
     (:class:`LineWrites`), every other repository the shared transaction's own."""
 
     retry_safe = False
 
-    def __init__(self, shared: SharedUnitOfWork, line: LineWrites) -> None:
-        self._shared = shared
+    def __init__(self, line: LineWrites) -> None:
         self._line = line
 
     def __enter__(self) -> LineUnitOfWork:
-        shared = self._shared.__enter__()
-        self.session = shared.session
+        self._shared = shared = self._line.shared()
         self.participants = cast(ParticipantRepository, _LineParticipants(shared.participants, self._line))
         self.deadlines = cast(DeadlineRepository, _LineDeadlines(shared.deadlines, self._line))
         self.workflows = shared.workflows
-        self.identities = shared.identities
+        self.identities = cast(IdentityRepository, _LineIdentities(shared.identities, self._line))
         self.users = shared.users
         self.access = shared.access
         self.assignments = shared.assignments
@@ -300,11 +350,11 @@ class LineUnitOfWork:
 
     def flush(self) -> None:
         """Give a participant enrolled in this use case its row and id (and flush anything else)."""
-        self._line.insert(self.session)
+        self._line.insert()
         self._shared.flush()
 
     def commit(self) -> None:
-        self._line.insert(self.session)
+        self._line.insert()
         self._line.committed()
         self._shared.commit()  # anything a use case wrote outside the line's participant, as before
 
