@@ -93,6 +93,8 @@ class LineWrites:
         self._rows: dict[int, tuple[Any, ...]] = {}
         #: the (kind, number) of the identity row the enrolment added, if it added one
         self.identity: tuple[str, str | None] | None = None
+        #: a use case went through the shared participant or deadline repository (see _Through)
+        self.outside = False
 
     def uow(self) -> LineUnitOfWork:
         return LineUnitOfWork(self)
@@ -218,106 +220,103 @@ def _copied(value: Any) -> Any:
     return value
 
 
-class _LineParticipants:
-    """The participant repository of a line: its own participant from memory, the rest as before."""
+class _Lined:
+    """A shared repository seen from a line: what is about the line's participant is answered from
+    memory, anything else by the shared repository."""
 
-    def __init__(self, sql: ParticipantRepository, line: LineWrites) -> None:
+    def __init__(self, sql: Any, line: LineWrites) -> None:
         self._sql = sql
         self._line = line
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sql, name)
 
-    def _ours(self, participant_id: int) -> Participant | None:
+    def _mine(self, participant_id: int | None) -> Participant | None:
         mine = self._line.participant
-        return mine if mine is not None and mine.id == participant_id else None
+        return mine if mine is not None and participant_id is not None and mine.id == participant_id else None
+
+
+class _Through(_Lined):
+    """The participant and deadline repositories, which hold what they read and write it on the
+    unit of work's commit: when a use case went through the shared one (:meth:`shared`), its commit
+    writes what it holds, as the per-event path did. (Identities, groups, assignments and the access
+    log write at once: there is no commit to wait for.)"""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.shared(), name)
+
+    def shared(self) -> Any:
+        self._line.outside = True
+        return self._sql
+
+
+class _LineParticipants(_Through):
+    """The participant repository of a line: its own participant from memory, the rest as before."""
 
     def add(self, participant: Participant) -> None:
         self._line.enrolled(participant)
 
     def get(self, participant_id: int) -> Participant | None:
-        return self._ours(participant_id) or self._sql.get(participant_id)
+        return self._mine(participant_id) or self.shared().get(participant_id)
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> builtins.list[Participant]:
         if workflow_id is not None:  # an enrolment's check that its ref is free: free, as a rule
             taken = self._line.connection().execute(_REF_TAKEN, {"ref": ref, "workflow_id": workflow_id}).first()
             if taken is None:
                 return []
-        return self._swapped(self._sql.get_by_ref(ref, workflow_id))
+        return self._swapped(self.shared().get_by_ref(ref, workflow_id))
 
     def list(self, *args: Any, **kwargs: Any) -> Sequence[Participant]:
-        return self._swapped(self._sql.list(*args, **kwargs))
+        return self._swapped(self.shared().list(*args, **kwargs))
 
     def _swapped(self, found: Sequence[Participant]) -> builtins.list[Participant]:
         """Rows read from the database, the line's participant (written there only at its
         enrolment) replaced by its state in memory."""
-        return [self._ours(p.id) or p if p.id is not None else p for p in found]
+        return [self._mine(p.id) or p for p in found]
 
     def history(self, participant_id: int) -> builtins.list[Event]:
-        if self._ours(participant_id) is not None:
+        if self._mine(participant_id) is not None:
             return self._line.history()
-        return self._sql.history(participant_id)
+        return self.shared().history(participant_id)
 
 
-class _LineDeadlines:
+class _LineDeadlines(_Through):
     """The deadline repository of a line: its participant's rows (all made by the line) in memory."""
 
-    def __init__(self, sql: DeadlineRepository, line: LineWrites) -> None:
-        self._sql = sql
-        self._line = line
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sql, name)
-
-    def _ours(self, participant_id: int) -> bool:
-        mine = self._line.participant
-        return mine is not None and mine.id == participant_id
-
     def for_participant(self, participant_id: int) -> builtins.list[Deadline]:
-        if self._ours(participant_id):
+        if self._mine(participant_id):
             return builtins.list(self._line.deadlines)
-        return self._sql.for_participant(participant_id)
+        return self.shared().for_participant(participant_id)
 
     def for_plan(self, participant_id: int, keys: Collection[str]) -> builtins.list[Deadline]:
-        if self._ours(participant_id):
+        if self._mine(participant_id):
             wanted = set(keys)
             return [d for d in self._line.deadlines if d.status in _RUNNING or d.key in wanted]
-        return self._sql.for_plan(participant_id, keys)
+        return self.shared().for_plan(participant_id, keys)
 
     def add(self, deadline: Deadline) -> None:
-        if self._ours(deadline.participant_id):
+        if self._mine(deadline.participant_id):
             self._line.deadlines.append(deadline)
         else:
-            self._sql.add(deadline)
+            self.shared().add(deadline)
 
 
-class _LineIdentities:
+class _LineIdentities(_Lined):
     """The identity repository of a line: the identity its enrolment recorded is also kept, so the
     checks of later events (anonymous, a contradicting number) do not read it back."""
 
-    def __init__(self, sql: IdentityRepository, line: LineWrites) -> None:
-        self._sql = sql
-        self._line = line
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sql, name)
-
-    def _ours(self, participant_id: int) -> bool:
-        mine = self._line.participant
-        return mine is not None and mine.id == participant_id
-
     def add(self, participant_id: int, kind: str, personnummer: str | None, created_at: datetime) -> None:
         self._sql.add(participant_id, kind, personnummer, created_at)
-        if self._ours(participant_id):
+        if self._mine(participant_id):
             self._line.identity = (kind, personnummer)
 
     def kind_of(self, participant_id: int) -> str | None:
-        if self._ours(participant_id):  # enrolled by the line: its identity row is the one it added, or none
+        if self._mine(participant_id):  # enrolled by the line: its identity row is the one it added, or none
             return self._line.identity[0] if self._line.identity else None
         return self._sql.kind_of(participant_id)
 
     def number_of(self, participant_id: int) -> str | None:
-        if self._ours(participant_id):
+        if self._mine(participant_id):
             return self._line.identity[1] if self._line.identity else None
         return self._sql.number_of(participant_id)
 
@@ -351,12 +350,15 @@ class LineUnitOfWork:
     def flush(self) -> None:
         """Give a participant enrolled in this use case its row and id (and flush anything else)."""
         self._line.insert()
-        self._shared.flush()
+        if self._line.outside:
+            self._shared.flush()
 
     def commit(self) -> None:
         self._line.insert()
         self._line.committed()
-        self._shared.commit()  # anything a use case wrote outside the line's participant, as before
+        if self._line.outside:  # what the use case wrote beyond the line's participant, as before
+            self._shared.commit()
+            self._line.outside = False
 
     def rollback(self) -> None:
         self._shared.rollback()
