@@ -56,6 +56,8 @@ _NUMBER_LIKE = re.compile(r"(?<![0-9])((?:[0-9]{2})?[0-9]{6})[-+ ]?([0-9]{4})(?!
 
 
 def _bad_character(text: str, multiline: bool) -> str | None:
+    if text.isprintable():  # no control, format (text direction), surrogate or line/paragraph separator
+        return None
     for index, char in enumerate(text):
         if char == "\x00":
             return f"a NUL byte at position {index + 1}"
