@@ -7,9 +7,11 @@ one event, update the participant with the version check, commit.
 
 * ``raw``   — DB-API (sqlite3) with hand-written SQL: the floor.
 * ``core``  — SQLAlchemy Core statements on a Connection.
-* ``orm``   — SQLAlchemy ORM: session.get, an Event object, flush with version_id_col.
-* ``service`` — pathway.services.participants.fire: ORM plus resolving, the machine, guards, typed
-  values and the deadline reconciliation (a workflow without deadlines, so none is planned).
+* ``store`` — pathway's unit of work alone: ``participants.get``, ``Participant.record`` of a
+  transition event, ``commit()`` (statements compiled once, on the DB-API cursor; version-checked
+  UPDATE). Until issue 10 this layer was the ORM (session.get, flush with version_id_col).
+* ``service`` — pathway.services.participants.fire: the store plus resolving, the machine, guards,
+  typed values and the deadline reconciliation (a workflow without deadlines, so none is planned).
 
 Run:  .venv/bin/python bench/bench_store_layers.py --n 2000
 Prints CPU and wall milliseconds per operation and the ratio to ``raw``.
@@ -29,9 +31,9 @@ from sqlalchemy import insert, select, update
 from pathway.bootstrap import bootstrap
 from pathway.clock import FixedClock
 from pathway.config import Settings
-from pathway.domain import Participant
+from pathway.domain import Event
 from pathway.services import participants as service
-from pathway.store import make_engine, session_factory
+from pathway.store import SqlUnitOfWork, make_engine, session_factory
 from pathway.store.migrate import upgrade
 from pathway.store.tables import events, participants
 
@@ -100,17 +102,16 @@ def core(url: str, ids: list[int]) -> None:
             assert done.rowcount == 1
 
 
-def orm(url: str, ids: list[int]) -> None:
+def store(url: str, ids: list[int]) -> None:
     sessions = session_factory(make_engine(url))
     for pid in ids:
-        with sessions() as session:
-            participant = session.get(Participant, pid)
+        with SqlUnitOfWork(sessions) as uow:
+            participant = uow.participants.get(pid)
             assert participant is not None
-            participant.last_seq += 1
-            participant.step = "s1"
-            # events are not ORM-mapped (append-only): written as the unit of work writes them
-            session.execute(insert(events), [_event_row(pid, participant.last_seq)])
-            session.commit()
+            participant.record(Event(seq=0, type="transition", trigger="t1", from_step="s0", to_step="s1",
+                                     effective_at=NOW, recorded_at=NOW, actor="bench", workflow_id="layers",
+                                     workflow_version=1))
+            uow.commit()
 
 
 def service_layer(url: str, ids: list[int], folder: Path) -> None:
@@ -134,7 +135,7 @@ def main() -> None:
     (tmp / "workflows" / "layers.yaml").write_text(WORKFLOW, encoding="utf-8")
     ids = list(range(1, args.n + 1))
     results = {}
-    for name in ("raw", "core", "orm", "service"):
+    for name in ("raw", "core", "store", "service"):
         url = f"sqlite:///{tmp / name}.db"
         _seed(url, args.n)
         if name == "service":  # register the workflow version the seeded rows point at
@@ -142,7 +143,7 @@ def main() -> None:
             with ctx.uow() as uow:
                 ctx.catalog.register_current(uow, "layers")
                 uow.commit()
-        runner = {"raw": lambda: raw(url, ids), "core": lambda: core(url, ids), "orm": lambda: orm(url, ids),
+        runner = {"raw": lambda: raw(url, ids), "core": lambda: core(url, ids), "store": lambda: store(url, ids),
                   "service": lambda: service_layer(url, ids, tmp / "workflows")}[name]
         results[name] = measure(runner, args.n)
     floor_cpu, floor_wall = results["raw"]

@@ -60,7 +60,7 @@ def test_uow_rolls_back_uncommitted_work_by_default(engine: Engine) -> None:
     uow = SqlUnitOfWork(session_factory(engine))
     with uow:
         uow.participants.add(_new_participant())
-        uow.session.flush()
+        uow.flush()
         assert uow.session.execute(text("SELECT count(*) FROM participants")).scalar_one() == 1
     assert set(counts(engine).values()) == {0}
 
@@ -75,7 +75,7 @@ def test_uow_rolls_back_on_error(engine: Engine) -> None:
     with pytest.raises(Boom):
         with uow:
             uow.participants.add(_new_participant())
-            uow.session.flush()
+            uow.flush()
             raise Boom
     assert set(counts(engine).values()) == {0}
 
@@ -88,7 +88,7 @@ def test_uow_changes_to_a_loaded_participant_need_commit(ctx: ServiceContext, en
         participant = uow.participants.get(pid)
         assert participant is not None
         _move(participant, "mapping")
-        uow.session.flush()
+        uow.flush()
     assert snapshot(engine) == before
     assert show(ctx, pid).step == "referral"
 

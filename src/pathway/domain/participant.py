@@ -106,7 +106,7 @@ class Participant:
     folded: Folded = field(default_factory=lambda: _empty_fold(), repr=False)
 
     #: Events recorded in this unit of work and not yet written (the unit of work writes them).
-    #: Not a column: the store sets it to ``[]`` on every participant it loads.
+    #: Not a column: a participant read from the store starts with none.
     new_events: list[Event] = field(default_factory=list, repr=False)
     #: Whether :attr:`folded` changed in this unit of work (the store writes it only then).
     folded_changed: bool = field(default=False, repr=False)

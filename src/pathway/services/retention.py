@@ -117,7 +117,8 @@ def run(ctx: ServiceContext, years: int = DEFAULT_YEARS, *, dry_run: bool = Fals
                 pseudonym = pseudonyms.setdefault(person, secrets.token_hex(32))
             participant = uow.participants.get(pid)
             definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition  # type: ignore[union-attr]
-            removed = _purge(session, pid, definition, participant.enrolled_on, pseudonym)  # type: ignore[union-attr]
+            enrolled_on = to_local(participant.enrolled_at).date()  # type: ignore[union-attr]  # the row's enrolled_on
+            removed = _purge(session, pid, definition, enrolled_on, pseudonym)
             if person is not None:
                 removed["person"] = pseudonym[:12]  # type: ignore[index]
             session.execute(insert(retention_log).values(

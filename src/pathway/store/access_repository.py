@@ -11,6 +11,8 @@ from sqlalchemy import Select, and_, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from pathway.domain import Deadline
+from pathway.store.deadline_repository import COLUMNS as DEADLINE_COLUMNS
+from pathway.store.deadline_repository import deadline_from_row
 from pathway.store.tables import access_log, assignments, deadlines, participants, users
 
 #: the assignment slot of the responsible caseworker (huvudansvarig handläggare); other slots are
@@ -179,13 +181,15 @@ class AssignmentRepository:
         """Open deadlines due on or before ``last_day`` in a caseload, soonest first, with the
         participant's ref and workflow (one query)."""
         query = _scoped(
-            select(Deadline, participants.c.ref, participants.c.workflow_id)
+            select(*DEADLINE_COLUMNS, participants.c.ref, participants.c.workflow_id)
             .select_from(_WITH_RESPONSIBLE.join(deadlines, deadlines.c.participant_id == participants.c.id)),
             scope).where(deadlines.c.status == "open", deadlines.c.due_date <= last_day).order_by(
                 deadlines.c.due_date, deadlines.c.participant_id, deadlines.c.id)
         if limit is not None:
             query = query.limit(limit)
-        return [(row[0], row[1], row[2]) for row in self.session.execute(query)]
+        width = len(DEADLINE_COLUMNS)
+        return [(deadline_from_row(row[:width]), row[width], row[width + 1])
+                for row in self.session.connection().execute(query)]
 
     def load(self, scope: CaseloadScope, today: date) -> tuple[list[tuple[str, int, int]], int]:
         """([(login, open participants held, their deadlines past due)] per responsible caseworker,

@@ -7,11 +7,12 @@ failing half-way. PostgreSQL is used through psycopg 3.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from pathway.errors import DatabaseNotReady, InvalidValue
 from pathway.files import create_private
@@ -117,7 +118,15 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection):
         # a read-only transaction (reports) reads a snapshot without taking the write lock
         read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        statement = "BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE"
+        # on the driver's connection: the same statement without SQLAlchemy's per-statement set-up,
+        # which cost a tenth of a whole transition; a driver error is raised as SQLAlchemy's
+        # (a busy database is an OperationalError, as from any other statement)
+        try:
+            connection.connection.driver_connection.execute(statement)
+        except sqlite3.Error as err:
+            raise DBAPIError.instance(statement, (), err, sqlite3.Error, hide_parameters=True,
+                                      dialect=connection.dialect) from err
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -1,16 +1,26 @@
-"""Deadline rows and pending notifications: what the services and the deadline check read and write."""
+"""Deadline rows and pending notifications: what the services and the deadline check read and write.
+
+Deadlines are plain objects (:class:`pathway.domain.Deadline`), not ORM-mapped. The rows a use case
+may change (:meth:`DeadlineRepository.for_plan`, :meth:`~DeadlineRepository.for_participant`,
+:meth:`~DeadlineRepository.claim_due`) are remembered as read; at commit the unit of work calls
+:meth:`DeadlineRepository.write`, which inserts the new ones and updates the changed ones, each
+with its version checked (compiled statements, :mod:`pathway.store.statements`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from pathway.domain import Deadline, DeadlineProgress, DueDeadline, Participant
 from pathway.errors import ConcurrentChange
+from pathway.store.repository import COLUMNS as PARTICIPANT_COLUMNS
+from pathway.store.repository import StaleRow, participant_from_row
+from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import deadlines, notifications, participants
 
 
@@ -21,23 +31,109 @@ PENDING_ROWS = text("notifications.status = 'pending'")
 RUNNING_ROWS = text("deadlines.status IN ('open', 'paused')")
 
 
+#: A deadline row's columns, in the order they are selected (every field of Deadline).
+_FIELDS = tuple(c.key for c in deadlines.c)
+COLUMNS = list(deadlines.c)
+#: What an UPDATE writes (all but the keys; the version moves on with the check).
+_STATE = tuple(name for name in _FIELDS if name not in ("id", "participant_id", "version"))
+_OF_PARTICIPANT = Prepared(select(*COLUMNS).where(deadlines.c.participant_id == bindparam("participant_id"))
+                           .order_by(deadlines.c.id))
+_INSERT = Prepared(insert(deadlines).returning(deadlines.c.id), column_keys=[*_STATE, "participant_id", "version"])
+_UPDATE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("b_id"),
+                                           deadlines.c.version == bindparam("b_version")),
+                   column_keys=[*_STATE, "version"])
+#: :meth:`DeadlineRepository.for_plan`'s statement for a plan of n keys
+_FOR_PLAN: dict[int, Prepared] = {}
+
+
+def _for_plan(n: int) -> Prepared:
+    found = _FOR_PLAN.get(n)
+    if found is None:
+        wanted = RUNNING_ROWS if not n else or_(RUNNING_ROWS, deadlines.c.key.in_(
+            [bindparam(f"key_{i}") for i in range(n)]))
+        found = _FOR_PLAN[n] = Prepared(select(*COLUMNS).where(
+            deadlines.c.participant_id == bindparam("participant_id"), wanted).order_by(deadlines.c.id))
+    return found
+
+
+def deadline_from_row(row: Sequence[Any]) -> Deadline:
+    return Deadline(**dict(zip(_FIELDS, row)))
+
+
+def _state(d: Deadline) -> tuple[Any, ...]:
+    return tuple([dict(a) for a in value] if name == "actions" else value
+                 for name, value in ((name, getattr(d, name)) for name in _STATE))
+
+
 class DeadlineRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        #: rows read in this unit of work (one object per row) and what each held then
+        self._by_id: dict[int, Deadline] = {}
+        self._rows: dict[int, tuple[Any, ...]] = {}
+        self._new: list[Deadline] = []
+        #: participants this unit of work inserted and wrote no deadline row for yet: they have none
+        self.created: set[int] = set()
+
+    def _adopt(self, rows: Sequence[Sequence[Any]]) -> list[Deadline]:
+        adopted = []
+        for row in rows:
+            found = self._by_id.get(row[0])
+            if found is None:
+                found = self._by_id[row[0]] = deadline_from_row(row)
+                self._rows[row[0]] = _state(found)
+            adopted.append(found)
+        return adopted
 
     def for_participant(self, participant_id: int) -> list[Deadline]:
-        query = select(Deadline).where(deadlines.c.participant_id == participant_id).order_by(deadlines.c.id)
-        return list(self.session.scalars(query))
+        return self._adopt(fetch(self.session.connection(), _OF_PARTICIPANT, {"participant_id": participant_id}))
 
     def for_plan(self, participant_id: int, keys: Collection[str]) -> list[Deadline]:
         """The participant's running (open, paused) rows and those with the planned ``keys``: what
         reconciling a plan may change — not the closed rows of deadlines no longer planned."""
-        wanted = RUNNING_ROWS if not keys else or_(RUNNING_ROWS, deadlines.c.key.in_(sorted(keys)))
-        query = select(Deadline).where(deadlines.c.participant_id == participant_id, wanted).order_by(deadlines.c.id)
-        return list(self.session.scalars(query))
+        if participant_id in self.created:  # enrolled in this unit of work: no row to read
+            return []
+        ordered = sorted(set(keys))
+        values = {"participant_id": participant_id, **{f"key_{i}": key for i, key in enumerate(ordered)}}
+        return self._adopt(fetch(self.session.connection(), _for_plan(len(ordered)), values))
 
     def add(self, deadline: Deadline) -> None:
-        self.session.add(deadline)
+        self._new.append(deadline)
+
+    def write(self, connection: Connection) -> None:
+        """Insert the rows added (each gets its id and version 1) and update the rows changed since
+        they were read, each only if still at its version (:class:`StaleRow` otherwise)."""
+        for deadline in self._new:
+            self.created.discard(deadline.participant_id)
+            state = _state(deadline)
+            cursor = run(connection, _INSERT, {**dict(zip(_STATE, state)), "participant_id": deadline.participant_id,
+                                               "version": 1})
+            deadline.id = int(cursor.fetchone()[0])
+            cursor.close()
+            deadline.version = 1
+            self._by_id[deadline.id] = deadline
+            self._rows[deadline.id] = state
+        self._new.clear()
+        changed = []
+        for row_id, deadline in self._by_id.items():
+            state = _state(deadline)
+            if state != self._rows[row_id]:
+                changed.append((deadline, state))
+        if not changed:
+            return
+        values = [{**dict(zip(_STATE, state)), "version": d.version + 1, "b_id": d.id, "b_version": d.version}
+                  for d, state in changed]
+        if len(values) == 1:
+            cursor = run(connection, _UPDATE, values[0])
+            count = cursor.rowcount
+            cursor.close()
+        else:
+            count = run_many(connection, _UPDATE, values)
+        if count != len(values):
+            raise StaleRow("deadline", changed[0][0].id or 0)
+        for deadline, state in changed:
+            deadline.version += 1
+            self._rows[deadline.id or 0] = state
 
     def claim_due(self, now: datetime, limit: int) -> list[Deadline]:
         """Open deadlines with an action due, locked for this transaction.
@@ -47,13 +143,13 @@ class DeadlineRepository:
         (``BEGIN IMMEDIATE``), so a second check waits and then sees the rows already moved on.
         """
         query = (
-            select(Deadline)
+            select(*COLUMNS)
             .where(OPEN_ROWS, deadlines.c.next_action_at <= now)
             .order_by(deadlines.c.next_action_at, deadlines.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list(self.session.scalars(query))
+        return self._adopt(self.session.connection().execute(query).all())
 
     def claim_due_rows(self, now: datetime, limit: int) -> list[DueDeadline]:
         """:meth:`claim_due` read as plain rows (Core, only the columns the check needs), locked the
@@ -92,9 +188,10 @@ class DeadlineRepository:
         due_before: datetime | None = None,
         workflow_id: str | None = None,
     ) -> list[tuple[Deadline, Participant]]:
-        """Open and paused deadlines with their participants, soonest due first."""
+        """Open and paused deadlines with their participants, soonest due first (read only: not
+        written back by the unit of work)."""
         query = (
-            select(Deadline, Participant)
+            select(*COLUMNS, *PARTICIPANT_COLUMNS)
             .join(participants, participants.c.id == deadlines.c.participant_id)
             .where(RUNNING_ROWS)
             .order_by(deadlines.c.due_at.is_(None), deadlines.c.due_at, deadlines.c.id)
@@ -105,18 +202,20 @@ class DeadlineRepository:
             query = query.where(deadlines.c.due_at <= due_before)
         if workflow_id is not None:
             query = query.where(deadlines.c.workflow_id == workflow_id)
-        return [(row[0], row[1]) for row in self.session.execute(query)]
+        width = len(COLUMNS)
+        return [(deadline_from_row(row[:width]), participant_from_row(row[width:]))
+                for row in self.session.connection().execute(query)]
 
     def without_rule(self, workflow_id: str, steps: Collection[str], rule: str) -> list[Participant]:
         """Open participants of the workflow in ``steps`` that hold no deadline of ``rule`` (none running,
-        none ever met): the candidates for the board's "unwatched" list."""
+        none ever met): the candidates for the board's "unwatched" list (read only)."""
         has_rule = select(deadlines.c.id).where(deadlines.c.participant_id == participants.c.id,
                                                 deadlines.c.rule == rule).exists()
-        query = (select(Participant)
+        query = (select(*PARTICIPANT_COLUMNS)
                  .where(participants.c.workflow_id == workflow_id, participants.c.status == "open",
                         participants.c.step.in_(list(steps)), ~has_rule)
                  .order_by(participants.c.id))
-        return list(self.session.scalars(query))
+        return [participant_from_row(row) for row in self.session.connection().execute(query)]
 
     # -- notifications -----------------------------------------------------------------------
 

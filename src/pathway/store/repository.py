@@ -1,18 +1,27 @@
-"""Repositories: how services find and add participants, events and workflow versions."""
+"""Repositories: how services find and add participants, events and workflow versions.
+
+Participants are plain objects (:class:`pathway.domain.Participant`), not ORM-mapped: the
+repository reads their rows with statements compiled once per dialect (:mod:`pathway.store.statements`),
+remembers what each row held (:class:`Tracked`), and the unit of work writes back what changed —
+new rows, and changed rows with the version checked in the UPDATE's WHERE and the row count checked.
+"""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pathway.clock import to_local
 from pathway.domain import Event, Participant, ParticipantHead
 from pathway.errors import ConcurrentChange
+from pathway.store.statements import Prepared, fetch, run
 from pathway.store.tables import event_from_row, event_row, events, participants, workflow_versions
 
 
@@ -27,25 +36,116 @@ class StoredWorkflowVersion:
     registered_at: datetime
 
 
-class ParticipantRepository:
-    """Participants and their history; tracks what was touched so the unit of work can flush
-    the new events in the same transaction."""
+#: The row's columns a Participant carries, in the order they are selected.
+_FIELDS = ("id", "ref", "workflow_id", "workflow_version", "step", "status", "attributes", "enrolled_at",
+           "last_step_change_at", "exited_at", "exit_reason", "last_seq", "version", "folded")
+#: What an UPDATE writes when it changed (the folded history apart: it changes in place, and is
+#: written when the participant says it changed).
+_STATE = ("ref", "workflow_id", "workflow_version", "step", "status", "attributes", "enrolled_at",
+          "last_step_change_at", "exited_at", "exit_reason", "last_seq")
+#: Derived from two timestamps by the store, so no use case can forget them: reports group and
+#: filter by these Swedish local dates in SQL.
+_DERIVED = ("enrolled_on", "exited_on")
 
-    def __init__(self, session: Session) -> None:
+COLUMNS = [participants.c[name] for name in _FIELDS]
+_BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
+_INSERT = Prepared(insert(participants).returning(participants.c.id),
+                   column_keys=[*_STATE, *_DERIVED, "version", "folded"])
+_CHECKED = (participants.c.id == bindparam("b_id"), participants.c.version == bindparam("b_version"))
+_UPDATE = Prepared(update(participants).where(*_CHECKED), column_keys=[*_STATE, *_DERIVED, "version"])
+_UPDATE_FOLDED = Prepared(update(participants).where(*_CHECKED),
+                          column_keys=[*_STATE, *_DERIVED, "version", "folded"])
+
+
+class StaleRow(Exception):
+    """A row changed since it was read: its version check matched no row."""
+
+    def __init__(self, table: str, row_id: int) -> None:
+        super().__init__(f"{table} {row_id} changed since it was read")
+        self.row_id = row_id
+
+
+def participant_from_row(row: Sequence[Any]) -> Participant:
+    """A participant from its row (columns in the order of :data:`COLUMNS`); its folded history
+    is None only on a row no unit of work wrote (the repository folds it then)."""
+    (pid, ref, workflow_id, workflow_version, step, status, attributes, enrolled_at, last_step_change_at,
+     exited_at, exit_reason, last_seq, version, folded) = row
+    return Participant(workflow_id=workflow_id, workflow_version=workflow_version, step=step,
+                       enrolled_at=enrolled_at, ref=ref, status=status, attributes=attributes,
+                       last_step_change_at=last_step_change_at, exited_at=exited_at, exit_reason=exit_reason,
+                       id=pid, version=version, last_seq=last_seq, folded=folded)
+
+
+def _state(p: Participant) -> tuple[Any, ...]:
+    return (p.ref, p.workflow_id, p.workflow_version, p.step, p.status, dict(p.attributes), p.enrolled_at,
+            p.last_step_change_at, p.exited_at, p.exit_reason, p.last_seq)
+
+
+def _row_values(p: Participant, state: tuple[Any, ...]) -> dict[str, Any]:
+    values = dict(zip(_STATE, state))
+    values["enrolled_on"] = to_local(p.enrolled_at).date()
+    values["exited_on"] = to_local(p.exited_at).date() if p.exited_at is not None else None
+    return values
+
+
+@dataclass
+class Tracked:
+    """The participants of one transaction (an identity map: one object per row) and what each
+    row held when it was last read or written — what the unit of work compares to find changes."""
+
+    by_id: dict[int, Participant] = field(default_factory=dict)
+    rows: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    #: added, not yet inserted
+    new: list[Participant] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.by_id.clear()
+        self.rows.clear()
+        self.new.clear()
+
+
+class ParticipantRepository:
+    """Participants and their history; tracks what was touched so the unit of work can write the
+    new events, and the rows that changed, in the same transaction."""
+
+    def __init__(self, session: Session, tracked: Tracked | None = None) -> None:
         self.session = session
+        self.tracked = tracked if tracked is not None else Tracked()
         self.seen: list[Participant] = []
         #: ids already locked FOR UPDATE in this transaction (by :meth:`lock`, the deadline check)
         self.locked: set[int] = set()
 
     def add(self, participant: Participant) -> None:
-        self.session.add(participant)
+        self.tracked.new.append(participant)
         self.seen.append(participant)
 
     def get(self, participant_id: int) -> Participant | None:
-        participant = self.session.get(Participant, participant_id)
-        if participant is not None:
-            self._seen([participant])
+        participant = self.tracked.by_id.get(participant_id)
+        if participant is None:
+            rows = fetch(self.session.connection(), _BY_ID, {"id": participant_id})
+            if not rows:
+                return None
+            participant = self._adopt(rows[0])
+        self._seen([participant])
         return participant
+
+    def _adopt(self, row: Sequence[Any], refresh: bool = False) -> Participant:
+        """The one object of a row read in this transaction (the row's values replace its own
+        when ``refresh``: a row read again under a lock)."""
+        found = self.tracked.by_id.get(row[0])
+        if found is not None and not refresh:
+            return found
+        fresh = participant_from_row(row)
+        if found is not None:
+            for name in _FIELDS:
+                setattr(found, name, getattr(fresh, name))
+            fresh = found
+        self.tracked.by_id[row[0]] = fresh
+        self.tracked.rows[row[0]] = _state(fresh)
+        return fresh
+
+    def _read(self, query: Any, refresh: bool = False) -> builtins.list[Participant]:
+        return [self._adopt(row, refresh) for row in self.session.connection().execute(query)]
 
     def _seen(self, found: builtins.list[Participant]) -> None:
         """Track what a use case may record events on; fold the history of a row that has no folded
@@ -57,17 +157,57 @@ class ParticipantRepository:
 
     def lock(self, ids: Sequence[int]) -> dict[int, Participant]:
         """Load and lock participants a deadline check appends to (id order, so no deadlocks)."""
-        query = (
-            select(Participant)
-            .where(participants.c.id.in_(sorted(set(ids))))
-            .order_by(participants.c.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        found = list(self.session.scalars(query))
+        query = (select(*COLUMNS).where(participants.c.id.in_(sorted(set(ids))))
+                 .order_by(participants.c.id).with_for_update())
+        found = self._read(query, refresh=True)
         self._seen(found)
         self.locked.update(p.id for p in found if p.id is not None)
         return {p.id: p for p in found}  # type: ignore[misc]
+
+    # -- writing (the unit of work calls these) ---------------------------------------------
+
+    def write_new(self, connection: Connection) -> builtins.list[int]:
+        """Insert the participants added since the last write; each gets its id and version 1.
+        Returns their ids."""
+        inserted = []
+        for participant in self.tracked.new:
+            if participant.id is not None:
+                continue
+            state = _state(participant)
+            values = {**_row_values(participant, state), "version": 1, "folded": participant.folded}
+            cursor = run(connection, _INSERT, values)
+            participant.id = int(cursor.fetchone()[0])
+            cursor.close()
+            participant.version = 1
+            participant.folded_changed = False
+            self.tracked.by_id[participant.id] = participant
+            self.tracked.rows[participant.id] = state
+            inserted.append(participant.id)
+        self.tracked.new.clear()
+        return inserted
+
+    def write_changed(self, connection: Connection) -> None:
+        """Update every row this unit of work changed, each only if still at the version read
+        (:class:`StaleRow` otherwise); the version moves on by one. In id order: the UPDATEs take
+        the rows' locks, in the order the deadline check takes them."""
+        unique = {p.id: p for p in self.seen if p.id is not None}
+        for participant_id in sorted(unique):
+            participant = unique[participant_id]
+            state = _state(participant)
+            if state == self.tracked.rows.get(participant_id) and not participant.folded_changed:
+                continue
+            values = {**_row_values(participant, state), "version": participant.version + 1,
+                      "b_id": participant_id, "b_version": participant.version}
+            if participant.folded_changed:
+                values["folded"] = participant.folded
+            cursor = run(connection, _UPDATE_FOLDED if participant.folded_changed else _UPDATE, values)
+            count = cursor.rowcount
+            cursor.close()
+            if count != 1:
+                raise StaleRow("participant", participant_id)
+            participant.version += 1
+            participant.folded_changed = False
+            self.tracked.rows[participant_id] = state
 
     def lock_heads(self, ids: Sequence[int]) -> dict[int, ParticipantHead]:
         """:meth:`lock` read as plain rows (Core, no folded history): for the deadline check, which
@@ -102,10 +242,10 @@ class ParticipantRepository:
             raise ConcurrentChange(new[0].participant_id or 0)
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:
-        query = select(Participant).where(participants.c.ref == ref)
+        query = select(*COLUMNS).where(participants.c.ref == ref)
         if workflow_id is not None:
             query = query.where(participants.c.workflow_id == workflow_id)
-        found = list(self.session.scalars(query))
+        found = self._read(query)
         self._seen(found)
         return found
 
@@ -116,7 +256,7 @@ class ParticipantRepository:
         status: str | None = None,
         limit: int | None = None,
     ) -> Sequence[Participant]:
-        query = select(Participant).order_by(participants.c.id)
+        query = select(*COLUMNS).order_by(participants.c.id)
         if workflow_id is not None:
             query = query.where(participants.c.workflow_id == workflow_id)
         if step is not None:
@@ -125,7 +265,7 @@ class ParticipantRepository:
             query = query.where(participants.c.status == status)
         if limit is not None:
             query = query.limit(limit)
-        found = list(self.session.scalars(query))
+        found = self._read(query)
         self._seen(found)  # a use case may record events on any of them
         return found
 
@@ -141,21 +281,29 @@ class ParticipantRepository:
         return [event_from_row(row) for row in self.session.execute(query).mappings()]
 
 
+_STORED = [workflow_versions.c[name] for name in StoredWorkflowVersion.__dataclass_fields__]
+_VERSION = Prepared(select(*_STORED).where(workflow_versions.c.workflow_id == bindparam("workflow_id"),
+                                           workflow_versions.c.version == bindparam("version")))
+_BY_HASH = Prepared(select(*_STORED).where(workflow_versions.c.workflow_id == bindparam("workflow_id"),
+                                           workflow_versions.c.sha256 == bindparam("sha256")))
+
+
 class WorkflowVersionRepository:
     """The registered versions of each workflow; a participant is pinned to one of them."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def _one(self, *conditions: object) -> StoredWorkflowVersion | None:
-        row = self.session.execute(select(workflow_versions).where(*conditions)).mappings().first()  # type: ignore[arg-type]
-        return None if row is None else _stored(row)
+    def _one(self, statement: Prepared, values: dict[str, Any]) -> StoredWorkflowVersion | None:
+        rows = fetch(self.session.connection(), statement, values)
+        return StoredWorkflowVersion(*rows[0]) if rows else None
 
     def get(self, workflow_id: str, version: int) -> StoredWorkflowVersion | None:
-        return self._one(workflow_versions.c.workflow_id == workflow_id, workflow_versions.c.version == version)
+        return self._one(_VERSION, {"workflow_id": workflow_id, "version": version})
 
     def find_by_hash(self, workflow_id: str, sha256: str) -> StoredWorkflowVersion | None:
-        return self._one(workflow_versions.c.workflow_id == workflow_id, workflow_versions.c.sha256 == sha256)
+        """Every enrolment asks (is the file's text registered?): a compiled statement."""
+        return self._one(_BY_HASH, {"workflow_id": workflow_id, "sha256": sha256})
 
     def latest_version_number(self, workflow_id: str) -> int:
         query = select(func.max(workflow_versions.c.version)).where(workflow_versions.c.workflow_id == workflow_id)

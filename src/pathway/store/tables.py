@@ -1,10 +1,11 @@
-"""Every table in one module, and the domain classes mapped onto them from outside.
+"""Every table in one module.
 
-The domain stays plain (cosmicpython's ``orm.py``): SQLAlchemy instruments
-:class:`~pathway.domain.Participant` and :class:`~pathway.domain.Event` through
-``registry.map_imperatively``. The participant's ``version`` column is SQLAlchemy's
-``version_id_col``: an UPDATE that finds another writer got there first raises, which the unit of
-work turns into :class:`~pathway.errors.ConcurrentChange` (DESIGN invariant 3).
+The domain stays plain and is not mapped by the ORM: the repositories read rows into
+:class:`~pathway.domain.Participant`, :class:`~pathway.domain.Deadline` and
+:class:`~pathway.domain.Event` and the unit of work writes them back with statements compiled once
+per dialect (:mod:`pathway.store.statements`). A participant's and a deadline's ``version`` column
+is checked in each UPDATE's WHERE: an UPDATE that finds another writer got there first matches no
+row, which the unit of work turns into :class:`~pathway.errors.ConcurrentChange` (DESIGN invariant 3).
 """
 
 from __future__ import annotations
@@ -28,11 +29,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy import event
-from sqlalchemy.orm import registry
 
-from pathway.domain import Deadline, Event, Participant
-from pathway.clock import to_local
+from pathway.domain import Event
 from pathway.store.types import BigId, FoldedDocument, JsonDocument, UtcDateTime
 
 NAMING = {
@@ -74,7 +72,7 @@ participants = Table(
     Column("last_step_change_at", UtcDateTime, nullable=True),
     Column("exited_at", UtcDateTime, nullable=True),
     Column("exit_reason", String(64), nullable=True),
-    # the same two moments as Swedish local dates, written by the store (see _derive_local_dates):
+    # the same two moments as Swedish local dates, written by the store (see pathway.store.repository):
     # reports group and filter by them in SQL
     Column("enrolled_on", Date, nullable=True),
     Column("exited_on", Date, nullable=True),
@@ -178,26 +176,6 @@ struck_events = Table(
     Column("corrected_by_seq", Integer, nullable=False),
 )
 
-mapper_registry = registry(metadata=metadata)
-
-
-def _derive_local_dates(_mapper: object, _connection: object, participant: Participant) -> None:
-    """Keep ``enrolled_on`` / ``exited_on`` equal to the local dates of the two timestamps.
-
-    Derived here, once, so no use case can forget them and reports never convert time zones in SQL.
-    """
-    participant.enrolled_on = to_local(participant.enrolled_at).date()  # type: ignore[attr-defined]
-    participant.exited_on = (  # type: ignore[attr-defined]
-        to_local(participant.exited_at).date() if participant.exited_at is not None else None
-    )
-
-
-def _no_new_events(participant: Participant, _context: object) -> None:
-    """A participant read from the database has recorded nothing yet in this unit of work
-    (SQLAlchemy builds loaded objects without calling ``__init__``)."""
-    participant.new_events = []
-    participant.folded_changed = False
-
 
 def event_row(event: Event) -> dict[str, object]:
     """The events-table row of an event (every column the event has a field for; the id is the database's)."""
@@ -209,27 +187,10 @@ def event_from_row(row: Mapping[Any, Any]) -> Event:
     return Event(**{name: row[name] for name in _EVENT_COLUMNS}, id=row["id"])
 
 
+#: Events are append-only: written with one batched INSERT and read as plain objects — no identity
+#: map, no change tracking. (Participants and deadlines are plain objects too, read and written by
+#: their repositories: pathway.store.repository, pathway.store.deadline_repository.)
 _EVENT_COLUMNS = tuple(c.key for c in events.c if c.key != "id" and c.key in Event.__dataclass_fields__)
-
-_mapped = False
-
-
-def map_domain() -> None:
-    """Map the domain classes once per process (idempotent)."""
-    global _mapped
-    if _mapped:
-        return
-    mapper_registry.map_imperatively(
-        Participant, participants, version_id_col=participants.c.version
-    )
-    event.listen(Participant, "before_insert", _derive_local_dates)
-    event.listen(Participant, "before_update", _derive_local_dates)
-    event.listen(Participant, "load", _no_new_events)
-    # Event is not mapped: events are append-only, so they are written with one batched Core INSERT
-    # and read as plain objects (see event_row / event_from_row) — no identity map, no change tracking.
-    # optimistic too: a check and a caseworker's event never both move the same deadline
-    mapper_registry.map_imperatively(Deadline, deadlines, version_id_col=deadlines.c.version)
-    _mapped = True
 
 
 #: Personal identity, kept apart (DESIGN invariant 7): the only place a personal identity number is

@@ -4,8 +4,14 @@ Services do all their reads and writes through a unit of work and call :meth:`co
 events recorded on participants during the unit are written in that same commit, together with
 the projection (DESIGN invariants 1 and 3).
 
+Participants and deadlines are plain objects: their repositories remember what each row held when
+read, and :meth:`SqlUnitOfWork.commit` writes what changed with statements compiled once per dialect
+(:mod:`pathway.store.statements`) on the session's connection — new participants, the events (one
+batched INSERT), each changed participant row with its version checked in the UPDATE's WHERE and
+the row count checked, new and changed deadline rows the same way — then commits.
+
 An import runs many use cases as one transaction: :meth:`SqlUnitOfWork.one_transaction` opens a
-:class:`SharedTransaction`, whose units of work (:class:`SharedUnitOfWork`) only flush on
+:class:`SharedTransaction`, whose units of work (:class:`SharedUnitOfWork`) only write on
 ``commit()``; its owner marks a savepoint per piece of work and commits (or rolls back) the whole.
 """
 
@@ -16,11 +22,9 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Protocol
 
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Connection, Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
-from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
 from pathway.store.auth_repository import AuthRepository
@@ -28,12 +32,19 @@ from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
-from pathway.store.repository import ParticipantRepository, WorkflowVersionRepository
-from pathway.store.tables import event_row, events, map_domain, struck_events
+from pathway.store.repository import ParticipantRepository, StaleRow, Tracked, WorkflowVersionRepository
+from pathway.store.statements import Prepared, run, run_many
+from pathway.store.tables import event_row, events, struck_events
+from pathway.store.tables import _EVENT_COLUMNS as EVENT_COLUMNS
 from pathway.store.access_repository import AccessLogRepository, AssignmentRepository
 from pathway.store.tables import deadlines as deadlines_table
-from pathway.store.tables import participants as participants_table
 from pathway.store.user_repository import UserRepository
+
+_INSERT_EVENT = Prepared(insert(events), column_keys=EVENT_COLUMNS)
+_INSERT_STRUCK = Prepared(insert(struck_events), column_keys=["participant_id", "seq", "corrected_by_seq"])
+_LOCK_DEADLINES = Prepared(select(deadlines_table.c.id)
+                           .where(deadlines_table.c.participant_id == bindparam("participant_id"))
+                           .order_by(deadlines_table.c.id).with_for_update())
 
 
 class UnitOfWork(Protocol):
@@ -93,63 +104,69 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         try:
             with self._refusing_conflicts():
-                self._lock_written()
-                self._folded_to_write()
-                if any(p.id is None for p in self.participants.seen):
-                    self.session.flush()  # new participants need their ids before their events
-                rows, written, struck = [], set(), []
-                for participant in self.participants.seen:
-                    if id(participant) in written:  # seen twice (found by id, then in a list)
-                        continue
-                    written.add(id(participant))
-                    for event in participant.new_events:
-                        event.participant_id = participant.id
-                        rows.append(event_row(event))
-                        struck += [{"participant_id": participant.id, "seq": int(seq), "corrected_by_seq": event.seq}
-                                   for seq in (event.data.get("corrects") or []) if event.type == "corrected"]
-                if rows:  # one batched INSERT; a (participant, seq) another writer took first refuses
-                    self.session.execute(insert(events), rows)
-                if struck:  # the projection of what corrections struck, in the same transaction
-                    self.session.execute(insert(struck_events), struck)
-                self._finish()  # one flush: projection and deadlines, in the events' transaction
+                connection = self.session.connection()
+                self._lock_written(connection)
+                self._write(connection, with_events=True)
+                self._finish()
         finally:
             for participant in self.participants.seen:
                 participant.new_events.clear()
                 participant.folded_changed = False
 
-    def _lock_written(self) -> None:
+    def _write(self, connection: Connection, with_events: bool) -> None:
+        """New participants (their ids first: events and deadlines name them), changed participant
+        rows (version-checked), then the events and what corrections struck, then deadline rows."""
+        self.deadlines.created.update(self.participants.write_new(connection))
+        self.participants.write_changed(connection)
+        if with_events:
+            rows, written, struck = [], set(), []
+            for participant in self.participants.seen:
+                if id(participant) in written:  # seen twice (found by id, then in a list)
+                    continue
+                written.add(id(participant))
+                for event in participant.new_events:
+                    event.participant_id = participant.id
+                    rows.append(event_row(event))
+                    struck += [{"participant_id": participant.id, "seq": int(seq), "corrected_by_seq": event.seq}
+                               for seq in (event.data.get("corrects") or []) if event.type == "corrected"]
+            if len(rows) == 1:  # a (participant, seq) another writer took first refuses
+                run(connection, _INSERT_EVENT, rows[0]).close()
+            elif rows:  # one batched INSERT
+                run_many(connection, _INSERT_EVENT, rows)
+            if struck:  # the projection of what corrections struck, in the same transaction
+                run_many(connection, _INSERT_STRUCK, struck)
+        self.deadlines.write(connection)
+
+    def _lock_written(self, connection: Connection) -> None:
         """Lock what a write touches in the deadline check's order — deadline rows, then the
         participant — before writing anything.
 
         The check claims due deadline rows, then locks their participants, then writes. A
-        caseworker's flush wrote deadline rows and then waited for the participant (the events'
-        foreign key), or held the participant and waited for a claimed deadline row: a deadlock on
-        PostgreSQL either way. In the same order, the caseworker simply waits for the check (or
-        the check skips the rows the caseworker holds: SKIP LOCKED), and its version check then
-        says the participant changed, so services.retry runs the command again on the fresh state.
-        SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already serialises whole transactions, so
-        there the two SELECTs would only cost time (a quarter of a transition's commit) and are
-        not sent. Participants the check itself locked (``participants.lock``) are left alone: two
-        checks hold different claimed rows of one participant, and must not wait for each other's.
+        caseworker's write that held the participant and then waited for a claimed deadline row
+        (or wrote deadline rows and then waited for the participant) deadlocked on PostgreSQL. In
+        the check's order the caseworker simply waits for the check (or the check skips the rows
+        the caseworker holds: SKIP LOCKED), and its version check then says the participant
+        changed, so services.retry runs the command again on the fresh state.
+
+        The participant rows are locked by their version-checked UPDATEs, which :meth:`_write`
+        sends first, in id order, so only the deadline rows are locked here (one SELECT ... FOR
+        UPDATE). Taking them while the use case reads (in
+        ``for_plan``) would save that statement but hold them through the whole use case: a
+        deadline check running meanwhile would skip them rather than write first and make this
+        command run again on its events. SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already
+        serialises whole transactions, so nothing is sent there. Participants the check itself
+        locked (``participants.lock``) are left alone: two checks hold different claimed rows of
+        one participant, and must not wait for each other's.
         """
-        if self.session.get_bind().dialect.name == "sqlite":
+        if connection.dialect.name == "sqlite":
             return
         ids = sorted({p.id for p in self.participants.seen
                       if p.id is not None and p.new_events and p.id not in self.participants.locked})
-        if ids:
-            self.session.execute(select(deadlines_table.c.id).where(deadlines_table.c.participant_id.in_(ids))
-                                 .order_by(deadlines_table.c.id).with_for_update())
-            self.session.execute(select(participants_table.c.id).where(participants_table.c.id.in_(ids))
-                                 .order_by(participants_table.c.id).with_for_update())
-
-    def _folded_to_write(self) -> None:
-        """The folded history is changed in place, which the ORM cannot see: mark it for the next
-        flush where it changed (a new participant's row is inserted with it anyway)."""
-        for participant in self.participants.seen:
-            if participant.folded_changed:
-                if inspect(participant).persistent:
-                    flag_modified(participant, "folded")
-                participant.folded_changed = False
+        if len(ids) == 1:  # a caseworker's command: the compiled statement
+            run(connection, _LOCK_DEADLINES, {"participant_id": ids[0]}).close()
+        elif ids:  # a group session's: all of them, in the rows' id order
+            connection.execute(select(deadlines_table.c.id).where(deadlines_table.c.participant_id.in_(ids))
+                               .order_by(deadlines_table.c.id).with_for_update())
 
     def _finish(self) -> None:
         self.session.commit()
@@ -162,10 +179,10 @@ class SqlUnitOfWork:
         return SharedTransaction(self._session_factory, self._identity_keys)
 
     def flush(self) -> None:
-        """Write pending rows without committing (gives a new participant its id)."""
+        """Write new and changed participant and deadline rows without committing (gives a new
+        participant its id); the events are written by :meth:`commit`."""
         with self._refusing_conflicts():
-            self._folded_to_write()
-            self.session.flush()
+            self._write(self.session.connection(), with_events=False)
 
     @contextmanager
     def _refusing_conflicts(self) -> Iterator[None]:
@@ -173,7 +190,7 @@ class SqlUnitOfWork:
         seen = self._seen_seq()  # before the flush: a failed flush leaves the objects unreadable
         try:
             yield
-        except StaleDataError:
+        except StaleRow:
             self.rollback()
             raise self._conflict(seen) from None
         except IntegrityError as err:
@@ -220,14 +237,16 @@ class SharedUnitOfWork(SqlUnitOfWork):
     ``commit()`` only flushes and a failure leaves the rolling back to the transaction's owner."""
 
     def __init__(self, session: Session, identity_keys: IdentityKeys | None = None,
-                 held: list[object] | None = None) -> None:
+                 tracked: Tracked | None = None) -> None:
         self._shared = session
         self._identity_keys = identity_keys
-        self._held = held
+        self._tracked = tracked
 
     def __enter__(self) -> SharedUnitOfWork:
         self.session = self._shared
-        self.participants = ParticipantRepository(self.session)
+        # the participants the transaction's earlier use cases read or wrote: an import line's next
+        # event finds its participant there instead of reading the row again
+        self.participants = ParticipantRepository(self.session, self._tracked)
         self.workflows = WorkflowVersionRepository(self.session)
         self.deadlines = DeadlineRepository(self.session)
         self.identities = IdentityRepository(self.session, self._identity_keys)
@@ -245,12 +264,7 @@ class SharedUnitOfWork(SqlUnitOfWork):
     retry_safe = False
 
     def _finish(self) -> None:
-        self.session.flush()
-        if self._held is not None:
-            # the session's identity map holds objects weakly: without a reference the participant
-            # is dropped when this use case ends and the next one of the same piece of work (an
-            # import line's next event) reads its row again
-            self._held.extend(self.participants.seen)
+        pass  # written; the owner commits
 
     def rollback(self) -> None:
         pass  # Session.rollback() would end the owner's whole transaction, not just this part
@@ -274,8 +288,8 @@ class SharedTransaction:
 
     def __enter__(self) -> SharedTransaction:
         self.session = self._session_factory()
-        #: what the current piece of work wrote, held so the session keeps it (see SharedUnitOfWork)
-        self._held: list[object] = []
+        #: the participants the current piece of work read or wrote, as written so far
+        self._tracked = Tracked()
         return self
 
     def __exit__(self, *args: object) -> None:
@@ -283,12 +297,13 @@ class SharedTransaction:
         self.session.close()
 
     def uow(self) -> SharedUnitOfWork:
-        return SharedUnitOfWork(self.session, self._identity_keys, self._held)
+        return SharedUnitOfWork(self.session, self._identity_keys, self._tracked)
 
     def savepoint(self) -> SessionTransaction:
         """``with tx.savepoint():`` — released on success, rolled back to on an exception. The
-        participants the previous piece of work wrote are let go (memory stays flat in the lines)."""
-        self._held.clear()
+        participants the previous piece of work wrote are let go (memory stays flat in the lines, and
+        nothing a rolled-back piece of work left in memory is taken for the database's state)."""
+        self._tracked.clear()
         return self.session.begin_nested()
 
     def commit(self) -> None:
@@ -296,7 +311,6 @@ class SharedTransaction:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    map_domain()
     # No autoflush: rows are written only by flush() and commit(), where a lost race becomes a
     # typed refusal — never half-way through a read inside a use case.
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

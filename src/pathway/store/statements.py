@@ -1,0 +1,122 @@
+"""Statements of the write path, compiled once per dialect and run on the DB-API cursor.
+
+A transition writes a handful of rows. Through ``Session.execute`` each statement pays SQLAlchemy's
+per-execution work — coercion, cache key, compiled-cache lookup, execution context, result set-up —
+which measured as most of a transition (bench/README.md, issue 10). Here a Core statement is
+compiled by SQLAlchemy once per dialect (its SQL text, its parameters' order, each parameter's and
+column's type processors: UTC datetimes, JSON) and then executed on the session's own DB-API
+connection, inside the session's transaction, with the parameters processed by those same type
+processors. What reaches the database is what ``Session.execute`` would have sent.
+
+Kept from SQLAlchemy's own execution: ``before_cursor_execute`` listeners are told of every
+statement (tests count statements with them), and a driver error is raised as SQLAlchemy's
+exception (``IntegrityError``, ``OperationalError`` …) with the parameters hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.expression import ClauseElement
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class CompiledStatement:
+    """One statement as one dialect runs it."""
+
+    sql: str
+    #: bind parameter names, in the order a positional driver takes them
+    names: tuple[str, ...]
+    #: each parameter's type processor (None: passed as it is)
+    binders: tuple[Processor, ...]
+    positional: bool
+    #: each selected column's type processor, in the order of the SELECT list
+    readers: tuple[Processor, ...]
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        processed = [value if process is None or value is None else process(value)
+                     for value, process in zip((values[name] for name in self.names), self.binders)]
+        return processed if self.positional else dict(zip(self.names, processed))
+
+    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(value if read is None or value is None else read(value)
+                     for value, read in zip(raw, self.readers))
+
+
+class Prepared:
+    """A Core statement and its compiled form per dialect (built on first use)."""
+
+    def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None) -> None:
+        """``column_keys``: for an INSERT or UPDATE without ``values()``, the columns it writes
+        (each a parameter of the column's name), as SQLAlchemy compiles an executemany."""
+        self.statement = statement
+        self.column_keys = None if column_keys is None else list(column_keys)
+        self._by_dialect: WeakKeyDictionary[Dialect, CompiledStatement] = WeakKeyDictionary()
+
+    def compiled(self, dialect: Dialect) -> CompiledStatement:
+        found = self._by_dialect.get(dialect)
+        if found is None:
+            found = self._by_dialect[dialect] = _compile(self.statement, dialect, self.column_keys)
+        return found
+
+
+def _compile(statement: ClauseElement, dialect: Dialect, column_keys: list[str] | None) -> CompiledStatement:
+    compiled: Any = statement.compile(dialect=dialect, column_keys=column_keys)
+    names = tuple(compiled.positiontup if compiled.positional else compiled.binds)
+    binders = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+    columns = getattr(statement, "exported_columns", ())  # a SELECT's columns, or what RETURNING returns
+    readers = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+    return CompiledStatement(compiled.string, names, binders, bool(compiled.positional), readers)
+
+
+def run(connection: Connection, prepared: Prepared, values: Mapping[str, Any]) -> Any:
+    """Execute once; returns the DB-API cursor (rows still to fetch, ``rowcount`` set)."""
+    compiled = prepared.compiled(connection.dialect)
+    return _execute(connection, compiled, compiled.parameters(values), many=False)
+
+
+def run_many(connection: Connection, prepared: Prepared, values: Iterable[Mapping[str, Any]]) -> int:
+    """Execute once per set of values (the driver's executemany); returns the rows it touched."""
+    compiled = prepared.compiled(connection.dialect)
+    params = [compiled.parameters(v) for v in values]
+    if not params:
+        return 0
+    cursor = _execute(connection, compiled, params, many=True)
+    count = cursor.rowcount
+    cursor.close()
+    return int(count)
+
+
+def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """Execute a SELECT (or RETURNING) once; its rows with each column's type processed."""
+    compiled = prepared.compiled(connection.dialect)
+    cursor = _execute(connection, compiled, compiled.parameters(values), many=False)
+    rows = [compiled.row(raw) for raw in cursor.fetchall()]
+    cursor.close()
+    return rows
+
+
+def _execute(connection: Connection, compiled: CompiledStatement, params: Any, many: bool) -> Any:
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    listeners = connection.dispatch.before_cursor_execute
+    if listeners:
+        listeners(connection, cursor, compiled.sql, params, None, many)
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        if many:
+            cursor.executemany(compiled.sql, params)
+        else:
+            cursor.execute(compiled.sql, params)
+    except dbapi.Error as err:
+        cursor.close()
+        raise DBAPIError.instance(compiled.sql, params, err, dbapi.Error, hide_parameters=True,
+                                  dialect=connection.dialect) from err
+    return cursor

@@ -1,0 +1,170 @@
+"""The write path without the ORM (issue 10): participants and deadlines read as plain objects,
+written back by the unit of work with compiled statements, each UPDATE version-checked by row count."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, event, insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from pathway.domain import Deadline
+from pathway.errors import ConcurrentChange
+from pathway.services.context import ServiceContext
+from pathway.services.participants import enrol, fire, history
+from pathway.store import SqlUnitOfWork, session_factory
+from pathway.store.statements import run
+from pathway.store.tables import deadlines, events
+
+from .conftest import START, snapshot
+from .test_uow import _move
+
+
+@contextmanager
+def _statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def _deadline(participant_id: int, key: str = "first_meeting") -> Deadline:
+    due = START + timedelta(days=14)
+    return Deadline(participant_id=participant_id, key=key, rule=key, title="Första mötet", owner="coach",
+                    started_at=START, status="open", step="referral", due_date=due.date(), due_at=due,
+                    actions=[{"index": 1, "kind": "deadline_missed", "level": 0, "at": due.isoformat(),
+                              "role": "coach"}], next_action_at=due, workflow_id="demo")
+
+
+def test_one_object_per_row_in_a_unit_of_work(ctx: ServiceContext, engine: Engine) -> None:
+    """Reading a participant twice (by id, by ref, in a list) gives the same object, as the ORM's identity map did."""
+    pid, _ = enrol(ctx, "demo", ref="ID-1")
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        first = uow.participants.get(pid)
+        assert first is not None
+        assert uow.participants.get(pid) is first
+        assert uow.participants.get_by_ref("ID-1") == [first]
+        assert [p for p in uow.participants.list() if p.id == pid] == [first]
+
+
+def test_an_unchanged_participant_is_not_written(ctx: ServiceContext, engine: Engine) -> None:
+    """A unit of work that only read a participant sends no UPDATE and leaves its version as it was."""
+    pid, _ = enrol(ctx, "demo")
+    with SqlUnitOfWork(session_factory(engine)) as uow, _statements(engine) as sent:
+        participant = uow.participants.get(pid)
+        assert participant is not None
+        uow.commit()
+    assert not [s for s in sent if s.startswith("UPDATE")]
+    assert participant.version == 1
+
+
+def test_each_write_moves_the_version_on_by_one_with_the_check_in_the_where(ctx: ServiceContext,
+                                                                             engine: Engine) -> None:
+    """A transition updates the participant row once, WHERE id and version, and the version goes 1 → 2."""
+    pid, _ = enrol(ctx, "demo")
+    with _statements(engine) as sent:
+        fire(ctx, pid, "assess")
+    updates = [s for s in sent if s.startswith("UPDATE participants")]
+    assert len(updates) == 1 and "participants.version =" in updates[0].split("WHERE")[1], updates
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version, step FROM participants WHERE id = :id"), {"id": pid}).one() == (
+            2, "mapping")
+
+
+def test_a_deadline_row_changed_behind_the_units_back_is_refused(ctx: ServiceContext, engine: Engine) -> None:
+    """A deadline row whose version moved since it was read matches no row in the UPDATE: ConcurrentChange,
+    and nothing of the unit of work is written."""
+    pid, _ = enrol(ctx, "demo")
+    sessions = session_factory(engine)
+    with SqlUnitOfWork(sessions) as uow:
+        uow.deadlines.add(_deadline(pid))
+        uow.commit()
+    before = snapshot(engine)
+    with SqlUnitOfWork(sessions) as uow:
+        participant = uow.participants.get(pid)
+        assert participant is not None
+        (row,) = uow.deadlines.for_participant(pid)
+        assert row.version == 1
+        uow.session.execute(text("UPDATE deadlines SET version = version + 1 WHERE id = :id"), {"id": row.id})
+        _move(participant, "mapping")
+        row.status, row.met_at = "met", START
+        with pytest.raises(ConcurrentChange):
+            uow.commit()
+    assert snapshot(engine) == before
+
+
+def test_deadline_rows_are_inserted_and_updated_with_their_versions(ctx: ServiceContext, engine: Engine) -> None:
+    """A new row gets its id and version 1; a changed one is written at version 2; values survive the round
+    trip exactly (UTC times with microseconds, dates, JSON)."""
+    pid, _ = enrol(ctx, "demo")
+    sessions = session_factory(engine)
+    added = _deadline(pid)
+    with SqlUnitOfWork(sessions) as uow:
+        uow.deadlines.add(added)
+        uow.commit()
+    assert added.id is not None and added.version == 1
+    with SqlUnitOfWork(sessions) as uow:
+        (row,) = uow.deadlines.for_plan(pid, [])
+        assert (row.due_at, row.due_date, row.actions, row.started_at) == (
+            added.due_at, added.due_date, added.actions, START)
+        row.status, row.met_at, row.next_action_at = "met", START + timedelta(days=1), None
+        uow.commit()
+    with engine.connect() as conn:
+        stored = conn.execute(select(deadlines.c.status, deadlines.c.met_at, deadlines.c.version)
+                              .where(deadlines.c.id == added.id)).one()
+    assert tuple(stored) == ("met", START + timedelta(days=1), 2)
+
+
+def test_a_sequence_number_taken_meanwhile_is_a_concurrent_change(ctx: ServiceContext, engine: Engine) -> None:
+    """The driver's unique violation on (participant, seq) comes back as SQLAlchemy's IntegrityError from a
+    compiled statement, and as ConcurrentChange from the unit of work, with nothing written."""
+    pid, _ = enrol(ctx, "demo")
+    taken = {"participant_id": pid, "seq": 2, "type": "transition", "data": {}, "actor": "other",
+             "effective_at": START, "recorded_at": START, "workflow_id": "demo", "workflow_version": 1}
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        participant = uow.participants.get(pid)
+        assert participant is not None
+        uow.session.execute(insert(events), [taken])  # another writer's event, its row not moved on
+        _move(participant, "mapping")
+        with pytest.raises(ConcurrentChange) as caught:
+            uow.commit()
+    assert caught.value.participant_id == pid
+    assert [e.type for e in history(ctx, pid)] == ["enrolled"]
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        uow.session.execute(insert(events), [taken])
+        from pathway.store.uow import _INSERT_EVENT  # the unit of work's own compiled INSERT
+
+        with pytest.raises(IntegrityError):
+            run(uow.session.connection(), _INSERT_EVENT, {**taken, "trigger": None, "from_step": None,
+                                                          "to_step": None, "reason": None, "actor_id": None,
+                                                          "actor_agency": None})
+
+
+def test_an_import_lines_use_cases_share_the_participant_without_reading_it_again(
+        ctx: ServiceContext, engine: Engine) -> None:
+    """Inside a shared transaction the second use case of a piece of work finds the participant the first
+    wrote (no SELECT of its row); a new savepoint lets it go."""
+    from dataclasses import replace
+
+    pid, _ = enrol(ctx, "demo")
+    with SqlUnitOfWork(session_factory(engine)).one_transaction() as tx:
+        shared = replace(ctx, uow=tx.uow)
+        with tx.savepoint():
+            fire(shared, pid, "assess")
+            with _statements(engine) as sent:
+                fire(shared, pid, "exit", {"reason": "work"})
+            assert not [s for s in sent if s.startswith("SELECT participants.id, participants.ref")]
+        with tx.savepoint(), _statements(engine) as sent:
+            assert [e.type for e in history(shared, pid)][-1] == "transition"
+        assert [s for s in sent if s.startswith("SELECT participants.id, participants.ref")]
+        tx.commit()
+    assert [e.to_step for e in history(ctx, pid)][1:] == ["mapping", "exited"]
