@@ -11,7 +11,8 @@ database refers to it yet. So :class:`LineWrites` keeps that participant, its ev
 deadline rows in memory while the line's use cases run (each use case gets a
 :class:`LineUnitOfWork`; the planner reconciles the rows in memory after every event, as before),
 and :meth:`LineWrites.write` writes the line's outcome at the end: one UPDATE of the participant
-row, one INSERT of the events, one of the deadline rows (SQLAlchemy Core, executemany). Everything
+row, one INSERT of the events, one of the deadline rows (statements compiled once per dialect,
+:mod:`pathway.store.statements`; executemany). Everything
 else a use case reads or writes (workflow versions, identities, groups, users …) goes through the
 shared transaction's own repositories as before. The participant row itself is inserted when the
 enrolment asks for its id (``flush``), as before, so ids, the identity row and the refs' unique key
@@ -19,8 +20,8 @@ behave as they did.
 
 What the line leaves is what the flushes of the per-event path left, row for row: the events as
 they stood when their use case committed (their data copied then), the deadline rows in the order
-they were made (so with the same ids), and the ``version`` counters moved as the ORM moved them — up
-by one for each use case that changed the row (tests/integration/test_import_bulk.py compares every
+they were made (so with the same ids), and the ``version`` counters moved as each use case's write
+moved them — up by one for each use case that changed the row (tests/integration/test_import_bulk.py compares every
 row of both paths).
 """
 
@@ -44,6 +45,7 @@ from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import ParticipantRepository
 from pathway.store.tables import deadlines as deadlines_table
+from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import event_row, events, struck_events
 from pathway.store.tables import participants as participants_table
 from pathway.store.uow import SharedTransaction, SharedUnitOfWork
@@ -59,15 +61,18 @@ _participant_columns = attrgetter(*_PARTICIPANT_FIELDS)
 
 _RUNNING = (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)
 
-#: Built once: executed on the transaction's connection with a dict of values (one row) or a list
-#: of them (executemany), so nothing is compiled per line.
-_INSERT_PARTICIPANT = insert(participants_table)
-_UPDATE_PARTICIPANT = update(participants_table).where(participants_table.c.id == bindparam("b_id"))
-_INSERT_EVENTS = insert(events)
-_INSERT_STRUCK = insert(struck_events)
-_INSERT_DEADLINES = insert(deadlines_table)
-_REF_TAKEN = select(participants_table.c.id).where(participants_table.c.ref == bindparam("ref"),
-                                                   participants_table.c.workflow_id == bindparam("workflow_id"))
+#: Compiled once per dialect and run on the transaction's DB-API connection (store/statements.py):
+#: one row, or every row of the line at once (executemany).
+_ROW_KEYS = [*_PARTICIPANT_FIELDS, "enrolled_on", "exited_on", "version", "folded"]
+_INSERT_PARTICIPANT = Prepared(insert(participants_table).returning(participants_table.c.id), column_keys=_ROW_KEYS)
+_UPDATE_PARTICIPANT = Prepared(update(participants_table).where(participants_table.c.id == bindparam("b_id")),
+                               column_keys=_ROW_KEYS)
+_INSERT_EVENTS = Prepared(insert(events), column_keys=[c.key for c in events.c  # as tables.event_row
+                                                        if c.key != "id" and c.key in Event.__dataclass_fields__])
+_INSERT_STRUCK = Prepared(insert(struck_events), column_keys=["participant_id", "seq", "corrected_by_seq"])
+_INSERT_DEADLINES = Prepared(insert(deadlines_table), column_keys=[*_DEADLINE_FIELDS, "version"])
+_REF_TAKEN = Prepared(select(participants_table.c.id).where(participants_table.c.ref == bindparam("ref"),
+                                                            participants_table.c.workflow_id == bindparam("workflow_id")))
 
 
 class LineWrites:
@@ -126,10 +131,11 @@ class LineWrites:
             return
         participant.version = 1
         try:
-            result = self.connection().execute(_INSERT_PARTICIPANT, _participant_row(participant))
+            cursor = run(self.connection(), _INSERT_PARTICIPANT, _participant_row(participant))
         except IntegrityError:
             raise RefTakenConcurrently(str(participant.ref), participant.workflow_id) from None
-        participant.id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        participant.id = int(cursor.fetchone()[0])
+        cursor.close()
         participant.folded_changed = False  # written with the row, as the per-event path's flush did
         for event in participant.new_events:
             event.participant_id = participant.id
@@ -183,15 +189,11 @@ class LineWrites:
         connection = self.connection()
         try:
             if participant.version > 1:
-                connection.execute(_UPDATE_PARTICIPANT, {**_participant_row(participant), "b_id": participant.id})
-            if self._events:
-                connection.execute(_INSERT_EVENTS, self._events)
-            if self._struck:
-                connection.execute(_INSERT_STRUCK, self._struck)
-            if self.deadlines:
-                connection.execute(_INSERT_DEADLINES, [
-                    dict(zip(_DEADLINE_FIELDS, self._rows[id(d)], strict=True), version=d.version)
-                    for d in self.deadlines])
+                run(connection, _UPDATE_PARTICIPANT, {**_participant_row(participant), "b_id": participant.id}).close()
+            run_many(connection, _INSERT_EVENTS, self._events)
+            run_many(connection, _INSERT_STRUCK, self._struck)
+            run_many(connection, _INSERT_DEADLINES, [
+                dict(zip(_DEADLINE_FIELDS, self._rows[id(d)], strict=True), version=d.version) for d in self.deadlines])
         except IntegrityError:  # a sequence number or deadline key another writer took first
             raise ConcurrentChange(participant.id or 0) from None
 
@@ -261,8 +263,7 @@ class _LineParticipants(_Through):
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> builtins.list[Participant]:
         if workflow_id is not None:  # an enrolment's check that its ref is free: free, as a rule
-            taken = self._line.connection().execute(_REF_TAKEN, {"ref": ref, "workflow_id": workflow_id}).first()
-            if taken is None:
+            if not fetch(self._line.connection(), _REF_TAKEN, {"ref": ref, "workflow_id": workflow_id}):
                 return []
         return self._swapped(self.shared().get_by_ref(ref, workflow_id))
 
