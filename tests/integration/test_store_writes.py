@@ -141,10 +141,10 @@ def test_a_sequence_number_taken_meanwhile_is_a_concurrent_change(ctx: ServiceCo
     assert [e.type for e in history(ctx, pid)] == ["enrolled"]
     with SqlUnitOfWork(session_factory(engine)) as uow:
         uow.session.execute(insert(events), [taken])
-        from pathway.store.uow import _INSERT_EVENT  # the unit of work's own compiled INSERT
+        from pathway.store.repository import INSERT_EVENT  # the unit of work's own compiled INSERT
 
         with pytest.raises(IntegrityError):
-            run(uow.session.connection(), _INSERT_EVENT, {**taken, "trigger": None, "from_step": None,
+            run(uow.session.connection(), INSERT_EVENT, {**taken, "trigger": None, "from_step": None,
                                                           "to_step": None, "reason": None, "actor_id": None,
                                                           "actor_agency": None})
 

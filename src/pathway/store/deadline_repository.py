@@ -42,6 +42,21 @@ _INSERT = Prepared(insert(deadlines).returning(deadlines.c.id), column_keys=[*_S
 _UPDATE = Prepared(update(deadlines).where(deadlines.c.id == bindparam("b_id"),
                                            deadlines.c.version == bindparam("b_version")),
                    column_keys=[*_STATE, "version"])
+#: The deadline check's claim: the columns it needs of due open rows (the partial index's literal
+#: condition, so SQLite uses the index), locked, skipping rows another check holds.
+_CLAIM = Prepared(select(deadlines.c.id, deadlines.c.participant_id, deadlines.c.rule, deadlines.c.title,
+                         deadlines.c.due_date, deadlines.c.due_at, deadlines.c.actions, deadlines.c.progress,
+                         deadlines.c.level, deadlines.c.version)
+                  .where(OPEN_ROWS, deadlines.c.next_action_at <= bindparam("now"))
+                  .order_by(deadlines.c.next_action_at, deadlines.c.id)
+                  .limit(bindparam("limit"))
+                  .with_for_update(skip_locked=True))
+#: How far the check came on a claimed row, version-checked.
+_PROGRESS = Prepared(update(deadlines).where(deadlines.c.id == bindparam("b_id"),
+                                             deadlines.c.version == bindparam("b_version")),
+                     column_keys=["progress", "level", "next_action_at", "version"])
+#: Notifications by the columns their rows name (the notifier's rows all name the same ones).
+_NOTIFY: dict[tuple[str, ...], Prepared] = {}
 #: :meth:`DeadlineRepository.for_plan`'s statement for a plan of n keys
 _FOR_PLAN: dict[int, Prepared] = {}
 
@@ -154,16 +169,8 @@ class DeadlineRepository:
     def claim_due_rows(self, now: datetime, limit: int) -> list[DueDeadline]:
         """:meth:`claim_due` read as plain rows (Core, only the columns the check needs), locked the
         same way; the caller writes what it changed with :meth:`save_progress`."""
-        c = deadlines.c
-        query = (
-            select(c.id, c.participant_id, c.rule, c.title, c.due_date, c.due_at, c.actions, c.progress,
-                   c.level, c.version)
-            .where(OPEN_ROWS, c.next_action_at <= now)
-            .order_by(c.next_action_at, c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [DueDeadline(*row) for row in self.session.execute(query).all()]  # type: ignore[call-arg]
+        rows = fetch(self.session.connection(), _CLAIM, {"now": now, "limit": limit})
+        return [DueDeadline(*row) for row in rows]
 
     def save_progress(self, moved: list[DeadlineProgress]) -> None:
         """Write how far the check came on claimed rows (progress, level, next action), each with its
@@ -171,14 +178,10 @@ class DeadlineRepository:
         if any row was changed since it was read."""
         if not moved:
             return
-        statement = (update(deadlines)
-                     .where(deadlines.c.id == bindparam("b_id"), deadlines.c.version == bindparam("b_version"))
-                     .values(progress=bindparam("progress"), level=bindparam("level"),
-                             next_action_at=bindparam("next_action_at"), version=bindparam("new_version")))
-        result = self.session.execute(statement, [
+        count = run_many(self.session.connection(), _PROGRESS, [
             {"b_id": m.id, "b_version": m.version, "progress": m.progress, "level": m.level,
-             "next_action_at": m.next_action_at, "new_version": m.version + 1} for m in moved])
-        if result.rowcount != len(moved):  # type: ignore[attr-defined]
+             "next_action_at": m.next_action_at, "version": m.version + 1} for m in moved])
+        if count != len(moved):
             raise ConcurrentChange(moved[0].participant_id)
 
     def board(
@@ -220,8 +223,13 @@ class DeadlineRepository:
     # -- notifications -----------------------------------------------------------------------
 
     def add_notifications(self, rows: list[dict[str, Any]]) -> None:
+        """Queue notifications (one INSERT; every row names the same columns)."""
         if rows:
-            self.session.execute(insert(notifications), rows)
+            keys = tuple(rows[0])
+            statement = _NOTIFY.get(keys)
+            if statement is None:
+                statement = _NOTIFY[keys] = Prepared(insert(notifications), column_keys=list(keys))
+            run_many(self.session.connection(), statement, rows)
 
     def claim_notifications(self, now: datetime, limit: int, sinks: Collection[str]) -> list[dict[str, Any]]:
         """Pending notifications for the configured sinks that are due for an attempt, locked."""

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from pathway.clock import to_local
 from pathway.domain import Event, Participant, ParticipantHead
 from pathway.errors import ConcurrentChange
-from pathway.store.statements import Prepared, fetch, run
-from pathway.store.tables import event_from_row, event_row, events, participants, workflow_versions
+from pathway.store.statements import Prepared, fetch, run, run_many
+from pathway.store.tables import EVENT_COLUMNS, event_from_row, event_row, events, participants, workflow_versions
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,10 @@ _CHECKED = (participants.c.id == bindparam("b_id"), participants.c.version == bi
 _UPDATE = Prepared(update(participants).where(*_CHECKED), column_keys=[*_STATE, *_DERIVED, "version"])
 _UPDATE_FOLDED = Prepared(update(participants).where(*_CHECKED),
                           column_keys=[*_STATE, *_DERIVED, "version", "folded"])
+#: The deadline check's write of a participant it appended events to: only where its history stands.
+_MOVE_ON = Prepared(update(participants).where(*_CHECKED), column_keys=["last_seq", "version"])
+#: Events are appended only: one INSERT of every column the event has a field for.
+INSERT_EVENT = Prepared(insert(events), column_keys=list(EVENT_COLUMNS))
 
 
 class StaleRow(Exception):
@@ -215,7 +219,7 @@ class ParticipantRepository:
         c = participants.c
         query = (select(c.id, c.ref, c.workflow_id, c.workflow_version, c.step, c.last_seq, c.version)
                  .where(c.id.in_(sorted(set(ids)))).order_by(c.id).with_for_update())
-        return {row[0]: ParticipantHead(*row) for row in self.session.execute(query).all()}
+        return {row[0]: ParticipantHead(*row) for row in self.session.connection().execute(query).all()}
 
     def append_events(self, heads: Mapping[int, ParticipantHead], new: builtins.list[Event]) -> None:
         """Write events appended to participants read by :meth:`lock_heads` (one INSERT; their seq
@@ -228,17 +232,15 @@ class ParticipantRepository:
         last: dict[int, int] = {}
         for e in new:
             last[e.participant_id or 0] = e.seq
-        statement = (update(participants)
-                     .where(participants.c.id == bindparam("b_id"), participants.c.version == bindparam("b_version"))
-                     .values(last_seq=bindparam("last_seq"), version=bindparam("new_version")))
+        connection = self.session.connection()
         try:
-            self.session.execute(insert(events), [event_row(e) for e in new])
-            result = self.session.execute(statement, [
+            run_many(connection, INSERT_EVENT, [event_row(e) for e in new])
+            count = run_many(connection, _MOVE_ON, [
                 {"b_id": pid, "b_version": heads[pid].version, "last_seq": seq,
-                 "new_version": heads[pid].version + 1} for pid, seq in last.items()])
+                 "version": heads[pid].version + 1} for pid, seq in last.items()])
         except IntegrityError:
             raise ConcurrentChange(new[0].participant_id or 0) from None
-        if result.rowcount != len(last):  # type: ignore[attr-defined]
+        if count != len(last):
             raise ConcurrentChange(new[0].participant_id or 0)
 
     def get_by_ref(self, ref: str, workflow_id: str | None = None) -> list[Participant]:

@@ -16,7 +16,6 @@ exception (``IntegrityError``, ``OperationalError`` …) with the parameters hid
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -26,29 +25,44 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.expression import ClauseElement
 
 Processor = Callable[[Any], Any] | None
+Process = Callable[[Any], Any]
 
 
-@dataclass(frozen=True)
 class CompiledStatement:
     """One statement as one dialect runs it."""
 
-    sql: str
-    #: bind parameter names, in the order a positional driver takes them
-    names: tuple[str, ...]
-    #: each parameter's type processor (None: passed as it is)
-    binders: tuple[Processor, ...]
-    positional: bool
-    #: each selected column's type processor, in the order of the SELECT list
-    readers: tuple[Processor, ...]
+    def __init__(self, sql: str, names: tuple[str, ...], binders: tuple[Processor, ...], positional: bool,
+                 readers: tuple[Processor, ...], defaults: dict[str, Any]) -> None:
+        self.sql = sql
+        #: bind parameter names, in the order a positional driver takes them
+        self.names = names
+        self.positional = positional
+        #: parameters the statement carries its own value for (SQLite's ``OFFSET 0`` after a bound LIMIT)
+        self.defaults = defaults
+        # (position, type processor) of the parameters and selected columns that have one: only
+        # those are visited per row (most columns have none)
+        self._binding: tuple[tuple[int, Process], ...] = tuple(
+            (i, p) for i, p in enumerate(binders) if p is not None)
+        self._reading: tuple[tuple[int, Process], ...] = tuple(
+            (i, p) for i, p in enumerate(readers) if p is not None)
 
-    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        processed = [value if process is None or value is None else process(value)
-                     for value, process in zip((values[name] for name in self.names), self.binders)]
+    def parameters(self, values: Mapping[str, Any]) -> list[Any] | dict[str, Any]:
+        if self.defaults:
+            values = {**self.defaults, **values}
+        processed = [values[name] for name in self.names]
+        for i, process in self._binding:
+            value = processed[i]
+            if value is not None:
+                processed[i] = process(value)
         return processed if self.positional else dict(zip(self.names, processed))
 
-    def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(value if read is None or value is None else read(value)
-                     for value, read in zip(raw, self.readers))
+    def row(self, raw: Sequence[Any]) -> list[Any]:
+        values = list(raw)
+        for i, read in self._reading:
+            value = values[i]
+            if value is not None:
+                values[i] = read(value)
+        return values
 
 
 class Prepared:
@@ -74,7 +88,9 @@ def _compile(statement: ClauseElement, dialect: Dialect, column_keys: list[str] 
     binders = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
     columns = getattr(statement, "exported_columns", ())  # a SELECT's columns, or what RETURNING returns
     readers = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-    return CompiledStatement(compiled.string, names, binders, bool(compiled.positional), readers)
+    defaults = {name: compiled.binds[name].effective_value for name in names
+                if compiled.binds[name].value is not None}
+    return CompiledStatement(compiled.string, names, binders, bool(compiled.positional), readers, defaults)
 
 
 def run(connection: Connection, prepared: Prepared, values: Mapping[str, Any]) -> Any:
@@ -95,7 +111,7 @@ def run_many(connection: Connection, prepared: Prepared, values: Iterable[Mappin
     return int(count)
 
 
-def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any]) -> list[list[Any]]:
     """Execute a SELECT (or RETURNING) once; its rows with each column's type processed."""
     compiled = prepared.compiled(connection.dialect)
     cursor = _execute(connection, compiled, compiled.parameters(values), many=False)

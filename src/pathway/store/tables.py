@@ -179,18 +179,18 @@ struck_events = Table(
 
 def event_row(event: Event) -> dict[str, object]:
     """The events-table row of an event (every column the event has a field for; the id is the database's)."""
-    return {name: getattr(event, name) for name in _EVENT_COLUMNS}
+    return {name: getattr(event, name) for name in EVENT_COLUMNS}
 
 
 def event_from_row(row: Mapping[Any, Any]) -> Event:
     """An event read back from its row."""
-    return Event(**{name: row[name] for name in _EVENT_COLUMNS}, id=row["id"])
+    return Event(**{name: row[name] for name in EVENT_COLUMNS}, id=row["id"])
 
 
 #: Events are append-only: written with one batched INSERT and read as plain objects — no identity
 #: map, no change tracking. (Participants and deadlines are plain objects too, read and written by
 #: their repositories: pathway.store.repository, pathway.store.deadline_repository.)
-_EVENT_COLUMNS = tuple(c.key for c in events.c if c.key != "id" and c.key in Event.__dataclass_fields__)
+EVENT_COLUMNS = tuple(c.key for c in events.c if c.key != "id" and c.key in Event.__dataclass_fields__)
 
 
 #: Personal identity, kept apart (DESIGN invariant 7): the only place a personal identity number is

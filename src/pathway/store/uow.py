@@ -32,15 +32,13 @@ from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
-from pathway.store.repository import ParticipantRepository, StaleRow, Tracked, WorkflowVersionRepository
+from pathway.store.repository import INSERT_EVENT, ParticipantRepository, StaleRow, Tracked, WorkflowVersionRepository
 from pathway.store.statements import Prepared, run, run_many
-from pathway.store.tables import event_row, events, struck_events
-from pathway.store.tables import _EVENT_COLUMNS as EVENT_COLUMNS
+from pathway.store.tables import event_row, struck_events
 from pathway.store.access_repository import AccessLogRepository, AssignmentRepository
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.user_repository import UserRepository
 
-_INSERT_EVENT = Prepared(insert(events), column_keys=EVENT_COLUMNS)
 _INSERT_STRUCK = Prepared(insert(struck_events), column_keys=["participant_id", "seq", "corrected_by_seq"])
 _LOCK_DEADLINES = Prepared(select(deadlines_table.c.id)
                            .where(deadlines_table.c.participant_id == bindparam("participant_id"))
@@ -130,9 +128,9 @@ class SqlUnitOfWork:
                     struck += [{"participant_id": participant.id, "seq": int(seq), "corrected_by_seq": event.seq}
                                for seq in (event.data.get("corrects") or []) if event.type == "corrected"]
             if len(rows) == 1:  # a (participant, seq) another writer took first refuses
-                run(connection, _INSERT_EVENT, rows[0]).close()
+                run(connection, INSERT_EVENT, rows[0]).close()
             elif rows:  # one batched INSERT
-                run_many(connection, _INSERT_EVENT, rows)
+                run_many(connection, INSERT_EVENT, rows)
             if struck:  # the projection of what corrections struck, in the same transaction
                 run_many(connection, _INSERT_STRUCK, struck)
         self.deadlines.write(connection)
