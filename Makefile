@@ -32,8 +32,13 @@ lint: $(LINT_STAMP)
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
 
+# pytest-xdist: one worker per core (-n auto), tests handed out in contiguous runs and stolen by an idle
+# worker at the end (worksteal: a module's tests mostly stay on one worker with its module fixtures).
+# Serially: make test PYTEST_ARGS=-n0 (a plain `.venv/bin/python -m pytest FILE` runs serially too).
+PYTEST_ARGS ?= -n auto --dist worksteal
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py --n 10000 --m 5

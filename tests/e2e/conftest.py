@@ -110,7 +110,8 @@ class Cli:
         """Every row of every pathway table, to prove a refusal changed nothing."""
         if not self.db_path.exists():
             return {}
-        with sqlite3.connect(self.db_path) as conn:
+        # closed here: a sqlite3 connection left to the garbage collector keeps the file open until a full collection
+        with contextlib.closing(sqlite3.connect(self.db_path)) as conn:
             return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
                     for t in ("workflow_versions", "participants", "events")}
 

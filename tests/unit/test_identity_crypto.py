@@ -49,7 +49,7 @@ def test_a_tampered_token_is_refused() -> None:
         keys.decrypt(tampered)
 
 
-@pytest.mark.parametrize("bad", ["secret", "x" * 44, new_key()[:40]])
+@pytest.mark.parametrize("bad", ["secret", "x" * 44, new_key()[:40]], ids=["word", "not-base64", "truncated"])
 def test_a_malformed_key_is_refused_with_how_to_make_one(bad: str) -> None:
     """A key that is not 32 url-safe base64 bytes is refused, naming 'pathway identity new-key'."""
     with pytest.raises(IdentityKeyInvalid, match="pathway identity new-key"):

@@ -10,6 +10,7 @@ generated RSA key (joserfc). Knobs let a test break one thing at a time: ``issue
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 import socket
@@ -32,17 +33,26 @@ CLIENT_ID = "pathway-test"
 CLIENT_SECRET = "test client secret, long enough"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def listening_socket() -> socket.socket:
+    """A socket listening on 127.0.0.1 on a port the kernel chose, for uvicorn to serve on: held from
+    the start, so no other test (another pytest-xdist worker) can take the port before the server does."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+@functools.cache
+def signing_key() -> RSAKey:
+    """The provider's RSA key, generated once per process (a 2048-bit key costs a tenth of a second or more)."""
+    return RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig"})
 
 
 @dataclass
 class Provider:
     now: Callable[[], int]
-    port: int = field(default_factory=_free_port)
-    key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "k1", "use": "sig"}))
+    sock: socket.socket = field(default_factory=listening_socket)
+    key: RSAKey = field(default_factory=signing_key)
     claims: dict[str, Any] = field(default_factory=lambda: {"sub": "u-1", "email": "anna@kommun.se"})
     # knobs, each breaking one thing
     issuer_in_token: str | None = None
@@ -54,6 +64,10 @@ class Provider:
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: int = 0
     server: uvicorn.Server | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.sock.getsockname()[1])
 
     @property
     def issuer(self) -> str:
@@ -114,8 +128,8 @@ class Provider:
         ])
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                                     lifespan="off"))
-        threading.Thread(target=self.server.run, daemon=True).start()
-        deadline = time.monotonic() + 10
+        threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True).start()
+        deadline = time.monotonic() + 30
         while not self.server.started:
             if time.monotonic() > deadline:
                 raise RuntimeError("the test OpenID Connect provider did not start")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ from pathway.store import make_engine
 from pathway.store.migrate import upgrade
 from tests.integration.conftest import START, make_context
 from tests.web.conftest import PASSWORD, SHIPPED, Web, add_users
+from tests.web.oidc_provider import listening_socket
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -60,12 +60,6 @@ def browser() -> Iterator[Any]:
         launched.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def seeded_services(tmp_path: Path) -> tuple[Engine, FixedClock, ServiceContext]:
     """A fresh SQLite database for a served app: the shipped workflows, the PEOPLE registered."""
     engine = make_engine(f"sqlite:///{tmp_path / 'web.db'}")
@@ -83,12 +77,13 @@ def served(settings: Settings, ctx: ServiceContext) -> Iterator[str]:
 
     from pathway.web.app import create_app
 
-    port = _free_port()
+    sock = listening_socket()
+    port = int(sock.getsockname()[1])
     running = uvicorn.Server(uvicorn.Config(create_app(settings, services=ctx), host="127.0.0.1", port=port,
                                             log_level="error"))
-    thread = threading.Thread(target=running.run, daemon=True)
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 30
     while not running.started:
         if time.monotonic() > deadline:
             raise RuntimeError("the server did not start")
@@ -98,6 +93,7 @@ def served(settings: Settings, ctx: ServiceContext) -> Iterator[str]:
     finally:
         running.should_exit = True
         thread.join(timeout=10)
+        sock.close()
 
 
 #: Session time-outs far beyond any browser run, so a slow machine never signs a test out midway.

@@ -111,11 +111,11 @@ def test_every_exit_reason_and_step_is_walked(path: Path) -> None:
 
 
 @pytest.mark.parametrize(("workflow_id", "walk"), _walks())
-def test_walk(tmp_path: Path, workflow_id: str, walk: dict[str, Any]) -> None:
+def test_walk(walk_database: Path, workflow_id: str, walk: dict[str, Any]) -> None:
     """A scripted participant walks the shipped workflow; refusals happen where the script says."""
     start = parse_time(walk.get("enrol_at", "2026-01-05"))
     clock = FixedClock(start)
-    ctx = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / 'walk.db'}", workflows=WORKFLOWS,
+    ctx = bootstrap(Settings(database_url=f"sqlite:///{walk_database}", workflows=WORKFLOWS,
                              actor="walk"), clock=clock)
     pid, _ = service.enrol(ctx, workflow_id, ref=walk["name"][:100], attributes=walk.get("attributes", {}))
     for step in walk["steps"]:
