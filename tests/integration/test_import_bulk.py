@@ -11,6 +11,7 @@ whose deadlines start, pause, resume, are met, cancelled, or missed within the l
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Callable, Iterator
@@ -118,7 +119,7 @@ Pair = Callable[[], AbstractContextManager[tuple[Engine, Engine]]]
 def fresh_pair(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Pair:
     """Two fresh migrated databases, made anew each time it is entered (hypothesis runs many
     examples in one test): copies of the migrated SQLite file, or two PostgreSQL schemas of the pool."""
-    made = iter(range(10_000))
+    made = itertools.count()
 
     @contextmanager
     def sqlite_pair() -> Iterator[tuple[Engine, Engine]]:
