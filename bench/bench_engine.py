@@ -311,7 +311,8 @@ UPDATE_PARTICIPANT = (
 #: this workflow, one mark per step change. The floor keeps it by hand, as JSON with the keys in the
 #: store's order, so both databases hold the same text.
 NO_RECORDS = {"consent": {"grants": [], "last_confirmed_at": None}, "plan": [], "placements": [],
-              "interventions": [], "meetings": [], "groups": [], "sessions_attended": 0, "sessions_absent": 0}
+              "interventions": [], "meetings": [], "groups": [], "sessions_attended": 0, "sessions_absent": 0,
+              "placements_started": 0, "interventions_started": 0}
 
 
 def folded_with(folded: dict[str, Any], seq: int, type_: str, trigger: str | None, from_step: str | None,

@@ -168,3 +168,21 @@ def test_an_import_lines_use_cases_share_the_participant_without_reading_it_agai
         assert [s for s in sent if s.startswith("SELECT participants.id, participants.ref")]
         tx.commit()
     assert [e.to_step for e in history(ctx, pid)][1:] == ["mapping", "exited"]
+
+
+def test_postgresql_locks_deadline_rows_only_where_a_check_could_hold_one(
+        backend: str, ctx: ServiceContext, engine: Engine) -> None:
+    """Before writing, a transition locks its participant's deadline rows (the deadline check's lock order)
+    when it read an open one; with none open there is nothing a check can claim, and nothing is locked."""
+    if backend == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE serialises whole transactions: no row locks are sent")
+    without, _ = enrol(ctx, "demo")
+    with_open, _ = enrol(ctx, "demo")
+    with SqlUnitOfWork(session_factory(engine)) as uow:
+        uow.deadlines.add(_deadline(with_open))
+        uow.commit()
+    for pid, locked in ((without, False), (with_open, True)):
+        with _statements(engine) as sent:
+            fire(ctx, pid, "assess")
+        locks = [s for s in sent if s.startswith("SELECT deadlines.id FROM deadlines") and "FOR UPDATE" in s]
+        assert bool(locks) is locked, sent

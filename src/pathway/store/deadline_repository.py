@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from pathway.domain import Deadline, DeadlineProgress, DueDeadline, Participant
+from pathway.domain import Deadline, DeadlineProgress, DeadlineStatus, DueDeadline, Participant
 from pathway.errors import ConcurrentChange
 from pathway.store.repository import COLUMNS as PARTICIPANT_COLUMNS
 from pathway.store.repository import StaleRow, participant_from_row
@@ -89,6 +89,9 @@ class DeadlineRepository:
         self._new: list[Deadline] = []
         #: participants this unit of work inserted and wrote no deadline row for yet: they have none
         self.created: set[int] = set()
+        #: participant id → whether the rows read of it (all its running ones) held an open one:
+        #: only an open row can be claimed by a deadline check (see SqlUnitOfWork._lock_written)
+        self.open_read: dict[int, bool] = {}
 
     def _adopt(self, rows: Sequence[Sequence[Any]]) -> list[Deadline]:
         adopted = []
@@ -107,10 +110,13 @@ class DeadlineRepository:
         """The participant's running (open, paused) rows and those with the planned ``keys``: what
         reconciling a plan may change — not the closed rows of deadlines no longer planned."""
         if participant_id in self.created:  # enrolled in this unit of work: no row to read
+            self.open_read[participant_id] = False
             return []
         ordered = sorted(set(keys))
         values = {"participant_id": participant_id, **{f"key_{i}": key for i, key in enumerate(ordered)}}
-        return self._adopt(fetch(self.session.connection(), _for_plan(len(ordered)), values))
+        found = self._adopt(fetch(self.session.connection(), _for_plan(len(ordered)), values))
+        self.open_read[participant_id] = any(d.status == DeadlineStatus.OPEN for d in found)
+        return found
 
     def add(self, deadline: Deadline) -> None:
         self._new.append(deadline)

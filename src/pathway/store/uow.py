@@ -148,7 +148,10 @@ class SqlUnitOfWork:
 
         The participant rows are locked by their version-checked UPDATEs, which :meth:`_write`
         sends first, in id order, so only the deadline rows are locked here (one SELECT ... FOR
-        UPDATE). Taking them while the use case reads (in
+        UPDATE), and only where the check could have claimed one: a participant whose running
+        rows this unit of work read (``for_plan``) held no open row, or one it enrolled, has
+        none the check can hold (a row opens only through a write of its participant, which the
+        version check would catch). Taking them while the use case reads (in
         ``for_plan``) would save that statement but hold them through the whole use case: a
         deadline check running meanwhile would skip them rather than write first and make this
         command run again on its events. SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already
@@ -159,7 +162,8 @@ class SqlUnitOfWork:
         if connection.dialect.name == "sqlite":
             return
         ids = sorted({p.id for p in self.participants.seen
-                      if p.id is not None and p.new_events and p.id not in self.participants.locked})
+                      if p.id is not None and p.new_events and p.id not in self.participants.locked
+                      and self.deadlines.open_read.get(p.id, True)})
         if len(ids) == 1:  # a caseworker's command: the compiled statement
             run(connection, _LOCK_DEADLINES, {"participant_id": ids[0]}).close()
         elif ids:  # a group session's: all of them, in the rows' id order
