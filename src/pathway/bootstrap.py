@@ -7,7 +7,7 @@ fixed clock.
 from __future__ import annotations
 
 from pathway import limits
-from pathway.clock import Clock, FixedClock, SystemClock, parse_time
+from pathway.clock import Clock, make_clock
 from pathway.config import Settings, _os_user, settings_file
 from pathway.errors import NoDatabaseHere
 from pathway.log import configure_logging
@@ -20,10 +20,7 @@ from pathway.store.database import is_sqlite, sqlite_file
 from pathway.store.migrate import current_revision, ensure_schema
 
 
-def make_clock(settings: Settings) -> Clock:
-    if settings.now:
-        return FixedClock(parse_time(settings.now, "--now / PATHWAY_NOW"))
-    return SystemClock()
+__all__ = ["bootstrap", "make_clock", "refuse_accidental_database"]
 
 
 def refuse_accidental_database(settings: Settings) -> None:

@@ -8,11 +8,14 @@ the wall clock and never sleep.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
-from typing import Protocol, overload
+from typing import TYPE_CHECKING, Protocol, overload
 from zoneinfo import ZoneInfo
 
 from pathway.errors import InvalidValue
 from pathway.limits import TIME_RANGE, in_range
+
+if TYPE_CHECKING:
+    from pathway.config import Settings
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -101,3 +104,12 @@ def format_local(moment: datetime | None) -> str:
     """A short human form in Swedish local time, e.g. ``2026-03-02 09:30``."""
     local = to_local(moment)
     return "" if local is None else local.strftime("%Y-%m-%d %H:%M")
+
+
+def make_clock(settings: Settings) -> Clock:
+    """The clock a command runs on: ``--now`` / ``PATHWAY_NOW`` if set, else the system's.
+    (Here, not in :mod:`pathway.bootstrap`, so a command that reads only workflow files gets its
+    clock without loading the store.)"""
+    if settings.now:
+        return FixedClock(parse_time(settings.now, "--now / PATHWAY_NOW"))
+    return SystemClock()

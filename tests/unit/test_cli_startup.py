@@ -1,44 +1,118 @@
-"""Start-up: sub-commands load on first use, so ``--version`` and ``--help`` stay light."""
+"""Start-up: sub-commands load on first use, and each command loads only the libraries it needs.
+
+Each check runs the command in a fresh interpreter and reads ``sys.modules`` afterwards (what a
+module imports is not visible from inside this test process, where everything is loaded already).
+``bench/bench_startup.py`` times the same commands against the import of the libraries they need.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.main import get_command
 
 from pathway.cli.app import LAZY_COMMANDS, _load, app
+from pathway.cli.workflow import WorkflowGroup
 
-HEAVY = ("sqlalchemy", "pydantic", "pydantic_settings", "alembic", "transitions", "yaml", "openpyxl")
+REPO = Path(__file__).resolve().parents[2]
+
+#: Libraries that only some commands need.
+HEAVY = ("sqlalchemy", "pydantic", "pydantic_settings", "alembic", "transitions", "yaml", "openpyxl",
+         "cryptography", "holidays", "graphviz", "httpx", "fastapi", "starlette", "jinja2", "structlog")
+
+#: command → the heavy libraries it must not load (everything in HEAVY it does not need).
+MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
+    "--version": (["--version"], set(HEAVY)),
+    "--help": (["--help"], set(HEAVY)),
+    "serve --help": (["serve", "--help"], set(HEAVY) - {"pydantic"}),  # Typer converts parameters with pydantic
+    "workflow validate": (["workflow", "validate", str(REPO / "workflows" / "kraft.yaml")],
+                          set(HEAVY) - {"pydantic", "yaml"}),
+    "workflow diagram": (["workflow", "diagram", "kraft"],
+                         {"sqlalchemy", "alembic", "openpyxl", "cryptography", "holidays", "httpx", "fastapi",
+                          "starlette", "jinja2", "structlog"}),
+    "participant list": (["participant", "list"],
+                         {"alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays", "graphviz",
+                          "httpx", "fastapi", "starlette", "jinja2"}),
+    "participant show": (["participant", "show", "1"],
+                         {"alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi", "starlette",
+                          "jinja2"}),
+    "deadlines check": (["deadlines", "check"],
+                        {"alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz", "httpx",
+                         "fastapi", "starlette", "jinja2"}),
+}
+
+
+def _loaded(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[list[str], str]:
+    """The HEAVY libraries a command loaded in a fresh interpreter, and what it printed."""
+    probe = (
+        "import contextlib, io, json, sys\n"
+        f"sys.argv = ['pathway', *{argv!r}]\n"
+        "from pathway.cli.app import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass\n"
+        f"print(json.dumps([sorted(m for m in {HEAVY!r} if m in sys.modules), out.getvalue()]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env, cwd=cwd)
+    loaded, printed = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded, printed
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], Path]:
+    """A database with one participant on kraft, the shipped workflows, a fixed clock."""
+    home = tmp_path_factory.mktemp("startup")
+    env = {**os.environ, "PATHWAY_DATABASE_URL": f"sqlite:///{home / 'p.db'}",
+           "PATHWAY_WORKFLOWS": str(REPO / "workflows"), "PATHWAY_NOW": "2026-03-02T09:00"}
+    for setup in (["db", "init"], ["participant", "enrol", "kraft", "--ref", "S-1", "--attr", "referring_agency=soc"]):
+        subprocess.run([sys.executable, "-m", "pathway", *setup], env=env, cwd=home, check=True, capture_output=True)
+    return env, home
 
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"]])
-def test_version_and_help_import_neither_sqlalchemy_nor_pydantic(argv: list[str]) -> None:
+def test_version_and_help_import_neither_sqlalchemy_nor_pydantic(
+        argv: list[str], cli_env: tuple[dict[str, str], Path]) -> None:
     """`pathway --version` and `pathway --help` run without importing SQLAlchemy, pydantic or the
     other libraries only commands need (checked on sys.modules in a fresh interpreter)."""
-    probe = (
-        "import sys\n"
-        f"sys.argv = ['pathway', *{argv!r}]\n"
-        "from pathway.cli.app import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"print('LOADED', sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert out.strip().splitlines()[-1] == "LOADED []"
+    loaded, printed = _loaded(argv, *cli_env)
+    assert loaded == []
+    assert "pathway" in printed
+
+
+@pytest.mark.parametrize("name", list(MUST_NOT_LOAD))
+def test_each_command_loads_only_the_libraries_it_needs(name: str, cli_env: tuple[dict[str, str], Path]) -> None:
+    """A command does its work (its output is checked) without loading what it does not use: no
+    store for validating a file, no YAML parser or state machines for listing participants, no
+    alembic or cryptography unless a migration runs or a personnummer is read, no web stack."""
+    argv, forbidden = MUST_NOT_LOAD[name]
+    loaded, printed = _loaded(argv, *cli_env)
+    assert sorted(set(loaded) & forbidden) == [], name
+    expected = {"serve --help": "--port", "workflow validate": "ok: ", "workflow diagram": "stateDiagram",
+                "participant list": "S-1", "participant show": "S-1", "deadlines check": "Deadline actions (0)"}
+    assert expected.get(name, "pathway") in printed, printed
 
 
 def test_help_lists_every_lazy_command_with_its_own_help_line() -> None:
     """The one-line help kept for `pathway --help` is the first line of each command's own help."""
-    for name, (target, line) in LAZY_COMMANDS.items():
-        command = _load(name, target)
-        assert command.name == name
-        assert (command.help or "").strip().splitlines()[0] == line, name
+    groups = [(LAZY_COMMANDS, True), (WorkflowGroup.lazy_commands, WorkflowGroup.completion_options)]
+    for commands, completion in groups:
+        for name, (target, line) in commands.items():
+            command = _load(name, target, completion_options=completion)
+            assert command.name == name
+            assert (command.help or "").strip().splitlines()[0] == line, name
 
 
 def test_a_lazy_command_loads_once_and_then_is_the_same_object() -> None:
-    """get_command imports a sub-command on first use and keeps it."""
+    """get_command imports a sub-command on first use and keeps it; `workflow diagram` too."""
     root = get_command(app)
     first = root.get_command(None, "workflow")  # type: ignore[attr-defined,arg-type]
     assert first is root.get_command(None, "workflow")  # type: ignore[attr-defined,arg-type]
-    assert "validate" in first.commands and "diagram" in first.commands
+    assert "validate" in first.commands and first.list_commands(None)[-1] == "diagram"
+    diagram = first.get_command(None, "diagram")
+    assert diagram is first.get_command(None, "diagram") and diagram.name == "diagram"
+    assert not {"install_completion", "show_completion"} & {p.name for p in diagram.params}

@@ -7,16 +7,15 @@ trace in the error log; see :mod:`pathway.cli.crash`).
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from typer.core import TyperCommand, TyperGroup
 
 from pathway import __version__
 from pathway.cli import crash
+from pathway.cli.lazy import LazyCommands, LazyGroup, load
 from pathway.cli.state import CliState
 from pathway.errors import PathwayError, PersonnummerInText
 
@@ -24,7 +23,7 @@ from pathway.errors import PathwayError, PersonnummerInText
 #: SQLAlchemy nor pydantic, and each command imports what it needs. name → ("module:attribute",
 #: one-line help for ``pathway --help``). The attribute is a Typer group or a command function.
 #: (A sub-command added with ``app.add_typer`` / ``app.command`` below works too, loaded eagerly.)
-LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+LAZY_COMMANDS: LazyCommands = {
     "import": ("pathway.cli.importer:import_file", "Import past participants from a JSON-lines file, replayed through their workflow's rules."),
     "workflow": ("pathway.cli.workflow:app", "Validate, list and show pathway definitions (workflows/*.yaml)."),
     "participant": ("pathway.cli.participant:app", "Enrol participants, fire triggers, and look at where they are."),
@@ -50,44 +49,14 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class LazyGroup(TyperGroup):
-    """The root group: sub-commands from :data:`LAZY_COMMANDS` are imported on first use."""
+class RootGroup(LazyGroup):
+    """The root group: the sub-commands of :data:`LAZY_COMMANDS` load on first use."""
 
-    _listing = False
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(LAZY_COMMANDS) + [name for name in super().list_commands(ctx) if name not in LAZY_COMMANDS]
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
-            return super().get_command(ctx, cmd_name)
-        target, help_text = LAZY_COMMANDS[cmd_name]
-        if self._listing:  # the help page needs a name and a line, not the command itself
-            return TyperCommand(name=cmd_name, help=help_text)
-        command = _load(cmd_name, target)
-        self.commands[cmd_name] = command
-        return command
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        self._listing = True
-        try:
-            super().format_help(ctx, formatter)
-        finally:
-            self._listing = False
+    lazy_commands = LAZY_COMMANDS
 
 
-def _load(name: str, target: str) -> Any:
-    module_name, attribute = target.split(":")
-    obj = getattr(importlib.import_module(module_name), attribute)
-    command: Any
-    if isinstance(obj, typer.Typer):
-        command = typer.main.get_group(obj)  # a group even with one sub-command (`scheduler run`)
-    else:
-        single = typer.Typer()
-        single.command(name)(obj)
-        command = typer.main.get_command(single)
-    command.name = name
-    return command
+#: Kept for callers that load one command by name (tests, the help check).
+_load = load
 
 
 app = typer.Typer(
@@ -95,7 +64,7 @@ app = typer.Typer(
     help="Participant pathways for cross-agency rehabilitation projects.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    cls=LazyGroup,
+    cls=RootGroup,
 )
 
 

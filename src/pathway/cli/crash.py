@@ -13,8 +13,6 @@ database error is logged as its statement and the first line of the driver's mes
 from __future__ import annotations
 
 import os
-import secrets
-import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -45,6 +43,8 @@ def describe(err: BaseException) -> str:
 
 def format_trace(err: BaseException) -> str:
     """Every exception in the chain: its frames (file, line, function, source line) and description."""
+    import traceback  # a crash's business, not every command's start-up
+
     parts: list[str] = []
     seen: set[int] = set()
     current: BaseException | None = err
@@ -58,6 +58,8 @@ def format_trace(err: BaseException) -> str:
 
 def report(err: BaseException) -> tuple[str, int]:
     """Log ``err`` under a new reference; returns the one line for the user and the exit code."""
+    import secrets  # hashlib and OpenSSL: only when there is a crash to log
+
     from pathway.store import database
 
     reference = secrets.token_hex(3).upper()

@@ -28,7 +28,7 @@ def _looks_like_file(target: str) -> bool:
 def _definition(ctx: typer.Context, target: str) -> Workflow:
     if _looks_like_file(target):
         return load_file(target).definition
-    from pathway.bootstrap import make_clock  # the catalog only: drawing needs no database
+    from pathway.clock import make_clock  # the catalog only: drawing needs no database
     from pathway.services.catalog import WorkflowCatalog
 
     settings = state(ctx).settings

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from pathway.errors import BadInput
 from pathway.files import create_private
@@ -81,6 +80,8 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: O
         for row in rows:
             writer.writerow([_cell(row.get(c)) for c in columns])
         return
+    from rich.table import Table  # only tables need it: `workflow validate` prints lines
+
     table = Table(title=title, show_lines=False, title_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")

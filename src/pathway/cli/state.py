@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pathway.clock import Clock, parse_time
-
 if TYPE_CHECKING:  # loaded when a command needs them, not for --help or --version
+    from pathway.clock import Clock
     from pathway.config import Settings
     from pathway.services.catalog import WorkflowCatalog
     from pathway.services.context import ServiceContext
@@ -34,7 +33,7 @@ class CliState:
     def clock(self) -> Clock:
         if self._services is not None:
             return self._services.clock
-        from pathway.bootstrap import make_clock
+        from pathway.clock import make_clock
 
         return make_clock(self.settings)
 
@@ -66,4 +65,8 @@ def state(ctx: typer.Context) -> CliState:
 
 
 def optional_time(value: str | None, option: str) -> datetime | None:
-    return None if value is None else parse_time(value, option)
+    if value is None:
+        return None
+    from pathway.clock import parse_time  # the clock's limits and time zones: not for --help or --version
+
+    return parse_time(value, option)

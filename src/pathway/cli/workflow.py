@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from pathway.cli.lazy import LazyGroup
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows, write_text
 from pathway.cli.state import optional_time, state
 from pathway.clock import format_local, parse_time
@@ -20,7 +21,21 @@ from pathway.definitions.models import workflow_json_schema
 from pathway.definitions.loader import read_workflow_file
 from pathway.errors import BadInput, InvalidValue
 
-app = typer.Typer(help="Validate, list and show pathway definitions (workflows/*.yaml).", no_args_is_help=True)
+
+
+class WorkflowGroup(LazyGroup):
+    """``pathway workflow diagram`` lives in its own module, loaded when used: drawing needs
+    ``transitions``' diagram support and Graphviz, validating and listing do not."""
+
+    lazy_commands = {
+        "diagram": ("pathway.cli.diagram:diagram",
+                    "Draw a workflow: Swedish step titles, triggers with their guards, stall limits and deadline rules."),
+    }
+    completion_options = False
+
+
+app = typer.Typer(help="Validate, list and show pathway definitions (workflows/*.yaml).", no_args_is_help=True,
+                  cls=WorkflowGroup)
 
 
 def workflow_json(definition: Workflow, version: int | None = None) -> dict[str, Any]:
@@ -338,8 +353,3 @@ def show(
         print_rows([r.model_dump(mode="json") for r in definition.exit_reasons],
                    ["code", "label", "category"], fmt, title="Exit reasons")
 
-
-# ``pathway workflow diagram`` lives in its own module (Graphviz is optional)
-from pathway.cli.diagram import register as _register_diagram  # noqa: E402
-
-_register_diagram(app)

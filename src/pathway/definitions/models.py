@@ -55,7 +55,9 @@ ANY_STEP = "*"
 class Strict(BaseModel):
     """Unknown keys are errors: a misspelt key must not silently do nothing."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # built on the first validation (a whole workflow at once), not when a command imports the
+    # models only to name their types: listing participants never validates a workflow file
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class CaseAccess(StrEnum):
@@ -388,7 +390,7 @@ class NationalFollowUp(Strict):
 class Workflow(Strict):
     """A whole pathway file."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, title="pathway workflow")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True, title="pathway workflow")
 
     id: Identifier
     version: int = Field(ge=1, le=MAX_VERSION)

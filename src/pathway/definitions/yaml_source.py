@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 Path = tuple[str | int, ...]
 
@@ -84,14 +87,45 @@ _Yaml12BoolLoader.add_implicit_resolver(
 )
 
 
+class _ReplayLoader(Composer, SafeConstructor, Resolver):
+    """Composes the document from the events :func:`check_bounds` already parsed (and bounded), so a
+    file is parsed once, not twice: PyYAML's pure-Python parser is most of a workflow's load time.
+    The same Composer, constructor and resolvers as :class:`_Yaml12BoolLoader` (YAML 1.2 booleans)."""
+
+    yaml_implicit_resolvers = _Yaml12BoolLoader.yaml_implicit_resolvers
+
+    def __init__(self, events: list[yaml.Event]) -> None:
+        self._events = events
+        self._next = 0
+        Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+    # the parser's side of the Composer's interface, over the recorded events
+    def check_event(self, *choices: type[yaml.Event]) -> bool:
+        if self._next >= len(self._events):
+            return False
+        return not choices or isinstance(self._events[self._next], choices)
+
+    def peek_event(self) -> yaml.Event | None:
+        return self._events[self._next] if self._next < len(self._events) else None
+
+    def get_event(self) -> yaml.Event | None:
+        event = self.peek_event()
+        self._next += 1
+        return event
+
+    def dispose(self) -> None:
+        self._events = []
+
+
 def _position(mark: yaml.Mark) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
 def load_with_positions(text: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain Python plus a :class:`SourceMap`."""
-    check_bounds(text)
-    loader = _Yaml12BoolLoader(text)
+    loader = _ReplayLoader(_bounded_events(text))
     source_map = SourceMap()
     try:
         root = loader.get_single_node()
@@ -129,14 +163,21 @@ def check_bounds(text: str) -> None:
     Walks PyYAML's event stream (iterative): a node's size is 1 plus its children's, an alias
     counts the size of its anchor's node, so the expanded size is known before anything is built.
     """
+    _bounded_events(text)
+
+
+def _bounded_events(text: str) -> list[yaml.Event]:
+    """:func:`check_bounds`, returning the events it read, for :func:`load_with_positions` to compose."""
     if len(text) > MAX_BYTES:
         raise YamlProblem(f"the file has {len(text)} characters; a workflow file may have at most {MAX_BYTES}",
                           Position(1, 1))
     sizes: dict[str, int] = {}
     open_anchors: set[str] = set()
     stack: list[list[Any]] = []  # per open mapping or list: [size so far, anchor or None]
+    events: list[yaml.Event] = []
     try:
         for event in yaml.parse(text, Loader=_Yaml12BoolLoader):
+            events.append(event)
             if isinstance(event, yaml.AliasEvent):
                 if event.anchor in open_anchors:
                     raise YamlProblem(f"alias *{event.anchor} is inside its own anchor &{event.anchor}: "
@@ -172,9 +213,10 @@ def check_bounds(text: str) -> None:
                           _position(mark) if mark else Position(1, 1)) from None
     except yaml.YAMLError as err:
         raise _reader_problem(err, text) from None
+    return events
 
 
-def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, source_map: SourceMap) -> Any:
+def _convert(loader: _ReplayLoader, node: yaml.Node, path: Path, source_map: SourceMap) -> Any:
     source_map.positions[path] = _position(node.start_mark)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolve merge keys (<<)

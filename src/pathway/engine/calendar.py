@@ -12,11 +12,13 @@ import calendar as _calendar
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-
-import holidays
+from typing import TYPE_CHECKING
 
 from pathway.clock import STOCKHOLM, to_local
 from pathway.domain.duration import Duration
+
+if TYPE_CHECKING:  # loaded on the first working-day question, not by every command that imports this
+    import holidays
 
 DateTest = Callable[[date], bool]
 
@@ -27,6 +29,8 @@ def never(_day: date) -> bool:
 
 @lru_cache(maxsize=1)
 def _swedish_holidays() -> holidays.HolidayBase:
+    import holidays
+
     return holidays.Sweden(include_sundays=False, categories=("public", "de_facto"))
 
 

@@ -8,16 +8,18 @@ version keep running on the exact text stored with that version.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pathway import limits
 from pathway.clock import Clock
-from pathway.definitions import LoadedWorkflow, load_file, load_text
-from pathway.definitions.loader import content_hash
-from pathway.engine import MachineCache, PathwayMachine
 from pathway.errors import BadInput, ConcurrentChange, UnknownWorkflow
-from pathway.store.repository import StoredWorkflowVersion
-from pathway.store.uow import UnitOfWork
+
+if TYPE_CHECKING:  # the YAML loader, transitions and the store load when first used, not with the catalog
+    from pathway.definitions import LoadedWorkflow
+    from pathway.engine import MachineCache, PathwayMachine
+    from pathway.store.uow import UnitOfWork
 
 WORKFLOW_SUFFIXES = (".yaml", ".yml")
 
@@ -35,9 +37,15 @@ class WorkflowCatalog:
     def __init__(self, directory: Path, clock: Clock) -> None:
         self.directory = directory
         self.clock = clock
-        self.machines = MachineCache()
         self._pinned: dict[tuple[str, int], LoadedWorkflow] = {}
         self._files: dict[str, tuple[tuple[str, int, int], LoadedWorkflow]] = {}
+
+    @cached_property
+    def machines(self) -> MachineCache:
+        """The state machines built so far, one per workflow version (made on first use)."""
+        from pathway.engine import MachineCache
+
+        return MachineCache()
 
     # -- files -------------------------------------------------------------------------------
 
@@ -68,6 +76,8 @@ class WorkflowCatalog:
         cached = self._files.get(workflow_id)
         if cached is not None and cached[0] == stamp:
             return cached[1]
+        from pathway.definitions import load_file
+
         loaded = load_file(path)
         if loaded.definition.id != workflow_id:
             raise BadInput(
@@ -81,6 +91,8 @@ class WorkflowCatalog:
 
     def register_current(self, uow: UnitOfWork, workflow_id: str) -> Registered:
         """The current file's version in the store, registering it (in ``uow``) if it is new."""
+        from pathway.store.repository import StoredWorkflowVersion
+
         loaded = self.load_current(workflow_id)
         for _attempt in range(5):  # another enrolment may register a version at the same moment
             stored = uow.workflows.find_by_hash(workflow_id, loaded.sha256)
@@ -113,6 +125,8 @@ class WorkflowCatalog:
             stored = uow.workflows.get(workflow_id, version)
             if stored is None:
                 raise UnknownWorkflow(f"{workflow_id} version {version}", self.file_ids())
+            from pathway.definitions.loader import content_hash, load_text
+
             loaded = load_text(stored.yaml_text, f"{workflow_id}@{version}")
             if content_hash(stored.yaml_text) != stored.sha256:
                 raise BadInput(f"stored text of {workflow_id} version {version} does not match its hash")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pathway.clock import iso as iso
 from pathway.domain import Event, Participant
 from pathway.domain.records import Records
-from pathway.engine import TriggerOption
+
+if TYPE_CHECKING:  # an annotation only: listing participants does not load the state machines
+    from pathway.engine import TriggerOption
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,8 @@ class GuardContext:
 
 
 class GuardArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # built when a workflow first names the guard, not when a command imports the registry
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     def attributes_used(self) -> list[str]:
         """Attribute names this guard reads, so the checks can verify they are declared."""

@@ -13,7 +13,8 @@ from pathway.domain.records import PlacementType
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # built when a workflow first configures the kind, not when a command imports the registry
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class NoConfig(_Config):

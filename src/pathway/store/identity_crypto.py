@@ -28,12 +28,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from hashlib import sha256
-
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from pathway.errors import BadInput
+
+if TYPE_CHECKING:  # cryptography loads where a key is used: a command that touches no number never loads it
+    from cryptography.fernet import MultiFernet
 
 #: HKDF ``info`` for the look-up hash key: a label of its own keeps it apart from Fernet's keys.
 _HASH_INFO = b"pathway identity lookup hash v1"
@@ -75,6 +75,8 @@ class IdentityUnreadable(BadInput):
 
 def new_key() -> str:
     """A fresh random key, as text to put in the settings."""
+    from cryptography.fernet import Fernet  # cryptography loads when a key is used, not at start-up
+
     return Fernet.generate_key().decode("ascii")
 
 
@@ -112,12 +114,18 @@ class IdentityKeys:
         return [self.current, *self.old]
 
     def _fernet(self) -> MultiFernet:
+        from cryptography.fernet import Fernet, MultiFernet
+
         return MultiFernet([Fernet(k.encode("ascii")) for k in self._all])
 
     def encrypt(self, number: str) -> str:
+        from cryptography.fernet import Fernet
+
         return Fernet(self.current.encode("ascii")).encrypt(number.encode("ascii")).decode("ascii")
 
     def decrypt(self, token: str, participant_id: int | None = None) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet().decrypt(token.encode("ascii")).decode("ascii")
         except InvalidToken:
@@ -125,6 +133,8 @@ class IdentityKeys:
 
     def rotate(self, token: str, participant_id: int | None = None) -> str:
         """The same number encrypted with the current key."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet().rotate(token.encode("ascii")).decode("ascii")
         except InvalidToken:
@@ -141,6 +151,9 @@ class IdentityKeys:
 
 @lru_cache(maxsize=8)
 def _hash_key(key: str) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     secret = base64.urlsafe_b64decode(key.encode("ascii"))
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HASH_INFO).derive(secret)
 
