@@ -19,11 +19,19 @@ def walk(cli: Cli) -> None:
 
 
 def test_undo_last_reopen_and_void_as_subprocesses(cli: Cli) -> None:
-    """Each new command in a fresh interpreter: undo the accept, exit, correct the reason, reopen, void; history strikes."""
-    cli.subprocess = True
+    """correct, reopen, void and report corrections each once in a fresh interpreter (the rest in-process:
+    test_subprocess.py runs those commands so): undo the accept, exit, correct the reason, reopen, void;
+    history strikes."""
+    def fresh(*args: str, now: str | None = None):  # type: ignore[no-untyped-def]
+        cli.subprocess = True
+        try:
+            return ok(cli(*args, now=now))
+        finally:
+            cli.subprocess = False
+
     walk(cli)
-    undone = ok(cli("participant", "correct", "S-1", "--undo-last", "--reason", "accepted the wrong person",
-                    now="2026-03-03T10:00"))
+    undone = fresh("participant", "correct", "S-1", "--undo-last", "--reason", "accepted the wrong person",
+                   now="2026-03-03T10:00")
     assert undone.stdout.splitlines() == ["1: undo recorded as #3 (struck: #2) — step referral, open",
                                           "  step: mapping → referral"]
     ok(cli("participant", "fire", "S-1", "exit", "--data", "reason=work", now="2026-03-04T09:00"))
@@ -31,9 +39,9 @@ def test_undo_last_reopen_and_void_as_subprocesses(cli: Cli) -> None:
                    "--format", "json", now="2026-03-05T09:00"))
     assert (fixed.json()["kind"], fixed.json()["previous"], fixed.json()["changed"]) == (  # type: ignore[index]
         "exit", {"reason": "work"}, {"reason": "moved"})
-    reopened = ok(cli("participant", "reopen", "S-1", "--reason", "not exited after all", now="2026-03-06T09:00"))
+    reopened = fresh("participant", "reopen", "S-1", "--reason", "not exited after all", now="2026-03-06T09:00")
     assert reopened.stdout.startswith("1: reopen recorded as #6 (struck: #5) — step referral, open")
-    voided = ok(cli("participant", "void", "S-1", "--reason", "felregistrering", now="2026-03-06T09:05"))
+    voided = fresh("participant", "void", "S-1", "--reason", "felregistrering", now="2026-03-06T09:05")
     assert "void recorded as #7" in voided.stdout and "voided" in voided.stdout
     history = json.loads(ok(cli("participant", "history", "S-1", "--format", "json")).stdout)
     assert [(e["seq"], e["type"], e["struck"], e["corrected_by"]) for e in history] == [
@@ -42,7 +50,7 @@ def test_undo_last_reopen_and_void_as_subprocesses(cli: Cli) -> None:
         (7, "corrected", False, None)]
     table = ok(cli("participant", "history", "S-1")).stdout
     assert "transition ✗ struck by #3" in table and "corrected: undo" in table
-    report = ok(cli("report", "corrections", "--workflow", "small", "--format", "json", now="2026-03-07T09:00"))
+    report = fresh("report", "corrections", "--workflow", "small", "--format", "json", now="2026-03-07T09:00")
     assert [r["kind"] for r in report.json()["rows"]] == ["undo", "exit", "reopen", "void"]  # type: ignore[index]
     reopen_row = report.json()["rows"][2]  # type: ignore[index]
     assert "exited_at=2026-03-04" in reopen_row["previous"] and "T" not in reopen_row["previous"].split("exited_at=")[1]

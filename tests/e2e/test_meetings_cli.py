@@ -11,16 +11,24 @@ KRAFT = ["--attr", "referring_agency=soc", "--attr", "income_source=social_assis
 
 
 def test_meeting_record_no_show_and_list_as_subprocesses(shipped_cli: Cli) -> None:
-    """A Flen first meeting: refused without a record, recorded with all three parties, then fired; a no-show notified."""
+    """A Flen first meeting: refused without a record, recorded with all three parties, then fired; a no-show
+    notified. meeting record, no-show and list each run once in a fresh interpreter, the rest in-process."""
     cli = shipped_cli
+
+    def fresh(*args: str, now: str) -> Result:
+        cli.subprocess = True
+        try:
+            return cli(*args, now=now)
+        finally:
+            cli.subprocess = False
+
     assert cli("participant", "enrol", "flen_tripartite", "--ref", "FL-1", "--attr", "application_date=2026-03-02",
                now="2026-03-02T09:00").code == 0
     assert cli("consent", "give", "FL-1", "--agencies", "soc,af,labour_unit", now="2026-03-02T09:05").code == 0
     refused = cli("participant", "fire", "FL-1", "hold_first_meeting", now="2026-03-05T10:00")
     assert refused.code == 1 and "needs a meeting record" in refused.stderr
-    cli.subprocess = True
-    partial = cli("meeting", "record", "FL-1", "--type", "first_meeting", "--attendee", "caseworker:kim",
-                  "--attendee", "af:anna", "--consent-confirmed", now="2026-03-05T10:00")
+    partial = fresh("meeting", "record", "FL-1", "--type", "first_meeting", "--attendee", "caseworker:kim",
+                    "--attendee", "af:anna", "--consent-confirmed", now="2026-03-05T10:00")
     assert partial.code == 0, partial.stderr
     still = cli("participant", "fire", "FL-1", "hold_first_meeting", now="2026-03-05T10:05")
     assert still.code == 1 and "does not name labour_market_consultant" in still.stderr
@@ -35,9 +43,9 @@ def test_meeting_record_no_show_and_list_as_subprocesses(shipped_cli: Cli) -> No
     assert record["consent_confirmed_for"] == ["af", "labour_unit", "soc"]  # type: ignore[index]
     assert record["preparation_minutes"] == 15 and record["notes"] == "Klienten vill prova lager."  # type: ignore[index]
     assert cli("participant", "fire", "FL-1", "hold_first_meeting", now="2026-03-05T10:15").code == 0
-    shown = cli("meeting", "no-show", "FL-1", "--type", "individual", "--agency", "af", now="2026-03-09T09:30")
+    shown = fresh("meeting", "no-show", "FL-1", "--type", "individual", "--agency", "af", now="2026-03-09T09:30")
     assert shown.code == 0 and shown.stdout.strip() == "no-show recorded; notifying labour_unit, soc"
-    listed = cli("meeting", "list", "FL-1", "--format", "json", now="2026-03-09T10:00")
+    listed = fresh("meeting", "list", "FL-1", "--format", "json", now="2026-03-09T10:00")
     assert listed.code == 0
     assert [(m["type"], m["no_show"]) for m in listed.json()] == [  # type: ignore[union-attr]
         ("first_meeting", False), ("first_meeting", False), ("individual", True)]
