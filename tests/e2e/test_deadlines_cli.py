@@ -205,7 +205,7 @@ def test_scheduler_runs_a_check_and_stops_cleanly_on_a_signal(tmp_path: Path, st
     reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True)  # type: ignore[union-attr]
     reader.start()
     first_check = None
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a fresh interpreter's start-up on a machine busy with other test workers
     try:
         while first_check is None and time.monotonic() < deadline and proc.poll() is None:
             try:
@@ -219,7 +219,7 @@ def test_scheduler_runs_a_check_and_stops_cleanly_on_a_signal(tmp_path: Path, st
                 continue
             if record.get("event") == "deadline_check":
                 first_check = record
-        assert first_check is not None, f"no deadline_check log line within 20 s: {seen}"
+        assert first_check is not None, f"no deadline_check log line within 60 s: {seen}"
         assert first_check["actions"] == 3 and first_check["level"] == "info" and "timestamp" in first_check
         proc.send_signal(stop_signal)
         code = proc.wait(timeout=20)
