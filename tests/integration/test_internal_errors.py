@@ -3,7 +3,7 @@ in the error log — with no statement parameter (personal data) in either.
 
 The database is made to fail an enrolment in a way pathway does not expect (a CHECK constraint on
 PostgreSQL, whose error DETAIL quotes the whole failing row; a trigger on SQLite), through the real
-CLI as a subprocess.
+CLI as a subprocess (the enrolment that fails; the set-up and the check after it run the CLI in-process).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pathway.cli import crash
+from tests.e2e.conftest import Result, run_in_process
 
 SECRET_REF = "LU-SECRET-4711"
 SECRET_NOTE = "hemligt-anteckning-8231"
@@ -57,13 +58,18 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         admin.dispose()
 
 
-def run(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run(tmp_path: Path, url: str, *args: str, fresh: bool = False) -> Result:
+    """``pathway ARGS`` on the test's database: in this interpreter (tests/e2e/conftest.py), or with
+    ``fresh`` as a subprocess — the crash itself, whose handling (exit code, error log) is the process's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
     env.update({"PATHWAY_DATABASE_URL": url, "PATHWAY_WORKFLOWS": str(tmp_path / "workflows"),
                 "PATHWAY_NOW": "2026-03-02T09:00", "PATHWAY_ACTOR": "e2e",
                 "PATHWAY_ERROR_LOG": str(tmp_path / "errors.log")})
-    return subprocess.run([sys.executable, "-m", "pathway", *args], cwd=tmp_path, env=env,
+    if not fresh:
+        return run_in_process(list(args), env, tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "pathway", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=120)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def test_an_unexpected_database_error_is_one_line_and_leaks_no_parameter(
@@ -71,7 +77,7 @@ def test_an_unexpected_database_error_is_one_line_and_leaks_no_parameter(
     """Exit 70, `internal error; reference X; nothing was written`; neither stderr nor the log holds a value."""
     (tmp_path / "workflows").mkdir()
     (tmp_path / "workflows" / "plain.yaml").write_text(WORKFLOW, encoding="utf-8")
-    assert run(tmp_path, database_url, "db", "upgrade").returncode == 0
+    assert run(tmp_path, database_url, "db", "upgrade").code == 0
     engine = create_engine(database_url)
     with engine.begin() as conn:
         if backend == "postgresql":
@@ -82,9 +88,9 @@ def test_an_unexpected_database_error_is_one_line_and_leaks_no_parameter(
     engine.dispose()
 
     result = run(tmp_path, database_url, "participant", "enrol", "plain", "--ref", SECRET_REF,
-                 "--attr", f"note={SECRET_NOTE}")
+                 "--attr", f"note={SECRET_NOTE}", fresh=True)
 
-    assert result.returncode == crash.INTERNAL_ERROR_EXIT == 70
+    assert result.code == crash.INTERNAL_ERROR_EXIT == 70
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: internal error; reference "), result.stderr
     assert "nothing was written" in lines[0]
@@ -95,7 +101,7 @@ def test_an_unexpected_database_error_is_one_line_and_leaks_no_parameter(
         assert secret not in result.stderr and secret not in result.stdout
         assert secret not in log
     listed = run(tmp_path, database_url, "participant", "list", "--format", "json")
-    assert listed.returncode == 0 and listed.stdout.strip() == "[]"
+    assert listed.code == 0 and listed.stdout.strip() == "[]"
 
 
 def test_describe_keeps_the_statement_and_drops_parameters_and_detail() -> None:
