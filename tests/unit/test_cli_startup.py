@@ -44,6 +44,10 @@ MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
     "deadlines check": (["deadlines", "check"],
                         {"alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz", "httpx",
                          "fastapi", "starlette", "jinja2"}),
+    # openpyxl only for --format xlsx
+    "report flow": (["report", "flow", "--workflow", "kraft"],
+                    {"alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz", "httpx",
+                     "fastapi", "starlette", "jinja2"}),
 }
 
 
@@ -85,7 +89,8 @@ def test_each_command_loads_only_the_libraries_it_needs(name: str, cli_env: tupl
     loaded, printed = _loaded(argv, *cli_env)
     assert sorted(set(loaded) & forbidden) == [], name
     expected = {"--version": "pathway 0.", "--help": "Participant pathways", "serve --help": "--port", "workflow validate": "ok: ", "workflow diagram": "stateDiagram",
-                "participant list": "S-1", "participant show": "S-1", "deadlines check": "Deadline actions (0)"}
+                "participant list": "S-1", "participant show": "S-1", "deadlines check": "Deadline actions (0)",
+                "report flow": "Flow through the steps · kraft"}
     assert expected.get(name, "pathway") in printed, printed
 
 
