@@ -22,9 +22,6 @@ class LazyGroup(TyperGroup):
     """A group whose :attr:`lazy_commands` are imported on first use (subclass and set them)."""
 
     lazy_commands: ClassVar[LazyCommands] = {}
-    #: whether a lazy command function gets Typer's --install-completion/--show-completion options
-    #: (the root's single commands always had them; a nested one, such as ``workflow diagram``, not)
-    completion_options: ClassVar[bool] = True
     _listing = False
 
     def list_commands(self, ctx: Any) -> list[str]:
@@ -38,7 +35,7 @@ class LazyGroup(TyperGroup):
         target, help_text = self.lazy_commands[cmd_name]
         if self._listing:  # the help page needs a name and a line, not the command itself
             return TyperCommand(name=cmd_name, help=help_text)
-        command = load(cmd_name, target, completion_options=self.completion_options)
+        command = load(cmd_name, target)
         self.commands[cmd_name] = command
         return command
 
@@ -50,15 +47,19 @@ class LazyGroup(TyperGroup):
             self._listing = False
 
 
-def load(name: str, target: str, *, completion_options: bool = True) -> Any:
-    """The click command for ``target`` ("module:attribute"), named ``name``."""
+def load(name: str, target: str) -> Any:
+    """The click command for ``target`` ("module:attribute"), named ``name``.
+
+    A command function is wrapped in a Typer app of its own without Typer's
+    --install-completion/--show-completion: completion is installed for ``pathway`` itself, and
+    ``pathway caseload --install-completion`` would only offer the same thing under a wrong name."""
     module_name, attribute = target.split(":")
     obj = getattr(importlib.import_module(module_name), attribute)
     command: Any
     if isinstance(obj, typer.Typer):
         command = typer.main.get_group(obj)  # a group even with one sub-command (`scheduler run`)
     else:
-        single = typer.Typer(add_completion=completion_options)
+        single = typer.Typer(add_completion=False)
         single.command(name)(obj)
         command = typer.main.get_command(single)
     command.name = name

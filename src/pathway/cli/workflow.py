@@ -31,7 +31,6 @@ class WorkflowGroup(LazyGroup):
         "diagram": ("pathway.cli.diagram:diagram",
                     "Draw a workflow: Swedish step titles, triggers with their guards, stall limits and deadline rules."),
     }
-    completion_options = False
 
 
 app = typer.Typer(help="Validate, list and show pathway definitions (workflows/*.yaml).", no_args_is_help=True,
