@@ -115,6 +115,20 @@ def test_redaction_replaces_the_text_and_records_who_when_why(ctx: ServiceContex
         assert replay(uow.participants.history(pid), {"exited"})["attributes"] == participant.attributes
 
 
+def test_redacting_a_goal_redacts_the_title_of_its_deadline(ctx: ServiceContext, engine: Engine) -> None:
+    """A plan goal's text is in the title of the deadline planned from its date: the redaction takes it
+    from the deadline row too, in the same transaction (not only when the next event re-plans)."""
+    pid, _ = enrol(ctx, "noted")
+    add_goal(ctx, pid, SECRET, by="2026-06-30")
+    goal = max(e.seq for e in history(ctx, pid) if e.type == "plan_goal_added")
+    with ctx.uow() as uow:
+        assert [d.title for d in uow.deadlines.for_participant(pid)] == [f"Mål g1: {SECRET}"]
+    extract.redact(ctx, pid, goal, "what", "uppgift om tredje person")
+    with ctx.uow() as uow:
+        rows = uow.deadlines.for_participant(pid)
+    assert [(d.title, d.status) for d in rows] == [(f"Mål g1: {extract.REDACTED}", "open")]
+
+
 def test_redaction_refuses_what_is_not_free_text_and_writes_nothing(ctx: ServiceContext, engine: Engine) -> None:
     """A code, an unknown event, an empty reason: refused naming what may be redacted; nothing written."""
     pid, _ = enrol(ctx, "noted", attributes={"notes": SECRET, "gender": "female"})

@@ -19,6 +19,7 @@ from pathway.definitions.models import OWNER_ROLE, Anchor, DeadlineRule, Escalat
 from pathway.clock import format_local
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
 from pathway.domain.folded import Folded, Mark
+from pathway.domain.records import RecordEvent
 from pathway.engine.calendar import (
     PauseCalendar,
     add_duration,
@@ -294,6 +295,88 @@ def plan(
     return planned
 
 
+@dataclass(frozen=True)
+class PlanReads:
+    """What of a participant's history and attributes a workflow's plan reads, besides its step
+    changes (enrolment, a transition that moves, a migration), its records of plan items and
+    placements, and its enrolment time — which it always reads.
+
+    :func:`plan` reads the marks through :func:`_entries` (step changes only), :func:`_pauses`
+    (the pause and resume triggers) and the anchors (a trigger, entering a step, a meeting type, an
+    attribute, the enrolment); the records through the anchors' meetings (no-shows left out) and
+    :func:`_record_deadlines` (plan items, placements); the attributes through attribute anchors
+    and the rules' ``applies_if`` guards (which may read any attribute, never the records).
+    """
+
+    #: triggers read by the pauses and by the rules' start, target and until anchors
+    triggers: frozenset[str]
+    #: meeting types read by anchors
+    meetings: frozenset[str]
+    #: attributes read by anchors; None when an ``applies_if`` guard may read any of them
+    attributes: frozenset[str] | None
+
+    @classmethod
+    def of(cls, definition: Workflow) -> PlanReads:
+        anchors = [a for rule in definition.deadlines for a in (rule.start, rule.target, rule.until) if a is not None]
+        guarded = any(rule.applies_if for rule in definition.deadlines)
+        return cls(
+            triggers=frozenset([*definition.pauses.pause, *definition.pauses.resume,
+                                *(a.trigger for a in anchors if a.trigger is not None)]),
+            meetings=frozenset(a.meeting for a in anchors if a.meeting is not None),
+            attributes=None if guarded else frozenset(a.attribute for a in anchors if a.attribute is not None),
+        )
+
+
+#: Events that change nothing the plan reads, whatever the workflow: the check's own events, an
+#: assignment, consent, parallel interventions, groups and their sessions, a missed meeting.
+_NEVER_PLANNED = frozenset({
+    EventType.REMINDER.value, EventType.DEADLINE_MISSED.value, EventType.ESCALATED.value, EventType.ASSIGNED.value,
+    RecordEvent.CONSENT_GIVEN.value, RecordEvent.CONSENT_CONFIRMED.value, RecordEvent.CONSENT_WITHDRAWN.value,
+    RecordEvent.INTERVENTION_STARTED.value, RecordEvent.INTERVENTION_ENDED.value,
+    RecordEvent.GROUP_JOINED.value, RecordEvent.GROUP_LEFT.value,
+    RecordEvent.SESSION_ATTENDED.value, RecordEvent.SESSION_ABSENT.value, RecordEvent.MEETING_NO_SHOW.value,
+})
+
+#: PlanReads by definition (the definition kept with it, so its id is not reused while cached)
+_READS: dict[int, tuple[Workflow, PlanReads]] = {}
+_READS_KEPT = 256
+
+
+def plan_reads(definition: Workflow) -> PlanReads:
+    """:class:`PlanReads` of ``definition``, worked out once per loaded definition."""
+    cached = _READS.get(id(definition))
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    if len(_READS) >= _READS_KEPT:
+        _READS.clear()
+    reads = PlanReads.of(definition)
+    _READS[id(definition)] = (definition, reads)
+    return reads
+
+
+def leaves_plan(definition: Workflow, event: Event) -> bool:
+    """Whether :func:`plan` gives the same deadlines after ``event`` as before it, whatever the
+    history before: the event changes nothing the plan reads (see :class:`PlanReads`).
+
+    True for a transition that moves no step with a trigger no pause or anchor names, an attribute
+    no anchor or ``applies_if`` guard reads, a meeting of a type no anchor names, and the kinds in
+    :data:`_NEVER_PLANNED`; False for everything else (enrolment, step changes, migration,
+    corrections, redactions, plan items and placements). tests/unit/test_plan_skip.py checks it
+    against the full plan after every event of random walks.
+    """
+    kind = event.type
+    if kind in _NEVER_PLANNED:
+        return True
+    reads = plan_reads(definition)
+    if kind == EventType.TRANSITION:
+        return event.to_step is None and event.trigger not in reads.triggers
+    if kind == EventType.ATTRIBUTES_SET:
+        return reads.attributes is not None and reads.attributes.isdisjoint(event.data.get("set") or {})
+    if kind == RecordEvent.MEETING_RECORDED:
+        return event.data.get("type") not in reads.meetings
+    return False
+
+
 def _record_deadlines(definition: Workflow, folded: Folded, paused: PauseCalendar,
                       owner: str, exited_at: datetime | None) -> list[PlannedDeadline]:
     """Deadlines from what is recorded around the steps: plan dates and placement contacts."""
@@ -301,7 +384,7 @@ def _record_deadlines(definition: Workflow, folded: Folded, paused: PauseCalenda
     policy = definition.follow_up
     planned: list[PlannedDeadline] = []
 
-    def add(key: str, rule: str, title: str, started: datetime, due: date, met_at: datetime | None,
+    def add(key: str, rule: str, title: str, started: datetime, due: date | None, met_at: datetime | None,
             cancelled_at: datetime | None) -> None:
         common = partial(PlannedDeadline, key=key, rule=rule, title=title, step=None, owner=owner, started_at=started, due_date=due)
         if met_at is not None:
@@ -311,6 +394,7 @@ def _record_deadlines(definition: Workflow, folded: Folded, paused: PauseCalenda
         elif paused.paused_now:
             planned.append(common(due_date=None, status=DeadlineStatus.PAUSED))
         else:
+            assert due is not None  # only a contact still running in an open pause has none
             actions = _actions(local_date(started), due, policy.remind_before, policy.escalation, owner, paused)
             planned.append(common(status=DeadlineStatus.OPEN, actions=actions))
 
@@ -332,8 +416,13 @@ def _record_deadlines(definition: Workflow, folded: Folded, paused: PauseCalenda
         contacts = [placement.started_at, *placement.followups]
         closed = placement.ended_at or exited_at
         for n, contact in enumerate(contacts):
-            due = add_duration(local_date(contact), Duration.parse(every), paused)
             met = contacts[n + 1] if n + 1 < len(contacts) else None
+            # counted with a still-open pause closed where the contact ended, as a met step limit is;
+            # a contact still running in an open pause has no due date (the days never run out)
+            ended = met or closed
+            clocks = paused.closed_at(local_date(ended)) if ended is not None and paused.paused_now else paused
+            due = None if ended is None and paused.paused_now else add_duration(
+                local_date(contact), Duration.parse(every), clocks)
             add(f"placement:{placement.id}:{n}", f"placement:{placement.id}",
                 f"Kontakt under {placement.type} hos {placement.employer} ({placement.id})", contact, due, met,
                 closed if met is None else None)

@@ -25,7 +25,7 @@ from pathway.domain import (
     Participant,
     ParticipantStatus,
 )
-from pathway.engine.deadlines import PlannedDeadline
+from pathway.engine.deadlines import PlannedDeadline, leaves_plan
 from pathway.engine.deadlines import plan as plan_for
 from pathway.engine.values import coerce_fields
 from pathway.steps.guards import GuardContext
@@ -56,7 +56,16 @@ def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
     The plan is made from the folded history on the participant's row (events recorded in this
     unit of work included), so the history is not read; of the deadline rows, only the running
     ones and those the plan names are (closed rows of deadlines no longer planned stay as they are).
+
+    When every event of this unit of work leaves the plan as it was (:func:`leaves_plan`: a
+    trigger that moves nothing and that no pause or rule names, consent, a group …), the rows are
+    already the plan's — the use case that recorded the participant's last plan-changing event
+    reconciled them, and the deadline check moves only their progress, which a reconcile keeps —
+    so neither the plan nor the rows are made or read again.
     """
+    events = participant.new_events
+    if events and participant.id is not None and all(leaves_plan(definition, e) for e in events):
+        return
     voided = participant.status == ParticipantStatus.VOIDED  # an enrolment made by mistake: no deadlines
     planned = [] if voided else plan_for(definition, participant.folded, typed_attributes, participant.enrolled_at)
     existing = {d.key: d for d in uow.deadlines.for_plan(participant.id or 0, [p.key for p in planned])}

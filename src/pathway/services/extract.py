@@ -34,7 +34,8 @@ from pathway.errors import BadInput, InvalidValue
 from pathway.services import person as person_service
 from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.services.participants import resolve
+from pathway.services.deadlines import reconcile
+from pathway.services.participants import resolve, typed_attributes
 from pathway.services.retention import FREE_TEXT_KEYS, FREE_TEXT_TYPES, RECORD_FREE_TEXT
 from pathway.services.views import EventView, iso, records_json
 from pathway.store.tables import access_log, groups, retention_log
@@ -248,6 +249,8 @@ def redact(ctx: ServiceContext, participant_ref: str | int, seq: int, field: str
             from_step=participant.step, to_step=participant.step,
             data={"event_seq": seq, "field": field}, reason=reason.strip(),
         ))
+        # and so are the deadlines planned from it (a plan goal's or a placement's text is in a title)
+        reconcile(uow, participant, loaded.definition, typed_attributes(ctx, uow, participant))
         uow.commit()
         return {"participant_id": pid, "event_seq": seq, "field": field, "redacted_by": ctx.actor,
                 "redacted_at": iso(ctx.clock.now())}
