@@ -39,7 +39,7 @@ from pathway.services import deadlines, records, retry
 from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
-from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store import SqlUnitOfWork, make_engine
 from pathway.store.migrate import upgrade
 
 NOW = "2026-03-02T09:00"
@@ -90,9 +90,8 @@ def database(kind: str, folder: Path) -> Iterator[str]:
 
 def context(url: str, workflows: Path, actor: str) -> ServiceContext:
     engine = make_engine(url)
-    sessions = session_factory(engine)
     clock = FixedClock(parse_time(NOW))
-    return ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=WorkflowCatalog(workflows, clock),
+    return ServiceContext(uow=lambda: SqlUnitOfWork(engine), catalog=WorkflowCatalog(workflows, clock),
                           clock=clock, actor=actor)
 
 

@@ -84,13 +84,13 @@ def main(argv: list[str] | None = None) -> None:
 
         rows = [(r.name, best(r, True), best(r, False)) for r in plans]
         with ctx.uow() as uow:  # strike one transition of every hundredth participant
-            picked = uow.session.execute(
+            picked = uow.connection.execute(
                 select(events.c.participant_id, events.c.seq).where(events.c.type == "transition",
                                                                     events.c.participant_id % 100 == 0,
                                                                     events.c.seq == 2)).all()
-            uow.session.execute(insert(struck_events), [
+            uow.connection.execute(insert(struck_events), [
                 {"participant_id": p, "seq": s, "corrected_by_seq": 99} for p, s in picked])
-            uow.session.commit()
+            uow.connection.commit()
         struck = [best(r, False) for r in plans]
         print(f"\n{'report':48} {'plain s':>9} {'none struck':>12} {'ratio':>6} {'1 % struck':>11} {'ratio':>6}")
         for (name, plain, none), some in zip(rows, struck):

@@ -174,7 +174,7 @@ def make_templates(tmp: Path, workflows: Path) -> Templates:
         pid, _note = enrol(ctx, WORKFLOW_ID, attributes={"gender": GENDERS[k % 3]})
         ids.append(pid)
     with ctx.uow() as uow:
-        uow.session.get_bind().dispose()  # type: ignore[attr-defined]
+        uow.connection.engine.dispose()  # type: ignore[attr-defined]
 
     con = sqlite3.connect(db)
     try:
@@ -344,8 +344,8 @@ def engine_pass(db: Path, workflows: Path, meter: RssMeter | TraceMeter,
     ctx = bootstrap(Settings(database_url=f"sqlite:///{db}", workflows=workflows, actor=ACTOR),
                     clock=FixedClock(NOW), notifier=Notifier([]))
     with ctx.uow() as uow:  # open the pooled connection before timing (the floor's is open too)
-        uow.session.execute(text("SELECT 1"))  # type: ignore[attr-defined]
-        bind = uow.session.get_bind()  # type: ignore[attr-defined]
+        uow.connection.execute(text("SELECT 1"))  # type: ignore[attr-defined]
+        bind = uow.connection.engine  # type: ignore[attr-defined]
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
         assert capture is not None

@@ -280,7 +280,7 @@ def engine_phase(db: Path, workflows: Path, n: int, m: int, meter: NullMeter | T
         if profiler is not None:
             profiler.disable()
     with ctx.uow() as uow:  # the pragmas on the engine's own connections
-        conn = uow.session.connection()  # type: ignore[attr-defined]
+        conn = uow.connection  # type: ignore[attr-defined]
         phase.pragmas = {p: conn.exec_driver_sql(f"PRAGMA {p}").scalar()
                          for p in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
     return phase

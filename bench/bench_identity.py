@@ -31,7 +31,7 @@ from pathway.services import person  # noqa: E402
 from pathway.services.catalog import WorkflowCatalog  # noqa: E402
 from pathway.services.context import ServiceContext  # noqa: E402
 from pathway.services.participants import enrol  # noqa: E402
-from pathway.store import SqlUnitOfWork, make_engine, session_factory  # noqa: E402
+from pathway.store import SqlUnitOfWork, make_engine # noqa: E402
 from pathway.store.identity_crypto import IdentityKeys, new_key  # noqa: E402
 from pathway.store.migrate import upgrade  # noqa: E402
 
@@ -67,8 +67,7 @@ def context(folder: Path, keys: IdentityKeys) -> ServiceContext:
     workflows.mkdir(exist_ok=True)
     (workflows / "bench.yaml").write_text(WORKFLOW, encoding="utf-8")
     clock = FixedClock(datetime(2026, 3, 2, 9, tzinfo=timezone.utc))
-    sessions = session_factory(engine)
-    return ServiceContext(uow=lambda: SqlUnitOfWork(sessions, keys), catalog=WorkflowCatalog(workflows, clock),
+    return ServiceContext(uow=lambda: SqlUnitOfWork(engine, keys), catalog=WorkflowCatalog(workflows, clock),
                           clock=clock, actor="bench")
 
 

@@ -323,7 +323,7 @@ def build(url: str, n: int, seed: int, analyze: bool) -> Generated:
     with ctx.uow() as uow:
         registered = ctx.catalog.register_current(uow, WORKFLOW_ID)
         uow.commit()
-        uow.session.get_bind().dispose()  # type: ignore[union-attr]
+        uow.connection.engine.dispose()  # type: ignore[union-attr]
     workflow, version = registered.loaded.definition, registered.version
 
     rng = random.Random(seed)
@@ -801,7 +801,7 @@ def measure(url: str, d: Dialect, repeat: int, explain_plans: bool,
 
     ctx = bootstrap(Settings(database_url=url, workflows=WORKFLOWS, actor=ACTOR, now=NOW.isoformat()))
     with ctx.uow() as uow:
-        report_engine = uow.session.get_bind()
+        report_engine = uow.connection.engine
     floor_engine = make_engine(url)
     raw = floor_engine.raw_connection()
     cur = raw.cursor()

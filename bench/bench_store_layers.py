@@ -33,7 +33,7 @@ from pathway.clock import FixedClock
 from pathway.config import Settings
 from pathway.domain import Event
 from pathway.services import participants as service
-from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store import SqlUnitOfWork, make_engine
 from pathway.store.migrate import upgrade
 from pathway.store.tables import events, participants
 
@@ -103,9 +103,9 @@ def core(url: str, ids: list[int]) -> None:
 
 
 def store(url: str, ids: list[int]) -> None:
-    sessions = session_factory(make_engine(url))
+    engine = make_engine(url)
     for pid in ids:
-        with SqlUnitOfWork(sessions) as uow:
+        with SqlUnitOfWork(engine) as uow:
             participant = uow.participants.get(pid)
             assert participant is not None
             participant.record(Event(seq=0, type="transition", trigger="t1", from_step="s0", to_step="s1",

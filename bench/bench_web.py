@@ -148,14 +148,13 @@ def main() -> None:
     from pathway.services import ownership
     from pathway.services.catalog import WorkflowCatalog
     from pathway.services.context import ServiceContext
-    from pathway.store import SqlUnitOfWork, session_factory
+    from pathway.store import SqlUnitOfWork
     from pathway.web.app import create_app
 
     tmp = Path(tempfile.mkdtemp())
     engine = _engine(args.db, tmp)
     clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
-    sessions = session_factory(engine)
-    base = ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=WorkflowCatalog(ROOT / "workflows", clock),
+    base = ServiceContext(uow=lambda: SqlUnitOfWork(engine), catalog=WorkflowCatalog(ROOT / "workflows", clock),
                           clock=clock, actor="bench")
     with base.uow() as uow:
         people = [("anna", "soc", {"caseworker"}), ("cia", "coordination", {"coordinator"})]

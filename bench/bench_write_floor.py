@@ -160,11 +160,9 @@ class EngineWriter:
         from pathway.clock import FixedClock
         from pathway.services.catalog import WorkflowCatalog
         from pathway.services.context import ServiceContext
-        from pathway.store import SqlUnitOfWork, session_factory
-
-        sessions = session_factory(engine)
+        from pathway.store import SqlUnitOfWork
         clock = FixedClock(T0)
-        self.ctx = ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=WorkflowCatalog(workflows, clock),
+        self.ctx = ServiceContext(uow=lambda: SqlUnitOfWork(engine), catalog=WorkflowCatalog(workflows, clock),
                                   clock=clock, actor=ACTOR)
 
     def enrol(self, i: int) -> int:

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 from pathway.clock import FixedClock
 from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
-from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store import SqlUnitOfWork, make_engine
 from pathway.store.database import normalise_url
 from pathway.store.migrate import upgrade
 
@@ -57,6 +57,5 @@ def bench_database(tmp: str | Path, url: str | None, prefix: str = "bench") -> I
 
 def service_context(engine: Engine, folder: Path, clock: FixedClock, actor: str = "bench") -> ServiceContext:
     """A context on ``engine`` as :func:`pathway.bootstrap.bootstrap` wires one (no identity keys)."""
-    sessions = session_factory(engine)
-    return ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=WorkflowCatalog(folder, clock),
+    return ServiceContext(uow=lambda: SqlUnitOfWork(engine), catalog=WorkflowCatalog(folder, clock),
                           clock=clock, actor=actor)

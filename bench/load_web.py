@@ -51,14 +51,13 @@ def _prepare(db_url: str, users: int, per_user: int, shared: int) -> tuple[list[
     from pathway.services import accounts, participants, records
     from pathway.services.catalog import WorkflowCatalog
     from pathway.services.context import ServiceContext
-    from pathway.store import SqlUnitOfWork, make_engine, session_factory
+    from pathway.store import SqlUnitOfWork, make_engine
     from pathway.store.migrate import upgrade
 
     engine = make_engine(db_url)
     upgrade(engine)
     clock = SystemClock()
-    sessions = session_factory(engine)
-    base = ServiceContext(uow=lambda: SqlUnitOfWork(sessions), catalog=WorkflowCatalog(ROOT / "workflows", clock),
+    base = ServiceContext(uow=lambda: SqlUnitOfWork(engine), catalog=WorkflowCatalog(ROOT / "workflows", clock),
                           clock=clock, actor="load")
     logins = [f"cw{n:02d}" for n in range(users)]
     with base.uow() as uow:

@@ -15,7 +15,7 @@ from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
 from pathway.services import users
 from pathway.services.notify import Notifier, notifier_from_settings
-from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store import SqlUnitOfWork, make_engine
 from pathway.store.database import is_sqlite, sqlite_file
 from pathway.store.migrate import current_revision, ensure_schema
 
@@ -53,9 +53,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None,
     keys = settings.identity_keys()
     created = current_revision(engine) is None if is_sqlite(engine) else False
     ensure_schema(engine, keys)
-    sessions = session_factory(engine)
     ctx = ServiceContext(
-        uow=lambda: SqlUnitOfWork(sessions, keys),
+        uow=lambda: SqlUnitOfWork(engine, keys),
         catalog=WorkflowCatalog(settings.workflows, clock),
         clock=clock,
         actor=settings.actor,

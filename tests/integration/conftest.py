@@ -27,7 +27,7 @@ from pathway.clock import FixedClock
 from pathway.files import PRIVATE_FILE
 from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
-from pathway.store import SqlUnitOfWork, make_engine, session_factory
+from pathway.store import SqlUnitOfWork, make_engine
 from pathway.store.database import normalise_url
 from pathway.store.migrate import SCHEMA_HEAD, upgrade
 from tests.keys import TEST_KEYS
@@ -285,9 +285,8 @@ def workflows(tmp_path: Path) -> Path:
 
 def make_context(engine: Engine, workflows: Path, clock: FixedClock, actor: str = "anna") -> ServiceContext:
     """A ServiceContext wired by hand, as pathway.bootstrap does, on the given engine."""
-    sessions = session_factory(engine)
     return ServiceContext(
-        uow=lambda: SqlUnitOfWork(sessions, TEST_KEYS),
+        uow=lambda: SqlUnitOfWork(engine, TEST_KEYS),
         catalog=WorkflowCatalog(workflows, clock),
         clock=clock,
         actor=actor,

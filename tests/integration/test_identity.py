@@ -25,7 +25,7 @@ from pathway.services.identity import (
     PersonAlreadyEnrolled,
 )
 from pathway.services.participants import enrol, fire, history, set_attributes, show
-from pathway.store import SqlUnitOfWork, session_factory
+from pathway.store import SqlUnitOfWork
 from pathway.store.tables import identities
 from tests.keys import TEST_KEYS
 
@@ -248,8 +248,8 @@ def test_different_people_and_people_without_a_number_do_not_conflict(ctx: Servi
 class _HeldUnitOfWork(SqlUnitOfWork):
     """A unit of work that runs ``before_commit`` first (to hold a writer at its commit)."""
 
-    def __init__(self, sessions, before_commit: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(sessions, TEST_KEYS)
+    def __init__(self, engine, before_commit: Callable[[], object]) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine, TEST_KEYS)
         self._before_commit = before_commit
 
     def commit(self) -> None:
@@ -262,8 +262,7 @@ class _HeldUnitOfWork(SqlUnitOfWork):
 def test_concurrent_enrolments_of_one_person_let_one_through(ctx: ServiceContext, engine: Engine) -> None:
     """Two caseworkers enrol the same person at once: the second waits for the first, then is refused."""
     ready, go = threading.Event(), threading.Event()
-    sessions = session_factory(engine)
-    held = ServiceContext(uow=lambda: _HeldUnitOfWork(sessions, lambda: (ready.set(), go.wait(10))),
+    held = ServiceContext(uow=lambda: _HeldUnitOfWork(engine, lambda: (ready.set(), go.wait(10))),
                           catalog=ctx.catalog, clock=ctx.clock, actor="first")
     enrol(ctx, "ident")  # the workflow version is registered: the two race on the person only
     with ThreadPoolExecutor(max_workers=2) as pool:

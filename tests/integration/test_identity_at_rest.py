@@ -16,7 +16,7 @@ from pathway.services.context import ServiceContext
 from pathway.services.identity import PersonAlreadyEnrolled, rotate_key
 from pathway.services.participants import enrol, set_attributes
 from pathway.services.catalog import WorkflowCatalog
-from pathway.store import SqlUnitOfWork, session_factory
+from pathway.store import SqlUnitOfWork
 from pathway.store.identity_crypto import IdentityKeyMissing, IdentityKeys, IdentityUnreadable
 from pathway.store.migrate import _config, current_revision, upgrade
 from pathway.store.tables import identities
@@ -29,8 +29,7 @@ NUMBER_12 = "19" + NUMBER
 
 
 def context_with(engine: Engine, workflows: Path, clock: FixedClock, keys: IdentityKeys | None) -> ServiceContext:
-    sessions = session_factory(engine)
-    return ServiceContext(uow=lambda: SqlUnitOfWork(sessions, keys), catalog=WorkflowCatalog(workflows, clock),
+    return ServiceContext(uow=lambda: SqlUnitOfWork(engine, keys), catalog=WorkflowCatalog(workflows, clock),
                           clock=clock, actor="anna")
 
 
@@ -134,7 +133,7 @@ def test_the_migration_encrypts_existing_numbers(new_engine: Callable[[], Engine
     assert [(r[0], r[1]) for r in rows] == [(1, "personnummer"), (2, "anonymous")]
     assert TEST_KEYS.decrypt(rows[0][2]) == NUMBER_12 and rows[0][3] == TEST_KEYS.lookup_hash(NUMBER_12)
     assert rows[1][2] is None and rows[1][3] is None
-    with SqlUnitOfWork(session_factory(engine), TEST_KEYS) as uow:
+    with SqlUnitOfWork(engine, TEST_KEYS) as uow:
         assert uow.identities.participants_of(NUMBER_12) == [1]
     command.downgrade(_config(engine, TEST_KEYS), "0004")  # and back: the plain number again
     with engine.connect() as conn:

@@ -21,7 +21,7 @@ from pathway.errors import BadInput
 from pathway.services import participants
 from pathway.services.context import ServiceContext
 from pathway.services.importer import import_file, parse_line
-from pathway.store import SqlUnitOfWork, session_factory
+from pathway.store import SqlUnitOfWork
 from tests.keys import TEST_KEYS
 
 from .conftest import DEMO_WORKFLOW, START, counts, make_context, snapshot
@@ -223,7 +223,7 @@ def test_progress_is_told_the_bytes_read(ctx: ServiceContext) -> None:
 def test_shared_transaction_commits_all_or_nothing(engine: Engine, workflows: Path, clock: FixedClock) -> None:
     """Units of work of a SharedTransaction only flush; a failed savepoint undoes its part; no commit, no rows."""
     ctx = make_context(engine, workflows, clock)
-    with SqlUnitOfWork(session_factory(engine), TEST_KEYS).one_transaction() as tx:
+    with SqlUnitOfWork(engine, TEST_KEYS).one_transaction() as tx:
         inner = make_context(engine, workflows, clock)
         inner.uow = tx.uow
         with tx.savepoint():
@@ -234,7 +234,7 @@ def test_shared_transaction_commits_all_or_nothing(engine: Engine, workflows: Pa
         assert [p.ref for p in participants.list_participants(inner)] == ["T-1"]
     assert counts(engine)["participants"] == 0  # left without commit
 
-    with SqlUnitOfWork(session_factory(engine), TEST_KEYS).one_transaction() as tx:
+    with SqlUnitOfWork(engine, TEST_KEYS).one_transaction() as tx:
         inner.uow = tx.uow
         participants.enrol(inner, "demo", ref="T-3", attributes={"gender": "male"})
         tx.commit()

@@ -27,7 +27,7 @@ from pathway.services.context import ServiceContext
 from pathway.services.deadlines import check
 from pathway.services.notify import Notifier, OutboxFileSink, Sink, WebhookSink
 from pathway.services.participants import enrol, history
-from pathway.store import SqlUnitOfWork, session_factory
+from pathway.store import SqlUnitOfWork
 from pathway.store.tables import notifications
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,9 +90,8 @@ def webhook() -> Iterator[Webhook]:
 def notified_context(engine: Engine, workflows: Path, clock: FixedClock, sinks: list[Sink],
                      sleeps: list[float]) -> ServiceContext:
     """A ServiceContext wired as bootstrap does, with a notifier whose sleep only records."""
-    sessions = session_factory(engine)
     return ServiceContext(
-        uow=lambda: SqlUnitOfWork(sessions),
+        uow=lambda: SqlUnitOfWork(engine),
         catalog=WorkflowCatalog(workflows, clock),
         clock=clock,
         actor="anna",

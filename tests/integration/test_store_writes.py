@@ -15,7 +15,7 @@ from pathway.domain import Deadline
 from pathway.errors import ConcurrentChange
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history
-from pathway.store import SqlUnitOfWork, session_factory
+from pathway.store import SqlUnitOfWork
 from pathway.store.statements import run
 from pathway.store.tables import deadlines, events
 
@@ -48,7 +48,7 @@ def _deadline(participant_id: int, key: str = "first_meeting") -> Deadline:
 def test_one_object_per_row_in_a_unit_of_work(ctx: ServiceContext, engine: Engine) -> None:
     """Reading a participant twice (by id, by ref, in a list) gives the same object, as the ORM's identity map did."""
     pid, _ = enrol(ctx, "demo", ref="ID-1")
-    with SqlUnitOfWork(session_factory(engine)) as uow:
+    with SqlUnitOfWork(engine) as uow:
         first = uow.participants.get(pid)
         assert first is not None
         assert uow.participants.get(pid) is first
@@ -59,7 +59,7 @@ def test_one_object_per_row_in_a_unit_of_work(ctx: ServiceContext, engine: Engin
 def test_an_unchanged_participant_is_not_written(ctx: ServiceContext, engine: Engine) -> None:
     """A unit of work that only read a participant sends no UPDATE and leaves its version as it was."""
     pid, _ = enrol(ctx, "demo")
-    with SqlUnitOfWork(session_factory(engine)) as uow, _statements(engine) as sent:
+    with SqlUnitOfWork(engine) as uow, _statements(engine) as sent:
         participant = uow.participants.get(pid)
         assert participant is not None
         uow.commit()
@@ -84,17 +84,16 @@ def test_a_deadline_row_changed_behind_the_units_back_is_refused(ctx: ServiceCon
     """A deadline row whose version moved since it was read matches no row in the UPDATE: ConcurrentChange,
     and nothing of the unit of work is written."""
     pid, _ = enrol(ctx, "demo")
-    sessions = session_factory(engine)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(engine) as uow:
         uow.deadlines.add(_deadline(pid))
         uow.commit()
     before = snapshot(engine)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(engine) as uow:
         participant = uow.participants.get(pid)
         assert participant is not None
         (row,) = uow.deadlines.for_participant(pid)
         assert row.version == 1
-        uow.session.execute(text("UPDATE deadlines SET version = version + 1 WHERE id = :id"), {"id": row.id})
+        uow.connection.execute(text("UPDATE deadlines SET version = version + 1 WHERE id = :id"), {"id": row.id})
         _move(participant, "mapping")
         row.status, row.met_at = "met", START
         with pytest.raises(ConcurrentChange):
@@ -106,13 +105,12 @@ def test_deadline_rows_are_inserted_and_updated_with_their_versions(ctx: Service
     """A new row gets its id and version 1; a changed one is written at version 2; values survive the round
     trip exactly (UTC times with microseconds, dates, JSON)."""
     pid, _ = enrol(ctx, "demo")
-    sessions = session_factory(engine)
     added = _deadline(pid)
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(engine) as uow:
         uow.deadlines.add(added)
         uow.commit()
     assert added.id is not None and added.version == 1
-    with SqlUnitOfWork(sessions) as uow:
+    with SqlUnitOfWork(engine) as uow:
         (row,) = uow.deadlines.for_plan(pid, [])
         assert (row.due_at, row.due_date, row.actions, row.started_at) == (
             added.due_at, added.due_date, added.actions, START)
@@ -130,21 +128,21 @@ def test_a_sequence_number_taken_meanwhile_is_a_concurrent_change(ctx: ServiceCo
     pid, _ = enrol(ctx, "demo")
     taken = {"participant_id": pid, "seq": 2, "type": "transition", "data": {}, "actor": "other",
              "effective_at": START, "recorded_at": START, "workflow_id": "demo", "workflow_version": 1}
-    with SqlUnitOfWork(session_factory(engine)) as uow:
+    with SqlUnitOfWork(engine) as uow:
         participant = uow.participants.get(pid)
         assert participant is not None
-        uow.session.execute(insert(events), [taken])  # another writer's event, its row not moved on
+        uow.connection.execute(insert(events), [taken])  # another writer's event, its row not moved on
         _move(participant, "mapping")
         with pytest.raises(ConcurrentChange) as caught:
             uow.commit()
     assert caught.value.participant_id == pid
     assert [e.type for e in history(ctx, pid)] == ["enrolled"]
-    with SqlUnitOfWork(session_factory(engine)) as uow:
-        uow.session.execute(insert(events), [taken])
+    with SqlUnitOfWork(engine) as uow:
+        uow.connection.execute(insert(events), [taken])
         from pathway.store.repository import INSERT_EVENT  # the unit of work's own compiled INSERT
 
         with pytest.raises(IntegrityError):
-            run(uow.session.connection(), INSERT_EVENT, {**taken, "trigger": None, "from_step": None,
+            run(uow.connection, INSERT_EVENT, {**taken, "trigger": None, "from_step": None,
                                                           "to_step": None, "reason": None, "actor_id": None,
                                                           "actor_agency": None})
 
@@ -156,7 +154,7 @@ def test_an_import_lines_use_cases_share_the_participant_without_reading_it_agai
     from dataclasses import replace
 
     pid, _ = enrol(ctx, "demo")
-    with SqlUnitOfWork(session_factory(engine)).one_transaction() as tx:
+    with SqlUnitOfWork(engine).one_transaction() as tx:
         shared = replace(ctx, uow=tx.uow)
         with tx.savepoint():
             fire(shared, pid, "assess")
@@ -178,7 +176,7 @@ def test_postgresql_locks_deadline_rows_only_where_a_check_could_hold_one(
         pytest.skip("SQLite's BEGIN IMMEDIATE serialises whole transactions: no row locks are sent")
     without, _ = enrol(ctx, "demo")
     with_open, _ = enrol(ctx, "demo")
-    with SqlUnitOfWork(session_factory(engine)) as uow:
+    with SqlUnitOfWork(engine) as uow:
         uow.deadlines.add(_deadline(with_open))
         uow.commit()
     for pid, locked in ((without, False), (with_open, True)):

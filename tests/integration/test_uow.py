@@ -17,7 +17,7 @@ from pathway.domain import Event, EventType, Participant
 from pathway.errors import ConcurrentChange, RuleRefused, TriggerNotAllowed
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, show
-from pathway.store import SqlUnitOfWork, session_factory
+from pathway.store import SqlUnitOfWork
 
 from .conftest import START, counts, make_context, snapshot
 
@@ -41,13 +41,13 @@ def _move(participant: Participant, to_step: str, trigger: str = "assess") -> No
 
 def test_uow_commit_writes_the_participant_and_its_events(engine: Engine) -> None:
     """Committed work is there afterwards: the projection row and its pending events, with ids assigned."""
-    uow = SqlUnitOfWork(session_factory(engine))
+    uow = SqlUnitOfWork(engine)
     with uow:
         participant = _new_participant()
         uow.participants.add(participant)
         uow.commit()
         assert participant.id is not None and participant.new_events == []
-    with SqlUnitOfWork(session_factory(engine)) as uow:
+    with SqlUnitOfWork(engine) as uow:
         loaded = uow.participants.get(participant.id)
         assert loaded is not None and (loaded.ref, loaded.step, loaded.version, loaded.last_seq) == ("U-1", "referral", 1, 1)
         assert [(e.seq, e.type, e.participant_id) for e in uow.participants.history(participant.id)] == [
@@ -57,17 +57,17 @@ def test_uow_commit_writes_the_participant_and_its_events(engine: Engine) -> Non
 
 def test_uow_rolls_back_uncommitted_work_by_default(engine: Engine) -> None:
     """Leaving the unit of work without commit() writes nothing, not even the flushed rows."""
-    uow = SqlUnitOfWork(session_factory(engine))
+    uow = SqlUnitOfWork(engine)
     with uow:
         uow.participants.add(_new_participant())
         uow.flush()
-        assert uow.session.execute(text("SELECT count(*) FROM participants")).scalar_one() == 1
+        assert uow.connection.execute(text("SELECT count(*) FROM participants")).scalar_one() == 1
     assert set(counts(engine).values()) == {0}
 
 
 def test_uow_rolls_back_on_error(engine: Engine) -> None:
     """An exception inside the unit of work rolls everything back."""
-    uow = SqlUnitOfWork(session_factory(engine))
+    uow = SqlUnitOfWork(engine)
 
     class Boom(Exception):
         pass
@@ -102,7 +102,7 @@ def test_stale_version_is_refused_and_nothing_is_written(ctx: ServiceContext, en
         assert participant is not None
         # Another writer committed in between (simulated inside this transaction, behind the ORM's back,
         # because SQLite lets no second writer in while this one is open).
-        uow.session.execute(text("UPDATE participants SET version = version + 1 WHERE id = :id"), {"id": pid})
+        uow.connection.execute(text("UPDATE participants SET version = version + 1 WHERE id = :id"), {"id": pid})
         _move(participant, "mapping")
         with pytest.raises(ConcurrentChange) as caught:
             uow.commit()
@@ -123,9 +123,9 @@ class GatedUnitOfWork(SqlUnitOfWork):
     right after its first call returns. ``before_commit`` runs before commit; ``on_exit`` when the unit ends.
     """
 
-    def __init__(self, sessions, gate: str | None = None, on_gate: Callable[[], object] = _noop,  # type: ignore[no-untyped-def]
+    def __init__(self, engine, gate: str | None = None, on_gate: Callable[[], object] = _noop,  # type: ignore[no-untyped-def]
                  before_commit: Callable[[], object] = _noop, on_exit: Callable[[], object] = _noop) -> None:
-        super().__init__(sessions)
+        super().__init__(engine)
         self._gate, self._on_gate = gate, on_gate
         self._before_commit, self._on_exit = before_commit, on_exit
 
@@ -159,8 +159,7 @@ class GatedUnitOfWork(SqlUnitOfWork):
 
 
 def _gated(engine: Engine, ctx: ServiceContext, actor: str, **hooks: object) -> ServiceContext:
-    sessions = session_factory(engine)
-    return ServiceContext(uow=lambda: GatedUnitOfWork(sessions, **hooks), catalog=ctx.catalog,  # type: ignore[arg-type]
+    return ServiceContext(uow=lambda: GatedUnitOfWork(engine, **hooks), catalog=ctx.catalog,  # type: ignore[arg-type]
                           clock=ctx.clock, actor=actor)
 
 

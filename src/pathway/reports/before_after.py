@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, select
 
 from pathway.definitions.models import FieldType
 from pathway.domain import EventType
@@ -75,7 +74,7 @@ def parse_window(text: str) -> int:
     return duration.amount * (7 if duration.unit == "w" else 1)
 
 
-def before_after_table(session: Session, scope: ReportScope, fields: list[str] | None = None,
+def before_after_table(session: Connection, scope: ReportScope, fields: list[str] | None = None,
                        start_within_days: int = 0, waves: tuple[Wave, ...] = ()) -> ReportTable:
     workflow = scope.workflow
     names = _fields(scope, fields)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from pathway.reports.before_after import Wave, before_after_table
 from pathway.reports.crosstab import exits_table, participants_table
@@ -18,7 +18,7 @@ from pathway.reports.outcomes import outcomes_table
 from pathway.reports.scope import ReportScope
 from pathway.reports.table import ReportTable
 
-Builder = Callable[[Session, ReportScope], list[ReportTable]]
+Builder = Callable[[Connection, ReportScope], list[ReportTable]]
 
 
 def participants(by: Sequence[str], active: bool = False) -> Builder:
@@ -29,22 +29,22 @@ def exits(by: Sequence[str], with_open: bool = False) -> Builder:
     return lambda session, scope: [exits_table(session, scope, by, with_open)]
 
 
-def outcomes(session: Session, scope: ReportScope) -> list[ReportTable]:
+def outcomes(session: Connection, scope: ReportScope) -> list[ReportTable]:
     """Participants per outcome: those who exited in the period, and those still in the project at its
     end counted as ongoing (aggregate: no ref, see reports/outcomes.py)."""
     return [outcomes_table(session, scope)]
 
 
-def exited_outcomes(session: Session, scope: ReportScope) -> list[ReportTable]:
+def exited_outcomes(session: Connection, scope: ReportScope) -> list[ReportTable]:
     """Only those who exited in the period."""
     return [outcomes_table(session, scope, with_ongoing=False)]
 
 
-def goals(session: Session, scope: ReportScope) -> list[ReportTable]:
+def goals(session: Connection, scope: ReportScope) -> list[ReportTable]:
     return [goals_table(session, scope)]
 
 
-def flow(session: Session, scope: ReportScope) -> list[ReportTable]:
+def flow(session: Connection, scope: ReportScope) -> list[ReportTable]:
     return [flow_table(session, scope)]
 
 
@@ -53,7 +53,7 @@ def flow_by(by: str | None) -> Builder:
     return lambda session, scope: [flow_table(session, scope, by)]
 
 
-def before_after(session: Session, scope: ReportScope) -> list[ReportTable]:
+def before_after(session: Connection, scope: ReportScope) -> list[ReportTable]:
     return [before_after_table(session, scope)]
 
 
@@ -68,7 +68,7 @@ def before_after_of(fields: Sequence[str] | None = None, start_within_days: int 
 ALL_PARTICIPANT_DIMENSIONS = ("age_band", "year", "referring_agency", "education", "household", "income_source")
 
 
-def everything(session: Session, scope: ReportScope) -> list[ReportTable]:
+def everything(session: Connection, scope: ReportScope) -> list[ReportTable]:
     """Every table above: participants by each background variable, by each deadline rule and by
     intervention, exits, outcomes, goals, flow, before-after."""
     attributes = scope.workflow.attributes

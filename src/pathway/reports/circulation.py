@@ -25,8 +25,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from pathway.clock import to_local
@@ -70,7 +69,7 @@ def _days_before(day: ColumnElement[Any], dialect: str, days: int) -> ColumnElem
     return func.date(day, f"-{days} days")
 
 
-def circulation_table(session: Session, definitions: dict[str, Workflow], period_from: date | None,
+def circulation_table(session: Connection, definitions: dict[str, Workflow], period_from: date | None,
                       period_to: date | None, per: Period, today: date, dialect: str) -> ReportTable:
     """The circulation table over every workflow (``definitions``: id → current definition)."""
     p, i = participants.alias("p"), identities.alias("i")
@@ -135,7 +134,7 @@ def circulation_table(session: Session, definitions: dict[str, Workflow], period
     )
 
 
-def _handed_over(session: Session, definitions: dict[str, Workflow],
+def _handed_over(session: Connection, definitions: dict[str, Workflow],
                  spans: list[tuple[str, date, date]]) -> dict[str, int]:
     """Persons entering a handover step, or exiting as 'referred', per period of the event's day."""
     handover_steps = [(w, s.id) for w, d in definitions.items() for s in d.steps if s.kind == "handover"]

@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, select
 
 from pathway.clock import format_local, to_local
 from pathway.domain import EventType
@@ -26,7 +25,7 @@ from pathway.store.tables import events
 MEASURES = ["participant", "corrects", "corrected_event_at", "recorded_at", "actor", "previous", "corrected", "reason"]
 
 
-def corrections_table(session: Session, scope: ReportScope, since: date | None = None) -> ReportTable:
+def corrections_table(session: Connection, scope: ReportScope, since: date | None = None) -> ReportTable:
     corrected = events.alias("correction")
     target = events.alias("corrected_event")
     first_corrected = corrected.c.data["corrects"][0].as_integer()

@@ -11,8 +11,7 @@ from dataclasses import replace
 from itertools import product
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, func, literal, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, String, case, cast, func, literal, or_, select, true
 
 from pathway.definitions.models import FieldType
 from pathway.errors import InvalidValue
@@ -44,7 +43,7 @@ _GROUPABLE = {FieldType.CHOICE, FieldType.MULTI_CHOICE, FieldType.BOOLEAN, Field
 Dimensions = dict[str, Dimension]
 
 
-def participants_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
+def participants_table(session: Connection, scope: ReportScope, dimensions: Sequence[str],
                        active: bool = False) -> ReportTable:
     """Participants enrolled in the period (``active``: in the project at any time in it)."""
     resolved = _resolve(scope, dimensions, exits=False)
@@ -55,7 +54,7 @@ def participants_table(session: Session, scope: ReportScope, dimensions: Sequenc
     return _table(scope, "participants", f"Participants {period} by {', '.join(dimensions)}", resolved, counts, total)
 
 
-def exits_table(session: Session, scope: ReportScope, dimensions: Sequence[str],
+def exits_table(session: Connection, scope: ReportScope, dimensions: Sequence[str],
                 with_open: bool = False) -> ReportTable:
     """Participants who exited in the period; ``with_open`` adds those still in at its end."""
     resolved = _resolve(scope, dimensions, exits=True, with_open=with_open)
@@ -134,7 +133,7 @@ def _attribute(scope: ReportScope, name: str) -> Dimension:
     return Dimension(scope.attribute(name), declared)
 
 
-def _group(session: Session, resolved: Dimensions,
+def _group(session: Connection, resolved: Dimensions,
            where: list[ColumnElement[bool]]) -> tuple[dict[tuple[Any, ...], int], int]:
     """Counts per combination of values, and the number of participants (multi-labels count once)."""
     labelled = [d.expression.label(f"d{i}") for i, d in enumerate(resolved.values())]

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, cast, func, literal_column, null, or_, select
+from sqlalchemy import ColumnElement, Connection, Float, and_, cast, func, literal_column, null, or_, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from pathway.domain import EventType
@@ -44,7 +43,7 @@ def _days_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
     return f"(EXTRACT(EPOCH FROM ({compiler.process(end, **kw)} - {compiler.process(start, **kw)})) / 86400.0)"
 
 
-def flow_table(session: Session, scope: ReportScope, by: str | None = None) -> ReportTable:
+def flow_table(session: Connection, scope: ReportScope, by: str | None = None) -> ReportTable:
     """Per step (and, with ``by``, per value of one more dimension: gender, deadline:RULE, intervention …)."""
     steps = [s for s in scope.workflow.steps if not s.terminal]
     split = _split(scope, by)
@@ -153,7 +152,7 @@ def _visits(scope: ReportScope, in_scope: list[ColumnElement[bool]], value: Any,
             .cte("visits").prefix_with("MATERIALIZED"))
 
 
-def _visit_counts(session: Session, visits: Any) -> tuple[dict[tuple[Any, Any], Any], int]:
+def _visit_counts(session: Connection, visits: Any) -> tuple[dict[tuple[Any, Any], Any], int]:
     """Per step: entries, participants, re-entries, median and p90 days; and everyone who circulated.
 
     One statement over the visits: a participant's second visit to a step is a re-entry.
@@ -192,7 +191,7 @@ def _percentiles(visits: Any) -> Any:
     ).group_by(ranked.c.step, ranked.c.value).subquery("percentiles")
 
 
-def _overdue(session: Session, scope: ReportScope, in_scope: list[ColumnElement[bool]], value: Any,
+def _overdue(session: Connection, scope: ReportScope, in_scope: list[ColumnElement[bool]], value: Any,
              joined: Any) -> dict[tuple[Any, Any], int]:
     """Open deadlines already past due, by the participant's current step."""
     query = (select(p.c.step, value.label("value"), func.count())

@@ -37,9 +37,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import (ColumnElement, Date, DateTime, Float, Interval, String, and_, bindparam, case, cast, column,
+from sqlalchemy import (ColumnElement, Connection, Date, DateTime, Float, Interval, String, and_, bindparam, case, cast, column,
                         func, literal_column, or_, select, type_coerce, values)
-from sqlalchemy.orm import Session
 
 from pathway.clock import STOCKHOLM
 from pathway.definitions.models import GoalPeriod, ResultGoal
@@ -57,7 +56,7 @@ MEASURES = ["period", "target_share", "target_count", "numerator", "denominator"
             "inside_window", "inside_window_met", "excluded"]
 
 
-def goals_table(session: Session, scope: ReportScope) -> ReportTable:
+def goals_table(session: Connection, scope: ReportScope) -> ReportTable:
     rows: list[dict[str, Any]] = []
     for goal in scope.workflow.result_goals:
         if goal.is_count:
@@ -72,7 +71,7 @@ def goals_table(session: Session, scope: ReportScope) -> ReportTable:
     )
 
 
-def _participants(session: Session, scope: ReportScope) -> int:
+def _participants(session: Connection, scope: ReportScope) -> int:
     return session.execute(select(func.count()).where(scope.known(), scope.enrolled_in_period())).scalar_one()
 
 
@@ -84,7 +83,7 @@ def _excluded(scope: ReportScope, goal: ResultGoal) -> ColumnElement[bool]:
                 func.coalesce(p.c.exit_reason, "").in_(sorted(goal.excluded_exit_reasons)))
 
 
-def _goal_row(session: Session, scope: ReportScope, goal: ResultGoal) -> dict[str, Any]:
+def _goal_row(session: Connection, scope: ReportScope, goal: ResultGoal) -> dict[str, Any]:
     met_at = _met_at(scope, goal)
     left_out = _excluded(scope, goal)
     excluded = session.execute(select(func.count()).where(scope.known(), scope.enrolled_in_period(), left_out)
@@ -137,7 +136,7 @@ def _row(goal: ResultGoal, numerator: int, denominator: int, inside: int, inside
     }
 
 
-def _count_rows(session: Session, scope: ReportScope, goal: ResultGoal) -> list[dict[str, Any]]:
+def _count_rows(session: Connection, scope: ReportScope, goal: ResultGoal) -> list[dict[str, Any]]:
     """A count goal: per period, the participants who counted in it (by the day they counted)."""
     first = session.execute(select(func.min(p.c.enrolled_on)).where(scope.known())).scalar_one()
     if first is None:
@@ -255,7 +254,7 @@ class Windows:
     window_end_at: ColumnElement[Any]
 
 
-def _windows(session: Session, scope: ReportScope, within: Duration) -> Windows | None:
+def _windows(session: Connection, scope: ReportScope, within: Duration) -> Windows | None:
     """The windows of every enrolment day in scope: JSON on SQLite, a VALUES list on PostgreSQL."""
     days = session.execute(select(p.c.enrolled_on).where(scope.known(), scope.enrolled_in_period())
                            .distinct()).scalars().all()
@@ -273,9 +272,9 @@ def _windows(session: Session, scope: ReportScope, within: Duration) -> Windows 
     return Windows(table, table.c.enrolled_on, table.c.window_end, table.c.window_end_at)
 
 
-def _json_windows(session: Session, rows: list[tuple[date, date, Any]]) -> Windows:
+def _json_windows(session: Connection, rows: list[tuple[date, date, Any]]) -> Windows:
     """The windows read from one JSON parameter with ``json_each`` (SQLite): one statement text."""
-    dialect = session.get_bind().dialect
+    dialect = session.dialect
     # the values exactly as SQLite stores a Date and a UtcDateTime, so they compare as stored
     as_day = Date().dialect_impl(dialect).bind_processor(dialect) or str
     as_moment = UtcDateTime().dialect_impl(dialect).bind_processor(dialect)

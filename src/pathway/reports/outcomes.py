@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, or_, select
 
 from pathway.definitions.models import FieldType
 from pathway.reports.exit_events import exit_event_join
@@ -30,7 +29,7 @@ ONGOING = "ongoing"
 ONGOING_LABEL = "Pågående i projektet"
 
 
-def outcomes_table(session: Session, scope: ReportScope, with_ongoing: bool = True) -> ReportTable:
+def outcomes_table(session: Connection, scope: ReportScope, with_ongoing: bool = True) -> ReportTable:
     workflow = scope.workflow
     list_fields = sorted({name for t in workflow.transitions for name, spec in t.data.items()
                           if spec.type == FieldType.EXIT_REASONS})

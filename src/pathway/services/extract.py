@@ -51,7 +51,7 @@ def register_extract(ctx: ServiceContext, personnummer: str) -> dict[str, Any]:
     today = to_local(now).date()
     number = person_service.parse_number(personnummer, today)
     with ctx.uow() as uow:
-        session = uow.session  # type: ignore[attr-defined]
+        session = uow.connection  # type: ignore[attr-defined]
         enrolments = []
         for participant in person_service.participants_of(uow, number):
             pid = participant.id or 0

@@ -40,15 +40,15 @@ def run(ctx: ServiceContext, workflow_id: str, build: Builder, period_from: date
     now = ctx.clock.now()
     with ctx.uow() as uow:
         # a snapshot that cannot write, and on SQLite does not hold writers up while it runs
-        dialect = uow.session.get_bind().dialect.name  # type: ignore[attr-defined]
-        uow.session.connection(execution_options=read_only_options(dialect))  # type: ignore[attr-defined]
+        dialect = uow.connection.dialect.name  # type: ignore[attr-defined]
+        uow.connection.execution_options(**read_only_options(dialect))  # type: ignore[attr-defined]
         workflow = definition(ctx, uow, workflow_id)
         today = to_local(now).date()
         scope = ReportScope(workflow=workflow, as_of=as_of or today, now=now, period_from=period_from,
                             period_to=period_to, age_bands=age_bands,
                             dialect=dialect)
         try:
-            return build(uow.session, scope)  # type: ignore[attr-defined]
+            return build(uow.connection, scope)  # type: ignore[attr-defined]
         finally:
             uow.rollback()
 
@@ -72,12 +72,12 @@ def circulation(ctx: ServiceContext, period_from: date | None = None, period_to:
     policy.log_read_apart(ctx, None, "report circulation")  # one access-log row per report
     now = ctx.clock.now()
     with ctx.uow() as uow:
-        dialect = uow.session.get_bind().dialect.name  # type: ignore[attr-defined]
-        uow.session.connection(execution_options=read_only_options(dialect))  # type: ignore[attr-defined]
+        dialect = uow.connection.dialect.name  # type: ignore[attr-defined]
+        uow.connection.execution_options(**read_only_options(dialect))  # type: ignore[attr-defined]
         ids = set(ctx.catalog.file_ids()) | {w.workflow_id for w in uow.workflows.all()}
         definitions = {wid: definition(ctx, uow, wid) for wid in sorted(ids)}
         try:
-            return [circulation_table(uow.session, definitions, period_from, period_to, per,  # type: ignore[attr-defined]
+            return [circulation_table(uow.connection, definitions, period_from, period_to, per,  # type: ignore[attr-defined]
                                       to_local(now).date(), dialect)]
         finally:
             uow.rollback()
@@ -89,8 +89,8 @@ def finsam(ctx: ServiceContext, workflow_id: str, period_from: date | None = Non
     period, in national terms (see :mod:`pathway.reports.finsam`)."""
     policy.require(ctx, "export.national", workflow=workflow_id)
     with ctx.uow() as uow:
-        session = uow.session  # type: ignore[attr-defined]
-        session.connection(execution_options=read_only_options(session.get_bind().dialect.name))
+        session = uow.connection  # type: ignore[attr-defined]
+        session.execution_options(**read_only_options(session.dialect.name))
         workflow = definition(ctx, uow, workflow_id)
         try:
             result = build_export(session, workflow, period_from, period_to)

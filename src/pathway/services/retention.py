@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from pathway.clock import to_local
 from pathway.definitions.models import FieldType, Workflow
@@ -105,7 +104,7 @@ def run(ctx: ServiceContext, years: int = DEFAULT_YEARS, *, dry_run: bool = Fals
     now = ctx.clock.now()
     limit = limit_date(to_local(now).date(), years)
     with ctx.uow() as uow:
-        session: Session = uow.session  # type: ignore[attr-defined]
+        session: Connection = uow.connection  # type: ignore[attr-defined]
         due = _due(session, limit)
         if dry_run:
             return RetentionResult(limit, True, [Purge(pid, wid, last) for pid, wid, last, _ in due])
@@ -129,7 +128,7 @@ def run(ctx: ServiceContext, years: int = DEFAULT_YEARS, *, dry_run: bool = Fals
         return RetentionResult(limit, False, purged)
 
 
-def _due(session: Session, limit: date) -> list[tuple[int, str, datetime, str | None]]:
+def _due(session: Connection, limit: date) -> list[tuple[int, str, datetime, str | None]]:
     """(participant, workflow, last entry, person hash) of everyone past the limit, not yet purged."""
     last = (select(events.c.participant_id, func.max(events.c.recorded_at).label("last"))
             .group_by(events.c.participant_id).subquery())
@@ -165,7 +164,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-def _purge(session: Session, pid: int, definition: Workflow, enrolled_on: date,
+def _purge(session: Connection, pid: int, definition: Workflow, enrolled_on: date,
            pseudonym: str | None) -> dict[str, Any]:
     counts: dict[str, int] = {}
     free_attributes = {n for n, s in definition.attributes.items() if s.type in FREE_TEXT_TYPES}
@@ -232,7 +231,7 @@ def _purge(session: Session, pid: int, definition: Workflow, enrolled_on: date,
     purged = [event_from_row(r) for r in session.execute(
         select(events).where(events.c.participant_id == pid).order_by(events.c.seq)).mappings()]
     session.execute(update(participants).where(participants.c.id == pid).values(folded=Folded.rebuild(purged)))
-    deleted = session.execute(delete(notifications).where(notifications.c.participant_id == pid)).rowcount  # type: ignore[attr-defined]
+    deleted = session.execute(delete(notifications).where(notifications.c.participant_id == pid)).rowcount
     if deleted:
         counts["notifications"] = deleted
     removed: dict[str, Any] = {"fields": counts}
@@ -283,6 +282,6 @@ def _generalised(birth: str, enrolled_on: date) -> str:
     return date(enrolled_on.year - age, 1, 1).isoformat()
 
 
-def purged_ids(session: Session, ids: Iterable[int]) -> set[int]:
+def purged_ids(session: Connection, ids: Iterable[int]) -> set[int]:
     """Which of ``ids`` have been purged."""
     return set(session.scalars(select(retention_log.c.participant_id).where(retention_log.c.participant_id.in_(list(ids)))))

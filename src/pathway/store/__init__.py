@@ -1,6 +1,6 @@
 """Persistence: tables, repositories, the unit of work, migrations (SQLite and PostgreSQL)."""
 
 from pathway.store.database import make_engine
-from pathway.store.uow import SqlUnitOfWork, UnitOfWork, session_factory
+from pathway.store.uow import SqlUnitOfWork, UnitOfWork
 
-__all__ = ["SqlUnitOfWork", "UnitOfWork", "make_engine", "session_factory"]
+__all__ = ["SqlUnitOfWork", "UnitOfWork", "make_engine"]

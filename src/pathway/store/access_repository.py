@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, and_, delete, func, insert, select
 
 from pathway.domain import Deadline
 from pathway.store.deadline_repository import COLUMNS as DEADLINE_COLUMNS
@@ -66,16 +65,16 @@ _WITH_RESPONSIBLE = participants.outerjoin(
 
 
 class AccessLogRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def append(self, at: datetime, user_id: int | None, login: str, agency: str | None,
                participant_id: int | None, workflow_id: str | None, what: str, purpose: str | None) -> None:
-        # Core on the session's connection (no ORM execute machinery): one cheap INSERT per read
+        # Core on the unit of work's connection (no ORM execute machinery): one cheap INSERT per read
         # Committed durably like any write: the log is what a data-protection officer (and health-care
         # law) relies on, so a read is never shown without a row that survives a server crash; the
         # WAL flush this costs a read on PostgreSQL is measured in bench/README.md
-        self.session.connection().execute(_APPEND, {
+        self.connection.execute(_APPEND, {
             "at": at, "user_id": user_id, "login": login, "agency": agency, "participant_id": participant_id,
             "workflow_id": workflow_id, "what": what, "purpose": purpose})
 
@@ -90,16 +89,16 @@ class AccessLogRepository:
             query = query.where(access_log.c.at >= since)
         if until is not None:
             query = query.where(access_log.c.at < until)
-        return [dict(row._mapping) for row in self.session.execute(query)]
+        return [dict(row._mapping) for row in self.connection.execute(query)]
 
 
 class AssignmentRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def of(self, participant_id: int) -> dict[str, int]:
         """slot → user id for one participant."""
-        rows = self.session.execute(select(assignments.c.slot, assignments.c.user_id)
+        rows = self.connection.execute(select(assignments.c.slot, assignments.c.user_id)
                                     .where(assignments.c.participant_id == participant_id))
         return {row.slot: row.user_id for row in rows}
 
@@ -111,15 +110,15 @@ class AssignmentRepository:
         ids = sorted(set(participant_ids))
         for start in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
             chunk = ids[start:start + 900]
-            rows = self.session.execute(select(assignments.c.participant_id, assignments.c.user_id).where(
+            rows = self.connection.execute(select(assignments.c.participant_id, assignments.c.user_id).where(
                 assignments.c.slot == slot, assignments.c.participant_id.in_(chunk)))
             found.update({row.participant_id: row.user_id for row in rows})
         return found
 
     def set(self, participant_id: int, slot: str, user_id: int, at: datetime) -> None:
-        self.session.execute(delete(assignments).where(assignments.c.participant_id == participant_id,
+        self.connection.execute(delete(assignments).where(assignments.c.participant_id == participant_id,
                                                        assignments.c.slot == slot))
-        self.session.execute(insert(assignments).values(participant_id=participant_id, slot=slot,
+        self.connection.execute(insert(assignments).values(participant_id=participant_id, slot=slot,
                                                         user_id=user_id, assigned_at=at))
 
     def participants_of(self, user_id: int, slot: str | None = RESPONSIBLE,
@@ -135,7 +134,7 @@ class AssignmentRepository:
             query = query.where(participants.c.workflow_id == workflow_id)
         if open_only:
             query = query.where(participants.c.status == "open")
-        return list(self.session.scalars(query))
+        return list(self.connection.scalars(query))
 
     def unassigned(self, workflow_ids: Sequence[str] | None) -> list[int]:
         """Open participants (of these workflows) with no responsible caseworker."""
@@ -144,7 +143,7 @@ class AssignmentRepository:
                  .order_by(participants.c.id))
         if workflow_ids is not None:
             query = query.where(participants.c.workflow_id.in_(list(workflow_ids)))
-        return list(self.session.scalars(query))
+        return list(self.connection.scalars(query))
 
     # -- caseloads: one query per page, however many participants ---------------------------
 
@@ -159,11 +158,11 @@ class AssignmentRepository:
         if limit is not None:
             query = query.limit(limit)
         return [CaseloadEntry(row.id, row.ref, row.workflow_id, row.step, row.since, row.login)
-                for row in self.session.execute(query)]
+                for row in self.connection.execute(query)]
 
     def caseload_size(self, scope: CaseloadScope) -> int:
         query = _scoped(select(func.count()).select_from(_WITH_RESPONSIBLE), scope)
-        return int(self.session.scalar(query) or 0)
+        return int(self.connection.scalar(query) or 0)
 
     def open_deadlines_of(self, participant_ids: Sequence[int]) -> list[tuple[int, date, str]]:
         """(participant id, due date, title) of the open deadlines with a due date, for these participants."""
@@ -173,7 +172,7 @@ class AssignmentRepository:
             query = (select(deadlines.c.participant_id, deadlines.c.due_date, deadlines.c.title)
                      .where(deadlines.c.status == "open", deadlines.c.due_date.is_not(None),
                             deadlines.c.participant_id.in_(ids[start:start + CHUNK])))
-            found.extend((row.participant_id, row.due_date, row.title) for row in self.session.execute(query))
+            found.extend((row.participant_id, row.due_date, row.title) for row in self.connection.execute(query))
         return found
 
     def due_by(self, scope: CaseloadScope, last_day: date, limit: int | None = None
@@ -189,7 +188,7 @@ class AssignmentRepository:
             query = query.limit(limit)
         width = len(DEADLINE_COLUMNS)
         return [(deadline_from_row(row[:width]), row[width], row[width + 1])
-                for row in self.session.connection().execute(query)]
+                for row in self.connection.execute(query)]
 
     def load(self, scope: CaseloadScope, today: date) -> tuple[list[tuple[str, int, int]], int]:
         """([(login, open participants held, their deadlines past due)] per responsible caseworker,
@@ -200,14 +199,14 @@ class AssignmentRepository:
             _WITH_RESPONSIBLE.join(deadlines, deadlines.c.participant_id == participants.c.id)), scope).where(
                 deadlines.c.status == "open", deadlines.c.due_date < today,
                 _RESPONSIBLE.c.user_id.is_not(None)).group_by(_RESPONSIBLE.c.user_id)
-        held = {row.user_id: int(row.n) for row in self.session.execute(held_query)}
-        late = {row.user_id: int(row.n) for row in self.session.execute(late_query)}
+        held = {row.user_id: int(row.n) for row in self.connection.execute(held_query)}
+        late = {row.user_id: int(row.n) for row in self.connection.execute(late_query)}
         unassigned = held.pop(None, 0)
-        logins = {row.id: row.login for row in self.session.execute(
+        logins = {row.id: row.login for row in self.connection.execute(
             select(users.c.id, users.c.login).where(users.c.id.in_(sorted(held))))} if held else {}
         rows = [(logins.get(uid, str(uid)), count, late.get(uid, 0)) for uid, count in held.items()]
         return sorted(rows), unassigned
 
     def count_of(self, user_id: int) -> int:
         query = select(func.count()).select_from(assignments).where(assignments.c.user_id == user_id)
-        return self.session.scalar(query) or 0
+        return self.connection.scalar(query) or 0

@@ -106,7 +106,7 @@ class LineWrites:
 
     def connection(self) -> Connection:
         """The shared transaction's connection (at the line's savepoint), for Core statements."""
-        return self._tx.session.connection()
+        return self._tx.connection
 
     def shared(self) -> SharedUnitOfWork:
         """The shared transaction's repositories, made once for the line's use cases."""

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, text, update
-from sqlalchemy.orm import Session
 
 from pathway.domain import Deadline, DeadlineProgress, DeadlineStatus, DueDeadline, Participant
 from pathway.errors import ConcurrentChange
@@ -81,8 +80,8 @@ def _state(d: Deadline) -> tuple[Any, ...]:
 
 
 class DeadlineRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
         #: rows read in this unit of work (one object per row) and what each held then
         self._by_id: dict[int, Deadline] = {}
         self._rows: dict[int, tuple[Any, ...]] = {}
@@ -104,7 +103,7 @@ class DeadlineRepository:
         return adopted
 
     def for_participant(self, participant_id: int) -> list[Deadline]:
-        return self._adopt(fetch(self.session.connection(), _OF_PARTICIPANT, {"participant_id": participant_id}))
+        return self._adopt(fetch(self.connection, _OF_PARTICIPANT, {"participant_id": participant_id}))
 
     def for_plan(self, participant_id: int, keys: Collection[str]) -> list[Deadline]:
         """The participant's running (open, paused) rows and those with the planned ``keys``: what
@@ -114,7 +113,7 @@ class DeadlineRepository:
             return []
         ordered = sorted(set(keys))
         values = {"participant_id": participant_id, **{f"key_{i}": key for i, key in enumerate(ordered)}}
-        found = self._adopt(fetch(self.session.connection(), _for_plan(len(ordered)), values))
+        found = self._adopt(fetch(self.connection, _for_plan(len(ordered)), values))
         self.open_read[participant_id] = any(d.status == DeadlineStatus.OPEN for d in found)
         return found
 
@@ -170,12 +169,12 @@ class DeadlineRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return self._adopt(self.session.connection().execute(query).all())
+        return self._adopt(self.connection.execute(query).all())
 
     def claim_due_rows(self, now: datetime, limit: int) -> list[DueDeadline]:
         """:meth:`claim_due` read as plain rows (Core, only the columns the check needs), locked the
         same way; the caller writes what it changed with :meth:`save_progress`."""
-        rows = fetch(self.session.connection(), _CLAIM, {"now": now, "limit": limit})
+        rows = fetch(self.connection, _CLAIM, {"now": now, "limit": limit})
         return [DueDeadline(*row) for row in rows]
 
     def save_progress(self, moved: list[DeadlineProgress]) -> None:
@@ -184,7 +183,7 @@ class DeadlineRepository:
         if any row was changed since it was read."""
         if not moved:
             return
-        count = run_many(self.session.connection(), _PROGRESS, [
+        count = run_many(self.connection, _PROGRESS, [
             {"b_id": m.id, "b_version": m.version, "progress": m.progress, "level": m.level,
              "next_action_at": m.next_action_at, "version": m.version + 1} for m in moved])
         if count != len(moved):
@@ -213,7 +212,7 @@ class DeadlineRepository:
             query = query.where(deadlines.c.workflow_id == workflow_id)
         width = len(COLUMNS)
         return [(deadline_from_row(row[:width]), participant_from_row(row[width:]))
-                for row in self.session.connection().execute(query)]
+                for row in self.connection.execute(query)]
 
     def without_rule(self, workflow_id: str, steps: Collection[str], rule: str) -> list[Participant]:
         """Open participants of the workflow in ``steps`` that hold no deadline of ``rule`` (none running,
@@ -224,7 +223,7 @@ class DeadlineRepository:
                  .where(participants.c.workflow_id == workflow_id, participants.c.status == "open",
                         participants.c.step.in_(list(steps)), ~has_rule)
                  .order_by(participants.c.id))
-        return [participant_from_row(row) for row in self.session.connection().execute(query)]
+        return [participant_from_row(row) for row in self.connection.execute(query)]
 
     # -- notifications -----------------------------------------------------------------------
 
@@ -235,7 +234,7 @@ class DeadlineRepository:
             statement = _NOTIFY.get(keys)
             if statement is None:
                 statement = _NOTIFY[keys] = Prepared(insert(notifications), column_keys=list(keys))
-            run_many(self.session.connection(), statement, rows)
+            run_many(self.connection, statement, rows)
 
     def claim_notifications(self, now: datetime, limit: int, sinks: Collection[str]) -> list[dict[str, Any]]:
         """Pending notifications for the configured sinks that are due for an attempt, locked."""
@@ -247,25 +246,25 @@ class DeadlineRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [dict(row) for row in self.session.execute(query).mappings()]
+        return [dict(row) for row in self.connection.execute(query).mappings()]
 
     def lease_notifications(self, ids: list[int], until: datetime) -> None:
         """Keep claimed rows from other deliverers until ``until`` (they stay ``pending``)."""
         if ids:
-            self.session.execute(update(notifications).where(notifications.c.id.in_(ids))
+            self.connection.execute(update(notifications).where(notifications.c.id.in_(ids))
                                  .values(next_attempt_at=until))
 
     def count_due_notifications(self, now: datetime, sinks: Collection[str]) -> int:
         query = (select(func.count()).select_from(notifications)
                  .where(PENDING_ROWS, notifications.c.next_attempt_at <= now,
                         notifications.c.sink.in_(sorted(sinks))))
-        return int(self.session.scalar(query) or 0)
+        return int(self.connection.scalar(query) or 0)
 
     def mark_notification(self, notification_id: int, **values: Any) -> None:
-        self.session.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
+        self.connection.execute(update(notifications).where(notifications.c.id == notification_id).values(**values))
 
     def notification_counts(self) -> dict[str, int]:
         query = select(notifications.c.status, func.count()).group_by(notifications.c.status)
-        return {status: count for status, count in self.session.execute(query)}
+        return {status: count for status, count in self.connection.execute(query)}
 
 

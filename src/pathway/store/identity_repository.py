@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, select, update
 
 from pathway.domain import ParticipantStatus
 from pathway.store.identity_crypto import IdentityKeyMissing, IdentityKeys
@@ -23,8 +22,8 @@ _LOCK_NAMESPACE = 0x7A7E
 
 
 class IdentityRepository:
-    def __init__(self, session: Session, keys: IdentityKeys | None = None) -> None:
-        self.session = session
+    def __init__(self, connection: Connection, keys: IdentityKeys | None = None) -> None:
+        self.connection = connection
         self._key_set = keys
 
     @property
@@ -37,7 +36,7 @@ class IdentityRepository:
         encrypted = hashed = None
         if personnummer is not None:
             encrypted, hashed = self.keys.encrypt(personnummer), self.keys.lookup_hash(personnummer)
-        self.session.execute(insert(identities).values(
+        self.connection.execute(insert(identities).values(
             participant_id=participant_id, kind=kind, personnummer_enc=encrypted,
             personnummer_hash=hashed, created_at=created_at,
         ))
@@ -45,12 +44,12 @@ class IdentityRepository:
     def kind_of(self, participant_id: int) -> str | None:
         """personnummer, samordningsnummer, anonymous — or None when no identity was recorded."""
         query = select(identities.c.kind).where(identities.c.participant_id == participant_id)
-        return self.session.scalar(query)
+        return self.connection.scalar(query)
 
     def number_of(self, participant_id: int) -> str | None:
         """The participant's personnummer or samordningsnummer (12 digits), if one was given."""
         query = select(identities.c.personnummer_enc).where(identities.c.participant_id == participant_id)
-        token = self.session.scalar(query)
+        token = self.connection.scalar(query)
         return None if token is None else self.keys.decrypt(token, participant_id)
 
     def participants_of(self, personnummer: str) -> list[int]:
@@ -60,7 +59,7 @@ class IdentityRepository:
             .where(identities.c.personnummer_hash.in_(self.keys.lookup_hashes(personnummer)))
             .order_by(identities.c.participant_id)
         )
-        return list(self.session.scalars(query))
+        return list(self.connection.scalars(query))
 
     def rotate_all(self) -> int:
         """Re-encrypt and re-hash every stored number with the current key; returns how many.
@@ -69,14 +68,14 @@ class IdentityRepository:
         rotation (the caller's transaction then writes nothing).
         """
         keys = self.keys
-        rows = self.session.execute(
+        rows = self.connection.execute(
             select(identities.c.participant_id, identities.c.personnummer_enc)
             .where(identities.c.personnummer_enc.is_not(None))
             .order_by(identities.c.participant_id)
         ).all()
         for participant_id, token in rows:
             number = keys.decrypt(token, participant_id)
-            self.session.execute(
+            self.connection.execute(
                 update(identities).where(identities.c.participant_id == participant_id)
                 .values(personnummer_enc=keys.encrypt(number), personnummer_hash=keys.lookup_hash(number))
             )
@@ -89,10 +88,10 @@ class IdentityRepository:
         caseworkers enrolling the same person at the same moment cannot both pass the duplicate
         check. SQLite: the transaction already holds the write lock (``BEGIN IMMEDIATE``).
         """
-        if self.session.get_bind().dialect.name != "postgresql":
+        if self.connection.dialect.name != "postgresql":
             return
         key = int.from_bytes(hashlib.sha256(personnummer.encode()).digest()[:4], "big", signed=True)
-        self.session.execute(select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE, key)))
+        self.connection.execute(select(func.pg_advisory_xact_lock(_LOCK_NAMESPACE, key)))
 
     def open_enrolments(self, personnummer: str, workflow_id: str) -> list[int]:
         """Ids of the person's participants in ``workflow_id`` that have not exited."""
@@ -104,4 +103,4 @@ class IdentityRepository:
                    participants.c.status == ParticipantStatus.OPEN.value)
             .order_by(participants.c.id)
         )
-        return list(self.session.scalars(query))
+        return list(self.connection.scalars(query))

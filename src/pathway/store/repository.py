@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from pathway.clock import to_local
 from pathway.domain import Event, Participant, ParticipantHead
@@ -112,8 +111,8 @@ class ParticipantRepository:
     """Participants and their history; tracks what was touched so the unit of work can write the
     new events, and the rows that changed, in the same transaction."""
 
-    def __init__(self, session: Session, tracked: Tracked | None = None) -> None:
-        self.session = session
+    def __init__(self, connection: Connection, tracked: Tracked | None = None) -> None:
+        self.connection = connection
         self.tracked = tracked if tracked is not None else Tracked()
         self.seen: list[Participant] = []
         #: ids already locked FOR UPDATE in this transaction (by :meth:`lock`, the deadline check)
@@ -126,7 +125,7 @@ class ParticipantRepository:
     def get(self, participant_id: int) -> Participant | None:
         participant = self.tracked.by_id.get(participant_id)
         if participant is None:
-            rows = fetch(self.session.connection(), _BY_ID, {"id": participant_id})
+            rows = fetch(self.connection, _BY_ID, {"id": participant_id})
             if not rows:
                 return None
             participant = self._adopt(rows[0])
@@ -149,7 +148,7 @@ class ParticipantRepository:
         return fresh
 
     def _read(self, query: Any, refresh: bool = False) -> builtins.list[Participant]:
-        return [self._adopt(row, refresh) for row in self.session.connection().execute(query)]
+        return [self._adopt(row, refresh) for row in self.connection.execute(query)]
 
     def _seen(self, found: builtins.list[Participant]) -> None:
         """Track what a use case may record events on; fold the history of a row that has no folded
@@ -219,7 +218,7 @@ class ParticipantRepository:
         c = participants.c
         query = (select(c.id, c.ref, c.workflow_id, c.workflow_version, c.step, c.last_seq, c.version)
                  .where(c.id.in_(sorted(set(ids)))).order_by(c.id).with_for_update())
-        return {row[0]: ParticipantHead(*row) for row in self.session.connection().execute(query).all()}
+        return {row[0]: ParticipantHead(*row) for row in self.connection.execute(query).all()}
 
     def append_events(self, heads: Mapping[int, ParticipantHead], new: builtins.list[Event]) -> None:
         """Write events appended to participants read by :meth:`lock_heads` (one INSERT; their seq
@@ -232,7 +231,7 @@ class ParticipantRepository:
         last: dict[int, int] = {}
         for e in new:
             last[e.participant_id or 0] = e.seq
-        connection = self.session.connection()
+        connection = self.connection
         try:
             run_many(connection, INSERT_EVENT, [event_row(e) for e in new])
             count = run_many(connection, _MOVE_ON, [
@@ -274,13 +273,13 @@ class ParticipantRepository:
     def rewrite(self, event: Event) -> None:
         """Write an event's changed data and reason back (redaction only: events are never updated
         through the API otherwise)."""
-        self.session.execute(
+        self.connection.execute(
             update(events).where(events.c.participant_id == event.participant_id, events.c.seq == event.seq)
             .values(data=event.data, reason=event.reason))
 
     def history(self, participant_id: int) -> builtins.list[Event]:
         query = select(events).where(events.c.participant_id == participant_id).order_by(events.c.seq)
-        return [event_from_row(row) for row in self.session.execute(query).mappings()]
+        return [event_from_row(row) for row in self.connection.execute(query).mappings()]
 
 
 _STORED = [workflow_versions.c[name] for name in StoredWorkflowVersion.__dataclass_fields__]
@@ -293,11 +292,11 @@ _BY_HASH = Prepared(select(*_STORED).where(workflow_versions.c.workflow_id == bi
 class WorkflowVersionRepository:
     """The registered versions of each workflow; a participant is pinned to one of them."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
 
     def _one(self, statement: Prepared, values: dict[str, Any]) -> StoredWorkflowVersion | None:
-        rows = fetch(self.session.connection(), statement, values)
+        rows = fetch(self.connection, statement, values)
         return StoredWorkflowVersion(*rows[0]) if rows else None
 
     def get(self, workflow_id: str, version: int) -> StoredWorkflowVersion | None:
@@ -309,20 +308,20 @@ class WorkflowVersionRepository:
 
     def latest_version_number(self, workflow_id: str) -> int:
         query = select(func.max(workflow_versions.c.version)).where(workflow_versions.c.workflow_id == workflow_id)
-        return self.session.scalar(query) or 0
+        return self.connection.scalar(query) or 0
 
     def add(self, stored: StoredWorkflowVersion) -> bool:
         """Insert a version; False if another writer registered the same id+version or hash first."""
         try:
-            with self.session.begin_nested():  # a savepoint: a lost race leaves the transaction usable
-                self.session.execute(workflow_versions.insert().values(**stored.__dict__))
+            with self.connection.begin_nested():  # a savepoint: a lost race leaves the transaction usable
+                self.connection.execute(workflow_versions.insert().values(**stored.__dict__))
         except IntegrityError:
             return False
         return True
 
     def all(self) -> builtins.list[StoredWorkflowVersion]:
         query = select(workflow_versions).order_by(workflow_versions.c.workflow_id, workflow_versions.c.version)
-        return [_stored(row) for row in self.session.execute(query).mappings()]
+        return [_stored(row) for row in self.connection.execute(query).mappings()]
 
 
 def _stored(row: object) -> StoredWorkflowVersion:

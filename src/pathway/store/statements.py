@@ -1,12 +1,13 @@
 """Statements of the write path, compiled once per dialect and run on the DB-API cursor.
 
-A transition writes a handful of rows. Through ``Session.execute`` each statement pays SQLAlchemy's
+A transition writes a handful of rows. Through ``Session.execute`` (or ``Connection.execute``) each statement pays SQLAlchemy's
 per-execution work — coercion, cache key, compiled-cache lookup, execution context, result set-up —
 which measured as most of a transition (bench/README.md, issue 10). Here a Core statement is
 compiled by SQLAlchemy once per dialect (its SQL text, its parameters' order, each parameter's and
-column's type processors: UTC datetimes, JSON) and then executed on the session's own DB-API
-connection, inside the session's transaction, with the parameters processed by those same type
-processors. What reaches the database is what ``Session.execute`` would have sent.
+column's type processors: UTC datetimes, JSON) and then executed on the unit of work's own DB-API
+connection, inside its transaction (begun first if the connection has none yet, as Core's
+autobegin would), with the parameters processed by those same type processors. What reaches the
+database is what ``Connection.execute`` would have sent.
 
 Kept from SQLAlchemy's own execution: ``before_cursor_execute`` listeners are told of every
 statement (tests count statements with them), and a driver error is raised as SQLAlchemy's
@@ -121,6 +122,8 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
 
 
 def _execute(connection: Connection, compiled: CompiledStatement, params: Any, many: bool) -> Any:
+    if not connection.in_transaction():  # as Connection.execute would: BEGIN (the engine's hook) first
+        connection.begin()
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     listeners = connection.dispatch.before_cursor_execute
     if listeners:
