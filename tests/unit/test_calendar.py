@@ -254,3 +254,37 @@ def test_start_of_day_is_local_midnight_across_daylight_saving() -> None:
     assert winter.tzinfo == STOCKHOLM
     assert local_date(datetime(2026, 3, 16, 23, 30, tzinfo=timezone.utc)) == date(2026, 3, 17)
     assert local_date(datetime(2026, 3, 16, 22, 30, tzinfo=timezone.utc)) == date(2026, 3, 16)
+
+
+SPANS = st.lists(st.tuples(st.integers(-40, 400), st.one_of(st.none(), st.integers(-5, 120))), max_size=5)
+
+
+def _due_or_error(count: object) -> object:
+    try:
+        return count()  # type: ignore[operator]
+    except ValueError as err:
+        return str(err)
+
+
+@settings(max_examples=400, deadline=None)
+@given(offset=st.integers(0, 60), amount=st.integers(0, 120), unit=st.sampled_from(["d", "w", "m"]), spans=SPANS)
+def test_days_counted_span_by_span_are_the_day_by_day_count(offset: int, amount: int, unit: str,
+                                                           spans: list[tuple[int, int | None]]) -> None:
+    """A pause calendar counts calendar days, weeks and months span by span (issue 10: the planner
+    counted every day of a paused participant's deadlines one at a time); whatever the pauses —
+    overlapping, empty, before, inside or after the window, one still open — the due date (or the
+    refusal of a count that never ends) is the day-by-day count's."""
+    start = START + timedelta(days=offset)
+    duration = Duration(amount if unit != "m" else amount % 25, unit)  # type: ignore[arg-type]
+    paused = PauseCalendar([(START + timedelta(days=b), None if length is None else
+                             START + timedelta(days=b + length)) for b, length in spans])
+    day_by_day = _due_or_error(lambda: add_duration(start, duration, lambda day: paused(day)))
+    assert _due_or_error(lambda: add_duration(start, duration, paused)) == day_by_day
+
+
+def test_a_count_beyond_thirty_years_of_pauses_is_refused_as_before() -> None:
+    """Closed pauses that hold the clocks past the horizon: refused, not counted on."""
+    start = date(2026, 1, 1)
+    paused = PauseCalendar([(date(2026, 1, 2), date(2060, 1, 1))])
+    with pytest.raises(ValueError, match="the clocks never run"):
+        add_duration(start, Duration(5, "d"), paused)

@@ -66,8 +66,11 @@ def _count_forward(start: date, count: int, countable: DateTest) -> date:
 
 def add_duration(start: date, duration: Duration, paused: DateTest = never) -> date:
     """The date ``duration`` after ``start``, not counting paused days."""
-    if isinstance(paused, PauseCalendar) and not paused.intervals:
-        paused = never  # a participant never paused: no day to skip, no day-by-day count for it
+    if isinstance(paused, PauseCalendar):
+        if not paused.intervals:
+            paused = never  # a participant never paused: no day to skip, no day-by-day count for it
+        elif duration.unit != "wd":  # calendar days: counted span by span, not day by day
+            return paused.add_days(start, duration)
     if duration.unit == "wd":
         return _count_forward(start, duration.amount, lambda d: is_working_day(d) and not paused(d))
     if duration.unit in ("d", "w"):
@@ -119,3 +122,50 @@ class PauseCalendar:
 
     def __call__(self, day: date) -> bool:
         return any(begin <= day and (end is None or day < end) for begin, end in self.intervals)
+
+    def spans(self) -> list[tuple[date, date | None]]:
+        """The paused days as disjoint ``[begin, end)`` spans in date order (``end`` None: still open)."""
+        merged: list[tuple[date, date | None]] = []
+        for begin, end in sorted(self.intervals, key=lambda span: span[0]):
+            if end is not None and end <= begin:
+                continue  # no day in it
+            if merged and (merged[-1][1] is None or begin <= merged[-1][1]):
+                last_end = merged[-1][1]
+                merged[-1] = (merged[-1][0], None if last_end is None or end is None else max(last_end, end))
+            else:
+                merged.append((begin, end))
+        return merged
+
+    def paused_between(self, first: date, last: date) -> int:
+        """How many days from ``first`` to ``last`` (both counted) are paused."""
+        days = 0
+        for begin, end in self.spans():
+            stop = last + timedelta(days=1) if end is None else min(end, last + timedelta(days=1))
+            days += max(0, (stop - max(begin, first)).days)
+        return days
+
+    def add_days(self, start: date, duration: Duration) -> date:
+        """:func:`add_duration` of calendar days, weeks or months with these pauses: what the day-by-day
+        count gives (tests/unit/test_calendar.py checks them equal), counted span by span."""
+        if duration.unit == "m":
+            target = add_months(start, duration.amount)
+            return self._count_from(target, self.paused_between(start + timedelta(days=1), target))
+        return self._count_from(start, duration.amount * (7 if duration.unit == "w" else 1))
+
+    def _count_from(self, start: date, count: int) -> date:
+        """The ``count``-th day after ``start`` that is not paused (``start`` itself when 0)."""
+        day, left = start, count
+        for begin, end in self.spans():
+            if left == 0 or (end is not None and end <= day + timedelta(days=1)):
+                continue  # nothing left to count, or the span is over before the next day counted
+            free = max(0, (begin - day).days - 1)  # the days after ``day`` and before the span
+            if free >= left:
+                break
+            left -= free
+            if end is None:
+                raise ValueError(f"no countable day within 30 years of {start}: the clocks never run")
+            day = max(day, end - timedelta(days=1))  # the span's last day
+        due = day + timedelta(days=left)
+        if due - start > _HORIZON:
+            raise ValueError(f"no countable day within 30 years of {start}: the clocks never run")
+        return due

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,10 @@ from pathway.engine.calendar import (
     subtract_duration,
 )
 from pathway.steps.guards import GUARDS, GuardContext
+
+
+#: A workflow's durations ("14d", "2wd" …) parsed once, not at every plan (Duration is immutable).
+_duration = lru_cache(maxsize=1024)(Duration.parse)
 
 
 @dataclass(frozen=True)
@@ -139,13 +143,13 @@ def _actions(
 ) -> list[DeadlineAction]:
     actions = []
     if remind_before:
-        remind = subtract_duration(due, Duration.parse(remind_before))
+        remind = subtract_duration(due, _duration(remind_before))
         if remind > start:
             actions.append(DeadlineAction(0, ActionKind.REMINDER, 0, start_of_day(remind), owner))
     actions.append(DeadlineAction(1, ActionKind.MISSED, 0, start_of_day(due + timedelta(days=1)), owner))
     day = due
     for level, rung in enumerate(ladder, start=1):
-        day = add_duration(day, Duration.parse(rung.after), paused)
+        day = add_duration(day, _duration(rung.after), paused)
         role = owner if rung.to == OWNER_ROLE else rung.to
         actions.append(DeadlineAction(1 + level, ActionKind.ESCALATED, level,
                                        start_of_day(day + timedelta(days=1)), role))
@@ -191,7 +195,7 @@ def _repeating(rule: DeadlineRule, began: datetime, owner: str, history: _Histor
     planned: list[PlannedDeadline] = []
     started, n = began, 0
     while stop is None or started < stop:
-        span = Duration.parse(rule.within if n == 0 else rule.every or rule.within)
+        span = _duration(rule.within if n == 0 else rule.every or rule.within)
         met_at = next((t for t in targets if t > started), None)
         if met_at is not None and stop is not None and met_at > stop:
             met_at = None
@@ -257,12 +261,12 @@ def plan(
                       title=f"{step.title}: lämna steget inom {step.limit.within}", step=step.id,
                       owner=step.owner, started_at=entry.at)
         if left_at is not None:
-            due: date | None = add_duration(start, Duration.parse(step.limit.within), paused.closed_at(local_date(left_at)))
+            due: date | None = add_duration(start, _duration(step.limit.within), paused.closed_at(local_date(left_at)))
             planned.append(common(status=DeadlineStatus.MET, due_date=due, met_at=left_at))
         elif paused.paused_now:
             planned.append(common(status=DeadlineStatus.PAUSED))
         else:
-            due = add_duration(start, Duration.parse(step.limit.within), paused)
+            due = add_duration(start, _duration(step.limit.within), paused)
             actions = _actions(start, due, step.limit.remind_before, step.limit.escalation, step.owner, paused)
             planned.append(common(status=DeadlineStatus.OPEN, due_date=due, actions=actions))
 
@@ -281,7 +285,7 @@ def plan(
                       started_at=began)
         ended = met_at or exited_at
         clocks = paused.closed_at(local_date(ended)) if ended else paused
-        due = None if clocks.paused_now else add_duration(start, Duration.parse(rule.within), clocks)
+        due = None if clocks.paused_now else add_duration(start, _duration(rule.within), clocks)
         if met_at is not None:
             planned.append(common(status=DeadlineStatus.MET, due_date=due, met_at=met_at))
         elif exited_at is not None:
@@ -422,7 +426,7 @@ def _record_deadlines(definition: Workflow, folded: Folded, paused: PauseCalenda
             ended = met or closed
             clocks = paused.closed_at(local_date(ended)) if ended is not None and paused.paused_now else paused
             due = None if ended is None and paused.paused_now else add_duration(
-                local_date(contact), Duration.parse(every), clocks)
+                local_date(contact), _duration(every), clocks)
             add(f"placement:{placement.id}:{n}", f"placement:{placement.id}",
                 f"Kontakt under {placement.type} hos {placement.employer} ({placement.id})", contact, due, met,
                 closed if met is None else None)
