@@ -19,9 +19,12 @@ Fair to both sides:
   cryptography, nor YAML or transitions); ``tests/unit/test_cli_startup.py`` pins that each command
   does not load the heavy libraries outside its floor.
 
-Also counts the modules each command loads.
+Also counts the modules each command loads. ``--against DIR`` times another checkout's ``src`` (say,
+``git archive`` of the commit before a change) in the same blocks: the before and after of a change
+against the same floors, side by side.
 
     python bench/bench_startup.py --blocks 15
+    python bench/bench_startup.py --blocks 11 --against /tmp/before   # /tmp/before/src/pathway
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", type=int, default=15, help="interleaved blocks (default 15)")
     parser.add_argument("--only", default="", help="comma-separated command names (default: all)")
+    parser.add_argument("--against", type=Path, default=None,
+                        help="another checkout whose src/ is timed too, in the same blocks (before a change)")
     args = parser.parse_args()
     chosen = {name: value for name, value in COMMANDS.items() if not args.only or name in args.only.split(",")}
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,30 +107,34 @@ def main() -> None:
         pathway = [sys.executable, "-m", "pathway"]
         for setup in (["db", "init"], ["participant", "enrol", "kraft", "--ref", "B-1", "--attr", "referring_agency=soc"]):
             subprocess.run(pathway + setup, env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        variants = {name: (pathway + argv, [sys.executable, "-c", floor_code(libraries)])
-                    for name, (argv, libraries) in chosen.items()}
-        for command, floor in variants.values():  # compile and cache the byte code of both sides
-            _run(command, env, tmp)
-            _run(floor, env, tmp)
-        ratios: dict[str, list[float]] = {name: [] for name in chosen}
-        times: dict[str, list[float]] = {name: [] for name in chosen}
-        floors: dict[str, list[float]] = {name: [] for name in chosen}
+        sides = {"": env}
+        if args.against is not None:  # the other checkout's package first on the path, the same libraries
+            sides["before "] = {**env, "PYTHONPATH": str(args.against.resolve() / "src")}
+        floors = {name: [sys.executable, "-c", floor_code(libraries)] for name, (_argv, libraries) in chosen.items()}
+        for name, (argv, _libraries) in chosen.items():  # compile and cache the byte code of every side
+            _run(floors[name], env, tmp)
+            for side_env in sides.values():
+                _run(pathway + argv, side_env, tmp)
+        ratios: dict[tuple[str, str], list[float]] = {(side, name): [] for side in sides for name in chosen}
+        times: dict[tuple[str, str], list[float]] = {key: [] for key in ratios}
+        bare: dict[str, list[float]] = {name: [] for name in chosen}
         load = [os.getloadavg()[0]]
         for _block in range(args.blocks):
-            for name, (command, floor) in variants.items():
-                took = _run(command, env, tmp)
-                bare = _run(floor, env, tmp)
-                times[name].append(took)
-                floors[name].append(bare)
-                ratios[name].append(took / bare)
+            for name, (argv, _libraries) in chosen.items():
+                floor = _run(floors[name], env, tmp)
+                bare[name].append(floor)
+                for side, side_env in sides.items():
+                    took = _run(pathway + argv, side_env, tmp)
+                    times[side, name].append(took)
+                    ratios[side, name].append(took / floor)
             load.append(os.getloadavg()[0])
-        print(f"{'command':<20} {'ms':>7} {'floor ms':>9} {'ratio (median of blocks)':>25} {'modules':>8}")
+        print(f"{'command':<27} {'ms':>7} {'floor ms':>9} {'ratio (median of blocks)':>25} {'modules':>8}")
         for name, (argv, _libraries) in chosen.items():
-            print(f"{name:<20} {statistics.median(times[name]) * 1000:7.0f} "
-                  f"{statistics.median(floors[name]) * 1000:9.0f} {statistics.median(ratios[name]):25.2f} "
-                  f"{_modules(argv, env, tmp):8d}")
+            for side, side_env in sides.items():
+                print(f"{side + name:<27} {statistics.median(times[side, name]) * 1000:7.0f} "
+                      f"{statistics.median(bare[name]) * 1000:9.0f} {statistics.median(ratios[side, name]):25.2f} "
+                      f"{_modules(argv, side_env, tmp):8d}")
         print(f"load average (1 min) during the blocks: {min(load):.1f}–{max(load):.1f}")
-
 
 if __name__ == "__main__":
     main()

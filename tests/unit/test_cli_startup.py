@@ -25,7 +25,14 @@ REPO = Path(__file__).resolve().parents[2]
 HEAVY = ("sqlalchemy", "pydantic", "pydantic_settings", "alembic", "transitions", "yaml", "openpyxl",
          "cryptography", "holidays", "graphviz", "httpx", "fastapi", "starlette", "jinja2", "structlog")
 
-#: command → the heavy libraries it must not load (everything in HEAVY it does not need).
+#: pathway's modules for planning deadlines and checking guards, and the workflow models (pydantic):
+#: a command that plans nothing and reads no workflow file does not load them (services/participants.py
+#: and services/deadlines.py import them on first use, see pathway.deferred)
+_PLANNING = ("pathway.engine.deadlines", "pathway.engine.step_settings", "pathway.steps", "pathway.steps.guards",
+             "pathway.steps.requirements", "pathway.definitions.models")
+
+#: command → the heavy libraries (and pathway's own modules) it must not load (everything in HEAVY it
+#: does not need).
 MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
     "--version": (["--version"], set(HEAVY)),
     "--help": (["--help"], set(HEAVY)),
@@ -37,13 +44,14 @@ MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
                           "starlette", "jinja2", "structlog"}),
     "participant list": (["participant", "list"],
                          {"alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays", "graphviz",
-                          "httpx", "fastapi", "starlette", "jinja2"}),
+                          "httpx", "fastapi", "starlette", "jinja2", *_PLANNING, "pathway.services.deadlines",
+                          "pathway.services.identity", "pathway.services.secrecy", "pathway.services.person"}),
     "participant show": (["participant", "show", "1"],
                          {"alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi", "starlette",
                           "jinja2"}),
     "deadlines check": (["deadlines", "check"],
                         {"alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz", "httpx",
-                         "fastapi", "starlette", "jinja2"}),
+                         "fastapi", "starlette", "jinja2", *_PLANNING}),
     # openpyxl only for --format xlsx
     "report flow": (["report", "flow", "--workflow", "kraft"],
                     {"alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz", "httpx",
@@ -52,7 +60,8 @@ MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
 
 
 def _loaded(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[list[str], str]:
-    """The HEAVY libraries a command loaded in a fresh interpreter, and what it printed."""
+    """The HEAVY libraries and pathway's own modules a command loaded in a fresh interpreter, and what
+    it printed."""
     probe = (
         "import contextlib, io, json, sys\n"
         f"sys.argv = ['pathway', *{argv!r}]\n"
@@ -60,7 +69,8 @@ def _loaded(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[list[str],
         "out = io.StringIO()\n"
         "with contextlib.redirect_stdout(out):\n"
         "    try:\n        main()\n    except SystemExit:\n        pass\n"
-        f"print(json.dumps([sorted(m for m in {HEAVY!r} if m in sys.modules), out.getvalue()]))\n"
+        f"print(json.dumps([sorted(m for m in sys.modules if m in {HEAVY!r} or m.startswith('pathway.')), "
+        "out.getvalue()]))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env, cwd=cwd)
     loaded, printed = json.loads(done.stdout.strip().splitlines()[-1])
@@ -84,7 +94,8 @@ def test_each_command_loads_only_the_libraries_it_needs(name: str, cli_env: tupl
     `pathway --version` and `--help` load neither SQLAlchemy nor pydantic nor any other library only
     commands need; no store for validating a file, no YAML parser or state machines for listing
     participants, no alembic or cryptography unless a migration runs or a personnummer is read, no
-    web stack."""
+    web stack; no deadline planner, guards or workflow models for listing participants or a check
+    with nothing due."""
     argv, forbidden = MUST_NOT_LOAD[name]
     loaded, printed = _loaded(argv, *cli_env)
     assert sorted(set(loaded) & forbidden) == [], name

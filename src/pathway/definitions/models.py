@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from pathway.definitions.field_types import FieldType as FieldType
 from pathway.domain.agency import Agency
 from pathway.domain.duration import DURATION_PATTERN, Duration
 from pathway.domain.records import PlacementType
@@ -66,22 +67,6 @@ class CaseAccess(StrEnum):
     WORKFLOW = "workflow"  # every member holding a caseworker role
     AGENCY = "agency"  # the responsible caseworker's agency, and the named contacts
     ASSIGNED = "assigned"  # only the responsible caseworker and the named contacts
-
-
-class FieldType(StrEnum):
-    STRING = "string"
-    TEXT = "text"
-    INTEGER = "integer"
-    NUMBER = "number"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATETIME = "datetime"
-    CHOICE = "choice"
-    MULTI_CHOICE = "multi_choice"
-    #: One code from the workflow's ``exit_reasons``.
-    EXIT_REASON = "exit_reason"
-    #: Several codes from the workflow's ``exit_reasons`` (multi-label outcomes, as in Kraft).
-    EXIT_REASONS = "exit_reasons"
 
 
 _CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTI_CHOICE}

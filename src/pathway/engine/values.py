@@ -10,12 +10,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pathway import limits
 from pathway.clock import ACCEPTED_TIME, parse_time
-from pathway.definitions.models import FieldSpec, FieldType, Workflow
+from pathway.definitions.field_types import FieldType
 from pathway.errors import BadInput, BeyondLimits, InvalidValue
+
+if TYPE_CHECKING:  # annotations only: parsing `--attr` builds no workflow model
+    from pathway.definitions.models import FieldSpec, Workflow
 
 TRUE_WORDS = {"true", "yes", "ja", "1", "y", "j"}
 FALSE_WORDS = {"false", "no", "nej", "0", "n"}

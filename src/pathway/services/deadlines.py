@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pathway import limits
+from pathway import deferred, limits
 from pathway.clock import to_local
-from pathway.definitions.models import Workflow
 from pathway.domain import (
     ActionKind,
     Deadline,
@@ -25,11 +24,6 @@ from pathway.domain import (
     Participant,
     ParticipantStatus,
 )
-from pathway.engine.deadlines import PlannedDeadline, leaves_plan
-from pathway.engine.deadlines import plan as plan_for
-from pathway.engine.values import coerce_fields
-from pathway.steps.guards import GuardContext
-from pathway.steps.requirements import StepRequirements
 from sqlalchemy.exc import OperationalError
 
 from pathway.errors import CheckInterrupted, ConcurrentChange
@@ -38,6 +32,21 @@ from pathway.services import policy
 from pathway.services.addressing import Addressing
 from pathway.services.context import ServiceContext
 from pathway.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from pathway.definitions.models import Workflow
+    from pathway.engine.deadlines import PlannedDeadline, leaves_plan
+    from pathway.engine.deadlines import plan as plan_for
+    from pathway.engine.values import coerce_fields
+    from pathway.steps.guards import GuardContext
+    from pathway.steps.requirements import StepRequirements
+else:  # imported on first use: a check with nothing due plans nothing and checks no guard (the
+    # planner, the guards and the workflow models are a good part of its start-up; see pathway.deferred)
+    leaves_plan = deferred.function("pathway.engine.deadlines", "leaves_plan")
+    plan_for = deferred.function("pathway.engine.deadlines", "plan")
+    coerce_fields = deferred.function("pathway.engine.values", "coerce_fields")
+    GuardContext = deferred.function("pathway.steps.guards", "GuardContext")
+    StepRequirements = deferred.function("pathway.steps.requirements", "StepRequirements")
 
 log = get_logger("pathway.deadlines")
 

@@ -10,16 +10,13 @@ from dataclasses import dataclass
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pathway import limits
 from pathway.clock import format_local, to_local
 from pathway.domain import Event, EventType, Participant, ParticipantStatus
 from pathway.domain.corrections import amended, struck
 from pathway.domain.records import RecordEvent, fold, step_change_seq
-from pathway.engine.deadlines import pause_refusal
-from pathway.engine.step_settings import placement_events_for_firing
-from pathway.engine.values import coerce_fields, missing_required, to_json
 from pathway.errors import (
     BadInput,
     ConcurrentChange,
@@ -31,17 +28,38 @@ from pathway.errors import (
     UnknownParticipant,
     field,
 )
-from pathway.services import identity, policy, secrecy
-from pathway.services import person as person_service
+from pathway import deferred
+from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.services.deadlines import reconcile
-from pathway.services.deadlines import for_participant as open_deadlines
 from pathway.services.retry import caseworker_command
 from pathway.services.views import EventView, FireResult, ParticipantSummary, ParticipantView, TriggerView
-from pathway.steps.guards import GuardContext
 from pathway.store.access_repository import RESPONSIBLE
 from pathway.store.group_repository import GroupRepository
 from pathway.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from pathway.engine.deadlines import pause_refusal
+    from pathway.engine.step_settings import placement_events_for_firing
+    from pathway.engine.values import coerce_fields, missing_required, to_json
+    from pathway.services import identity, secrecy
+    from pathway.services import person as person_service
+    from pathway.services.deadlines import for_participant as open_deadlines
+    from pathway.services.deadlines import reconcile
+    from pathway.steps.guards import GuardContext
+else:  # imported on first use: listing participants plans no deadline, checks no guard, reads no
+    # personnummer (the planner, the guards, the workflow models and the identity register are a
+    # good part of `participant list`'s start-up; see pathway.deferred)
+    pause_refusal = deferred.function("pathway.engine.deadlines", "pause_refusal")
+    placement_events_for_firing = deferred.function("pathway.engine.step_settings", "placement_events_for_firing")
+    coerce_fields = deferred.function("pathway.engine.values", "coerce_fields")
+    missing_required = deferred.function("pathway.engine.values", "missing_required")
+    to_json = deferred.function("pathway.engine.values", "to_json")
+    identity = deferred.module("pathway.services.identity")
+    secrecy = deferred.module("pathway.services.secrecy")
+    person_service = deferred.module("pathway.services.person")
+    open_deadlines = deferred.function("pathway.services.deadlines", "for_participant")
+    reconcile = deferred.function("pathway.services.deadlines", "reconcile")
+    GuardContext = deferred.function("pathway.steps.guards", "GuardContext")
 
 #: Ids fit the database's integer; a longer number can only be a (mistyped) ref.
 MAX_ID = limits.MAX_ID
