@@ -12,12 +12,12 @@ from sqlalchemy import Engine, event, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from pathway.domain import Deadline
-from pathway.errors import ConcurrentChange
+from pathway.errors import ConcurrentChange, PathwayError
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history
 from pathway.store import SqlUnitOfWork
 from pathway.store.statements import run
-from pathway.store.tables import deadlines, events
+from pathway.store.tables import deadlines, events, workflow_versions
 
 from .conftest import START, snapshot
 from .test_uow import _move
@@ -184,3 +184,24 @@ def test_postgresql_locks_deadline_rows_only_where_a_check_could_hold_one(
             fire(ctx, pid, "assess")
         locks = [s for s in sent if s.startswith("SELECT deadlines.id FROM deadlines") and "FOR UPDATE" in s]
         assert bool(locks) is locked, sent
+
+
+def test_a_registered_workflow_version_is_looked_up_once_and_a_rolled_back_one_not_remembered(
+        ctx: ServiceContext, engine: Engine) -> None:
+    """The version an enrolment registers in a unit of work that is rolled back is gone, so it is not
+    remembered: the next enrolment registers it again. Once found registered, later enrolments of the
+    same file text do not ask the database again (a registered version never changes)."""
+    with pytest.raises(PathwayError):  # refused after the version was registered in its unit of work
+        enrol(ctx, "demo", attributes={"no_such_attribute": "x"})
+    with engine.connect() as conn:
+        assert conn.execute(select(workflow_versions.c.version)).all() == []
+    with _statements(engine) as sent:
+        enrol(ctx, "demo")  # registers it (not remembered: written, not found)
+        enrol(ctx, "demo")  # finds it registered (remembered)
+        enrol(ctx, "demo")
+    lookups = [s for s in sent if "FROM workflow_versions" in s and s.startswith("SELECT")]
+    inserts = [s for s in sent if s.startswith("INSERT INTO workflow_versions")]
+    assert len(inserts) == 1
+    assert len(lookups) == 3, lookups  # the first: by hash, then the newest number; the second: by hash
+    with engine.connect() as conn:
+        assert conn.execute(select(workflow_versions.c.version)).all() == [(1,)]

@@ -39,6 +39,10 @@ class WorkflowCatalog:
         self.clock = clock
         self._pinned: dict[tuple[str, int], LoadedWorkflow] = {}
         self._files: dict[str, tuple[tuple[str, int, int], LoadedWorkflow]] = {}
+        #: (workflow id, file hash) → the version found registered for that text: a registered
+        #: version is never changed or removed, so every enrolment after the first skips the lookup.
+        #: Only what was found is kept: a version this process registers may still be rolled back.
+        self._registered: dict[tuple[str, str], int] = {}
 
     @cached_property
     def machines(self) -> MachineCache:
@@ -94,10 +98,14 @@ class WorkflowCatalog:
         from pathway.store.repository import StoredWorkflowVersion
 
         loaded = self.load_current(workflow_id)
+        known = self._registered.get((workflow_id, loaded.sha256))
+        if known is not None:
+            return Registered(loaded, known)
         for _attempt in range(5):  # another enrolment may register a version at the same moment
             stored = uow.workflows.find_by_hash(workflow_id, loaded.sha256)
             if stored is not None:
                 self._pinned[(workflow_id, stored.version)] = loaded
+                self._registered[(workflow_id, loaded.sha256)] = stored.version
                 return Registered(loaded, stored.version)
             declared = loaded.definition.version
             latest = uow.workflows.latest_version_number(workflow_id)

@@ -6,9 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from pathway.store.statements import Prepared, fetch
 from pathway.store.tables import group_members, group_sessions, groups
+
+#: every exit asks (which groups does the participant leave?): a compiled statement
+_GROUPS_OF = Prepared(select(group_members.c.group_id)
+                      .where(group_members.c.participant_id == bindparam("participant_id"),
+                             group_members.c.left_at.is_(None)))
 
 
 @dataclass(frozen=True)
@@ -70,9 +76,7 @@ class GroupRepository:
         return int(self.connection.execute(query).scalar_one())
 
     def groups_of(self, participant_id: int) -> list[int]:
-        query = select(group_members.c.group_id).where(group_members.c.participant_id == participant_id,
-                                                       group_members.c.left_at.is_(None))
-        return [int(g) for g in self.connection.execute(query).scalars()]
+        return [int(row[0]) for row in fetch(self.connection, _GROUPS_OF, {"participant_id": participant_id})]
 
     def join(self, group_id: int, participant_id: int, at: datetime) -> None:
         self.connection.execute(insert(group_members).values(group_id=group_id, participant_id=participant_id,
