@@ -4,7 +4,7 @@ every report's numbers the same, each purge logged without the data, dry run wri
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,8 @@ from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, history, set_attributes
 from pathway.services import groups
 from pathway.services.meetings import record_meeting, record_no_show
-from pathway.services.records import give_consent, start_placement
-from pathway.store.tables import identities, retention_log
+from pathway.services.records import add_goal, give_consent, start_placement
+from pathway.store.tables import deadlines, identities, retention_log
 
 from .conftest import snapshot
 
@@ -74,6 +74,8 @@ DECISION = "Lisa ska börja förskolan i augusti"
 NO_SHOW_NOTE = "ringde och sa att hon mådde dåligt"
 AWAY = "hos psykiatrin"
 EMPLOYER = "Bageriet Solsidan AB"
+#: a plan goal in the participant's own words: its deadline row's title quotes it
+GOAL = "Klara körkortet innan flytten till Västerås"
 REASON = "beslut på möte med mamman"
 
 
@@ -106,7 +108,9 @@ def _walk(ctx: ServiceContext, clock: FixedClock, start: str, pnr: str | None, r
         set_attributes(ctx, pid, {"notes": SECRET_NOTE + " (rättat)"})
         _meetings_and_group(ctx, clock, pid, ref)
         fire(ctx, pid, "start", {"employer": EMPLOYER})
-        start_placement(ctx, pid, "work_training", EMPLOYER, start[:10], contact_person="Eva på bageriet")
+        start_placement(ctx, pid, "work_training", EMPLOYER, start[:10], contact_person="Eva på bageriet",
+                        follow_up_every="2w")
+        add_goal(ctx, pid, GOAL, by=(datetime.fromisoformat(start) + timedelta(days=60)).date().isoformat())
     if exit_on is not None:
         at(clock, exit_on)
         fire(ctx, pid, "exit", {"reason": outcome, "income_source_at_exit": "salary"},
@@ -199,6 +203,12 @@ def test_retention_removes_personal_data_and_keeps_every_report(ctx: ServiceCont
             "record text", "meeting_no_show note", "session_absent reason"} <= set(logged[populated["old_a"]].removed["fields"])
     assert person.find(ctx, OLD) == []  # the number no longer finds anyone
     assert [e.participant_id for e in person.find(ctx, MIXED)] == [populated["mixed_old"], populated["mixed_open"]]
+    with engine.connect() as conn:  # the deadlines planned from a goal or a placement quote their text
+        titles = {pid: [r.title for r in conn.execute(select(deadlines.c.title).where(deadlines.c.participant_id == pid))]
+                  for pid in (*purged, populated["recent"])}
+    assert any(GOAL in t for t in titles[populated["recent"]]) and any(EMPLOYER in t for t in titles[populated["recent"]])
+    for pid in purged - {populated["anon_old"]}:
+        assert titles[pid] and not any(GOAL in t or EMPLOYER in t for t in titles[pid]), titles[pid]
     assert retention.run(ctx, 5).purged == []  # nothing twice
     for pid in purged:  # the history still replays to the projection
         with ctx.uow() as uow:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from pathway.clock import to_local
 from pathway.definitions.models import FieldType, Workflow
@@ -44,7 +44,7 @@ from pathway.domain.folded import Folded
 from pathway.errors import InvalidValue
 from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.store.tables import event_from_row, events, identities, notifications, participants, retention_log
+from pathway.store.tables import deadlines, event_from_row, events, identities, notifications, participants, retention_log
 
 #: What a removed free text reads as afterwards.
 REMOVED = "(gallrad)"
@@ -116,8 +116,7 @@ def run(ctx: ServiceContext, years: int = DEFAULT_YEARS, *, dry_run: bool = Fals
                 pseudonym = pseudonyms.setdefault(person, secrets.token_hex(32))
             participant = uow.participants.get(pid)
             definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition  # type: ignore[union-attr]
-            enrolled_on = to_local(participant.enrolled_at).date()  # type: ignore[union-attr]  # the row's enrolled_on
-            removed = _purge(session, pid, definition, enrolled_on, pseudonym)
+            removed = _purge(session, pid, definition, participant.enrolled_at, pseudonym)  # type: ignore[union-attr]
             if person is not None:
                 removed["person"] = pseudonym[:12]  # type: ignore[index]
             session.execute(insert(retention_log).values(
@@ -164,8 +163,9 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-def _purge(session: Connection, pid: int, definition: Workflow, enrolled_on: date,
+def _purge(session: Connection, pid: int, definition: Workflow, enrolled_at: datetime,
            pseudonym: str | None) -> dict[str, Any]:
+    enrolled_on = to_local(enrolled_at).date()  # the row's enrolled_on
     counts: dict[str, int] = {}
     free_attributes = {n for n, s in definition.attributes.items() if s.type in FREE_TEXT_TYPES}
     free_data = {(t.trigger, n) for t in definition.transitions for n, s in t.data.items() if s.type in FREE_TEXT_TYPES}
@@ -230,7 +230,11 @@ def _purge(session: Connection, pid: int, definition: Workflow, enrolled_on: dat
     # the folded history on the row (records' free text) follows the purged events
     purged = [event_from_row(r) for r in session.execute(
         select(events).where(events.c.participant_id == pid).order_by(events.c.seq)).mappings()]
-    session.execute(update(participants).where(participants.c.id == pid).values(folded=Folded.rebuild(purged)))
+    folded = Folded.rebuild(purged)
+    session.execute(update(participants).where(participants.c.id == pid).values(folded=folded))
+    retitled = _retitle_deadlines(session, pid, definition, folded, enrolled_at)
+    if retitled:
+        counts["deadline titles"] = retitled
     deleted = session.execute(delete(notifications).where(notifications.c.participant_id == pid)).rowcount
     if deleted:
         counts["notifications"] = deleted
@@ -243,6 +247,29 @@ def _purge(session: Connection, pid: int, definition: Workflow, enrolled_on: dat
     if row.ref is not None:
         removed["ref"] = True
     return removed
+
+
+def _retitle_deadlines(session: Connection, pid: int, definition: Workflow, folded: Folded,
+                       enrolled_at: datetime) -> int:
+    """A plan goal's and a placement contact's deadline quote the record in their titles ("Mål g1:
+    <the goal in the participant's words>", "Kontakt under … hos <employer>"): after the purge they
+    are titled from the purged records. Only titles change — status, dates and rule, which the
+    reports count, stay. A row the purged plan no longer names is titled by its key alone."""
+    from pathway.engine.deadlines import plan as plan_for
+
+    # attributes play no part in a record's deadline (only in a rule's applies_if, whose titles are
+    # the workflow's own words), so none are given
+    titles = {p.key: p.title for p in plan_for(definition, folded, {}, enrolled_at)}
+    changed = 0
+    for key, title in session.execute(select(deadlines.c.key, deadlines.c.title).where(
+            deadlines.c.participant_id == pid,
+            or_(deadlines.c.key.like("plan:%"), deadlines.c.key.like("placement:%")))).all():
+        new = titles.get(key, key)
+        if new != title:
+            session.execute(update(deadlines).where(deadlines.c.participant_id == pid, deadlines.c.key == key)
+                            .values(title=new, version=deadlines.c.version + 1))
+            changed += 1
+    return changed
 
 
 def _record_text(event_type: str, data: dict[str, Any], codes: set[str], counts: dict[str, int]) -> dict[str, Any]:
