@@ -45,8 +45,9 @@ REPO = Path(__file__).resolve().parents[1]
 _TYPER_RUN = ("typer", "typer._adapters")
 #: what every sub-command's run needs: Typer, Rich's console, pydantic's models
 _COMMAND = (*_TYPER_RUN, "rich.console", "from pydantic import BaseModel, TypeAdapter")
-#: ... and a command that opens the SQLite database
-_DATABASE = (*_COMMAND, "rich.table", "pydantic_settings", "structlog", "sqlalchemy.orm",
+#: ... and a command that opens the SQLite database: SQLAlchemy's Core (the store maps nothing since
+#: the unit of work runs on a Connection; the ORM was in this floor before, and no command loads it now)
+_DATABASE = (*_COMMAND, "rich.table", "pydantic_settings", "structlog", "sqlalchemy",
              "sqlalchemy.dialects.sqlite", "sqlite3")
 
 #: command → (argv after ``python -m pathway``, the libraries it needs: module names to import, or

@@ -6,7 +6,6 @@ import difflib
 import getpass
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +46,8 @@ class CheckedTomlSource(TomlConfigSettingsSource):
     key) and a malformed file (one line, with TOML's own line and column), never a traceback."""
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
+        import tomllib  # only where a settings file is read: most commands run without one
+
         path = Path(str(file_path))
         try:
             text = path.read_text(encoding="utf-8")

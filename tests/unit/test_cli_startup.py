@@ -22,8 +22,8 @@ from pathway.cli.workflow import WorkflowGroup
 REPO = Path(__file__).resolve().parents[2]
 
 #: Libraries that only some commands need.
-HEAVY = ("sqlalchemy", "pydantic", "pydantic_settings", "alembic", "transitions", "yaml", "openpyxl",
-         "cryptography", "holidays", "graphviz", "httpx", "fastapi", "starlette", "jinja2", "structlog")
+HEAVY = ("sqlalchemy", "sqlalchemy.orm", "pydantic", "pydantic_settings", "alembic", "transitions", "yaml",
+         "openpyxl", "cryptography", "holidays", "graphviz", "httpx", "fastapi", "starlette", "jinja2", "structlog")
 
 #: pathway's modules for planning deadlines and checking guards, and the workflow models (pydantic):
 #: a command that plans nothing and reads no workflow file does not load them (services/participants.py
@@ -43,19 +43,19 @@ MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
                          {"sqlalchemy", "alembic", "openpyxl", "cryptography", "holidays", "httpx", "fastapi",
                           "starlette", "jinja2", "structlog"}),
     "participant list": (["participant", "list"],
-                         {"alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays", "graphviz",
-                          "httpx", "fastapi", "starlette", "jinja2", *_PLANNING, "pathway.services.deadlines",
+                         {"sqlalchemy.orm", "alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays",
+                          "graphviz", "httpx", "fastapi", "starlette", "jinja2", *_PLANNING, "pathway.services.deadlines",
                           "pathway.services.identity", "pathway.services.secrecy", "pathway.services.person"}),
     "participant show": (["participant", "show", "1"],
-                         {"alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi", "starlette",
-                          "jinja2"}),
+                         {"sqlalchemy.orm", "alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi",
+                          "starlette", "jinja2"}),
     "deadlines check": (["deadlines", "check"],
-                        {"alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz", "httpx",
-                         "fastapi", "starlette", "jinja2", *_PLANNING}),
+                        {"sqlalchemy.orm", "alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz",
+                         "httpx", "fastapi", "starlette", "jinja2", *_PLANNING}),
     # openpyxl only for --format xlsx
     "report flow": (["report", "flow", "--workflow", "kraft"],
-                    {"alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz", "httpx",
-                     "fastapi", "starlette", "jinja2"}),
+                    {"sqlalchemy.orm", "alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz",
+                     "httpx", "fastapi", "starlette", "jinja2"}),
 }
 
 
