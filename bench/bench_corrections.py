@@ -36,9 +36,11 @@ REPORTS = ("exits --by reason,gender --with-open (2011)", "goals", "flow", "befo
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--n", type=int, default=20_000, help="participants, at least 100 (default 20000)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
+    if args.n < 100:  # one participant in a hundred is struck: fewer would strike none and measure nothing
+        parser.error(f"--n {args.n}: give at least 100 participants (one in every hundred has a transition struck)")
 
     import importlib
 
