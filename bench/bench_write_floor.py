@@ -41,7 +41,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Engine, Text, cast, event, select, text
+from sqlalchemy import JSON, Engine, Text, cast, select, text
 
 from bench_engine import (  # this folder is on sys.path when run as a script
     ACTOR,
@@ -63,6 +62,7 @@ from bench_engine import (  # this folder is on sys.path when run as a script
     typed_attributes,
     workflow_yaml,
 )
+from database import bench_database
 from memory import environment
 
 #: Tables the floor does not write: the schema's bookkeeping and the registered workflow text.
@@ -71,42 +71,16 @@ NOT_COMPARED = {"alembic_version", "workflow_versions"}
 
 # -- databases ----------------------------------------------------------------------------------
 
-def _full_sync(engine: Engine) -> None:
-    """synchronous=FULL on every new SQLite connection (after the engine's own hook sets NORMAL)."""
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA synchronous=FULL")
-
-
 @contextmanager
 def database(kind: str, tmp: Path, name: str) -> Iterator[Engine]:
-    """A migrated database of this run: a SQLite file, or a PostgreSQL schema dropped afterwards."""
-    from pathway.store import make_engine
-    from pathway.store.migrate import upgrade
-
+    """A migrated database of this run: a SQLite file (``sqlite``, or ``sqlite-full`` with
+    synchronous=FULL), or a schema of its own in the PostgreSQL URL ``kind``, dropped afterwards."""
     if kind in ("sqlite", "sqlite-full"):
-        engine = make_engine(f"sqlite:///{tmp / (name + '.db')}")
-        if kind == "sqlite-full":
-            _full_sync(engine)
-        try:
-            upgrade(engine)
+        with bench_database(tmp, None, name=name, full_sync=kind == "sqlite-full") as engine:
             yield engine
-        finally:
-            engine.dispose()
-        return
-    schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(kind)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(f"{kind}{'&' if '?' in kind else '?'}options=-csearch_path%3D{schema}")
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    else:
+        with bench_database(tmp, kind, f"bench_{name}") as engine:
+            yield engine
 
 
 def enrolled_fold() -> dict[str, Any]:

@@ -8,14 +8,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, event, text
 
 from pathway.clock import FixedClock
 from pathway.services.catalog import WorkflowCatalog
 from pathway.services.context import ServiceContext
 from pathway.store import SqlUnitOfWork, make_engine
-from pathway.store.database import normalise_url
 from pathway.store.migrate import upgrade
 
 
@@ -29,11 +29,16 @@ def workflows_folder(tmp: str | Path, **workflows: str) -> Path:
 
 
 @contextmanager
-def bench_database(tmp: str | Path, url: str | None, prefix: str = "bench") -> Iterator[Engine]:
-    """A migrated database for one run: ``tmp/bench.db``, or a fresh schema in the PostgreSQL ``url``
-    (dropped afterwards, so a bench never touches another run's or a test's tables)."""
+def bench_database(tmp: str | Path, url: str | None, prefix: str = "bench", *, name: str = "bench",
+                   full_sync: bool = False) -> Iterator[Engine]:
+    """A migrated database for one run: ``tmp/NAME.db``, or a fresh schema in the PostgreSQL ``url``
+    (dropped afterwards, so a bench never touches another run's or a test's tables). Both are made by
+    :func:`pathway.store.make_engine`, as the CLI makes them; ``full_sync``: SQLite with
+    synchronous=FULL (a durable commit) instead of the engine's NORMAL."""
     if not url:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        engine = make_engine(f"sqlite:///{Path(tmp) / (name + '.db')}")
+        if full_sync:
+            _full_sync(engine)
         try:
             upgrade(engine)
             yield engine
@@ -44,7 +49,7 @@ def bench_database(tmp: str | Path, url: str | None, prefix: str = "bench") -> I
     admin = make_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(normalise_url(url), connect_args={"options": f"-csearch_path={schema}"})
+    engine = make_engine(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
     try:
         upgrade(engine)
         yield engine
@@ -53,6 +58,13 @@ def bench_database(tmp: str | Path, url: str | None, prefix: str = "bench") -> I
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _full_sync(engine: Engine) -> None:
+    """synchronous=FULL on every new SQLite connection (after the engine's own hook sets NORMAL)."""
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous=FULL")
 
 
 def service_context(engine: Engine, folder: Path, clock: FixedClock, actor: str = "bench") -> ServiceContext:
