@@ -39,6 +39,23 @@ def _chromium() -> str | None:
     return found or shutil.which("chromium")
 
 
+def shown(locator: Any) -> None:
+    """The element is (or within Playwright's timeout becomes) visible. A click that posts a form
+    returns once the click is done, not once the next page is drawn: asking ``is_visible()`` at once
+    raced the redirect's page on a busy machine; ``expect`` waits for it."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_visible()
+
+
+def says(locator: Any, text: str) -> None:
+    """The element's text holds ``text`` (or comes to, once the page a click led to is drawn: the
+    page before it may carry the same element with its old text)."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_contain_text(text)
+
+
 def _missing(reason: str) -> None:
     if os.environ.get("CI", "").strip().lower() in {"true", "1"}:
         pytest.fail(f"CI=true, so the browser tests must run: {reason}", pytrace=False)
@@ -139,8 +156,8 @@ def test_a_caseworker_day_in_the_browser(browser: Any, server: tuple[str, Web]) 
     page.goto(f"{base}/login")
     _accessible(page)
     _login(page, base, "anna")
-    assert page.get_by_role("heading", name="Mina deltagare").is_visible()
-    assert page.get_by_role("link", name="LU-B1").is_visible()
+    shown(page.get_by_role("heading", name="Mina deltagare"))
+    shown(page.get_by_role("link", name="LU-B1"))
     _accessible(page)
 
     page.get_by_role("link", name="Skriv in deltagare").click()
@@ -150,27 +167,27 @@ def test_a_caseworker_day_in_the_browser(browser: Any, server: tuple[str, Web]) 
     page.get_by_label("Personnummer eller samordningsnummer").fill("19121212-1212")
     page.locator("#e-f-referring_agency").select_option("soc")
     page.get_by_role("button", name="Skriv in").click()
-    assert page.get_by_role("heading", name="Deltagare LU-B2").is_visible()
+    shown(page.get_by_role("heading", name="Deltagare LU-B2"))
     assert "19121212" not in page.content()
     _accessible(page)
 
     page.locator("form.trigger", has=page.locator("h3#trigger-assess")).get_by_role("button").click()
-    assert page.get_by_role("status").is_visible()
-    assert "Bedömning av inklusionskriterier" in page.locator("#current-step").inner_text()
+    shown(page.get_by_role("status"))
+    says(page.locator("#current-step"), "Bedömning av inklusionskriterier")
 
     exit_form = page.locator("form.trigger", has=page.locator("h3#trigger-exit"))
     exit_form.locator("select[name=reason]").evaluate("s => s.removeAttribute('required')")
     exit_form.get_by_role("button").click()
-    assert "reason" in page.locator("#error-message").inner_text()  # the CLI's message for missing data
+    says(page.locator("#error-message"), "reason")  # the CLI's message for missing data
 
     page.get_by_role("group", name="Ge samtycke: Myndigheter").get_by_label("Arbetsförmedlingen").check()
     page.get_by_role("group", name="Ge samtycke: Myndigheter").get_by_label("Socialtjänsten").check()
     page.get_by_role("button", name="Ge samtycke").click()
-    assert "Samtycke gäller för: Arbetsförmedlingen, Socialtjänsten" in page.locator("#consent-state").inner_text()
+    says(page.locator("#consent-state"), "Samtycke gäller för: Arbetsförmedlingen, Socialtjänsten")
     _accessible(page)
 
     page.get_by_role("button", name="Logga ut").click()
-    assert page.get_by_role("heading", name="Logga in").is_visible()
+    shown(page.get_by_role("heading", name="Logga in"))
     page.goto(f"{base}/today")
     assert page.url.startswith(f"{base}/login")
     context.close()
@@ -187,10 +204,10 @@ def test_the_board_changes_after_a_deadline_check(browser: Any, server: tuple[st
     web.clock.advance(days=20)
     deadlines.check(web.ctx)
     page.reload()
-    assert page.get_by_role("link", name="LU-B3").is_visible()
+    shown(page.get_by_role("link", name="LU-B3"))
     page.get_by_label("Arbetsflöde").select_option("kraft")
     page.get_by_role("button", name="Visa").click()
-    assert page.get_by_role("link", name="LU-B3").is_visible()
+    shown(page.get_by_role("link", name="LU-B3"))
     _accessible(page)
     for path in ("/reports?workflow=kraft&kind=flow", "/workflows/kraft"):
         page.goto(base + path)
@@ -209,9 +226,9 @@ def test_an_af_user_cannot_see_health_entries(browser: Any, server: tuple[str, W
     page = browser.new_page()
     _login(page, base, "bo")
     page.goto(f"{base}/participants/{pid}")
-    assert page.get_by_role("heading", name="Undanhållet på grund av sekretess").is_visible()
-    assert "no consent to share with" in page.locator("#withheld-note").inner_text()
-    assert page.locator("#current-step").is_visible()
+    shown(page.get_by_role("heading", name="Undanhållet på grund av sekretess"))
+    says(page.locator("#withheld-note"), "no consent to share with")
+    shown(page.locator("#current-step"))
     assert page.locator("#interventions + table").count() == 0  # no intervention shown to af
     _accessible(page)
     page.close()

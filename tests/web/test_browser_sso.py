@@ -16,7 +16,7 @@ from pathway.config import Settings
 from pathway.services import accounts
 from tests.web.conftest import SHIPPED
 from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
-from tests.web.test_browser import LONG_SESSIONS, _accessible, browser, seeded_services, served  # noqa: F401
+from tests.web.test_browser import LONG_SESSIONS, _accessible, browser, seeded_services, served, shown  # noqa: F401
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_sso_through_the_browser(browser: Any, sso_server: tuple[str, Provider])
     _accessible(page)
     page.get_by_role("link", name="Logga in med Kommunens konto").click()
     page.wait_for_url(f"{base}/today")
-    assert page.get_by_role("heading", name="Mina deltagare").is_visible()
+    shown(page.get_by_role("heading", name="Mina deltagare"))
     assert "Anna Berg" in page.content() or "anna" in page.content()
 
     provider.claims = {"sub": "u-9", "email": "okand@kommun.se"}
