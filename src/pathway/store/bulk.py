@@ -38,38 +38,30 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.engine import Connection
 
-from pathway.clock import to_local
 from pathway.domain import Deadline, DeadlineStatus, Event, EventType, Participant
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
 from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.identity_repository import IdentityRepository
-from pathway.store.repository import ParticipantRepository
+from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, ParticipantRepository, participant_row,
+                                      participant_state)
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.statements import Prepared, fetch, run, run_many
-from pathway.store.tables import event_row, events, struck_events
+from pathway.store.tables import event_row
 from pathway.store.tables import participants as participants_table
-from pathway.store.uow import SharedTransaction, SharedUnitOfWork
+from pathway.store.uow import INSERT_STRUCK, SharedTransaction, SharedUnitOfWork
 
-#: The participant row's columns written from the domain object (``id`` is the database's; the
-#: local dates are derived, as the store always derives them).
-_PARTICIPANT_FIELDS = ("ref", "workflow_id", "workflow_version", "step", "status", "attributes", "enrolled_at",
-                       "last_step_change_at", "exited_at", "exit_reason", "last_seq")
 #: A deadline row's columns as the domain object holds them (``id`` and ``version`` apart).
 _DEADLINE_FIELDS = tuple(c.key for c in deadlines_table.c if c.key not in ("id", "version"))
 _deadline_columns = attrgetter(*_DEADLINE_FIELDS)
-_participant_columns = attrgetter(*_PARTICIPANT_FIELDS)
 
 _RUNNING = (DeadlineStatus.OPEN, DeadlineStatus.PAUSED)
 
 #: Compiled once per dialect and run on the transaction's DB-API connection (store/statements.py):
-#: one row, or every row of the line at once (executemany).
-_ROW_KEYS = [*_PARTICIPANT_FIELDS, "enrolled_on", "exited_on", "version", "folded"]
-_INSERT_PARTICIPANT = Prepared(insert(participants_table).returning(participants_table.c.id), column_keys=_ROW_KEYS)
+#: one row, or every row of the line at once (executemany). The participant's INSERT and the
+#: events' are the unit of work's own (store/repository.py); the line's UPDATE of its participant
+#: carries no version check (the line inserted the row itself, inside its savepoint).
 _UPDATE_PARTICIPANT = Prepared(update(participants_table).where(participants_table.c.id == bindparam("b_id")),
-                               column_keys=_ROW_KEYS)
-_INSERT_EVENTS = Prepared(insert(events), column_keys=[c.key for c in events.c  # as tables.event_row
-                                                        if c.key != "id" and c.key in Event.__dataclass_fields__])
-_INSERT_STRUCK = Prepared(insert(struck_events), column_keys=["participant_id", "seq", "corrected_by_seq"])
+                               column_keys=list(INSERT_PARTICIPANT.column_keys or ()))
 _INSERT_DEADLINES = Prepared(insert(deadlines_table), column_keys=[*_DEADLINE_FIELDS, "version"])
 _REF_TAKEN = Prepared(select(participants_table.c.id).where(participants_table.c.ref == bindparam("ref"),
                                                             participants_table.c.workflow_id == bindparam("workflow_id")))
@@ -131,7 +123,7 @@ class LineWrites:
             return
         participant.version = 1
         try:
-            cursor = run(self.connection(), _INSERT_PARTICIPANT, _participant_row(participant))
+            cursor = run(self.connection(), INSERT_PARTICIPANT, participant_row(participant))
         except IntegrityError:
             raise RefTakenConcurrently(str(participant.ref), participant.workflow_id) from None
         participant.id = int(cursor.fetchone()[0])
@@ -139,7 +131,7 @@ class LineWrites:
         participant.folded_changed = False  # written with the row, as the per-event path's flush did
         for event in participant.new_events:
             event.participant_id = participant.id
-        self._written = _participant_state(participant)
+        self._written = participant_state(participant)
 
     def committed(self) -> None:
         """A use case of the line committed: take its events as they stand now, and move the
@@ -156,7 +148,7 @@ class LineWrites:
                 self._struck += [{"participant_id": participant.id, "seq": int(seq), "corrected_by_seq": event.seq}
                                  for seq in (event.data.get("corrects") or [])]
         participant.new_events.clear()
-        state = _participant_state(participant)
+        state = participant_state(participant)
         if state != self._written or participant.folded_changed:
             participant.version += 1
             self._written = state
@@ -189,28 +181,13 @@ class LineWrites:
         connection = self.connection()
         try:
             if participant.version > 1:
-                run(connection, _UPDATE_PARTICIPANT, {**_participant_row(participant), "b_id": participant.id}).close()
-            run_many(connection, _INSERT_EVENTS, self._events)
-            run_many(connection, _INSERT_STRUCK, self._struck)
+                run(connection, _UPDATE_PARTICIPANT, {**participant_row(participant), "b_id": participant.id}).close()
+            run_many(connection, INSERT_EVENT, self._events)
+            run_many(connection, INSERT_STRUCK, self._struck)
             run_many(connection, _INSERT_DEADLINES, [
                 dict(zip(_DEADLINE_FIELDS, self._rows[id(d)], strict=True), version=d.version) for d in self.deadlines])
         except IntegrityError:  # a sequence number or deadline key another writer took first
             raise ConcurrentChange(participant.id or 0) from None
-
-
-def _participant_row(participant: Participant) -> dict[str, Any]:
-    row: dict[str, Any] = dict(zip(_PARTICIPANT_FIELDS, _participant_columns(participant), strict=True))
-    row["enrolled_on"] = to_local(participant.enrolled_at).date()
-    row["exited_on"] = to_local(participant.exited_at).date() if participant.exited_at is not None else None
-    row["version"] = participant.version
-    row["folded"] = participant.folded
-    return row
-
-
-def _participant_state(participant: Participant) -> tuple[Any, ...]:
-    """What an UPDATE of the row would compare (a copy: attributes may be replaced or changed)."""
-    state = _participant_columns(participant)
-    return (*state, dict(participant.attributes))
 
 
 def _copied(value: Any) -> Any:

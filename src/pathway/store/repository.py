@@ -48,8 +48,9 @@ _DERIVED = ("enrolled_on", "exited_on")
 
 COLUMNS = [participants.c[name] for name in _FIELDS]
 _BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
-_INSERT = Prepared(insert(participants).returning(participants.c.id),
-                   column_keys=[*_STATE, *_DERIVED, "version", "folded"])
+#: A new participant's row (an import line's enrolment inserts it too: store/bulk.py)
+INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
+                              column_keys=[*_STATE, *_DERIVED, "version", "folded"])
 _CHECKED = (participants.c.id == bindparam("b_id"), participants.c.version == bindparam("b_version"))
 _UPDATE = Prepared(update(participants).where(*_CHECKED), column_keys=[*_STATE, *_DERIVED, "version"])
 _UPDATE_FOLDED = Prepared(update(participants).where(*_CHECKED),
@@ -79,7 +80,9 @@ def participant_from_row(row: Sequence[Any]) -> Participant:
                        id=pid, version=version, last_seq=last_seq, folded=folded)
 
 
-def _state(p: Participant) -> tuple[Any, ...]:
+def participant_state(p: Participant) -> tuple[Any, ...]:
+    """What an UPDATE of the row would write, to compare with what the row held (a copy of the
+    attributes: they may be changed in place)."""
     return (p.ref, p.workflow_id, p.workflow_version, p.step, p.status, dict(p.attributes), p.enrolled_at,
             p.last_step_change_at, p.exited_at, p.exit_reason, p.last_seq)
 
@@ -89,6 +92,12 @@ def _row_values(p: Participant, state: tuple[Any, ...]) -> dict[str, Any]:
     values["enrolled_on"] = to_local(p.enrolled_at).date()
     values["exited_on"] = to_local(p.exited_at).date() if p.exited_at is not None else None
     return values
+
+
+def participant_row(p: Participant) -> dict[str, Any]:
+    """Every column of the participant's row as it stands now: what :data:`INSERT_PARTICIPANT`
+    writes (with the version and the folded history the object carries)."""
+    return {**_row_values(p, participant_state(p)), "version": p.version, "folded": p.folded}
 
 
 @dataclass
@@ -144,7 +153,7 @@ class ParticipantRepository:
                 setattr(found, name, getattr(fresh, name))
             fresh = found
         self.tracked.by_id[row[0]] = fresh
-        self.tracked.rows[row[0]] = _state(fresh)
+        self.tracked.rows[row[0]] = participant_state(fresh)
         return fresh
 
     def _read(self, query: Any, refresh: bool = False) -> builtins.list[Participant]:
@@ -176,9 +185,9 @@ class ParticipantRepository:
         for participant in self.tracked.new:
             if participant.id is not None:
                 continue
-            state = _state(participant)
+            state = participant_state(participant)
             values = {**_row_values(participant, state), "version": 1, "folded": participant.folded}
-            cursor = run(connection, _INSERT, values)
+            cursor = run(connection, INSERT_PARTICIPANT, values)
             participant.id = int(cursor.fetchone()[0])
             cursor.close()
             participant.version = 1
@@ -196,7 +205,7 @@ class ParticipantRepository:
         unique = {p.id: p for p in self.seen if p.id is not None}
         for participant_id in sorted(unique):
             participant = unique[participant_id]
-            state = _state(participant)
+            state = participant_state(participant)
             if state == self.tracked.rows.get(participant_id) and not participant.folded_changed:
                 continue
             values = {**_row_values(participant, state), "version": participant.version + 1,

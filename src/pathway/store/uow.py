@@ -46,7 +46,8 @@ from pathway.store.access_repository import AccessLogRepository, AssignmentRepos
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.user_repository import UserRepository
 
-_INSERT_STRUCK = Prepared(insert(struck_events), column_keys=["participant_id", "seq", "corrected_by_seq"])
+#: the projection of what corrections struck (an import line writes its own with it too: store/bulk.py)
+INSERT_STRUCK = Prepared(insert(struck_events), column_keys=["participant_id", "seq", "corrected_by_seq"])
 _LOCK_DEADLINES = Prepared(select(deadlines_table.c.id)
                            .where(deadlines_table.c.participant_id == bindparam("participant_id"))
                            .order_by(deadlines_table.c.id).with_for_update())
@@ -141,7 +142,7 @@ class SqlUnitOfWork:
             elif rows:  # one batched INSERT
                 run_many(connection, INSERT_EVENT, rows)
             if struck:  # the projection of what corrections struck, in the same transaction
-                run_many(connection, _INSERT_STRUCK, struck)
+                run_many(connection, INSERT_STRUCK, struck)
         self.deadlines.write(connection)
 
     def _lock_written(self, connection: Connection) -> None:
