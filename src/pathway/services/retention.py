@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from pathway.clock import to_local
 from pathway.definitions.models import FieldType, Workflow
@@ -260,16 +260,15 @@ def _retitle_deadlines(session: Connection, pid: int, definition: Workflow, fold
     # attributes play no part in a record's deadline (only in a rule's applies_if, whose titles are
     # the workflow's own words), so none are given
     titles = {p.key: p.title for p in plan_for(definition, folded, {}, enrolled_at)}
-    changed = 0
-    for key, title in session.execute(select(deadlines.c.key, deadlines.c.title).where(
-            deadlines.c.participant_id == pid,
-            or_(deadlines.c.key.like("plan:%"), deadlines.c.key.like("placement:%")))).all():
-        new = titles.get(key, key)
-        if new != title:
-            session.execute(update(deadlines).where(deadlines.c.participant_id == pid, deadlines.c.key == key)
-                            .values(title=new, version=deadlines.c.version + 1))
-            changed += 1
-    return changed
+    rows = session.execute(select(deadlines.c.id, deadlines.c.key, deadlines.c.title).where(
+        deadlines.c.participant_id == pid,
+        or_(deadlines.c.key.like("plan:%"), deadlines.c.key.like("placement:%")))).all()
+    changed = [{"b_id": row.id, "new_title": titles.get(row.key, row.key)}
+               for row in rows if titles.get(row.key, row.key) != row.title]
+    if changed:  # one executemany for the participant's rows
+        session.execute(update(deadlines).where(deadlines.c.id == bindparam("b_id"))
+                        .values(title=bindparam("new_title"), version=deadlines.c.version + 1), changed)
+    return len(changed)
 
 
 def _record_text(event_type: str, data: dict[str, Any], codes: set[str], counts: dict[str, int]) -> dict[str, Any]:
