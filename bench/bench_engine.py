@@ -7,7 +7,7 @@ Two phases run in one process, each on a fresh SQLite file in a temporary direct
   triggers each (round by round), through a :class:`ServiceContext` from
   ``pathway.bootstrap.bootstrap``: one unit of work and one commit per operation, as the CLI does.
 * **floor** — the same rows written with plain SQL on the raw ``sqlite3`` connection of an engine
-  made by ``pathway.store.make_engine`` (so the pragmas are the engine's: WAL, synchronous=NORMAL,
+  made by ``pathway.store.make_engine`` (so the pragmas are the engine's: WAL, synchronous=FULL,
   foreign keys, busy timeout) on a schema made by ``pathway.store.migrate.upgrade``. Per enrolment:
   INSERT participant + INSERT event + COMMIT. Per transition: SELECT the participant row, INSERT the
   event, UPDATE the participant with the version check in the WHERE clause, COMMIT. Every

@@ -16,9 +16,9 @@ by ``pathway.store.make_engine`` (so SQLite has the engine's pragmas):
   UPDATE the participant with the version check in the WHERE clause (row count checked), COMMIT.
   On SQLite every transaction starts with ``BEGIN IMMEDIATE`` as the engine's do.
 
-``--db sqlite`` runs SQLite as the engine configures it (WAL, synchronous=NORMAL: a commit is not
-flushed to disk); ``--db sqlite-full`` sets synchronous=FULL on both sides (every commit flushed:
-the durable comparison); ``--db postgresql+psycopg://…`` runs on PostgreSQL (commits are durable).
+``--db sqlite`` runs SQLite as the engine configures it (WAL, synchronous=FULL: every commit flushed
+to disk, the durable comparison); ``--db sqlite-normal`` sets synchronous=NORMAL on both sides (a
+commit not flushed: what the engine ran with before 2026-12-07); ``--db postgresql+psycopg://…`` runs on PostgreSQL (commits are durable).
 
 ``--fill N`` first writes N participants with their enrolment event into both databases with plain
 SQL (one statement per table), so the measured participants are written beside N others.
@@ -29,7 +29,7 @@ are the medians of the per-block ratios. At the end both databases must hold the
 table but the schema's bookkeeping and the registered workflow text, read back through SQLAlchemy
 and compared value by value, JSON documents as the text stored; filled rows left out).
 
-Run:  .venv/bin/python bench/bench_write_floor.py --db sqlite-full --blocks 9 --k 40 [--fill 1000000]
+Run:  .venv/bin/python bench/bench_write_floor.py --db sqlite --blocks 9 --k 40 [--fill 1000000]
 """
 
 from __future__ import annotations
@@ -73,10 +73,10 @@ NOT_COMPARED = {"alembic_version", "workflow_versions"}
 
 @contextmanager
 def database(kind: str, tmp: Path, name: str) -> Iterator[Engine]:
-    """A migrated database of this run: a SQLite file (``sqlite``, or ``sqlite-full`` with
-    synchronous=FULL), or a schema of its own in the PostgreSQL URL ``kind``, dropped afterwards."""
-    if kind in ("sqlite", "sqlite-full"):
-        with bench_database(tmp, None, name=name, full_sync=kind == "sqlite-full") as engine:
+    """A migrated database of this run: a SQLite file (``sqlite``, or ``sqlite-normal`` with
+    synchronous=NORMAL), or a schema of its own in the PostgreSQL URL ``kind``, dropped afterwards."""
+    if kind in ("sqlite", "sqlite-normal"):
+        with bench_database(tmp, None, name=name, normal_sync=kind == "sqlite-normal") as engine:
             yield engine
     else:
         with bench_database(tmp, kind, f"bench_{name}") as engine:
@@ -315,7 +315,7 @@ def median_of(blocks: list[Block], attr: str, name: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default="sqlite",
-                        help="sqlite (engine's pragmas), sqlite-full (synchronous=FULL on both) or a PostgreSQL URL")
+                        help="sqlite (engine's pragmas: synchronous=FULL), sqlite-normal (synchronous=NORMAL on both) or a PostgreSQL URL")
     parser.add_argument("--blocks", type=int, default=9, help="blocks, engine and floor alternately (default 9)")
     parser.add_argument("--k", type=int, default=40, help="participants enrolled per block and variant (default 40)")
     parser.add_argument("--m", type=int, default=3, help="triggers fired on each (default 3)")

@@ -30,15 +30,15 @@ def workflows_folder(tmp: str | Path, **workflows: str) -> Path:
 
 @contextmanager
 def bench_database(tmp: str | Path, url: str | None, prefix: str = "bench", *, name: str = "bench",
-                   full_sync: bool = False) -> Iterator[Engine]:
+                   normal_sync: bool = False) -> Iterator[Engine]:
     """A migrated database for one run: ``tmp/NAME.db``, or a fresh schema in the PostgreSQL ``url``
     (dropped afterwards, so a bench never touches another run's or a test's tables). Both are made by
-    :func:`pathway.store.make_engine`, as the CLI makes them; ``full_sync``: SQLite with
-    synchronous=FULL (a durable commit) instead of the engine's NORMAL."""
+    :func:`pathway.store.make_engine`, as the CLI makes them; ``normal_sync``: SQLite with
+    synchronous=NORMAL (the commit not flushed to disk) instead of the engine's durable FULL."""
     if not url:
         engine = make_engine(f"sqlite:///{Path(tmp) / (name + '.db')}")
-        if full_sync:
-            _full_sync(engine)
+        if normal_sync:
+            _normal_sync(engine)
         try:
             upgrade(engine)
             yield engine
@@ -60,11 +60,11 @@ def bench_database(tmp: str | Path, url: str | None, prefix: str = "bench", *, n
         admin.dispose()
 
 
-def _full_sync(engine: Engine) -> None:
-    """synchronous=FULL on every new SQLite connection (after the engine's own hook sets NORMAL)."""
+def _normal_sync(engine: Engine) -> None:
+    """synchronous=NORMAL on every new SQLite connection (after the engine's own hook sets FULL)."""
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.execute("PRAGMA synchronous=FULL")
+        dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
 
 def service_context(engine: Engine, folder: Path, clock: FixedClock, actor: str = "bench") -> ServiceContext:

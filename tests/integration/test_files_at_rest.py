@@ -16,6 +16,7 @@ from pathway.services.notify import OutboxFileSink
 from pathway.services.participants import enrol
 from pathway.store import make_engine
 from pathway.store.backup import backup
+from pathway.store.database import read_only_options
 from pathway.store.migrate import upgrade
 
 
@@ -31,6 +32,25 @@ def loose_umask() -> object:
     old = os.umask(0o022)
     yield
     os.umask(old)
+
+
+def test_every_sqlite_connection_commits_durably(tmp_path: Path) -> None:
+    """WAL with synchronous=FULL (2): a commit is flushed before the command says it is done, so a
+    recorded fact survives a power cut (NORMAL, 1, would keep the database consistent but could
+    lose the last commits). Every pooled connection gets it, not only the first."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'durable.db'}")
+    upgrade(engine)
+    reading = engine.execution_options(**read_only_options("sqlite"))  # two at once: no write lock
+    first, second = reading.connect(), reading.connect()
+    try:
+        for conn in (first, second):
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
 
 
 def test_the_sqlite_database_and_its_wal_are_owner_only(tmp_path: Path, loose_umask: object) -> None:
