@@ -15,7 +15,7 @@ from sqlalchemy import Engine, inspect
 from pathway.errors import DatabaseNotReady
 from pathway.store import migrate
 from pathway.store.migrate import SCRIPT_LOCATION, current_revision, ensure_schema, head_revision, upgrade
-from pathway.store.tables import metadata
+from pathway.store.schema import metadata  # the tables and their partial indexes
 
 
 def _tables(engine: Engine) -> set[str]:

@@ -22,7 +22,7 @@ from pathway.cli.workflow import WorkflowGroup
 REPO = Path(__file__).resolve().parents[2]
 
 #: Libraries that only some commands need.
-HEAVY = ("sqlalchemy", "sqlalchemy.orm", "pydantic", "pydantic_settings", "alembic", "transitions", "yaml",
+HEAVY = ("sqlalchemy", "sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "pydantic", "pydantic_settings", "alembic", "transitions", "yaml",
          "openpyxl", "cryptography", "holidays", "graphviz", "httpx", "fastapi", "starlette", "jinja2", "structlog")
 
 #: pathway's modules for planning deadlines and checking guards, and the workflow models (pydantic):
@@ -30,6 +30,10 @@ HEAVY = ("sqlalchemy", "sqlalchemy.orm", "pydantic", "pydantic_settings", "alemb
 #: and services/deadlines.py import them on first use, see pathway.deferred)
 _PLANNING = ("pathway.engine.deadlines", "pathway.engine.step_settings", "pathway.steps", "pathway.steps.guards",
              "pathway.steps.requirements", "pathway.definitions.models")
+
+#: The database commands run on SQLite here: SQLAlchemy's PostgreSQL dialect is not theirs (the store's
+#: JSONB type imports it on PostgreSQL only; the partial indexes that name it are in pathway.store.schema)
+_POSTGRESQL = ("sqlalchemy.dialects.postgresql", "pathway.store.schema")
 
 #: command → the heavy libraries (and pathway's own modules) it must not load (everything in HEAVY it
 #: does not need).
@@ -43,18 +47,18 @@ MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
                          {"sqlalchemy", "alembic", "openpyxl", "cryptography", "holidays", "httpx", "fastapi",
                           "starlette", "jinja2", "structlog"}),
     "participant list": (["participant", "list"],
-                         {"sqlalchemy.orm", "alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays",
+                         {"sqlalchemy.orm", *_POSTGRESQL, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays",
                           "graphviz", "httpx", "fastapi", "starlette", "jinja2", *_PLANNING, "pathway.services.deadlines",
                           "pathway.services.identity", "pathway.services.secrecy", "pathway.services.person"}),
     "participant show": (["participant", "show", "1"],
-                         {"sqlalchemy.orm", "alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi",
+                         {"sqlalchemy.orm", *_POSTGRESQL, "alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi",
                           "starlette", "jinja2"}),
     "deadlines check": (["deadlines", "check"],
-                        {"sqlalchemy.orm", "alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz",
+                        {"sqlalchemy.orm", *_POSTGRESQL, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz",
                          "httpx", "fastapi", "starlette", "jinja2", *_PLANNING}),
     # openpyxl only for --format xlsx
     "report flow": (["report", "flow", "--workflow", "kraft"],
-                    {"sqlalchemy.orm", "alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz",
+                    {"sqlalchemy.orm", *_POSTGRESQL, "alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz",
                      "httpx", "fastapi", "starlette", "jinja2"}),
 }
 
@@ -125,3 +129,23 @@ def test_a_lazy_command_loads_once_and_then_is_the_same_object() -> None:
     diagram = first.get_command(None, "diagram")
     assert diagram is first.get_command(None, "diagram") and diagram.name == "diagram"
     assert not {"install_completion", "show_completion"} & {p.name for p in diagram.params}
+
+
+def test_the_partial_indexes_are_in_the_schema_module_with_both_conditions() -> None:
+    """pathway.store.schema adds the three partial indexes to the tables' metadata, each with its
+    condition on both back ends (test_migrate compares the whole schema with the migrated database)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.schema import CreateIndex
+
+    from pathway.store.schema import metadata
+
+    ddl = {(index.name, dialect.name): str(CreateIndex(index).compile(dialect=dialect)).strip()
+           for table in metadata.tables.values() for index in table.indexes if index.dialect_kwargs
+           for dialect in (sqlite.dialect(), postgresql.dialect())}
+    expected = {
+        "ix_deadlines_due": "CREATE INDEX ix_deadlines_due ON deadlines (next_action_at) WHERE status = 'open'",
+        "ix_deadlines_board": "CREATE INDEX ix_deadlines_board ON deadlines (due_at) WHERE status IN ('open', 'paused')",
+        "ix_notifications_pending":
+            "CREATE INDEX ix_notifications_pending ON notifications (next_attempt_at) WHERE status = 'pending'",
+    }
+    assert ddl == {(name, dialect): sql for name, sql in expected.items() for dialect in ("sqlite", "postgresql")}

@@ -1,4 +1,9 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+PostgreSQL's JSONB is imported where a PostgreSQL dialect asks for the column's type, not at the top:
+``sqlalchemy.dialects.postgresql`` loads the whole dialect (its compiler, catalog, every driver's
+module; ~30 ms), which a command on the SQLite database would pay at start-up for nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Integer
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from pathway.domain.folded import Folded
-
-#: JSONB on PostgreSQL (indexable), JSON text on SQLite.
-JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 #: 64-bit keys on PostgreSQL; SQLite only auto-increments a plain INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -41,6 +42,27 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
+def _json_for(dialect: Dialect) -> Any:
+    """JSONB on PostgreSQL (indexable), JSON text elsewhere."""
+    if dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB  # here, not at the top: see the module's docstring
+
+        return dialect.type_descriptor(JSONB())
+    return dialect.type_descriptor(JSON())
+
+
+class JsonDocument(TypeDecorator[Any]):
+    """A JSON document: JSONB on PostgreSQL (indexable), JSON text on SQLite.
+
+    Expressions on it are JSON's (``column["key"].as_string()``, paths), the same on both."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return _json_for(dialect)
+
+
 class FoldedDocument(TypeDecorator[Folded]):
     """A participant's folded history (:class:`pathway.domain.folded.Folded`) as a JSON document."""
 
@@ -48,7 +70,7 @@ class FoldedDocument(TypeDecorator[Folded]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
-        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+        return _json_for(dialect)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
         return None if value is None else value.to_json()

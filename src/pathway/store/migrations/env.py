@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from pathway.store.tables import metadata
+from pathway.store.schema import metadata  # the tables and their partial indexes
 
 config = context.config
 engine = config.attributes.get("engine")
