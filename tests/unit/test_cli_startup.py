@@ -12,9 +12,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.main import get_command
+from typer.main import get_group as get_group_of
 
 from pathway.cli.app import LAZY_COMMANDS, _load, app
 from pathway.cli.workflow import WorkflowGroup
@@ -149,3 +151,31 @@ def test_the_partial_indexes_are_in_the_schema_module_with_both_conditions() -> 
             "CREATE INDEX ix_notifications_pending ON notifications (next_attempt_at) WHERE status = 'pending'",
     }
     assert ddl == {(name, dialect): sql for name, sql in expected.items() for dialect in ("sqlite", "postgresql")}
+
+
+def test_a_group_builds_only_the_command_that_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lazily loaded group builds a command from its function when it is looked up (to run it or
+    show its help), not all of the group's commands at once; the commands are the ones Typer builds
+    for the whole group, in the same order."""
+    import typer
+
+    from pathway.cli.lazy import group_building_on_demand
+    from pathway.cli.participant import app as participant_app
+
+    built: list[str] = []
+    build = typer.main.get_command_from_info
+
+    def counting(command_info: Any, **settings: Any) -> Any:
+        built.append(command_info.callback.__name__)
+        return build(command_info, **settings)
+
+    eager = get_group_of(participant_app)
+    monkeypatch.setattr(typer.main, "get_command_from_info", counting)
+    group = group_building_on_demand(participant_app)
+    assert "list" in group.commands and "lisst" not in group.commands and len(group.commands) == 13
+    command = group.get_command(None, "list")  # type: ignore[arg-type]
+    assert group.get_command(None, "list") is command and built == ["list_participants"]  # type: ignore[arg-type]
+    assert group.get_command(None, "lisst") is None and built == ["list_participants"]  # type: ignore[arg-type]
+    assert [p.name for p in command.params] == [p.name for p in eager.commands["list"].params]
+    assert command.help == eager.commands["list"].help
+    assert group.list_commands(None) == eager.list_commands(None)  # type: ignore[arg-type]  # (builds the rest)
