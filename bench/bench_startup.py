@@ -14,10 +14,13 @@ Fair to both sides:
   ``from pydantic import BaseModel`` rather than ``import pydantic`` (which loads almost nothing
   until a name is asked for), and ``TypeAdapter`` for every sub-command because Typer converts each
   parameter with one (``typer._adapters``, which loads pydantic's validators: every sub-command run,
-  its ``--help`` too, loads it); the SQLite dialect where the command opens the database. A library pathway
-  no longer loads for a command is not in its floor (``participant list`` needs neither alembic nor
-  cryptography, nor YAML or transitions); ``tests/unit/test_cli_startup.py`` pins that each command
-  does not load the heavy libraries outside its floor.
+  its ``--help`` too, loads it), and the first of them imports pydantic's plugin loader
+  (``importlib.metadata`` and what it needs: a bare Typer app with one option loads it too); Rich's
+  emoji table for a help page (Typer's help loads it); the SQLite dialect where the command opens
+  the database. A library pathway no longer loads for a command is not in its floor (``participant
+  list`` needs neither alembic nor cryptography, nor YAML or transitions);
+  ``tests/unit/test_cli_startup.py`` pins that each command does not load the heavy libraries
+  outside its floor.
 
 Also counts the modules each command loads. ``--against DIR`` times another checkout's ``src`` (say,
 ``git archive`` of the commit before a change) in the same blocks: the before and after of a change
@@ -41,8 +44,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 #: Typer running a sub-command: it converts each parameter with a pydantic TypeAdapter (typer._adapters,
-#: Typer's own module for that, loads pydantic's validators); --help and --version alone do not
-_TYPER_RUN = ("typer", "typer._adapters")
+#: Typer's own module for that, loads pydantic's validators), and pydantic's first schema validator
+#: imports its plugin loader (pydantic.plugin._loader: importlib.metadata, with email, zipfile, csv …;
+#: at import, whether plugins are looked for or not); --help and --version alone do not
+_TYPER_RUN = ("typer", "typer._adapters", "pydantic.plugin._loader")
+#: Typer's help page: Rich renders it, with the emoji table Rich loads for its first markup
+_TYPER_HELP = ("typer.rich_utils", "rich._emoji_codes")
 #: what every sub-command's run needs: Typer, Rich's console, pydantic's models
 _COMMAND = (*_TYPER_RUN, "rich.console", "from pydantic import BaseModel, TypeAdapter")
 #: ... and a command that opens the SQLite database: SQLAlchemy's Core (the store maps nothing since
@@ -54,8 +61,8 @@ _DATABASE = (*_COMMAND, "rich.table", "pydantic_settings", "structlog", "sqlalch
 #: a ``from … import …`` statement)
 COMMANDS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "--version": (["--version"], ("typer",)),
-    "--help": (["--help"], ("typer", "typer.rich_utils")),
-    "serve --help": (["serve", "--help"], (*_TYPER_RUN, "typer.rich_utils")),
+    "--help": (["--help"], ("typer", *_TYPER_HELP)),
+    "serve --help": (["serve", "--help"], (*_TYPER_RUN, *_TYPER_HELP)),
     "workflow validate": (["workflow", "validate", str(REPO / "workflows" / "kraft.yaml")],
                           (*_COMMAND, "yaml")),
     "workflow diagram": (["workflow", "diagram", "kraft"],
