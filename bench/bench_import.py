@@ -8,6 +8,12 @@ each) on as many participants enrolled beforehand; the ratio is the median over 
 imported line, so it is counted as one of its events.
 
     python bench/bench_import.py --blocks 7 [--db postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    python bench/bench_import.py --blocks 7 --sync normal    # SQLite: synchronous=NORMAL on both sides
+
+``--sync`` (SQLite only): ``normal`` or ``full`` sets ``PRAGMA synchronous`` on every connection of
+the run, after the engine's own settings; ``default`` leaves the engine's. A commit is flushed to
+disk only with FULL, which makes the interactive transition (one commit each) much dearer and the
+import (one commit) hardly so: report both.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from database import bench_database, service_context, workflows_folder  # bench/database.py: run as a script
+from sqlalchemy import Engine, event, text
 
 from pathway.clock import FixedClock
 from pathway.services import participants as service
@@ -55,14 +63,32 @@ def _file(folder: Path, block: int, lines: int, events: int) -> Path:
     return path
 
 
+def _synchronous(engine: Engine, mode: str) -> str:
+    """Set SQLite's ``synchronous`` on every connection from now on (``default``: leave it); returns
+    the setting the run has."""
+    if engine.dialect.name != "sqlite":
+        return "-"
+    if mode != "default":
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute(f"PRAGMA synchronous={mode.upper()}")
+
+        engine.dispose()  # the connections made before (migrations) are not reused
+    with engine.connect() as conn:
+        return {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}[conn.execute(text("PRAGMA synchronous")).scalar_one()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", type=int, default=7)
     parser.add_argument("--lines", type=int, default=20)
     parser.add_argument("--events", type=int, default=10, help="events per line, the enrolment included")
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (a schema of its own is made and dropped)")
+    parser.add_argument("--sync", choices=["default", "normal", "full"], default="default",
+                        help="SQLite's synchronous setting for the run (default: the engine's)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, bench_database(tmp, args.db) as engine:
+        synchronous = _synchronous(engine, args.sync)
         folder = workflows_folder(tmp, bench=WORKFLOW)
         clock = FixedClock(START)
         ctx = service_context(engine, folder, clock)
@@ -83,7 +109,8 @@ def main() -> None:
             import_us.append(per_event * 1e6)
             fire_us.append(per_fire * 1e6)
             ratios.append(per_event / per_fire)
-        print(f"database: {engine.dialect.name}; blocks: {args.blocks}; {args.lines} lines x {args.events} events")
+        print(f"database: {engine.dialect.name} (synchronous: {synchronous}); blocks: {args.blocks}; "
+              f"{args.lines} lines x {args.events} events")
         print(f"import, per event:         {statistics.median(import_us):.0f} µs (median)")
         print(f"interactive transition:    {statistics.median(fire_us):.0f} µs (median)")
         print(f"ratio import event / transition (median of per-block ratios): {statistics.median(ratios):.2f}")

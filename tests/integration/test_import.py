@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from pathway.clock import FixedClock, parse_time
 from pathway.domain.replay import replay
@@ -240,6 +241,28 @@ def test_shared_transaction_commits_all_or_nothing(engine: Engine, workflows: Pa
         tx.commit()
     assert [p.ref for p in participants.list_participants(ctx)] == ["T-3"]
 
+
+
+def test_a_database_error_rolls_back_to_its_savepoint_only(engine: Engine, workflows: Path, clock: FixedClock,
+                                                           backend: str) -> None:
+    """A statement the database refuses inside a savepoint (on PostgreSQL it aborts the whole
+    transaction until rolled back) undoes that savepoint's part only: what came before it stays, the
+    transaction goes on, and nested savepoints unwind in order."""
+    with SqlUnitOfWork(engine, TEST_KEYS).one_transaction() as tx:
+        inner = make_context(engine, workflows, clock)
+        inner.uow = tx.uow
+        with tx.savepoint():
+            participants.enrol(inner, "demo", ref="S-1", attributes={"gender": "male"})
+        with pytest.raises(IntegrityError), tx.savepoint():
+            participants.enrol(inner, "demo", ref="S-2", attributes={"gender": "male"})
+            with tx.savepoint():
+                participants.enrol(inner, "demo", ref="S-3", attributes={"gender": "male"})
+            tx.connection.execute(text("INSERT INTO participants (id) VALUES (NULL)"))  # NOT NULL columns
+        with tx.savepoint():
+            participants.enrol(inner, "demo", ref="S-4", attributes={"gender": "male"})
+        tx.commit()
+    assert sorted(p.ref or "" for p in participants.list_participants(make_context(engine, workflows, clock))) \
+        == ["S-1", "S-4"], backend
 
 # -- the shipped workflows, from their walk scripts ---------------------------------------------
 

@@ -121,6 +121,11 @@ def fetch(connection: Connection, prepared: Prepared, values: Mapping[str, Any])
     return rows
 
 
+def run_plain(connection: Connection, sql: str) -> None:
+    """Execute a statement with no parameters and no rows (``SAVEPOINT name`` …) the same way."""
+    _execute(connection, CompiledStatement(sql, (), (), True, (), {}), [], many=False).close()
+
+
 def _execute(connection: Connection, compiled: CompiledStatement, params: Any, many: bool) -> Any:
     if not connection.in_transaction():  # as Connection.execute would: BEGIN (the engine's hook) first
         connection.begin()
