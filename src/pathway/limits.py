@@ -95,6 +95,9 @@ def check_text(what: str, value: str, max_length: int = MAX_TEXT, *, multiline: 
     """
     if not isinstance(value, str):
         raise BeyondLimits(what, type(value).__name__, "give text")
+    key = (value, max_length, multiline, personal_number_free)
+    if key in _ACCEPTED:
+        return value
     if len(value) > max_length:
         raise BeyondLimits(what, f"{len(value)} characters", f"at most {max_length} characters are accepted")
     bad = _bad_character(value, multiline)
@@ -103,7 +106,19 @@ def check_text(what: str, value: str, max_length: int = MAX_TEXT, *, multiline: 
                            "control characters, NUL bytes and text-direction overrides are not accepted")
     if personal_number_free and looks_like_personnummer(value):
         raise PersonnummerInText(what)
+    if len(value) <= _ACCEPTED_LENGTH:
+        if len(_ACCEPTED) >= _ACCEPTED_KEPT:
+            _ACCEPTED.clear()
+        _ACCEPTED.add(key)
     return value
+
+
+#: Short texts :func:`check_text` accepted, with the limits they were held to: the same text is
+#: not checked again (an import line gives every event the same reason; a page's filters repeat).
+#: A refusal is never kept: it is raised again, with the field it was given for.
+_ACCEPTED: set[tuple[str, int, bool, bool]] = set()
+_ACCEPTED_LENGTH = 200
+_ACCEPTED_KEPT = 4096
 
 
 def check_ref(value: str, what: str = field("ref")) -> str:

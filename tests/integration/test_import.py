@@ -121,6 +121,31 @@ def test_a_bad_line_in_the_middle_imports_nothing(ctx: ServiceContext, engine: E
     assert counts(engine) == before and snapshot(engine) == rows
 
 
+
+def test_a_lines_guards_read_the_attributes_its_earlier_events_set(ctx: ServiceContext, tmp_path: Path) -> None:
+    """A line's use cases share its participant in memory (and its typed attributes while they stay
+    as they are): a guard reads what the line's latest 'set' left, including one changed back, and a
+    refused line in the middle changes nothing for the lines after it."""
+    base = {"workflow": "demo", "enrolled_at": "2026-01-05", "attributes": {"gender": "female"}}
+    place = {"trigger": "place", "data": {"track": "work"}, "at": "2026-01-09"}
+    lines = [
+        {**base, "ref": "G-1", "events": [{"trigger": "assess", "at": "2026-01-06"}, place]},
+        {**base, "ref": "G-2", "events": [{"trigger": "assess", "at": "2026-01-06"},
+                                          {"set": {"ready": True}, "at": "2026-01-07"}, place]},
+        {**base, "ref": "G-3", "events": [{"set": {"ready": True}, "at": "2026-01-06"},
+                                          {"trigger": "assess", "at": "2026-01-07"},
+                                          {"set": {"ready": False}, "at": "2026-01-08"}, place]},
+        {**base, "ref": "G-4", "attributes": {"gender": "female", "ready": True},
+         "events": [{"trigger": "assess", "at": "2026-01-06"}, place]},
+    ]
+    result = import_file(ctx, _write(tmp_path, *lines))
+    assert [e.line for e in result.errors] == [1, 3]
+    assert all("guard 'attributes_true': attribute 'ready' must be true" in e.message for e in result.errors)
+    without_the_refused = [line for n, line in enumerate(lines, start=1) if n not in (1, 3)]
+    assert import_file(ctx, _write(tmp_path, *without_the_refused, name="good.jsonl")).committed
+    assert {ref: participants.show(ctx, ref).step for ref in ("G-2", "G-4")} == {"G-2": "training",
+                                                                               "G-4": "training"}
+
 def test_every_bad_line_is_reported_with_its_number(ctx: ServiceContext, engine: Engine) -> None:
     """All lines are tried: each failing one is reported, the good ones around them are not, nothing is written."""
     rows = snapshot(engine)

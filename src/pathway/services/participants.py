@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from pathway import limits
 from pathway.clock import format_local, to_local
@@ -239,10 +240,26 @@ def _event(ctx: ServiceContext, participant: Participant, type_: EventType | Rec
 
 
 def typed_attributes(ctx: ServiceContext, uow: UnitOfWork, participant: Participant) -> dict[str, Any]:
-    """The stored attributes as typed values (dates as dates) for guards."""
+    """The stored attributes as typed values (dates as dates) for guards.
+
+    Kept with the participant object while its attributes and workflow definition stay the same
+    objects holding the same values (an event that sets attributes gives the participant a new
+    dict; an import line's use cases share one participant object, and most of its events set no
+    attribute); a new dict each time, as coercing made one."""
     definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
+    kept = _TYPED.get(participant)
+    if kept is not None and kept[0] is definition and kept[1] is participant.attributes \
+            and kept[2] == participant.attributes:
+        return dict(kept[3])
     known = {k: v for k, v in participant.attributes.items() if k in definition.attributes}
-    return coerce_fields(definition.attributes, known, definition, "attribute", "(stored)", checked=False)
+    typed = coerce_fields(definition.attributes, known, definition, "attribute", "(stored)", checked=False)
+    _TYPED[participant] = (definition, participant.attributes, dict(participant.attributes), typed)
+    return dict(typed)
+
+
+#: typed_attributes by participant object: (definition, its attributes dict, a copy of it, typed)
+_TYPED: WeakKeyDictionary[Participant, tuple[Any, dict[str, Any], dict[str, Any], dict[str, Any]]] = \
+    WeakKeyDictionary()
 
 
 @caseworker_command

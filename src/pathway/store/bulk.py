@@ -32,7 +32,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from operator import attrgetter
 from types import TracebackType
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,15 +40,19 @@ from sqlalchemy.engine import Connection
 
 from pathway.domain import Deadline, DeadlineStatus, Event, EventType, Participant
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
+from pathway.store.access_repository import AccessLogRepository, AssignmentRepository
+from pathway.store.auth_repository import AuthRepository
 from pathway.store.deadline_repository import DeadlineRepository
+from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_repository import IdentityRepository
-from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, ParticipantRepository, participant_row,
-                                      participant_state)
+from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, ParticipantRepository,
+                                      WorkflowVersionRepository, participant_row, participant_state)
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import event_row
 from pathway.store.tables import participants as participants_table
 from pathway.store.uow import INSERT_STRUCK, SharedTransaction, SharedUnitOfWork
+from pathway.store.user_repository import UserRepository
 
 #: A deadline row's columns as the domain object holds them (``id`` and ``version`` apart).
 _DEADLINE_FIELDS = tuple(c.key for c in deadlines_table.c if c.key not in ("id", "version"))
@@ -92,6 +96,11 @@ class LineWrites:
         self.identity: tuple[str, str | None] | None = None
         #: a use case went through the shared participant or deadline repository (see _Through)
         self.outside = False
+        #: the line's deadline rows were handed to a use case since the last commit (only then
+        #: can they have changed: a use case reaches them through its deadline repository alone)
+        self.deadlines_out = False
+        #: the repositories the line's use cases see (made once, with the shared ones)
+        self._repositories: dict[str, Any] | None = None
 
     def uow(self) -> LineUnitOfWork:
         return LineUnitOfWork(self)
@@ -105,6 +114,20 @@ class LineWrites:
         if self._shared is None:
             self._shared = self._tx.uow().__enter__()
         return self._shared
+
+    def repositories(self) -> dict[str, Any]:
+        """The repositories of the line's units of work: the line's participant and deadline rows
+        and identity from memory (:class:`_LineParticipants` …), the rest the shared ones; made
+        once for the line (they hold nothing of one use case)."""
+        if self._repositories is None:
+            shared = self.shared()
+            self._repositories = {
+                "participants": _LineParticipants(shared.participants, self),
+                "deadlines": _LineDeadlines(shared.deadlines, self),
+                "identities": _LineIdentities(shared.identities, self),
+                **{name: getattr(shared, name) for name in ("workflows", "users", "access", "assignments", "auth",
+                                                            "groups")}}
+        return self._repositories
 
     # -- as the per-event path's flushes did -----------------------------------------------
 
@@ -153,6 +176,9 @@ class LineWrites:
             participant.version += 1
             self._written = state
         participant.folded_changed = False
+        if not self.deadlines_out:  # no use case was given the rows since they were last taken
+            return
+        self.deadlines_out = False
         for deadline in self.deadlines:
             columns = _deadline_columns(deadline)
             before = self._rows.get(id(deadline))
@@ -263,17 +289,20 @@ class _LineDeadlines(_Through):
 
     def for_participant(self, participant_id: int) -> builtins.list[Deadline]:
         if self._mine(participant_id):
+            self._line.deadlines_out = True
             return builtins.list(self._line.deadlines)
         return self.shared().for_participant(participant_id)
 
     def for_plan(self, participant_id: int, keys: Collection[str]) -> builtins.list[Deadline]:
         if self._mine(participant_id):
+            self._line.deadlines_out = True
             wanted = set(keys)
             return [d for d in self._line.deadlines if d.status in _RUNNING or d.key in wanted]
         return self.shared().for_plan(participant_id, keys)
 
     def add(self, deadline: Deadline) -> None:
         if self._mine(deadline.participant_id):
+            self._line.deadlines_out = True
             self._line.deadlines.append(deadline)
         else:
             self.shared().add(deadline)
@@ -308,17 +337,19 @@ class LineUnitOfWork:
     def __init__(self, line: LineWrites) -> None:
         self._line = line
 
+    participants: ParticipantRepository
+    deadlines: DeadlineRepository
+    identities: IdentityRepository
+    workflows: WorkflowVersionRepository
+    users: UserRepository
+    access: AccessLogRepository
+    assignments: AssignmentRepository
+    auth: AuthRepository
+    groups: GroupRepository
+
     def __enter__(self) -> LineUnitOfWork:
-        self._shared = shared = self._line.shared()
-        self.participants = cast(ParticipantRepository, _LineParticipants(shared.participants, self._line))
-        self.deadlines = cast(DeadlineRepository, _LineDeadlines(shared.deadlines, self._line))
-        self.workflows = shared.workflows
-        self.identities = cast(IdentityRepository, _LineIdentities(shared.identities, self._line))
-        self.users = shared.users
-        self.access = shared.access
-        self.assignments = shared.assignments
-        self.auth = shared.auth
-        self.groups = shared.groups
+        self._shared = self._line.shared()
+        vars(self).update(self._line.repositories())
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
