@@ -65,11 +65,13 @@ class TriggerOption:
 class PathwayMachine:
     def __init__(self, definition: Workflow) -> None:
         self.definition = definition
-        self._terminal = {s.id for s in definition.steps if s.terminal}
+        self._terminal = frozenset(s.id for s in definition.steps if s.terminal)
         #: what step settings (meeting records) and rule starts require, beyond named guards
         self.requirements = StepRequirements(definition)
         #: (trigger, step) → the transitions that may fire, in file order
         self._candidates: dict[tuple[str, str], list[Transition]] = {}
+        #: (trigger, step) → the data the trigger takes from the step (data_fields, worked out once)
+        self._data_fields: dict[tuple[str, str], dict[str, FieldSpec]] = {}
         self.machine = Machine(
             model=None,
             states=definition.step_ids,
@@ -131,13 +133,22 @@ class PathwayMachine:
     def is_terminal(self, step: str) -> bool:
         return step in self._terminal
 
+    @property
+    def terminal_steps(self) -> frozenset[str]:
+        """The steps that end the pathway (the definition's ``terminal_step_ids``, made once)."""
+        return self._terminal
+
     def data_fields(self, trigger: str, step: str) -> dict[str, FieldSpec]:
-        """The data a trigger takes from a step (the union over its transitions)."""
-        fields: dict[str, FieldSpec] = {}
-        for transition in self._candidates.get((trigger, step), []):
-            for name, spec in transition.data.items():
-                fields.setdefault(name, spec)
-        return fields
+        """The data a trigger takes from a step (the union over its transitions); a new dict each time."""
+        known = self._data_fields.get((trigger, step))
+        if known is None:
+            known = {}
+            for transition in self._candidates.get((trigger, step), []):
+                for name, spec in transition.data.items():
+                    known.setdefault(name, spec)
+            if (trigger, step) in self._candidates:  # the definition is immutable: keep it
+                self._data_fields[(trigger, step)] = known
+        return dict(known)
 
     def options(self, step: str, context: GuardContext) -> list[TriggerOption]:
         """Every trigger from ``step``; blocked ones say by which guard (data not yet judged)."""

@@ -158,6 +158,8 @@ def coerce_fields(
     checked: bool = True,
 ) -> dict[str, Any]:
     """Coerce a whole set of named values; unknown names are refused with the known ones."""
+    if not values:  # most triggers are fired with no data
+        return {}
     unknown = sorted(set(values) - set(specs))
     if unknown:
         known = ", ".join(sorted(specs)) or "(none)"

@@ -320,17 +320,17 @@ def parse_line(text: str) -> ImportLine:
 
 
 def _depth(value: Any) -> int:
-    """How deeply lists and objects nest in ``value`` (iteratively: no recursion to exhaust)."""
-    deepest, pending = 0, [(value, 1)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            if depth > MAX_JSON_DEPTH:
-                return depth
-            children = item.values() if isinstance(item, dict) else item
-            pending.extend((child, depth + 1) for child in children)
-    return deepest
+    """How deeply lists and objects nest in ``value`` (level by level: no recursion to exhaust;
+    stops one level past :data:`MAX_JSON_DEPTH`)."""
+    depth, level = 0, [value]
+    while True:
+        containers = [item for item in level if isinstance(item, (dict, list))]
+        if not containers:
+            return depth
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        level = [child for item in containers for child in (item.values() if isinstance(item, dict) else item)]
 
 
 def _describe(err: ValidationError) -> str:

@@ -296,7 +296,7 @@ def fire(
         event = participant.record(_event(
             ctx, participant, EventType.TRANSITION, effective_at, reason, trigger=trigger,
             from_step=firing.from_step, to_step=firing.to_step, data=stored_data,
-        ), loaded.definition.terminal_step_ids)
+        ), machine.terminal_steps)
         if firing.terminal:
             close_at_exit(ctx, participant, event, uow.groups)
         else:  # a trigger into a placement step starts its placement record; one out of it with an outcome ends it
