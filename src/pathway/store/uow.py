@@ -312,7 +312,8 @@ class SharedTransaction:
         (:func:`pathway.store.statements.run_plain`: listeners are still told), inside the
         transaction begun first as Core would: ``Connection.begin_nested`` builds and compiles its
         clause every time, about 80 µs a savepoint on SQLite against 2 µs (an import takes one per
-        line; bench/README.md, issue 10). Nothing else in the transaction nests through Core."""
+        line; bench/README.md, issue 10). A Core savepoint taken inside one (the workflow registry's
+        ``begin_nested`` when a line registers a version) nests within it as any savepoint does."""
         self._tracked.clear()
         connection = self.connection
         if not connection.in_transaction():
