@@ -70,7 +70,8 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "participant list": (["participant", "list"], _DATABASE),
     "participant show": (["participant", "show", "1"], (*_DATABASE, "yaml", "transitions")),
     "deadlines check": (["deadlines", "check"], _DATABASE),
-    "report flow": (["report", "flow", "--workflow", "kraft"], (*_DATABASE, "yaml")),
+    # the flow report compiles its own SQL function per dialect with SQLAlchemy's compiler extension
+    "report flow": (["report", "flow", "--workflow", "kraft"], (*_DATABASE, "yaml", "sqlalchemy.ext.compiler")),
 }
 
 
