@@ -28,13 +28,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
-from pathway.store.auth_repository import AuthRepository
 from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_crypto import IdentityKeys
@@ -45,6 +44,9 @@ from pathway.store.tables import event_row, struck_events
 from pathway.store.access_repository import AccessLogRepository, AssignmentRepository
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.user_repository import UserRepository
+
+if TYPE_CHECKING:  # the web app's sign-in state: imported when first used (see SqlUnitOfWork.auth)
+    from pathway.store.auth_repository import AuthRepository
 
 #: the projection of what corrections struck (an import line writes its own with it too: store/bulk.py)
 INSERT_STRUCK = Prepared(insert(struck_events), column_keys=["participant_id", "seq", "corrected_by_seq"])
@@ -63,9 +65,10 @@ class UnitOfWork(Protocol):
     users: UserRepository
     access: AccessLogRepository
     assignments: AssignmentRepository
-    auth: AuthRepository
-
     groups: GroupRepository
+
+    @property
+    def auth(self) -> AuthRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
@@ -98,9 +101,18 @@ class SqlUnitOfWork:
         self.users = UserRepository(self.connection)
         self.access = AccessLogRepository(self.connection)
         self.assignments = AssignmentRepository(self.connection)
-        self.auth = AuthRepository(self.connection)
-
         self.groups = GroupRepository(self.connection)
+        self._auth: AuthRepository | None = None
+
+    @property
+    def auth(self) -> AuthRepository:
+        """Passwords, web sessions, login failures and API tokens: only the web app signs in, so the
+        repository (and its module) is made when first asked for, not by every command (issue 10)."""
+        if self._auth is None:
+            from pathway.store.auth_repository import AuthRepository
+
+            self._auth = AuthRepository(self.connection)
+        return self._auth
 
     def __exit__(
         self,
