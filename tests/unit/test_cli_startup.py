@@ -36,8 +36,8 @@ _PLANNING = ("pathway.engine.deadlines", "pathway.engine.step_settings", "pathwa
 #: The database commands run on SQLite here: SQLAlchemy's PostgreSQL dialect is not theirs (the store's
 #: JSONB type imports it on PostgreSQL only; the partial indexes that name it are in pathway.store.schema)
 _POSTGRESQL = ("sqlalchemy.dialects.postgresql", "pathway.store.schema")
-#: only the web app signs in: the unit of work makes its sign-in repository when first asked for
-_WEB_ONLY = ("pathway.store.auth_repository",)
+#: repositories the unit of work makes when first asked for: sign-in (only the web app) and groups
+_ON_DEMAND = ("pathway.store.auth_repository", "pathway.store.group_repository")
 
 #: command → the heavy libraries (and pathway's own modules) it must not load (everything in HEAVY it
 #: does not need).
@@ -51,18 +51,18 @@ MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
                          {"sqlalchemy", "alembic", "openpyxl", "cryptography", "holidays", "httpx", "fastapi",
                           "starlette", "jinja2", "structlog"}),
     "participant list": (["participant", "list"],
-                         {"sqlalchemy.orm", *_POSTGRESQL, *_WEB_ONLY, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays",
+                         {"sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays",
                           "graphviz", "httpx", "fastapi", "starlette", "jinja2", *_PLANNING, "pathway.services.deadlines",
                           "pathway.services.identity", "pathway.services.secrecy", "pathway.services.person"}),
     "participant show": (["participant", "show", "1"],
-                         {"sqlalchemy.orm", *_POSTGRESQL, *_WEB_ONLY, "alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi",
+                         {"sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi",
                           "starlette", "jinja2"}),
     "deadlines check": (["deadlines", "check"],
-                        {"sqlalchemy.orm", *_POSTGRESQL, *_WEB_ONLY, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz",
+                        {"sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz",
                          "httpx", "fastapi", "starlette", "jinja2", *_PLANNING}),
     # openpyxl only for --format xlsx
     "report flow": (["report", "flow", "--workflow", "kraft"],
-                    {"sqlalchemy.orm", *_POSTGRESQL, *_WEB_ONLY, "alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz",
+                    {"sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz",
                      "httpx", "fastapi", "starlette", "jinja2"}),
 }
 

@@ -35,7 +35,6 @@ from pathway.services.context import ServiceContext
 from pathway.services.retry import caseworker_command
 from pathway.services.views import EventView, FireResult, ParticipantSummary, ParticipantView, TriggerView
 from pathway.store.access_repository import RESPONSIBLE
-from pathway.store.group_repository import GroupRepository
 from pathway.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -47,6 +46,7 @@ if TYPE_CHECKING:
     from pathway.services.deadlines import for_participant as open_deadlines
     from pathway.services.deadlines import reconcile
     from pathway.steps.guards import GuardContext
+    from pathway.store.group_repository import GroupRepository  # an annotation only
 else:  # imported on first use: listing participants plans no deadline, checks no guard, reads no
     # personnummer (the planner, the guards, the workflow models and the identity register are a
     # good part of `participant list`'s start-up; see pathway.deferred)

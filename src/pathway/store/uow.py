@@ -35,7 +35,6 @@ from sqlalchemy.exc import IntegrityError
 
 from pathway.errors import ConcurrentChange, RefTakenConcurrently
 from pathway.store.deadline_repository import DeadlineRepository
-from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_crypto import IdentityKeys
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import INSERT_EVENT, ParticipantRepository, StaleRow, Tracked, WorkflowVersionRepository
@@ -45,8 +44,9 @@ from pathway.store.access_repository import AccessLogRepository, AssignmentRepos
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.user_repository import UserRepository
 
-if TYPE_CHECKING:  # the web app's sign-in state: imported when first used (see SqlUnitOfWork.auth)
+if TYPE_CHECKING:  # imported when first used (see SqlUnitOfWork.auth and .groups)
     from pathway.store.auth_repository import AuthRepository
+    from pathway.store.group_repository import GroupRepository
 
 #: the projection of what corrections struck (an import line writes its own with it too: store/bulk.py)
 INSERT_STRUCK = Prepared(insert(struck_events), column_keys=["participant_id", "seq", "corrected_by_seq"])
@@ -65,10 +65,11 @@ class UnitOfWork(Protocol):
     users: UserRepository
     access: AccessLogRepository
     assignments: AssignmentRepository
-    groups: GroupRepository
 
     @property
     def auth(self) -> AuthRepository: ...
+    @property
+    def groups(self) -> GroupRepository: ...
 
     def __enter__(self) -> UnitOfWork: ...
     def flush(self) -> None: ...
@@ -101,18 +102,29 @@ class SqlUnitOfWork:
         self.users = UserRepository(self.connection)
         self.access = AccessLogRepository(self.connection)
         self.assignments = AssignmentRepository(self.connection)
-        self.groups = GroupRepository(self.connection)
         self._auth: AuthRepository | None = None
+        self._groups: GroupRepository | None = None
+
+    # Two repositories few use cases need are made (and their modules imported) when first asked
+    # for, not by every command (issue 10's start-up); each holds nothing but the connection.
 
     @property
     def auth(self) -> AuthRepository:
-        """Passwords, web sessions, login failures and API tokens: only the web app signs in, so the
-        repository (and its module) is made when first asked for, not by every command (issue 10)."""
+        """Passwords, web sessions, login failures and API tokens: only the web app signs in."""
         if self._auth is None:
             from pathway.store.auth_repository import AuthRepository
 
             self._auth = AuthRepository(self.connection)
         return self._auth
+
+    @property
+    def groups(self) -> GroupRepository:
+        """Groups, their members and sessions: group steps, exits and the group commands."""
+        if self._groups is None:
+            from pathway.store.group_repository import GroupRepository
+
+            self._groups = GroupRepository(self.connection)
+        return self._groups
 
     def __exit__(
         self,
