@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timezone
 
 from pathway.domain.duration import LIMIT_HELP, MAX_AMOUNT
@@ -95,8 +98,9 @@ def check_text(what: str, value: str, max_length: int = MAX_TEXT, *, multiline: 
     """
     if not isinstance(value, str):
         raise BeyondLimits(what, type(value).__name__, "give text")
+    accepted = _accepted.get()
     key = (value, max_length, multiline, personal_number_free)
-    if key in _ACCEPTED:
+    if accepted is not None and key in accepted:
         return value
     if len(value) > max_length:
         raise BeyondLimits(what, f"{len(value)} characters", f"at most {max_length} characters are accepted")
@@ -106,19 +110,32 @@ def check_text(what: str, value: str, max_length: int = MAX_TEXT, *, multiline: 
                            "control characters, NUL bytes and text-direction overrides are not accepted")
     if personal_number_free and looks_like_personnummer(value):
         raise PersonnummerInText(what)
-    if len(value) <= _ACCEPTED_LENGTH:
-        if len(_ACCEPTED) >= _ACCEPTED_KEPT:
-            _ACCEPTED.clear()
-        _ACCEPTED.add(key)
+    if accepted is not None and len(value) <= _ACCEPTED_LENGTH:
+        if len(accepted) >= _ACCEPTED_KEPT:
+            accepted.clear()
+        accepted.add(key)
     return value
 
 
-#: Short texts :func:`check_text` accepted, with the limits they were held to: the same text is
-#: not checked again (an import line gives every event the same reason; a page's filters repeat).
-#: A refusal is never kept: it is raised again, with the field it was given for.
-_ACCEPTED: set[tuple[str, int, bool, bool]] = set()
+#: Within :func:`remembering_accepted_texts` (an import run): the short texts :func:`check_text`
+#: accepted, with the limits they were held to, so the same text is not checked again (an import
+#: line gives every event the same reason). None elsewhere: a server never keeps what caseworkers
+#: typed (it may be personal) beyond the request that checked it. A refusal is never kept.
+_accepted: ContextVar[set[tuple[str, int, bool, bool]] | None] = ContextVar("accepted_texts", default=None)
 _ACCEPTED_LENGTH = 200
 _ACCEPTED_KEPT = 4096
+
+
+@contextmanager
+def remembering_accepted_texts() -> Iterator[set[tuple[str, int, bool, bool]]]:
+    """Keep the texts :func:`check_text` accepts until the block ends (one import file), then forget them."""
+    kept: set[tuple[str, int, bool, bool]] = set()
+    token = _accepted.set(kept)
+    try:
+        yield kept
+    finally:
+        _accepted.reset(token)
+        kept.clear()
 
 
 def check_ref(value: str, what: str = field("ref")) -> str:

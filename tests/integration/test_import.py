@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from pathway import limits
 from pathway.clock import FixedClock, parse_time
 from pathway.domain.replay import replay
 from pathway.errors import BadInput
@@ -363,3 +364,24 @@ def test_passed_deadlines_of_open_participants_are_recorded_not_notified(engine:
     assert check(ctx, now) == []                                   # nothing from the past is announced
     overdue = [row for row in board(ctx, True, None, None, "flen_tripartite") if row.ref == "FL-2025-007"]
     assert overdue and overdue[0].days_overdue > 500              # the coordinator's board still shows it
+
+
+def test_the_texts_an_import_checked_are_kept_for_its_run_only(ctx: ServiceContext,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a file is imported, limits.check_text remembers what it accepted (every event of a line
+    has the same reason); when the import ends, nothing of what the file held stays in memory."""
+    memos: list[object] = []
+    check_text = limits.check_text
+
+    def watched(*args: Any, **kwargs: Any) -> str:
+        memos.append(limits._accepted.get())
+        return check_text(*args, **kwargs)
+
+    monkeypatch.setattr(limits, "check_text", watched)
+    assert import_file(ctx, DATA / "demo_ok.jsonl").committed
+    assert memos and all(isinstance(memo, set) for memo in memos)
+    assert all(not memo for memo in memos)  # the run's memo is emptied when it ends
+    assert limits._accepted.get() is None
+    memos.clear()
+    participants.enrol(ctx, "demo", ref="AFTER", attributes={"gender": "female"})
+    assert memos and all(memo is None for memo in memos)

@@ -41,6 +41,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pathway import limits
 from pathway.clock import parse_time
 from pathway.definitions.models import Workflow
 from pathway.errors import BadInput, DuplicateRef, PathwayError, RuleRefused
@@ -198,7 +199,7 @@ def import_file(ctx: ServiceContext, path: Path, dry_run: bool = False,
     result = ImportResult(source=str(path), dry_run=dry_run)
     refs: dict[tuple[str, str], int] = {}  # (workflow, ref) → the line that has it
     policy.require(ctx, "import.run")
-    with ctx.uow().one_transaction() as tx:
+    with limits.remembering_accepted_texts(), ctx.uow().one_transaction() as tx:
         # the use cases a line replays run under this import's permission (checked per workflow below)
         shared = replace(ctx, uow=tx.uow, granted=IMPORT_GRANTS, catalog=OneTransactionCatalog(ctx.catalog))
         done = 0
