@@ -134,6 +134,15 @@ def test_unknown_key_is_reported_at_the_key_with_did_you_mean() -> None:
     ]
 
 
+def test_an_unknown_key_written_with_a_capital_is_reported_like_any_other() -> None:
+    """'Title:' is an unknown key at its place with 'title' suggested (it once crashed the loader,
+    which took a capitalised name in an error's location for a pydantic union member's name)."""
+    lines = problems(MINIMAL.replace("title: Demo", "Title: Demo").replace("    terminal: true", "    Terminal: true"))
+    assert "wf.yaml:3:1: error[unknown-key]: unknown key 'Title' (hint: did you mean 'title'?)" in lines
+    assert any(line.startswith("wf.yaml:17:5: error[unknown-key]: unknown key 'Terminal' (hint: did you mean 'terminal'?)")
+               for line in lines), lines
+
+
 def test_nested_unknown_keys_all_get_hints_at_their_positions() -> None:
     """Misspelt keys in a step and a transition are both reported, each with a 'did you mean'."""
     text = HEAD + f"""\

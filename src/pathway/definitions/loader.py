@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -68,11 +69,30 @@ def diagnostic(source: str, source_map: SourceMap | None, problem: Problem,
             "message": problem.message, "hint": problem.hint, "text": text}
 
 
-def _schema_problems(err: ValidationError) -> list[Problem]:
+def _data_path(loc: tuple[int | str, ...], data: Any, names_a_key: bool) -> tuple[int | str, ...]:
+    """``loc`` as a path in the document: without the names pydantic puts into it for a union's
+    members (``str``, ``StepModel``, ``function-after[…]``), which are never in the document. A part
+    is kept where it is a key of the mapping reached so far or an index of the list; the last part is
+    kept too where it ``names_a_key`` the document lacks or should not have (a missing or unknown key:
+    ``Title`` as well as ``title``)."""
+    path: list[int | str] = []
+    node = data
+    for index, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif names_a_key and index == len(loc) - 1:
+            path.append(part)
+    return tuple(path)
+
+
+def _schema_problems(err: ValidationError, data: Any) -> list[Problem]:
     problems = []
     for e in err.errors():
-        # pydantic puts the union member's name into loc (e.g. 'str'); drop such non-path parts
-        path = tuple(p for p in e["loc"] if isinstance(p, int) or not p[:1].isupper())
+        path = _data_path(e["loc"], data, e["type"] in ("extra_forbidden", "missing"))
         if e["type"] == "extra_forbidden":
             problems.append(Problem(path, "unknown-key", f"unknown key '{path[-1]}'"))
         elif e["type"] == "missing":
@@ -144,7 +164,7 @@ def validate_text(text: str, source: str) -> ValidationReport:
     try:
         workflow = Workflow.model_validate(data)
     except ValidationError as err:
-        problems = _unknown_key_hints(_schema_problems(err), data)
+        problems = _unknown_key_hints(_schema_problems(err, data), data)
     else:
         problems = run_checks(workflow)
     diagnostics = [diagnostic(source, source_map, p) for p in problems]
