@@ -114,6 +114,31 @@ def test_workflow_files_beyond_the_bounds_are_located_errors(cli: Cli, tmp_path:
     assert result.stdout.startswith(f"{path}:")
 
 
+def test_a_capitalised_unknown_key_is_a_located_error(cli: Cli, tmp_path: Path) -> None:
+    """'Title:' instead of 'title:' is an unknown key at its place, with a hint (it was an internal error)."""
+    path = tmp_path / "capital.yaml"
+    path.write_text(workflow().replace("title: T", "Title: T"), encoding="utf-8")
+    result = cli("workflow", "validate", str(path))
+    assert result.code == 1, result.stderr
+    assert f"{path}:3:1: error[unknown-key]: unknown key 'Title' (hint: did you mean 'title'?)" in result.stdout
+
+
+def test_text_is_shown_as_typed_never_as_markup_or_emoji(cli: Cli) -> None:
+    """A ref or reason holding Rich markup or an emoji code is printed as typed by list, show and
+    history (a '[/bold]' in a ref was an internal error in 'participant list')."""
+    assert cli("db", "upgrade").code == 0
+    ref, reason = "LU[/bold][red]7", "met :thumbs_up: [b]"
+    assert cli("participant", "enrol", "small", "--ref", ref, "--reason", reason).code == 0
+    for args in (("participant", "list"), ("participant", "show", "1")):
+        result = cli(*args)
+        assert result.code == 0, (args, result.stderr)
+        assert ref in result.stdout, (args, result.stdout)
+    history = cli("participant", "history", "1")
+    assert history.code == 0, history.stderr
+    shown = "".join(line.strip("│ ") for line in history.stdout.splitlines())  # the reason may wrap
+    assert "[b]" in shown and ":thumbs_u" in shown and "\N{THUMBS UP SIGN}" not in history.stdout
+
+
 def test_validate_and_import_refuse_dev_zero(cli: Cli) -> None:
     """`workflow validate /dev/zero` and `import /dev/zero` are refused without exhausting memory."""
     validated = cli("workflow", "validate", "/dev/zero")

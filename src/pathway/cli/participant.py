@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from pathway.clock import format_local
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_note, print_rows, write_text
@@ -135,8 +136,8 @@ def show(ctx: typer.Context, participant: Id, fmt: FormatOption = OutputFormat.T
         row.pop("trigger_data")
         print_rows([row], list(row), fmt)
         return
-    ref = f" (ref {view.ref})" if view.ref else ""
-    console.print(f"[bold]Participant {view.id}{ref}[/bold] — {view.workflow_title} "
+    ref = f" (ref {escape(view.ref)})" if view.ref else ""  # a ref may hold '[': shown, never markup
+    console.print(f"[bold]Participant {view.id}{ref}[/bold] — {escape(view.workflow_title)} "
                   f"({view.workflow} v{view.workflow_version})")
     console.print(f"Step:     {view.step} — {view.step_title}  (owner: {view.owner})", markup=False)
     status = view.status if view.exit_reason is None else f"{view.status} ({view.exit_reason})"

@@ -102,7 +102,7 @@ def _write(tables: list[ReportTable], fmt: ReportFormat, output: Path | None, mi
 
         create_private(output)
         with output.open("w", encoding="utf-8") as handle:
-            render.as_rich(tables, Console(file=handle, width=200, highlight=False))
+            render.as_rich(tables, Console(file=handle, width=200, highlight=False, emoji=False))
         console.print(f"wrote {output}", markup=False)
     else:
         render.as_rich(tables, console)
