@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -176,7 +177,7 @@ def _bounded_events(text: str) -> list[yaml.Event]:
     stack: list[list[Any]] = []  # per open mapping or list: [size so far, anchor or None]
     events: list[yaml.Event] = []
     try:
-        for event in yaml.parse(text, Loader=_Yaml12BoolLoader):
+        for event in _parse(text):
             events.append(event)
             if isinstance(event, yaml.AliasEvent):
                 if event.anchor in open_anchors:
@@ -214,6 +215,34 @@ def _bounded_events(text: str) -> list[yaml.Event]:
     except yaml.YAMLError as err:
         raise _reader_problem(err, text) from None
     return events
+
+
+#: libyaml's parser, where PyYAML was built with it (the wheels are): ~17× faster than PyYAML's
+#: pure-Python one, which was most of a workflow's load time, so of every command that reads one. It
+#: gives the same events, lines and columns for any text PyYAML reads (tests/unit/test_yaml_fast_parser.py;
+#: an empty value in a flow list may sit one column apart), and is more lenient on some malformed YAML
+#: (a tab after a value): such a text reaches the workflow's validation, which locates what is wrong.
+#: PyYAML's parser stays the reference: it parses any text libyaml refuses (so a malformed file gets
+#: PyYAML's located error, as before), that holds a character YAML forbids (PyYAML locates it by
+#: character, libyaml by byte), whose last line has no line break (the two place the end differently;
+#: an editor ends a file with one), or that has an explicit tag (none in a workflow; the two resolve
+#: a bare ``!`` differently).
+_FAST_PARSER: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+
+
+def _parse(text: str) -> Iterator[yaml.Event]:
+    """The text's YAML events: libyaml's if it accepts the text, else PyYAML's (and its error)."""
+    if (_FAST_PARSER is not None and text.endswith("\n")
+            and yaml.reader.Reader.NON_PRINTABLE.search(text) is None):
+        try:
+            events = list(yaml.parse(text, Loader=_FAST_PARSER))
+        except yaml.YAMLError:
+            pass
+        else:
+            if not any(getattr(event, "tag", None) for event in events):  # no tags: they differ in '!'
+                yield from events
+                return
+    yield from yaml.parse(text, Loader=_Yaml12BoolLoader)
 
 
 def _convert(loader: _ReplayLoader, node: yaml.Node, path: Path, source_map: SourceMap) -> Any:
