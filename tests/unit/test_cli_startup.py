@@ -25,7 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 #: Libraries that only some commands need.
 HEAVY = ("sqlalchemy", "sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "pydantic", "pydantic_settings", "alembic", "transitions", "yaml",
-         "openpyxl", "cryptography", "holidays", "graphviz", "httpx", "fastapi", "starlette", "jinja2", "structlog")
+         "openpyxl", "cryptography", "holidays", "graphviz", "httpx", "fastapi", "starlette", "jinja2", "structlog",
+         "rich._emoji_codes")
+#: Rich's emoji table: Typer's help pages load it; pathway's consoles replace no emoji codes
+_EMOJI = "rich._emoji_codes"
 
 #: pathway's modules for planning deadlines and checking guards, and the workflow models (pydantic):
 #: a command that plans nothing and reads no workflow file does not load them (services/participants.py
@@ -43,26 +46,26 @@ _ON_DEMAND = ("pathway.store.auth_repository", "pathway.store.group_repository")
 #: does not need).
 MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
     "--version": (["--version"], set(HEAVY)),
-    "--help": (["--help"], set(HEAVY)),
-    "serve --help": (["serve", "--help"], set(HEAVY) - {"pydantic"}),  # Typer converts parameters with pydantic
+    "--help": (["--help"], set(HEAVY) - {_EMOJI}),
+    "serve --help": (["serve", "--help"], set(HEAVY) - {"pydantic", _EMOJI}),  # Typer converts parameters with pydantic
     "workflow validate": (["workflow", "validate", str(REPO / "workflows" / "kraft.yaml")],
                           set(HEAVY) - {"pydantic", "yaml"}),
     "workflow diagram": (["workflow", "diagram", "kraft"],
-                         {"sqlalchemy", "alembic", "openpyxl", "cryptography", "holidays", "httpx", "fastapi",
+                         {_EMOJI, "sqlalchemy", "alembic", "openpyxl", "cryptography", "holidays", "httpx", "fastapi",
                           "starlette", "jinja2", "structlog"}),
     "participant list": (["participant", "list"],
-                         {"sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays",
+                         {_EMOJI, "sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "holidays",
                           "graphviz", "httpx", "fastapi", "starlette", "jinja2", *_PLANNING, "pathway.services.deadlines",
                           "pathway.services.identity", "pathway.services.secrecy", "pathway.services.person"}),
     "participant show": (["participant", "show", "1"],
-                         {"sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi",
+                         {_EMOJI, "sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "openpyxl", "cryptography", "graphviz", "httpx", "fastapi",
                           "starlette", "jinja2"}),
     "deadlines check": (["deadlines", "check"],
-                        {"sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz",
+                        {_EMOJI, "sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "yaml", "openpyxl", "cryptography", "graphviz",
                          "httpx", "fastapi", "starlette", "jinja2", *_PLANNING}),
     # openpyxl only for --format xlsx
     "report flow": (["report", "flow", "--workflow", "kraft"],
-                    {"sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz",
+                    {_EMOJI, "sqlalchemy.orm", *_POSTGRESQL, *_ON_DEMAND, "alembic", "transitions", "openpyxl", "cryptography", "holidays", "graphviz",
                      "httpx", "fastapi", "starlette", "jinja2"}),
 }
 
