@@ -28,6 +28,11 @@ against the same floors, side by side.
 
     python bench/bench_startup.py --blocks 15
     python bench/bench_startup.py --blocks 11 --against /tmp/before   # /tmp/before/src/pathway
+    python bench/bench_startup.py --blocks 15 --floor-collector paused  # floors without the collector too
+
+``pathway`` pauses the garbage collector while it starts (``pathway.cli.entry``): against the plain
+import (the default floor) that is part of what it saves; ``--floor-collector paused`` gives the
+floors the same pause, so the ratio shows pathway's own modules and work alone.
 """
 
 from __future__ import annotations
@@ -75,9 +80,11 @@ COMMANDS: dict[str, tuple[list[str], tuple[str, ...]]] = {
 }
 
 
-def floor_code(libraries: tuple[str, ...]) -> str:
-    """The floor as a program: one import statement per library."""
-    return "\n".join(lib if lib.startswith("from ") else f"import {lib}" for lib in libraries)
+def floor_code(libraries: tuple[str, ...], collector_paused: bool = False) -> str:
+    """The floor as a program: one import statement per library (after pausing the garbage
+    collector, as ``pathway`` does for its start-up, with ``collector_paused``)."""
+    imports = [lib if lib.startswith("from ") else f"import {lib}" for lib in libraries]
+    return "\n".join((["import gc", "gc.disable()"] if collector_paused else []) + imports)
 
 
 def _run(argv: list[str], env: dict[str, str], cwd: str) -> float:
@@ -109,6 +116,9 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated command names (default: all)")
     parser.add_argument("--against", type=Path, default=None,
                         help="another checkout whose src/ is timed too, in the same blocks (before a change)")
+    parser.add_argument("--floor-collector", choices=["running", "paused"], default="running",
+                        help="the floors import with the garbage collector running (a plain program, the "
+                             "issue's floor) or paused, as pathway's own start-up runs (pathway.cli.entry)")
     args = parser.parse_args()
     chosen = {name: value for name, value in COMMANDS.items() if not args.only or name in args.only.split(",")}
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,7 +129,8 @@ def main() -> None:
         sides = {"": env}
         if args.against is not None:  # the other checkout's package first on the path, the same libraries
             sides["before "] = {**env, "PYTHONPATH": str(args.against.resolve() / "src")}
-        floors = {name: [sys.executable, "-c", floor_code(libraries)] for name, (_argv, libraries) in chosen.items()}
+        paused = args.floor_collector == "paused"
+        floors = {name: [sys.executable, "-c", floor_code(libraries, paused)] for name, (_argv, libraries) in chosen.items()}
         for name, (argv, _libraries) in chosen.items():  # compile and cache the byte code of every side
             _run(floors[name], env, tmp)
             for side_env in sides.values():
@@ -143,7 +154,8 @@ def main() -> None:
                 print(f"{side + name:<27} {statistics.median(times[side, name]) * 1000:7.0f} "
                       f"{statistics.median(bare[name]) * 1000:9.0f} {statistics.median(ratios[side, name]):25.2f} "
                       f"{_modules(argv, side_env, tmp):8d}")
-        print(f"load average (1 min) during the blocks: {min(load):.1f}–{max(load):.1f}")
+        print(f"load average (1 min) during the blocks: {min(load):.1f}–{max(load):.1f}; "
+              f"floors' garbage collector: {args.floor_collector}")
 
 if __name__ == "__main__":
     main()

@@ -1,5 +1,5 @@
-"""``python -m pathway`` runs the CLI."""
+"""``python -m pathway`` runs the CLI, as the ``pathway`` command does."""
 
-from pathway.cli.app import main
+from pathway.cli.entry import main
 
 main()

@@ -15,6 +15,7 @@ import typer
 
 from pathway import __version__
 from pathway.cli import crash
+from pathway.cli.entry import resume_collection
 from pathway.cli.lazy import LazyCommands, LazyGroup, load
 from pathway.cli.state import CliState
 from pathway.errors import PathwayError, PersonnummerInText
@@ -85,6 +86,7 @@ def global_options(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="print the version")] = False,
 ) -> None:
     """Participant pathways: validate workflows, walk participants through them, keep the history."""
+    resume_collection()  # the command's module is loaded: start-up is over (pathway.cli.entry)
     overrides = {"database_url": db_url, "workflows": workflows, "now": now, "actor": actor, "purpose": purpose}
     ctx.obj = CliState({k: v for k, v in overrides.items() if v is not None})
 
@@ -108,7 +110,8 @@ def said(err: PathwayError) -> str:
 
 
 def main() -> None:
-    """Console-script entry point: user errors become one line on stderr and an exit code."""
+    """Run the command: user errors become one line on stderr and an exit code. (The console
+    script enters through :func:`pathway.cli.entry.main`, which pauses the collector for start-up.)"""
     try:
         app()
     except PathwayError as err:
