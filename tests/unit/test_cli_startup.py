@@ -48,8 +48,10 @@ MUST_NOT_LOAD: dict[str, tuple[list[str], set[str]]] = {
     "--version": (["--version"], set(HEAVY)),
     "--help": (["--help"], set(HEAVY) - {_EMOJI}),
     "serve --help": (["serve", "--help"], set(HEAVY) - {"pydantic", _EMOJI}),  # Typer converts parameters with pydantic
+    # validating a file needs the record types (placements, consent) but no participant, event or deadline
     "workflow validate": (["workflow", "validate", str(REPO / "workflows" / "kraft.yaml")],
-                          set(HEAVY) - {"pydantic", "yaml"}),
+                          set(HEAVY) - {"pydantic", "yaml"} | {"pathway.domain.participant", "pathway.domain.deadline",
+                                                               "pathway.domain.corrections"}),
     "workflow diagram": (["workflow", "diagram", "kraft"],
                          {_EMOJI, "sqlalchemy", "alembic", "openpyxl", "cryptography", "holidays", "httpx", "fastapi",
                           "starlette", "jinja2", "structlog"}),

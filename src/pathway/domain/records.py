@@ -11,12 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoneinfo import ZoneInfo
 
-from pathway.domain.corrections import effective
-from pathway.domain.participant import Event
+if TYPE_CHECKING:  # the record types are read without events by the workflow models and guards
+    from pathway.domain.participant import Event
 
 #: dates in refusals are the Swedish calendar day
 SWEDEN = ZoneInfo("Europe/Stockholm")
@@ -196,6 +196,8 @@ def fold(events: Iterable[Event]) -> Records:
     events = list(events)
     records.placements_started = sum(1 for e in events if e.type == RecordEvent.PLACEMENT_STARTED)
     records.interventions_started = sum(1 for e in events if e.type == RecordEvent.INTERVENTION_STARTED)
+    from pathway.domain.corrections import effective  # what folding events needs, not the record types
+
     for event in effective(events):  # corrections applied: struck entries left out, replaced ones corrected
         apply_record(records, event)
     return records
