@@ -1,7 +1,7 @@
 """Safe YAML that remembers where every value came from.
 
-PyYAML's SafeLoader is used through its node API: the document is composed into nodes (which carry
-line and column), then turned into plain Python while recording a position for every path. Two
+PyYAML's SafeLoader is used through its node API (its events parsed by libyaml where PyYAML has it,
+see :data:`_FAST_PARSER`): the document is composed into nodes (which carry line and column), then turned into plain Python while recording a position for every path. Two
 traps are closed here:
 
 * YAML 1.1 reads ``on``, ``off``, ``yes``, ``no``, ``y``, ``n`` as booleans, so a step called ``no``
@@ -90,8 +90,8 @@ _Yaml12BoolLoader.add_implicit_resolver(
 
 class _ReplayLoader(Composer, SafeConstructor, Resolver):
     """Composes the document from the events :func:`check_bounds` already parsed (and bounded), so a
-    file is parsed once, not twice: PyYAML's pure-Python parser is most of a workflow's load time.
-    The same Composer, constructor and resolvers as :class:`_Yaml12BoolLoader` (YAML 1.2 booleans)."""
+    file is parsed once, not twice (by libyaml or PyYAML, :func:`_parse`), and composed the same way
+    whichever parsed it. The same Composer, constructor and resolvers as :class:`_Yaml12BoolLoader` (YAML 1.2 booleans)."""
 
     yaml_implicit_resolvers = _Yaml12BoolLoader.yaml_implicit_resolvers
 
