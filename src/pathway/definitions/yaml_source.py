@@ -1,8 +1,8 @@
 """Safe YAML that remembers where every value came from.
 
 PyYAML's SafeLoader is used through its node API (its events parsed by libyaml where PyYAML has it,
-see :data:`_FAST_PARSER`): the document is composed into nodes (which carry line and column), then turned into plain Python while recording a position for every path. Two
-traps are closed here:
+see :data:`_FAST_PARSER`): the document is composed into nodes (which carry line and column), then
+turned into plain Python while recording a position for every path. Two traps are closed here:
 
 * YAML 1.1 reads ``on``, ``off``, ``yes``, ``no``, ``y``, ``n`` as booleans, so a step called ``no``
   or a trigger called ``on`` would silently become ``False``/``True``. Only ``true``/``false`` are
