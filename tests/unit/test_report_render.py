@@ -136,3 +136,17 @@ def test_people_counts_among_measures_are_suppressed_but_days_and_goals_are_not(
     goals = ReportTable(name="goals", title="Goals", dimensions=["goal"], measures=["numerator", "met"],
                         rows=[{"goal": "g", "numerator": 1, "met": False}], total=1)
     assert render.grid(goals, min_cell=3)[1] == [["g", 1, "no"]]
+
+
+def test_the_terminal_table_prints_labels_as_written_never_as_markup() -> None:
+    """A label or title holding '[' (from a workflow file) is printed as written; a '[/bold]' was an
+    internal error when cells were Rich markup."""
+    from rich.console import Console
+
+    table = crosstab()
+    table.title = "Deltagare [/bold] [red]"
+    table.labels = {"gender": {"female": "Kvinna [b]", "male": "Man [/i]"}}
+    out = io.StringIO()
+    render.as_rich([table], Console(file=out, width=200, emoji=False))
+    assert "Deltagare [/bold] [red]" in out.getvalue()
+    assert "Kvinna [b]" in out.getvalue() and "Man [/i]" in out.getvalue()

@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pathway.reports.suppress import Equation, protect
 from pathway.reports.table import ReportTable
@@ -220,12 +221,13 @@ def _md(value: Cell) -> str:
 def as_rich(tables: Sequence[ReportTable], console: Console) -> None:
     for table in tables:
         header, rows = grid(table, 0)
-        rich_table = Table(title=_caption(table), title_justify="left")
+        # Text, not markup: a step title or label with '[' in the workflow file is printed as written
+        rich_table = Table(title=Text(_caption(table)), title_justify="left")
         text_columns = _text_columns(table)
         for index, name in enumerate(header):
-            rich_table.add_column(str(name), justify="left" if index < text_columns else "right")
+            rich_table.add_column(Text(str(name)), justify="left" if index < text_columns else "right")
         for row in rows:
-            rich_table.add_row(*(str(c) for c in row))
+            rich_table.add_row(*(Text(str(c)) for c in row))
         console.print(rich_table)
         for note in table.notes:
             console.print(f"note: {note}", markup=False)
