@@ -139,6 +139,14 @@ def test_text_is_shown_as_typed_never_as_markup_or_emoji(cli: Cli) -> None:
     assert "[b]" in shown and ":thumbs_u" in shown and "\N{THUMBS UP SIGN}" not in history.stdout
 
 
+def test_a_workflow_title_is_shown_as_written(cli: Cli) -> None:
+    """A title holding Rich markup is printed as written by 'workflow show' (it was read as markup)."""
+    (cli.workflows / "w.yaml").write_text(workflow().replace("title: T", 'title: "T [/bold] [red]"'), encoding="utf-8")
+    shown = cli("workflow", "show", "w")
+    assert shown.code == 0, shown.stderr
+    assert shown.stdout.startswith("T [/bold] [red]  (w, version 1)")
+
+
 def test_validate_and_import_refuse_dev_zero(cli: Cli) -> None:
     """`workflow validate /dev/zero` and `import /dev/zero` are refused without exhausting memory."""
     validated = cli("workflow", "validate", "/dev/zero")

@@ -336,7 +336,9 @@ def show(
         return
     if fmt == OutputFormat.CSV:
         raise BadInput("workflow show has no CSV form; use --format table or json")
-    console.print(f"[bold]{definition.title}[/bold]  ({definition.id}, version {version or definition.version})")
+    from rich.markup import escape  # a title holding '[' is shown as written
+
+    console.print(f"[bold]{escape(definition.title)}[/bold]  ({definition.id}, version {version or definition.version})")
     if definition.description:
         console.print(definition.description.strip(), markup=False)
     print_rows([{"step": s.id, "title": s.title, "kind": s.kind, "owner": s.owner,
