@@ -85,6 +85,20 @@ def test_workbook_has_a_sheet_per_table_with_numbers_as_numbers(tmp_path: Path) 
     assert abs(share.value - 53 / 56) < 1e-9 and share.number_format == "0.0%"   # a number Excel can sum
 
 
+def test_workbook_writes_text_that_looks_like_a_formula_as_text(tmp_path: Path) -> None:
+    """A ref typed as '=HYPERLINK(…)' (the corrections report lists refs) is a text cell, not a formula
+    that would run when the funder opens the workbook."""
+    typed = '=HYPERLINK("http://example.invalid","klicka")'
+    corrections = ReportTable(name="corrections", title="Corrections", dimensions=["ref"], total=1,
+                              rows=[{"ref": typed, "count": 1}], notes=["=1+1"])
+    path = tmp_path / "rapport.xlsx"
+    render.write_xlsx([corrections], path, min_cell=0)
+    sheet = load_workbook(path).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)]
+    assert any(cell.value == typed for cell in cells) and any(cell.value == "=1+1" for cell in cells)
+    assert all(cell.data_type != "f" for cell in cells)
+
+
 def test_sheet_names_fit_excel_rules() -> None:
     """At most 31 characters, unique, none of Excel's forbidden characters."""
     used: set[str] = set()

@@ -73,16 +73,16 @@ def write(tables: Sequence[ReportTable], path: Any, min_cell: int) -> None:
     for table in tables:
         title = sheet_title(table)
         sheet = workbook.create_sheet(sheet_name(title, used))
-        sheet.append([_caption(table, title)])
+        _append(sheet, [_caption(table, title)])
         sheet["A1"].font = Font(bold=True, size=12)
         header, rows = grid(table, min_cell)
-        sheet.append([_head(table, h) for h in header])
+        _append(sheet, [_head(table, h) for h in header])
         for cell in sheet[2]:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         first_data = 3
         for row in rows:
-            sheet.append([_value(c) for c in row])
+            _append(sheet, [_value(c) for c in row])
             for cell, value, name in zip(sheet[sheet.max_row], row, header):
                 if isinstance(value, Share) or (name in ("share", "target_share") and isinstance(value, float)):
                     cell.number_format = "0.0%"
@@ -96,9 +96,9 @@ def write(tables: Sequence[ReportTable], path: Any, min_cell: int) -> None:
             for cell in sheet[last_data]:
                 cell.font = Font(bold=True)
         for note in table.notes:
-            sheet.append([note])
+            _append(sheet, [note])
         if min_cell > 1 and (table.is_crosstab or table.suppressible):
-            sheet.append([suppression_note(min_cell)])
+            _append(sheet, [suppression_note(min_cell)])
         for index, name in enumerate(header, start=1):
             width = max([len(str(_head(table, name)))] + [len(str(r[index - 1])) for r in rows if index - 1 < len(r)])
             sheet.column_dimensions[get_column_letter(index)].width = min(45, width + 2)
@@ -117,6 +117,16 @@ def _head(table: ReportTable, name: str) -> str:
         return f"{heading(table, down)} \\ {heading(table, across)}"
     return heading(table, name) if name in table.dimensions or name in table.measures or name in HEADINGS \
         else WORDS.get(name, name)
+
+
+def _append(sheet: Any, values: list[Any]) -> None:
+    """A row of values, every text written as text: openpyxl makes a formula of a string that starts
+    with '=', so a ref or label typed as ``=HYPERLINK(…)`` would run in the funder's Excel. (pathway
+    writes no formulas; the charts read the cells.)"""
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def _value(cell: Any) -> Any:
