@@ -6,6 +6,7 @@ CLI does (one unit of work and commit each), interleaved; the ratio is the media
 ratios. Also counts the SQL statements of each (a test pins that they are equal).
 
     python bench/bench_history.py --blocks 60 [--db postgresql+psycopg://postgres@127.0.0.1:5432/test]
+    python bench/bench_history.py --blocks 60 --grow transitions   # a history of transitions
 """
 
 from __future__ import annotations
@@ -45,11 +46,16 @@ transitions:
 """
 
 
-def _participant(ctx: ServiceContext, clock: FixedClock, events: int) -> int:
+def _participant(ctx: ServiceContext, clock: FixedClock, events: int, grow: str) -> int:
+    """A participant with ``events`` events: attribute changes, or transitions (each a mark in the
+    folded state the participant row carries)."""
     pid, _ = service.enrol(ctx, "bench", attributes={"hours": 0})
     for hours in range(1, events):
         clock.advance(seconds=1)
-        service.set_attributes(ctx, pid, {"hours": hours})
+        if grow == "transitions":
+            service.fire(ctx, pid, "note")
+        else:
+            service.set_attributes(ctx, pid, {"hours": hours})
     return pid
 
 
@@ -57,13 +63,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", type=int, default=60)
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (a schema of its own is made and dropped)")
+    parser.add_argument("--grow", choices=["attributes", "transitions"], default="attributes",
+                        help="what the history is made of (default: attribute changes)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, bench_database(tmp, args.db) as engine:
         folder = workflows_folder(tmp, bench=WORKFLOW)
         clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
         ctx = service_context(engine, folder, clock)
-        shorts = [_participant(ctx, clock, 10) for _ in range(args.blocks)]
-        long = _participant(ctx, clock, 200)
+        shorts = [_participant(ctx, clock, 10, args.grow) for _ in range(args.blocks)]
+        long = _participant(ctx, clock, 200, args.grow)
         statements: list[str] = []
         event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         ratios, short_ms, long_ms, counts = [], [], [], []
@@ -81,7 +89,7 @@ def main() -> None:
             short_ms.append((t1 - t0) * 1000)
             long_ms.append((t2 - t1) * 1000)
             ratios.append((t2 - t1) / (t1 - t0))
-        print(f"database: {engine.dialect.name}; blocks: {args.blocks}")
+        print(f"database: {engine.dialect.name}; blocks: {args.blocks}; history of {args.grow}")
         print(f"transition with 10 events:  {statistics.median(short_ms):.2f} ms (median)")
         print(f"transition with 200 events: {statistics.median(long_ms):.2f} ms (median)")
         print(f"ratio 200/10 (median of per-block ratios): {statistics.median(ratios):.2f}")

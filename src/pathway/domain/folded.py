@@ -59,10 +59,24 @@ class Folded:
     and the sequence number of the last step change."""
 
     records: Records = field(default_factory=Records)
-    marks: list[Mark] = field(default_factory=list)
+    #: the marks as stored (``[seq, at (ISO), type, trigger, from_step, to_step]``), in sequence
+    #: order. Kept in that form and decoded only when asked (:attr:`marks`): every transition adds
+    #: one, and decoding and re-encoding them all on each transition made its cost grow with the
+    #: number of transitions behind it (200 against 10: 1.8×); the planner reads them, a note does not.
+    mark_rows: list[list[Any]] = field(default_factory=list)
     #: plan item id → (effective time, seq) of the event that added it (the latest, in time order)
     plan_added: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     step_change_seq: int = 0
+
+    def __post_init__(self) -> None:
+        self._marks: list[Mark] | None = None  # decoded mark_rows, until the next mark
+
+    @property
+    def marks(self) -> list[Mark]:
+        """The marks, decoded (kept until the next mark is added)."""
+        if self._marks is None or len(self._marks) != len(self.mark_rows):
+            self._marks = [Mark(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5]) for r in self.mark_rows]
+        return self._marks
 
     def apply(self, event: Event) -> bool:
         """Fold one event that corrects nothing; returns whether the state changed."""
@@ -80,8 +94,11 @@ class Folded:
     def _fold(self, event: Event) -> bool:
         """Fold one event of the corrected history."""
         if event.type in MARK_TYPES:
-            self.marks.append(Mark(event.seq, event.effective_at, event.type, event.trigger, event.from_step,
-                                   event.to_step))
+            self.mark_rows.append([event.seq, event.effective_at.isoformat(), str(event.type), event.trigger,
+                                   event.from_step, event.to_step])
+            if self._marks is not None:
+                self._marks.append(Mark(event.seq, event.effective_at, str(event.type), event.trigger,
+                                        event.from_step, event.to_step))
             return True
         if event.type in RECORD_EVENT_TYPES:
             apply_record(self.records, event)
@@ -115,7 +132,7 @@ class Folded:
     def to_json(self) -> dict[str, Any]:
         return {
             "records": _records_json(self.records),
-            "marks": [[m.seq, m.at.isoformat(), m.type, m.trigger, m.from_step, m.to_step] for m in self.marks],
+            "marks": self.mark_rows,  # as stored: nothing to encode (a new mark is encoded when added)
             "plan_added": {k: [at.isoformat(), seq] for k, (at, seq) in self.plan_added.items()},
             "step_change_seq": self.step_change_seq,
         }
@@ -124,7 +141,7 @@ class Folded:
     def from_json(cls, value: dict[str, Any]) -> Folded:
         return cls(
             records=_records_from(value.get("records") or {}),
-            marks=[Mark(m[0], datetime.fromisoformat(m[1]), m[2], m[3], m[4], m[5]) for m in value.get("marks", [])],
+            mark_rows=list(value.get("marks", [])),  # decoded only if asked for (marks)
             plan_added={k: (datetime.fromisoformat(v[0]), int(v[1])) for k, v in value.get("plan_added", {}).items()},
             step_change_seq=int(value.get("step_change_seq", 0)),
         )
