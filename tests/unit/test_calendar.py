@@ -206,6 +206,18 @@ def test_closing_an_open_pause_at_a_day() -> None:
     assert add_duration(date(2026, 3, 2), d("14d"), closed) == date(2026, 3, 20)  # 5–8 Mar paused: 4 days
 
 
+def test_pauses_after_the_day_a_deadline_closed_do_not_move_it() -> None:
+    """closed_at(day) keeps the pauses until that day only: a leave that began after a step limit
+    was met, or ended after it, is another clock's (and the limit's due date stays as it was)."""
+    calendar = PauseCalendar([(date(2026, 3, 1), date(2026, 3, 12)), (date(2026, 3, 10), None),
+                              (date(2026, 3, 5), date(2026, 3, 7))])
+    closed = calendar.closed_at(date(2026, 3, 9))
+    assert closed.intervals == [(date(2026, 3, 1), date(2026, 3, 9)), (date(2026, 3, 5), date(2026, 3, 7))]
+    resumed_later = PauseCalendar([(date(2026, 3, 1), date(2026, 3, 20))]).closed_at(date(2026, 3, 9))
+    still_open = PauseCalendar([(date(2026, 3, 1), None)]).closed_at(date(2026, 3, 9))
+    assert resumed_later.intervals == still_open.intervals == [(date(2026, 3, 1), date(2026, 3, 9))]
+
+
 START = date(2026, 1, 5)
 
 

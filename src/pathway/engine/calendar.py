@@ -117,8 +117,11 @@ class PauseCalendar:
         return any(end is None for _, end in self.intervals)
 
     def closed_at(self, day: date) -> PauseCalendar:
-        """The same pauses with a still-open one ending on ``day`` (for deadlines already met)."""
-        return PauseCalendar((begin, end if end is not None else max(begin, day)) for begin, end in self.intervals)
+        """The pauses until ``day``, for a deadline met or closed that day: a pause still open ends
+        on it, and a pause after it does not count (it stopped another clock: a step limit met on
+        day 5 is not moved by a leave on day 7 in the next step, nor by its end)."""
+        return PauseCalendar((begin, day if end is None or end > day else end)
+                             for begin, end in self.intervals if begin <= day)
 
     def __call__(self, day: date) -> bool:
         return any(begin <= day and (end is None or day < end) for begin, end in self.intervals)
