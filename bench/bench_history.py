@@ -7,6 +7,7 @@ ratios. Also counts the SQL statements of each (a test pins that they are equal)
 
     python bench/bench_history.py --blocks 60 [--db postgresql+psycopg://postgres@127.0.0.1:5432/test]
     python bench/bench_history.py --blocks 60 --grow transitions   # a history of transitions
+    python bench/bench_history.py --blocks 60 --grow steps         # of step changes, timing a step change
 """
 
 from __future__ import annotations
@@ -46,44 +47,85 @@ transitions:
 """
 
 
+#: Two steps with limits and a way back and forth: a history of step changes (``--grow steps``)
+CYCLE = """\
+id: cycle
+version: 1
+title: Cycle
+roles:
+  - {id: coach, title: Coach}
+exit_reasons:
+  - {code: work, label: Arbete, category: work}
+steps:
+  - {id: a, title: A, kind: referral, owner: coach, initial: true, limit: {within: 4w, remind_before: 1w}}
+  - {id: b, title: B, kind: assessment, owner: coach, limit: {within: 10wd}}
+  - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
+transitions:
+  - {trigger: note, from: [a, b]}
+  - {trigger: to_b, from: a, to: b}
+  - {trigger: to_a, from: b, to: a}
+  - trigger: exit
+    from: "*"
+    to: exited
+    data: {reason: {type: exit_reason, required: true}}
+"""
+
+
 def _participant(ctx: ServiceContext, clock: FixedClock, events: int, grow: str) -> int:
-    """A participant with ``events`` events: attribute changes, or transitions (each a mark in the
-    folded state the participant row carries)."""
-    pid, _ = service.enrol(ctx, "bench", attributes={"hours": 0})
+    """A participant with ``events`` events: attribute changes, transitions that move no step (each
+    a mark in the folded state the participant row carries), or step changes (each a step limit)."""
+    if grow == "steps":
+        pid, _ = service.enrol(ctx, "cycle")
+    else:
+        pid, _ = service.enrol(ctx, "bench", attributes={"hours": 0})
     for hours in range(1, events):
-        clock.advance(seconds=1)
-        if grow == "transitions":
+        clock.advance(**({"days": 1} if grow == "steps" else {"minutes": 30}))  # a step change a day
+        if grow == "steps":
+            service.fire(ctx, pid, "to_b" if hours % 2 else "to_a")
+        elif grow == "transitions":
             service.fire(ctx, pid, "note")
         else:
             service.set_attributes(ctx, pid, {"hours": hours})
     return pid
 
 
+def _step(ctx: ServiceContext, pid: int, grow: str, moves: dict[int, int]) -> None:
+    """The transition timed: a step change on a history of step changes (``moves``: how many each
+    participant has made, so where it is), else a note."""
+    if grow == "steps":
+        moves[pid] = moves.get(pid, 0) + 1
+        service.fire(ctx, pid, "to_b" if moves[pid] % 2 else "to_a")
+    else:
+        service.fire(ctx, pid, "note")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", type=int, default=60)
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (a schema of its own is made and dropped)")
-    parser.add_argument("--grow", choices=["attributes", "transitions"], default="attributes",
-                        help="what the history is made of (default: attribute changes)")
+    parser.add_argument("--grow", choices=["attributes", "transitions", "steps"], default="attributes",
+                        help="what the history is made of: attribute changes (default), transitions that move "
+                             "no step, or step changes (then the transition timed is a step change too)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, bench_database(tmp, args.db) as engine:
-        folder = workflows_folder(tmp, bench=WORKFLOW)
+        folder = workflows_folder(tmp, bench=WORKFLOW, cycle=CYCLE)
         clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
         ctx = service_context(engine, folder, clock)
         shorts = [_participant(ctx, clock, 10, args.grow) for _ in range(args.blocks)]
         long = _participant(ctx, clock, 200, args.grow)
+        moves = {pid: 9 for pid in shorts} | {long: 199}  # the step changes each made
         statements: list[str] = []
         event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         ratios, short_ms, long_ms, counts = [], [], [], []
         for short in shorts:
-            clock.advance(seconds=1)
+            clock.advance(**({"days": 1} if args.grow == "steps" else {"minutes": 30}))
             statements.clear()
             t0 = time.perf_counter()
-            service.fire(ctx, short, "note")
+            _step(ctx, short, args.grow, moves)
             t1 = time.perf_counter()
             n_short = len(statements)
             statements.clear()
-            service.fire(ctx, long, "note")
+            _step(ctx, long, args.grow, moves)
             t2 = time.perf_counter()
             counts.append((n_short, len(statements)))
             short_ms.append((t1 - t0) * 1000)

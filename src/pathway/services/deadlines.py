@@ -35,7 +35,7 @@ from pathway.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from pathway.definitions.models import Workflow
-    from pathway.engine.deadlines import PlannedDeadline, leaves_plan
+    from pathway.engine.deadlines import PlannedDeadline, leaves_plan, settled_since
     from pathway.engine.deadlines import plan as plan_for
     from pathway.engine.values import coerce_fields
     from pathway.steps.guards import GuardContext
@@ -44,6 +44,7 @@ else:  # imported on first use: a check with nothing due plans nothing and check
     # planner, the guards and the workflow models are a good part of its start-up; see pathway.deferred)
     leaves_plan = deferred.function("pathway.engine.deadlines", "leaves_plan")
     plan_for = deferred.function("pathway.engine.deadlines", "plan")
+    settled_since = deferred.function("pathway.engine.deadlines", "settled_since")
     coerce_fields = deferred.function("pathway.engine.values", "coerce_fields")
     GuardContext = deferred.function("pathway.steps.guards", "GuardContext")
     StepRequirements = deferred.function("pathway.steps.requirements", "StepRequirements")
@@ -76,8 +77,16 @@ def reconcile(uow: UnitOfWork, participant: Participant, definition: Workflow,
     if events and participant.id is not None and all(leaves_plan(definition, e) for e in events):
         return
     voided = participant.status == ParticipantStatus.VOIDED  # an enrolment made by mistake: no deadlines
-    planned = [] if voided else plan_for(definition, participant.folded, typed_attributes, participant.enrolled_at)
+    # the limits of steps left before these events' first day are settled: their rows hold them
+    settled = None if participant.id is None else settled_since(events)
+    planned = [] if voided else plan_for(definition, participant.folded, typed_attributes, participant.enrolled_at,
+                                         settled)
     existing = {d.key: d for d in uow.deadlines.for_plan(participant.id or 0, [p.key for p in planned])}
+    keys = {p.key for p in planned}
+    if settled is not None and any(key.startswith("limit:") and key not in keys for key in existing):
+        # a step limit still running though its step was left (not what reconciles leave): plan all
+        planned = plan_for(definition, participant.folded, typed_attributes, participant.enrolled_at)
+        existing = {d.key: d for d in uow.deadlines.for_plan(participant.id or 0, [p.key for p in planned])}
     for row in apply_plan(existing, planned, participant):
         uow.deadlines.add(row)
 
