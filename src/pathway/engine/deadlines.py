@@ -256,16 +256,21 @@ def plan(
     exited_at = current.at if current.step in terminal else None
     planned: list[PlannedDeadline] = []
 
-    known_steps = set(definition.step_ids)
-    for i, entry in enumerate(entries):
-        if entry.step not in known_steps:  # a step of an earlier version, before a migration
+    steps = {s.id: s for s in definition.steps}
+    first = 0  # the first entry whose limit is not settled (left on or after settled_before's day)
+    if settled_before is not None:
+        settled_until = start_of_day(settled_before)
+        first = len(entries) - 1
+        while first > 0 and entries[first].at >= settled_until:  # entries[first] left entries[first - 1]
+            first -= 1
+    for i in range(first, len(entries)):
+        entry = entries[i]
+        step = steps.get(entry.step)
+        if step is None:  # a step of an earlier version, before a migration
             continue
-        step = definition.step(entry.step)
         if step.limit is None or step.terminal:
             continue
         left_at = entries[i + 1].at if i + 1 < len(entries) else None
-        if left_at is not None and settled_before is not None and local_date(left_at) < settled_before:
-            continue
         start = local_date(entry.at)
         common = partial(PlannedDeadline, key=f"limit:{step.id}:{entry.seq}", rule=f"limit:{step.id}",
                       title=f"{step.title}: lämna steget inom {step.limit.within}", step=step.id,
