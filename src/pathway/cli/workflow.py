@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from pathway.cli.lazy import LazyGroup
 from pathway.cli.output import FormatOption, OutputFormat, console, print_json, print_rows, write_text
@@ -336,8 +337,6 @@ def show(
         return
     if fmt == OutputFormat.CSV:
         raise BadInput("workflow show has no CSV form; use --format table or json")
-    from rich.markup import escape  # a title holding '[' is shown as written
-
     console.print(f"[bold]{escape(definition.title)}[/bold]  ({definition.id}, version {version or definition.version})")
     if definition.description:
         console.print(definition.description.strip(), markup=False)
