@@ -317,7 +317,8 @@ NO_RECORDS = {"consent": {"grants": [], "last_confirmed_at": None}, "plan": [], 
 
 def folded_with(folded: dict[str, Any], seq: int, type_: str, trigger: str | None, from_step: str | None,
                 to_step: str) -> str:
-    folded["marks"].append([seq, T0.isoformat(), type_, trigger, from_step, to_step])
+    code = {"enrolled": "e", "transition": "t", "migrated": "m"}[type_]  # one stored mark (domain/folded.py)
+    folded["mark_log"] += f"{seq}|{T0.isoformat()}|{code}|{trigger or ''}|{from_step or ''}|{to_step};"
     folded["step_change_seq"] = seq
     return json.dumps(folded)
 
@@ -348,7 +349,7 @@ def floor_phase(db: Path, n: int, m: int, meter: NullMeter | TraceMeter) -> Phas
             cur.execute("BEGIN IMMEDIATE")
             cur.execute(INSERT_PARTICIPANT, (None, WORKFLOW_ID, 1, "s0", "open", json.dumps(attributes),
                                              now, now, None, None, 1, 1, local_day(now), None,
-                                             folded_with({"records": NO_RECORDS, "marks": [], "plan_added": {},
+                                             folded_with({"records": NO_RECORDS, "mark_log": "", "plan_added": {},
                                                           "step_change_seq": 0}, 1, "enrolled", None, None, "s0")))
             pid = cur.lastrowid
             cur.execute(INSERT_EVENT, (pid, 1, "enrolled", None, None, "s0",

@@ -84,7 +84,7 @@ def database(kind: str, tmp: Path, name: str) -> Iterator[Engine]:
 
 
 def enrolled_fold() -> dict[str, Any]:
-    return {"records": NO_RECORDS, "marks": [[1, T0.isoformat(), "enrolled", None, None, "s0"]],
+    return {"records": NO_RECORDS, "mark_log": f"1|{T0.isoformat()}|e|||s0;",
             "plan_added": {}, "step_change_seq": 1}
 
 
@@ -239,7 +239,7 @@ class FloorWriter:
         self.cur.execute(self.sql["insert_event"], (
             pid, seq, "transition", trigger, step, to_step, json.dumps(data), ACTOR, self.at, self.at, None,
             WORKFLOW_ID, 1))
-        folded["marks"].append([seq, T0.isoformat(), "transition", trigger, step, to_step])
+        folded["mark_log"] += f"{seq}|{T0.isoformat()}|t|{trigger}|{step}|{to_step};"  # one stored mark
         folded["step_change_seq"] = seq
         self.cur.execute(self.sql["update"], (
             to_step, "exited" if last else "open", self.at, self.at if last else None, data.get("reason"), seq,

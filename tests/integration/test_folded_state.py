@@ -105,7 +105,7 @@ def test_upgrade_to_0012_back_fills_the_folded_state_of_existing_participants(
         clock.advance(days=2)
         _step(ctx, walked, action)
     expected = {pid: _folded_is_replay(ctx, pid).to_json() for pid in (walked, plain)}
-    assert expected[walked]["records"]["consent"]["grants"] and len(expected[walked]["marks"]) > 2
+    assert expected[walked]["records"]["consent"]["grants"] and expected[walked]["mark_log"].count(";") > 2
 
     command.downgrade(_config(engine), "0011")  # the database as it was before the column
     upgrade(engine)

@@ -1,13 +1,16 @@
-"""The folded state keeps its marks as stored and decodes them only when asked: a transition that
-plans nothing neither decodes nor re-encodes the marks of every transition before it (a history
-of 200 transitions made each next one 1.8× a 10-transition one; bench_history.py --grow transitions)."""
+"""The folded state keeps its marks as one stored string and decodes them only when asked: a
+transition that plans nothing neither decodes nor re-encodes the marks of every transition before it
+(a history of 200 transitions made each next one 1.8× a 10-transition one; bench_history.py --grow
+transitions). A fold stored before that format (six-value lists) is read as it was."""
 
 from __future__ import annotations
 
 import json
+
+import pytest
 from datetime import datetime, timedelta, timezone
 
-from pathway.domain.folded import Folded, Mark
+from pathway.domain.folded import Folded, Mark, decode_marks, encode_mark
 from pathway.domain.participant import Event, EventType
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -28,10 +31,10 @@ def _history(transitions: int) -> list[Event]:
 def test_the_stored_marks_go_back_unchanged_and_are_decoded_only_when_asked() -> None:
     stored = json.loads(json.dumps(Folded.rebuild(_history(50)).to_json()))  # as a row gives it back
     folded = Folded.from_json(stored)
-    assert folded._marks is None  # nothing decoded by reading the row
+    assert folded._decoded == 0  # nothing decoded by reading the row
     folded.apply(_event(52, EventType.TRANSITION, "go", "referral", "activity"))
-    assert folded._marks is None  # nor by a transition that plans nothing
-    assert folded.to_json()["marks"][:51] == stored["marks"]  # the stored rows, as they were
+    assert folded._decoded == 0  # nor by a transition that plans nothing
+    assert folded.to_json()["mark_log"].startswith(stored["mark_log"])  # the stored marks, as they were
     assert folded.to_json() == Folded.rebuild([*_history(50), _event(52, EventType.TRANSITION, "go", "referral",
                                                                      "activity")]).to_json()
 
@@ -43,3 +46,26 @@ def test_decoded_marks_follow_the_marks_added_after_them() -> None:
     assert folded.marks[-1] == Mark(5, START + timedelta(days=5), "transition", "go", "referral", "activity")
     assert folded.marks == Folded.from_json(folded.to_json()).marks  # the same, decoded afresh
     assert [m.seq for m in folded.timeline()] == [1, 2, 3, 4, 5]
+
+
+def test_a_mark_is_stored_in_a_few_bytes_and_read_back_as_it_was() -> None:
+    at = datetime(2026, 3, 2, 9, 0, 0, 123456, tzinfo=timezone.utc)
+    text = encode_mark(7, at, "transition", "leave_starts", "activity", None)
+    assert text == "7|2026-03-02T09:00:00.123456+00:00|t|leave_starts|activity|;"
+    assert decode_marks(text + encode_mark(8, at, "enrolled", None, None, "referral")) == [
+        Mark(7, at, "transition", "leave_starts", "activity", None), Mark(8, at, "enrolled", None, None, "referral")]
+
+
+def test_a_separator_in_a_step_or_trigger_is_refused_not_stored_ambiguously() -> None:
+    with pytest.raises(ValueError, match="cannot be a mark"):
+        encode_mark(2, START, "transition", "a|b", "referral", None)
+
+
+def test_a_fold_stored_as_six_value_lists_reads_as_the_same_marks() -> None:
+    history = _history(3)
+    new = Folded.rebuild(history).to_json()
+    old = {**{k: v for k, v in new.items() if k != "mark_log"},
+           "marks": [[e.seq, e.effective_at.isoformat(), str(e.type), e.trigger, e.from_step, e.to_step]
+                     for e in history]}
+    assert Folded.from_json(old).to_json() == new
+    assert Folded.from_json(old).marks == Folded.rebuild(history).marks

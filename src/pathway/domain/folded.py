@@ -59,23 +59,27 @@ class Folded:
     and the sequence number of the last step change."""
 
     records: Records = field(default_factory=Records)
-    #: the marks as stored (``[seq, at (ISO), type, trigger, from_step, to_step]``), in sequence
-    #: order. Kept in that form and decoded only when asked (:attr:`marks`): every transition adds
-    #: one, and decoding and re-encoding them all on each transition made its cost grow with the
-    #: number of transitions behind it (200 against 10: 1.8×); the planner reads them, a note does not.
-    mark_rows: list[list[Any]] = field(default_factory=list)
+    #: the marks, encoded (:func:`encode_mark`: one ``seq|at|type|trigger|from|to;`` record each),
+    #: in sequence order. Kept as one string and decoded only when asked (:attr:`marks`): every
+    #: transition adds one, and a list of six-value lists parsed from and written back to the row's
+    #: JSON on every transition made its cost grow with the transitions behind it (200 against 10:
+    #: 1.8×, then 1.4× with the lists kept as stored); one string costs a quarter to write and a
+    #: seventh to read, and adding a mark is appending to it. The planner reads them, a note does not.
+    mark_log: str = ""
     #: plan item id → (effective time, seq) of the event that added it (the latest, in time order)
     plan_added: dict[str, tuple[datetime, int]] = field(default_factory=dict)
     step_change_seq: int = 0
 
     def __post_init__(self) -> None:
-        self._marks: list[Mark] | None = None  # decoded mark_rows, until the next mark
+        self._marks: list[Mark] = []  # mark_log decoded, as far as _decoded (characters)
+        self._decoded = 0
 
     @property
     def marks(self) -> list[Mark]:
-        """The marks, decoded (kept until the next mark is added)."""
-        if self._marks is None or len(self._marks) != len(self.mark_rows):
-            self._marks = [Mark(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5]) for r in self.mark_rows]
+        """The marks, decoded (those decoded once are kept; marks added since are decoded on top)."""
+        if self._decoded != len(self.mark_log):
+            self._marks.extend(decode_marks(self.mark_log, self._decoded))
+            self._decoded = len(self.mark_log)
         return self._marks
 
     def apply(self, event: Event) -> bool:
@@ -94,11 +98,13 @@ class Folded:
     def _fold(self, event: Event) -> bool:
         """Fold one event of the corrected history."""
         if event.type in MARK_TYPES:
-            self.mark_rows.append([event.seq, event.effective_at.isoformat(), str(event.type), event.trigger,
-                                   event.from_step, event.to_step])
-            if self._marks is not None:
+            decoded = self._decoded == len(self.mark_log)
+            self.mark_log += encode_mark(event.seq, event.effective_at, str(event.type), event.trigger,
+                                         event.from_step, event.to_step)
+            if decoded and self._marks:  # keep the decoded list whole: an import line plans after each event
                 self._marks.append(Mark(event.seq, event.effective_at, str(event.type), event.trigger,
                                         event.from_step, event.to_step))
+                self._decoded = len(self.mark_log)
             return True
         if event.type in RECORD_EVENT_TYPES:
             apply_record(self.records, event)
@@ -127,12 +133,56 @@ class Folded:
         """The marks in the order things happened (effective time, then sequence)."""
         return sorted(self.marks, key=lambda m: (m.at, m.seq))
 
+    # -- reading only the marks a lean plan needs (without decoding the rest) -------------------
+
+    def marks_fired(self, triggers: Iterable[str]) -> list[Mark]:
+        """The transitions that fired one of ``triggers``, in sequence order: found by searching
+        the stored string, so only they are decoded (a pause check, the anchors of a lean plan)."""
+        wanted = set(triggers)
+        return [m for m in self._marks_holding(f"|t|{trigger}|" for trigger in wanted)
+                if m.type == EventType.TRANSITION and m.trigger in wanted]  # a step named like a trigger
+
+    def entries_into(self, steps: Iterable[str]) -> list[Mark]:
+        """The marks that entered one of ``steps`` (:func:`is_entry`), in sequence order."""
+        wanted = set(steps)
+        return [m for m in self._marks_holding(f"|{step};" for step in wanted) if is_entry(m) and m.to_step in wanted]
+
+    def entries_back_to(self, until: datetime) -> list[Mark]:
+        """The step entries from the last one before ``until`` on (all of them if none is before),
+        in sequence order — found from the end, decoding nothing before that entry.
+
+        Step entries are in time order as well as in sequence order: a step change is never
+        recorded before the last one (services refuse an earlier ``--at``; a correction refolds).
+        A mark that enters no step ends in ``|;`` (no to-step) and is passed over undecoded."""
+        log, found = self.mark_log, []
+        end = len(log) - 1  # the ';' that ends the last record
+        while end > 0:
+            start = log.rfind(";", 0, end) + 1
+            if log[end - 1] != "|":
+                mark = _decode(log[start:end])
+                if is_entry(mark):
+                    found.append(mark)
+                    if mark.at < until:
+                        break
+            end = start - 1
+        found.reverse()
+        return found
+
+    def _marks_holding(self, needles: Iterable[str]) -> list[Mark]:
+        log, starts = self.mark_log, set()
+        for needle in needles:
+            at = log.find(needle)
+            while at != -1:
+                starts.add(log.rfind(";", 0, at) + 1)
+                at = log.find(needle, at + len(needle))
+        return [_decode(log[start:log.index(";", start)]) for start in sorted(starts)]
+
     # -- stored as JSON on the participant row -----------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
         return {
             "records": _records_json(self.records),
-            "marks": self.mark_rows,  # as stored: nothing to encode (a new mark is encoded when added)
+            "mark_log": self.mark_log,  # as stored: nothing to encode (a new mark is encoded when added)
             "plan_added": {k: [at.isoformat(), seq] for k, (at, seq) in self.plan_added.items()},
             "step_change_seq": self.step_change_seq,
         }
@@ -141,13 +191,54 @@ class Folded:
     def from_json(cls, value: dict[str, Any]) -> Folded:
         return cls(
             records=_records_from(value.get("records") or {}),
-            mark_rows=list(value.get("marks", [])),  # decoded only if asked for (marks)
+            mark_log=_mark_log(value),  # decoded only if asked for (marks)
             plan_added={k: (datetime.fromisoformat(v[0]), int(v[1])) for k, v in value.get("plan_added", {}).items()},
             step_change_seq=int(value.get("step_change_seq", 0)),
         )
 
     def copy(self) -> Folded:
         return Folded.from_json(self.to_json())
+
+
+#: a mark's event type, stored as one letter (and back)
+_TYPE_CODES = {EventType.ENROLLED.value: "e", EventType.TRANSITION.value: "t", EventType.MIGRATED.value: "m"}
+_CODE_TYPES = {code: kind for kind, code in _TYPE_CODES.items()}
+
+
+def encode_mark(seq: int, at: datetime, kind: str, trigger: str | None, from_step: str | None,
+                to_step: str | None) -> str:
+    """One mark as stored in :attr:`Folded.mark_log`: ``seq|at|type|trigger|from|to;`` (None left
+    empty). Step ids and trigger names are identifiers (``[a-z][a-z0-9_]*``), so neither ``|`` nor
+    ``;`` can occur in them; anything else is refused rather than stored ambiguously."""
+    fields = (trigger or "", from_step or "", to_step or "")
+    if any("|" in f or ";" in f for f in fields):
+        raise ValueError(f"a step or trigger with '|' or ';' cannot be a mark: {fields!r}")
+    return f"{seq}|{at.isoformat()}|{_TYPE_CODES[kind]}|{fields[0]}|{fields[1]}|{fields[2]};"
+
+
+def decode_marks(log: str, start: int = 0) -> list[Mark]:
+    """The marks of ``log`` from character ``start`` (the beginning of a record) on."""
+    return [_decode(record) for record in log[start:].split(";")[:-1]]
+
+
+def _decode(record: str) -> Mark:
+    seq, at, code, trigger, from_step, to_step = record.split("|")
+    return Mark(int(seq), datetime.fromisoformat(at), _CODE_TYPES[code], trigger or None, from_step or None,
+                to_step or None)
+
+
+def is_entry(mark: Mark) -> bool:
+    """Whether a mark entered a step: an enrolment, a transition that moved, a migration that
+    renamed the participant's step."""
+    return mark.to_step is not None and (mark.type != EventType.MIGRATED or mark.from_step != mark.to_step)
+
+
+def _mark_log(value: dict[str, Any]) -> str:
+    """The stored marks: a fold written before they were one string held six-value lists."""
+    if "mark_log" in value:
+        return str(value["mark_log"])
+    return "".join(encode_mark(int(r[0]), datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5])
+                   for r in value.get("marks", []))
 
 
 def _iso(value: date | datetime | None) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 from pathway.definitions.models import OWNER_ROLE, Anchor, DeadlineRule, EscalationLevel, Workflow
 from pathway.clock import format_local
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
-from pathway.domain.folded import Folded, Mark
+from pathway.domain.folded import Folded, Mark, is_entry
 from pathway.domain.records import RecordEvent
 from pathway.engine.calendar import (
     PauseCalendar,
@@ -61,29 +61,27 @@ class _Entry:
     seq: int
 
 
-def _entries(timeline: Sequence[Mark]) -> list[_Entry]:
+def _entries(marks: Sequence[Mark]) -> list[_Entry]:
     """Each time the participant entered a step (a migration that renamed the step counts)."""
-    return [
-        _Entry(m.to_step, m.at, m.seq)
-        for m in timeline
-        if m.to_step is not None and (
-            m.type in (EventType.ENROLLED, EventType.TRANSITION)
-            or (m.type == EventType.MIGRATED and m.from_step != m.to_step)
-        )
-    ]
+    return [_Entry(m.to_step, m.at, m.seq) for m in marks if m.to_step is not None and is_entry(m)]
 
 
 def open_pause(definition: Workflow, folded: Folded) -> datetime | None:
-    """When the participant's still-open pause began, or None when the clocks are running."""
+    """When the participant's still-open pause began, or None when the clocks are running (only
+    the pause and resume triggers' marks are read)."""
+    pauses = definition.pauses
     began: datetime | None = None
-    for mark in folded.timeline():
-        if mark.type != EventType.TRANSITION:
-            continue
-        if mark.trigger in definition.pauses.pause and began is None:
+    for mark in _in_time_order(folded.marks_fired([*pauses.pause, *pauses.resume])):
+        if mark.trigger in pauses.pause and began is None:
             began = mark.at
-        elif mark.trigger in definition.pauses.resume:
+        elif mark.trigger in pauses.resume:
             began = None
     return began
+
+
+def _in_time_order(marks: list[Mark]) -> list[Mark]:
+    """Marks in the order things happened (effective time, then sequence)."""
+    return sorted(marks, key=lambda m: (m.at, m.seq))
 
 
 def pause_refusal(definition: Workflow, trigger: str, folded: Folded) -> str | None:
@@ -116,21 +114,46 @@ def _pauses(definition: Workflow, timeline: Sequence[Mark]) -> PauseCalendar:
 
 @dataclass(frozen=True)
 class _History:
-    """What the anchors read, in the order things happened."""
+    """What the plan reads of the marks and meetings, in the order things happened."""
 
-    timeline: list[Mark]
+    #: every step entry — or, for a lean plan, those from the last one before its settled day on
     entries: list[_Entry]
+    #: trigger → when it fired, for the triggers pauses and anchors name (:class:`PlanReads`)
+    fired: dict[str, list[datetime]]
+    #: the transitions that fired a pause or resume trigger
+    pause_marks: list[Mark]
+    #: step → when it was entered, for the steps anchors name
+    entered: dict[str, list[datetime]]
     #: meeting type → when meetings of it were held (no-shows left out), in time order
     meetings: dict[str, list[datetime]]
 
     @classmethod
-    def of(cls, folded: Folded) -> _History:
-        timeline = folded.timeline()
+    def of(cls, definition: Workflow, folded: Folded, settled_until: datetime | None = None) -> _History:
+        """The history a plan reads; with ``settled_until``, only the step entries from the last
+        one before it are read (and the marks anchors and pauses name, found without decoding the
+        rest): a step change on a long history decodes what it plans from, not every mark."""
+        reads = plan_reads(definition)
+        if settled_until is None:
+            timeline = folded.timeline()
+            entries = _entries(timeline)
+            fired_marks = [m for m in timeline if m.type == EventType.TRANSITION and m.trigger in reads.triggers]
+            entered = [e for e in entries if e.step in reads.entered]
+        else:
+            entries = _entries(folded.entries_back_to(settled_until))
+            fired_marks = _in_time_order(folded.marks_fired(reads.triggers))
+            entered = _entries(_in_time_order(folded.entries_into(reads.entered)))
+        fired: dict[str, list[datetime]] = {}
+        for mark in fired_marks:
+            fired.setdefault(mark.trigger or "", []).append(mark.at)
+        entered_at: dict[str, list[datetime]] = {}
+        for entry in entered:
+            entered_at.setdefault(entry.step, []).append(entry.at)
+        pauses = {*definition.pauses.pause, *definition.pauses.resume}
         meetings: dict[str, list[datetime]] = {}
         for meeting in sorted(folded.records.meetings, key=lambda m: (m.at, m.seq)):
             if not meeting.no_show:
                 meetings.setdefault(meeting.type, []).append(meeting.at)
-        return cls(timeline, _entries(timeline), meetings)
+        return cls(entries, fired, [m for m in fired_marks if m.trigger in pauses], entered_at, meetings)
 
 
 def _actions(
@@ -167,21 +190,20 @@ def _anchor_time(anchor: Anchor, history: _History, attributes: Mapping[str, Any
             return value
         return start_of_day(value) if isinstance(value, date) else None
     if anchor.entered is not None:
-        return next((e.at for e in history.entries if e.step == anchor.entered), None)
+        return next(iter(history.entered.get(anchor.entered, [])), None)
     if anchor.meeting is not None:
         return next(iter(history.meetings.get(anchor.meeting, [])), None)
-    return next((m.at for m in history.timeline
-                 if m.type == EventType.TRANSITION and m.trigger == anchor.trigger), None)
+    return next(iter(history.fired.get(anchor.trigger or "", [])), None)
 
 
 def _anchor_times(anchor: Anchor, history: _History) -> list[datetime]:
     """Every time an anchor happened (entering a step, a trigger, a meeting record), in time order."""
     if anchor.entered is not None:
-        return [e.at for e in history.entries if e.step == anchor.entered]
+        return list(history.entered.get(anchor.entered, []))
     if anchor.meeting is not None:
         return list(history.meetings.get(anchor.meeting, []))
     if anchor.trigger is not None:
-        return [m.at for m in history.timeline if m.type == EventType.TRANSITION and m.trigger == anchor.trigger]
+        return list(history.fired.get(anchor.trigger, []))
     return []
 
 
@@ -246,11 +268,12 @@ def plan(
     already holds it. A participant with hundreds of step changes behind it had all their limits
     planned, read and compared on each step change (200 against 10: 8×, bench_history.py).
     """
-    history = _History.of(folded)
+    settled_until = None if settled_before is None else start_of_day(settled_before)
+    history = _History.of(definition, folded, settled_until)
     entries = history.entries
     if not entries:
         return []
-    paused = _pauses(definition, history.timeline)
+    paused = _pauses(definition, history.pause_marks)
     terminal = {s.id for s in definition.steps if s.terminal}
     current = entries[-1]
     exited_at = current.at if current.step in terminal else None
@@ -258,8 +281,7 @@ def plan(
 
     steps = {s.id: s for s in definition.steps}
     first = 0  # the first entry whose limit is not settled (left on or after settled_before's day)
-    if settled_before is not None:
-        settled_until = start_of_day(settled_before)
+    if settled_until is not None:
         first = len(entries) - 1
         while first > 0 and entries[first].at >= settled_until:  # entries[first] left entries[first - 1]
             first -= 1
@@ -345,6 +367,8 @@ class PlanReads:
 
     #: triggers read by the pauses and by the rules' start, target and until anchors
     triggers: frozenset[str]
+    #: steps whose entering anchors read
+    entered: frozenset[str]
     #: meeting types read by anchors
     meetings: frozenset[str]
     #: attributes read by anchors; None when an ``applies_if`` guard may read any of them
@@ -357,6 +381,7 @@ class PlanReads:
         return cls(
             triggers=frozenset([*definition.pauses.pause, *definition.pauses.resume,
                                 *(a.trigger for a in anchors if a.trigger is not None)]),
+            entered=frozenset(a.entered for a in anchors if a.entered is not None),
             meetings=frozenset(a.meeting for a in anchors if a.meeting is not None),
             attributes=None if guarded else frozenset(a.attribute for a in anchors if a.attribute is not None),
         )
