@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import threading
 from datetime import timedelta
 
 import pytest
@@ -184,6 +185,31 @@ def test_postgresql_locks_deadline_rows_only_where_a_check_could_hold_one(
             fire(ctx, pid, "assess")
         locks = [s for s in sent if s.startswith("SELECT deadlines.id FROM deadlines") and "FOR UPDATE" in s]
         assert bool(locks) is locked, sent
+
+
+def test_postgresql_locks_only_the_open_deadline_rows_a_check_could_claim(
+        backend: str, ctx: ServiceContext, engine: Engine) -> None:
+    """The lock covers open rows only: a closed row (a met step limit) is never claimed by a check, and
+    locking every past limit made a long history's transitions slower (bench_history.py --grow steps).
+    Another transaction holding a closed row does not hold the transition up."""
+    if backend == "sqlite":
+        pytest.skip("SQLite's BEGIN IMMEDIATE serialises whole transactions: no row locks are sent")
+    pid, _ = enrol(ctx, "demo")
+    with SqlUnitOfWork(engine) as uow:
+        uow.deadlines.add(_deadline(pid))
+        met = _deadline(pid, "met_long_ago")
+        met.status, met.met_at, met.next_action_at = "met", START + timedelta(days=3), None
+        uow.deadlines.add(met)
+        uow.commit()
+    with engine.connect() as other:
+        other.execute(text("SELECT id FROM deadlines WHERE key = 'met_long_ago' FOR UPDATE"))
+        done = threading.Event()
+        worker = threading.Thread(target=lambda: (fire(ctx, pid, "assess"), done.set()), daemon=True)
+        worker.start()
+        finished = done.wait(10)
+        other.rollback()  # whatever happened, let the transition go on
+        worker.join(10)
+    assert finished, "the transition waited for a closed deadline row another transaction held"
 
 
 def test_a_registered_workflow_version_is_looked_up_once_and_a_rolled_back_one_not_remembered(
