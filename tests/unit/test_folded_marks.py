@@ -69,3 +69,42 @@ def test_a_fold_stored_as_six_value_lists_reads_as_the_same_marks() -> None:
                      for e in history]}
     assert Folded.from_json(old).to_json() == new
     assert Folded.from_json(old).marks == Folded.rebuild(history).marks
+
+
+#: a record that cannot be decoded: a method that decoded it would fail
+UNREADABLE = "not|a|mark;"
+
+
+def _moves(*steps: str) -> list[Event]:
+    """An enrolment into the first step, then a note and a step change a day for each next step."""
+    events, seq = [_event(1, EventType.ENROLLED, to_step=steps[0])], 1
+    for before, after in zip(steps, steps[1:]):
+        events += [_event(seq + 1, EventType.TRANSITION, "note", before),
+                   _event(seq + 2, EventType.TRANSITION, f"to_{after}", before, after)]
+        seq += 2
+    return events
+
+
+def test_the_step_entries_of_a_lean_plan_are_found_from_the_end_decoding_nothing_before() -> None:
+    folded = Folded.rebuild(_moves("a", "b", "c", "d"))  # entered a, b, c, d on days 1, 3, 5, 7
+    folded.mark_log = UNREADABLE + folded.mark_log
+    entries = folded.entries_back_to(START + timedelta(days=5, hours=1))  # the last entry before: c
+    assert [(m.seq, m.to_step) for m in entries] == [(5, "c"), (7, "d")]
+    assert [m.to_step for m in folded.entries_back_to(START + timedelta(days=7))] == ["c", "d"]
+
+
+def test_all_step_entries_when_none_is_before_the_day() -> None:
+    folded = Folded.rebuild(_moves("a", "b"))
+    assert [m.to_step for m in folded.entries_back_to(START)] == ["a", "b"]
+    assert Folded().entries_back_to(START) == []
+
+
+def test_marks_are_found_by_trigger_and_by_step_entered_without_decoding_the_others() -> None:
+    history = [*_moves("a", "b", "a"), _event(6, EventType.MIGRATED, None, "a", "a"),
+               _event(7, EventType.TRANSITION, "t", "note", None)]  # trigger "t" from a step named "note"
+    folded = Folded.rebuild(history)
+    folded.mark_log = UNREADABLE + folded.mark_log
+    assert [m.seq for m in folded.marks_fired(["to_a"])] == [5]
+    assert [m.seq for m in folded.marks_fired(["note", "to_b"])] == [2, 3, 4]  # not 7: "note" is its step there
+    assert [m.seq for m in folded.entries_into(["a"])] == [1, 5]  # not the migration that kept the step
+    assert folded.marks_fired([]) == folded.entries_into(["z"]) == []

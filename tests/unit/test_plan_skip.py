@@ -400,6 +400,22 @@ def test_the_step_limits_an_event_leaves_settled_are_planned_as_before_it(
         before = {p.key: p for p in full}
 
 
+def test_a_lean_plan_decodes_no_mark_before_the_entries_it_plans_from(planner: Workflow) -> None:
+    """A step change on a long history reads the step entries from the end and finds the marks that
+    pauses and anchors name by searching the stored marks; nothing before is decoded (a record no
+    decoder can read, put first, is never touched), so its cost does not grow with the history."""
+    walk = Walk(planner, {})
+    moves = ["meet", "start_work", "back"] * 20
+    for trigger in moves:
+        walk.now += timedelta(days=1)
+        walk.fire(next(n for n, (t, _) in enumerate(walk.triggers()) if t == trigger), timedelta(0))
+    cutoff = local_date(walk.now)
+    expected = walk.plan(cutoff)
+    walk.participant.folded.mark_log = "not|a|mark;" + walk.participant.folded.mark_log
+    assert walk.plan(cutoff) == expected
+    assert len(expected) < len(moves)  # the settled limits of the steps left long ago are not planned
+
+
 def test_enrolment_migration_correction_and_redaction_replan_every_limit() -> None:
     """After these, every step limit is planned again (a migration's new limits reach steps left long ago)."""
     for kind in (EventType.ENROLLED, EventType.MIGRATED, EventType.CORRECTED, EventType.REDACTED):
