@@ -8,6 +8,7 @@ ratios. Also counts the SQL statements of each (a test pins that they are equal)
     python bench/bench_history.py --blocks 60 [--db postgresql+psycopg://postgres@127.0.0.1:5432/test]
     python bench/bench_history.py --blocks 60 --grow transitions   # a history of transitions
     python bench/bench_history.py --blocks 60 --grow steps         # of step changes, timing a step change
+    python bench/bench_history.py --blocks 60 --grow meetings      # of meeting records, timing a meeting
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from database import bench_database, service_context, workflows_folder  # bench/
 from sqlalchemy import event
 
 from pathway.clock import FixedClock
+from pathway.services import meetings
 from pathway.services import participants as service
 from pathway.services.context import ServiceContext
 
@@ -84,15 +86,19 @@ def _participant(ctx: ServiceContext, clock: FixedClock, events: int, grow: str)
             service.fire(ctx, pid, "to_b" if hours % 2 else "to_a")
         elif grow == "transitions":
             service.fire(ctx, pid, "note")
+        elif grow == "meetings":
+            meetings.record_meeting(ctx, pid, "individual", ["coach:anna", "af:eva"])
         else:
             service.set_attributes(ctx, pid, {"hours": hours})
     return pid
 
 
 def _step(ctx: ServiceContext, pid: int, grow: str, moves: dict[int, int]) -> None:
-    """The transition timed: a step change on a history of step changes (``moves``: how many each
-    participant has made, so where it is), else a note."""
-    if grow == "steps":
+    """The command timed: a step change on a history of step changes (``moves``: how many each
+    participant has made, so where it is), a meeting record on one of meetings, else a note."""
+    if grow == "meetings":
+        meetings.record_meeting(ctx, pid, "individual", ["coach:anna", "af:eva"])
+    elif grow == "steps":
         moves[pid] = moves.get(pid, 0) + 1
         service.fire(ctx, pid, "to_b" if moves[pid] % 2 else "to_a")
     else:
@@ -103,9 +109,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", type=int, default=60)
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (a schema of its own is made and dropped)")
-    parser.add_argument("--grow", choices=["attributes", "transitions", "steps"], default="attributes",
+    parser.add_argument("--grow", choices=["attributes", "transitions", "steps", "meetings"], default="attributes",
                         help="what the history is made of: attribute changes (default), transitions that move "
-                             "no step, or step changes (then the transition timed is a step change too)")
+                             "no step, step changes (then the transition timed is a step change too), or "
+                             "meeting records (then a meeting record is timed)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, bench_database(tmp, args.db) as engine:
         folder = workflows_folder(tmp, bench=WORKFLOW, cycle=CYCLE)

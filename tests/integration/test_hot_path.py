@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, event
 
 from pathway.clock import FixedClock
+from pathway.services import meetings
 from pathway.services import participants as service
 from pathway.services.context import ServiceContext
 
@@ -47,3 +48,18 @@ def test_a_transitions_statement_count_does_not_grow_with_history(
     with _counting(engine) as on_long:
         service.fire(ctx, long, "assess")
     assert len(on_long) == len(on_short), (on_short, on_long)
+
+
+def test_recording_a_meeting_or_a_no_show_reads_no_event(ctx: ServiceContext, engine: Engine,
+                                                          clock: FixedClock) -> None:
+    """A meeting record and a no-show check what they need (consent in force, the step's parties)
+    against the records folded on the participant's row, so neither reads the history: their
+    cost does not grow with it (each read and folded the whole history before)."""
+    pid = _participant_with_history(ctx, clock, 30)
+    clock.advance(minutes=1)
+    with _counting(engine) as sent:
+        meetings.record_meeting(ctx, pid, "individual", ["coach:anna", "af:eva"])
+        meetings.record_no_show(ctx, pid, "individual", "af")
+    assert not [s for s in sent if "FROM events" in s], sent
+    held = meetings.meetings_of(ctx, pid)[1]
+    assert [(m.type, m.no_show) for m in held] == [("individual", False), ("individual", True)]

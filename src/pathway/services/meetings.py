@@ -59,7 +59,7 @@ def _read_notes(notes_file: Path | None) -> str | None:
 
 
 def _append(ctx: ServiceContext, participant: Participant, kind: RecordEvent, data: dict[str, Any],
-            effective_at: datetime, reason: str | None, uow: Any, definition: Any, events: list[Event]) -> Event:
+            effective_at: datetime, reason: str | None, uow: Any, definition: Any) -> Event:
     event = participant.record(Event(
         seq=0, type=kind.value, effective_at=effective_at, recorded_at=ctx.clock.now(), actor=ctx.actor,
         actor_id=ctx.actor_id, actor_agency=ctx.actor_agency, workflow_id=participant.workflow_id, workflow_version=participant.workflow_version,
@@ -84,14 +84,13 @@ def record_meeting(ctx: ServiceContext, participant_ref: str | int, type_: str, 
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
-        events = uow.participants.history(participant.id or 0)
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         on = to_local(effective_at).date()
-        data = meeting_data(definition, fold(events), on, type_, attendees, led_by, absent or [], consent_confirmed,
+        records = participant.folded.records  # the fold kept on the row: no history read
+        data = meeting_data(definition, records, on, type_, attendees, led_by, absent or [], consent_confirmed,
                             decisions or [], signed_by_participant, notes, minutes, preparation_minutes,
                             feedback_minutes)
-        event = _append(ctx, participant, RecordEvent.MEETING_RECORDED, data, effective_at, reason, uow, definition,
-                        events)
+        event = _append(ctx, participant, RecordEvent.MEETING_RECORDED, data, effective_at, reason, uow, definition)
         uow.commit()
         return {**data, "seq": event.seq, "participant_id": participant.id}
 
@@ -108,19 +107,17 @@ def record_no_show(ctx: ServiceContext, participant_ref: str | int, type_: str, 
         if not participant.is_open:
             raise ParticipantExited(participant.id or 0, participant.step)
         definition = ctx.catalog.pinned(uow, participant.workflow_id, participant.workflow_version).definition
-        events = uow.participants.history(participant.id or 0)
         effective_at, reason = effective_time(ctx, at, reason, participant.enrolled_at, "the enrolment")
         if not type_ or not type_.replace("_", "").isalnum() or type_ != type_.lower():
             raise InvalidValue(field("type"), type_, "use a snake_case meeting type, e.g. individual or first_meeting")
-        records = fold(events)
+        records = participant.folded.records  # the fold kept on the row: no history read
         on = to_local(effective_at).date()
         involved = sorted({r.agency.value for r in definition.roles if r.agency is not None} - {agency})
         in_force = records.consent.agencies_in_force(on)
         notified = [a for a in involved if a in in_force and agency in in_force]
         withheld = [a for a in involved if a not in notified]
         data = {"type": type_, "agency": agency, "note": note, "notified": notified, "withheld": withheld}
-        event = _append(ctx, participant, RecordEvent.MEETING_NO_SHOW, data, effective_at, reason, uow, definition,
-                        events)
+        event = _append(ctx, participant, RecordEvent.MEETING_NO_SHOW, data, effective_at, reason, uow, definition)
         uow.flush()
         now = ctx.clock.now()
         rows = [
