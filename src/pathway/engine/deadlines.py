@@ -124,7 +124,7 @@ class _History:
     pause_marks: list[Mark]
     #: step → when it was entered, for the steps anchors name
     entered: dict[str, list[datetime]]
-    #: meeting type → when meetings of it were held (no-shows left out), in time order
+    #: meeting type → when meetings of it were held (no-shows left out), in time order, for the types anchors name
     meetings: dict[str, list[datetime]]
 
     @classmethod
@@ -150,9 +150,10 @@ class _History:
             entered_at.setdefault(entry.step, []).append(entry.at)
         pauses = {*definition.pauses.pause, *definition.pauses.resume}
         meetings: dict[str, list[datetime]] = {}
-        for meeting in sorted(folded.records.meetings, key=lambda m: (m.at, m.seq)):
-            if not meeting.no_show:
-                meetings.setdefault(meeting.type, []).append(meeting.at)
+        # only the meeting types anchors name (most workflows name none): no sort of every meeting
+        held = [m for m in folded.records.meetings if m.type in reads.meetings and not m.no_show]
+        for meeting in sorted(held, key=lambda m: (m.at, m.seq)):
+            meetings.setdefault(meeting.type, []).append(meeting.at)
         return cls(entries, fired, [m for m in fired_marks if m.trigger in pauses], entered_at, meetings)
 
 
