@@ -307,20 +307,24 @@ UPDATE_PARTICIPANT = (
     "exit_reason = ?, last_seq = ?, version = ?, exited_on = ?, folded = ? WHERE id = ? AND version = ?"
 )
 
-#: The folded history a participant row carries (issue 10; pathway.domain.folded): no records in
-#: this workflow, one mark per step change. The floor keeps it by hand, as JSON with the keys in the
-#: store's order, so both databases hold the same text.
-NO_RECORDS = {"consent": {"grants": [], "last_confirmed_at": None}, "plan": [], "placements": [],
-              "interventions": [], "meetings": [], "groups": [], "sessions_attended": 0, "sessions_absent": 0,
-              "placements_started": 0, "interventions_started": 0}
+#: The folded history a participant row carries (issue 10; pathway.domain.folded.Folded.to_text): a
+#: head line (the marks, the last step change, the counters), then one line per part of the records,
+#: none in this workflow. The floor keeps it by hand, in the store's key order and separators, so both
+#: databases hold the same text.
+NO_RECORD_LINES = '{"grants":[],"last_confirmed_at":null}\n[]\n[]\n[]\n[]\n[]'
+_COUNTERS = {"sessions_attended": 0, "sessions_absent": 0, "placements_started": 0, "interventions_started": 0}
 
 
-def folded_with(folded: dict[str, Any], seq: int, type_: str, trigger: str | None, from_step: str | None,
+def folded_with(stored: str | None, seq: int, type_: str, trigger: str | None, from_step: str | None,
                 to_step: str) -> str:
+    """``stored`` (None: a new participant's) with one more mark, a step change at ``seq``."""
+    head_line, _, records = stored.partition("\n") if stored else ("", "", NO_RECORD_LINES)
+    head = json.loads(head_line) if head_line else {"v": 2, "mark_log": "", "plan_added": {},
+                                                    "step_change_seq": 0, **_COUNTERS}
     code = {"enrolled": "e", "transition": "t", "migrated": "m"}[type_]  # one stored mark (domain/folded.py)
-    folded["mark_log"] += f"{seq}|{T0.isoformat()}|{code}|{trigger or ''}|{from_step or ''}|{to_step};"
-    folded["step_change_seq"] = seq
-    return json.dumps(folded)
+    head["mark_log"] += f"{seq}|{T0.isoformat()}|{code}|{trigger or ''}|{from_step or ''}|{to_step};"
+    head["step_change_seq"] = seq
+    return json.dumps(head, separators=(",", ":")) + "\n" + records
 
 
 def local_day(utc_text: str) -> str:
@@ -349,8 +353,7 @@ def floor_phase(db: Path, n: int, m: int, meter: NullMeter | TraceMeter) -> Phas
             cur.execute("BEGIN IMMEDIATE")
             cur.execute(INSERT_PARTICIPANT, (None, WORKFLOW_ID, 1, "s0", "open", json.dumps(attributes),
                                              now, now, None, None, 1, 1, local_day(now), None,
-                                             folded_with({"records": NO_RECORDS, "mark_log": "", "plan_added": {},
-                                                          "step_change_seq": 0}, 1, "enrolled", None, None, "s0")))
+                                             folded_with(None, 1, "enrolled", None, None, "s0")))
             pid = cur.lastrowid
             cur.execute(INSERT_EVENT, (pid, 1, "enrolled", None, None, "s0",
                                        json.dumps({"ref": None, "attributes": attributes}), ACTOR,
@@ -377,7 +380,7 @@ def floor_phase(db: Path, n: int, m: int, meter: NullMeter | TraceMeter) -> Phas
             cur.execute(UPDATE_PARTICIPANT, (to_step, "exited" if last else "open", now,
                                              now if last else None, data.get("reason"), last_seq + 1,
                                              version + 1, local_day(now) if last else None,
-                                             folded_with(json.loads(row[13]), last_seq + 1, "transition", trigger,
+                                             folded_with(row[13], last_seq + 1, "transition", trigger,
                                                          step, to_step), pid, version))
             if cur.rowcount != 1:
                 raise AssertionError(f"floor: version check failed for participant {pid}")

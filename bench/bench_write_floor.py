@@ -52,11 +52,11 @@ from sqlalchemy import JSON, Engine, Text, cast, select, text
 
 from bench_engine import (  # this folder is on sys.path when run as a script
     ACTOR,
-    NO_RECORDS,
     STOCKHOLM,
     T0,
     WORKFLOW_ID,
     exit_reason,
+    folded_with,
     step_id,
     stored_attributes,
     typed_attributes,
@@ -83,9 +83,8 @@ def database(kind: str, tmp: Path, name: str) -> Iterator[Engine]:
             yield engine
 
 
-def enrolled_fold() -> dict[str, Any]:
-    return {"records": NO_RECORDS, "mark_log": f"1|{T0.isoformat()}|e|||s0;",
-            "plan_added": {}, "step_change_seq": 1}
+def enrolled_fold() -> str:
+    return folded_with(None, 1, "enrolled", None, None, "s0")
 
 
 def fill(engine: Engine, n: int) -> float:
@@ -93,7 +92,7 @@ def fill(engine: Engine, n: int) -> float:
     if n <= 0:
         return 0.0
     started = time.perf_counter()
-    folded = json.dumps(enrolled_fold())
+    folded = enrolled_fold()
     data = json.dumps({"ref": None, "attributes": {}})
     day = T0.astimezone(STOCKHOLM).date().isoformat()
     with engine.begin() as conn:
@@ -104,11 +103,11 @@ def fill(engine: Engine, n: int) -> float:
         else:
             at = T0.isoformat()
             numbers, source, cast = "", "generate_series(1, :n) AS n(i)", "::jsonb"
-        folded_value, data_value = ("CAST(:folded AS jsonb)", "CAST(:data AS jsonb)") if cast else (":folded", ":data")
+        data_value = "CAST(:data AS jsonb)" if cast else ":data"
         conn.execute(text(
             f"{numbers}INSERT INTO participants (id, ref, workflow_id, workflow_version, step, status, attributes, "
             "enrolled_at, last_step_change_at, last_seq, version, enrolled_on, folded) "
-            f"SELECT i, NULL, :wf, 1, 's0', 'open', '{{}}'{cast}, :at, :at, 1, 1, :day, {folded_value} FROM {source}"),
+            f"SELECT i, NULL, :wf, 1, 's0', 'open', '{{}}'{cast}, :at, :at, 1, 1, :day, :folded FROM {source}"),
             {"n": n, "wf": WORKFLOW_ID, "at": at, "day": datetime.fromisoformat(day).date()
              if engine.dialect.name != "sqlite" else day, "folded": folded})
         conn.execute(text(
@@ -171,7 +170,7 @@ POSTGRESQL = {
     "insert_participant": (
         "INSERT INTO participants (ref, workflow_id, workflow_version, step, status, attributes, enrolled_at, "
         "last_step_change_at, exited_at, exit_reason, last_seq, version, enrolled_on, exited_on, folded) "
-        "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb) RETURNING id"),
+        "VALUES (%s, %s, %s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"),
     "insert_event": (
         "INSERT INTO events (participant_id, seq, type, \"trigger\", from_step, to_step, data, actor, "
         "effective_at, recorded_at, reason, workflow_id, workflow_version) "
@@ -179,7 +178,7 @@ POSTGRESQL = {
     "select": "SELECT id, step, status, last_seq, version, folded FROM participants WHERE id = %s",
     "update": (
         "UPDATE participants SET step = %s, status = %s, last_step_change_at = %s, exited_at = %s, "
-        "exit_reason = %s, last_seq = %s, version = %s, exited_on = %s, folded = %s::jsonb "
+        "exit_reason = %s, last_seq = %s, version = %s, exited_on = %s, folded = %s "
         "WHERE id = %s AND version = %s"),
 }
 
@@ -218,7 +217,7 @@ class FloorWriter:
         self._begin()
         self.cur.execute(self.sql["insert_participant"], (
             None, WORKFLOW_ID, 1, "s0", "open", attributes, self.at, self.at, None, None, 1, 1, self._day(), None,
-            json.dumps(enrolled_fold())))
+            enrolled_fold()))
         pid = self.cur.lastrowid if self.sqlite else self.cur.fetchone()[0]
         self.cur.execute(self.sql["insert_event"], (
             pid, 1, "enrolled", None, None, "s0", json.dumps({"ref": None, "attributes": stored_attributes(i)}),
@@ -230,7 +229,6 @@ class FloorWriter:
         self._begin()
         row = self.cur.execute(self.sql["select"], (pid,)).fetchone()
         step, status, last_seq, version = row[1], row[2], row[3], row[4]
-        folded = json.loads(row[5]) if self.sqlite else row[5]
         if status != "open" or step != step_id(k - 1, m):
             raise AssertionError(f"floor: participant {pid} is {status} at {step}")
         last, trigger, to_step = k == m, f"t{k}", step_id(k, m)
@@ -239,11 +237,10 @@ class FloorWriter:
         self.cur.execute(self.sql["insert_event"], (
             pid, seq, "transition", trigger, step, to_step, json.dumps(data), ACTOR, self.at, self.at, None,
             WORKFLOW_ID, 1))
-        folded["mark_log"] += f"{seq}|{T0.isoformat()}|t|{trigger}|{step}|{to_step};"  # one stored mark
-        folded["step_change_seq"] = seq
+        folded = folded_with(row[5], seq, "transition", trigger, step, to_step)
         self.cur.execute(self.sql["update"], (
             to_step, "exited" if last else "open", self.at, self.at if last else None, data.get("reason"), seq,
-            version + 1, self._day() if last else None, json.dumps(folded), pid, version))
+            version + 1, self._day() if last else None, folded, pid, version))
         if self.cur.rowcount != 1:
             raise AssertionError(f"floor: version check failed for participant {pid}")
         self._commit()

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select, text, update
 
 from pathway.clock import FixedClock
 from pathway.domain.folded import Folded
@@ -132,3 +132,41 @@ def test_a_row_without_folded_state_is_folded_when_read(engine: Engine, workflow
     clock.advance(days=1)
     fire(ctx, pid, "assess")
     _folded_is_replay(ctx, pid)
+
+
+def _stored(engine: Engine) -> dict[int, str | None]:
+    """Each participant's fold as the database holds it (the text, not parsed)."""
+    with engine.connect() as conn:
+        return {pid: None if value is None else str(value)
+                for pid, value in conn.execute(text("SELECT id, CAST(folded AS TEXT) FROM participants"))}
+
+
+def test_upgrade_to_0013_reads_each_fold_as_it_was_and_a_downgrade_leaves_none_unreadable(
+        new_engine: Callable[[], Engine], workflows: Path) -> None:
+    """0013 keeps a JSON document fold as text, read as before and written as lines by the next
+    command; a downgrade to 0012 drops the folds written as lines (no JSON document), and the
+    repository folds those rows again from their history when they are read."""
+    engine = new_engine()
+    upgrade(engine)
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    walked = enrol(ctx, "demo", attributes={"gender": "female"})[0]
+    for action in ["consent", "goal", "assess", "placement", "followup", "ready"]:
+        clock.advance(days=2)
+        _step(ctx, walked, action)
+    expected = _folded_is_replay(ctx, walked).to_json()
+    assert _stored(engine)[walked].startswith('{"v":2,')  # a head line, then a line per part
+    assert len(_stored(engine)[walked].splitlines()) == 7
+
+    command.downgrade(_config(engine), "0012")
+    assert _stored(engine) == {walked: None}
+    command.downgrade(_config(engine), "0011")
+    upgrade(engine)  # 0012 folds the history as a JSON document, 0013 keeps it as text
+    assert _stored(engine)[walked].startswith('{"')
+    assert not _stored(engine)[walked].startswith('{"v":2,')
+    assert _folded_is_replay(ctx, walked).to_json() == expected
+
+    clock.advance(days=1)
+    _step(ctx, walked, "confirm")  # the next command writes it as lines
+    assert _stored(engine)[walked].startswith('{"v":2,')
+    _folded_is_replay(ctx, walked)

@@ -14,26 +14,16 @@ the whole history (tests check it for random walks with corrections).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from pathway.domain.corrections import effective
 from pathway.domain.participant import Event, EventType
-from pathway.domain.records import (
-    RECORD_EVENT_TYPES,
-    ConsentGrant,
-    ConsentState,
-    Intervention,
-    Meeting,
-    Placement,
-    PlanItem,
-    Records,
-    RecordEvent,
-    apply_record,
-    step_change_seq,
-)
+from pathway.domain.records import RECORD_EVENT_TYPES, Records, RecordEvent, apply_record, step_change_seq
+from pathway.domain.stored_records import COUNTERS, PARTS, StoredRecords, part_text, records_from, records_json
 
 #: events that move a participant between steps, or pause and resume its clocks (triggers)
 MARK_TYPES = frozenset({EventType.ENROLLED.value, EventType.TRANSITION.value, EventType.MIGRATED.value})
@@ -181,7 +171,7 @@ class Folded:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "records": _records_json(self.records),
+            "records": records_json(self.records),
             "mark_log": self.mark_log,  # as stored: nothing to encode (a new mark is encoded when added)
             "plan_added": {k: [at.isoformat(), seq] for k, (at, seq) in self.plan_added.items()},
             "step_change_seq": self.step_change_seq,
@@ -190,7 +180,7 @@ class Folded:
     @classmethod
     def from_json(cls, value: dict[str, Any]) -> Folded:
         return cls(
-            records=_records_from(value.get("records") or {}),
+            records=records_from(value.get("records") or {}),
             mark_log=_mark_log(value),  # decoded only if asked for (marks)
             plan_added={k: (datetime.fromisoformat(v[0]), int(v[1])) for k, v in value.get("plan_added", {}).items()},
             step_change_seq=int(value.get("step_change_seq", 0)),
@@ -198,6 +188,34 @@ class Folded:
 
     def copy(self) -> Folded:
         return Folded.from_json(self.to_json())
+
+    # -- stored as text on the participant row (a part a line) -------------------------------
+
+    def to_text(self) -> str:
+        """The fold as the participant row stores it: a head line (the marks, when plan items were
+        added, the counters), then one line for each part of the records (:data:`PARTS`) — the
+        line as it was read for a part no one decoded. JSON never holds a raw line break."""
+        head = {"v": 2, "mark_log": self.mark_log,
+                "plan_added": {k: [at.isoformat(), seq] for k, (at, seq) in self.plan_added.items()},
+                "step_change_seq": self.step_change_seq,
+                **{name: getattr(self.records, name) for name in COUNTERS}}
+        return "\n".join([json.dumps(head, separators=(",", ":")),
+                          *(part_text(self.records, name) for name in PARTS)])
+
+    @classmethod
+    def from_text(cls, text: str) -> Folded:
+        """The fold from :meth:`to_text`'s text (its records decoded a part at a time, when read),
+        or from the one JSON document a row held before (:meth:`to_json`)."""
+        lines = text.split("\n")
+        head = json.loads(lines[0])
+        if head.get("v") != 2:
+            return cls.from_json(head)
+        return cls(
+            records=StoredRecords.of(dict(zip(PARTS, lines[1:])), head),
+            mark_log=head["mark_log"],
+            plan_added={k: (datetime.fromisoformat(v[0]), int(v[1])) for k, v in head["plan_added"].items()},
+            step_change_seq=int(head["step_change_seq"]),
+        )
 
 
 #: a mark's event type, stored as one letter (and back)
@@ -239,86 +257,3 @@ def _mark_log(value: dict[str, Any]) -> str:
         return str(value["mark_log"])
     return "".join(encode_mark(int(r[0]), datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5])
                    for r in value.get("marks", []))
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _dt(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
-
-
-def _day(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-def _records_json(records: Records) -> dict[str, Any]:
-    consent = records.consent
-    return {
-        "consent": {
-            "grants": [{"agencies": sorted(g.agencies), "given_at": _iso(g.given_at), "scope": g.scope,
-                        "until": _iso(g.until), "withdrawn": {a: _iso(t) for a, t in g.withdrawn.items()}}
-                       for g in consent.grants],
-            "last_confirmed_at": _iso(consent.last_confirmed_at),
-        },
-        "plan": [{"id": i.id, "what": i.what, "parent": i.parent, "with_whom": i.with_whom, "by": _iso(i.by),
-                  "follow_up": i.follow_up, "status": i.status, "done_at": _iso(i.done_at), "notes": i.notes}
-                 for i in records.plan.values()],
-        "placements": [{"id": p.id, "type": p.type, "employer": p.employer, "start": _iso(p.start),
-                        "started_at": _iso(p.started_at), "end": _iso(p.end), "weekdays": p.weekdays,
-                        "hours_per_week": p.hours_per_week, "contact_person": p.contact_person, "goal": p.goal,
-                        "follow_up_every": p.follow_up_every, "followups": [_iso(t) for t in p.followups],
-                        "ended_at": _iso(p.ended_at), "outcome": p.outcome,
-                        "target_hours_per_week": p.target_hours_per_week, "weeks": p.weeks, "step": p.step,
-                        "hours_recorded": p.hours_recorded}
-                       for p in records.placements.values()],
-        "interventions": [{"id": i.id, "kind": i.kind, "started_at": _iso(i.started_at), "agency": i.agency,
-                           "note": i.note, "ended_at": _iso(i.ended_at)} for i in records.interventions.values()],
-        "meetings": [{"seq": m.seq, "type": m.type, "at": _iso(m.at), "attendees": m.attendees, "absent": m.absent,
-                      "led_by": m.led_by, "consent_confirmed_for": m.consent_confirmed_for,
-                      "decisions": m.decisions, "no_show": m.no_show, "agency": m.agency}
-                     for m in records.meetings],
-        "groups": [[group, _iso(joined), _iso(left)] for group, (joined, left) in records.groups.items()],
-        "sessions_attended": records.sessions_attended,
-        "sessions_absent": records.sessions_absent,
-        "placements_started": records.placements_started,
-        "interventions_started": records.interventions_started,
-    }
-
-
-def _records_from(value: dict[str, Any]) -> Records:
-    consent = value.get("consent") or {}
-    records = Records(consent=ConsentState(
-        grants=[ConsentGrant(set(g["agencies"]), datetime.fromisoformat(g["given_at"]), g.get("scope"),
-                             _day(g.get("until")),
-                             {a: datetime.fromisoformat(t) for a, t in (g.get("withdrawn") or {}).items()})
-                for g in consent.get("grants", [])],
-        last_confirmed_at=_dt(consent.get("last_confirmed_at")),
-    ))
-    for i in value.get("plan", []):
-        records.plan[i["id"]] = PlanItem(i["id"], i["what"], i.get("parent"), i.get("with_whom"), _day(i.get("by")),
-                                         i.get("follow_up"), i.get("status", "open"), _dt(i.get("done_at")),
-                                         list(i.get("notes") or []))
-    for p in value.get("placements", []):
-        records.placements[p["id"]] = Placement(
-            p["id"], p["type"], p["employer"], date.fromisoformat(p["start"]),
-            datetime.fromisoformat(p["started_at"]), _day(p.get("end")), list(p.get("weekdays") or []),
-            p.get("hours_per_week"), p.get("contact_person"), p.get("goal"), p.get("follow_up_every"),
-            [datetime.fromisoformat(t) for t in p.get("followups", [])], _dt(p.get("ended_at")), p.get("outcome"),
-            p.get("target_hours_per_week"), p.get("weeks"), p.get("step"), list(p.get("hours_recorded") or []))
-    for i in value.get("interventions", []):
-        records.interventions[i["id"]] = Intervention(i["id"], i["kind"], datetime.fromisoformat(i["started_at"]),
-                                                      i.get("agency"), i.get("note"), _dt(i.get("ended_at")))
-    records.meetings = [Meeting(m["seq"], m["type"], datetime.fromisoformat(m["at"]), list(m.get("attendees") or []),
-                                list(m.get("absent") or []), m.get("led_by"), list(m.get("consent_confirmed_for") or []),
-                                list(m.get("decisions") or []), bool(m.get("no_show")), m.get("agency"))
-                        for m in value.get("meetings", [])]
-    for group, joined, left in value.get("groups", []):
-        records.groups[int(group)] = (datetime.fromisoformat(joined), _dt(left))
-    records.sessions_attended = int(value.get("sessions_attended", 0))
-    records.sessions_absent = int(value.get("sessions_absent", 0))
-    # rows folded before entries could be struck: every start is still there
-    records.placements_started = int(value.get("placements_started", len(records.placements)))
-    records.interventions_started = int(value.get("interventions_started", len(records.interventions)))
-    return records

@@ -150,8 +150,10 @@ class _History:
             entered_at.setdefault(entry.step, []).append(entry.at)
         pauses = {*definition.pauses.pause, *definition.pauses.resume}
         meetings: dict[str, list[datetime]] = {}
-        # only the meeting types anchors name (most workflows name none): no sort of every meeting
-        held = [m for m in folded.records.meetings if m.type in reads.meetings and not m.no_show]
+        # only the meeting types anchors name; most workflows name none, and then the meetings are
+        # not read at all (the row's meetings are decoded only when read: domain/stored_records.py)
+        held = [m for m in folded.records.meetings
+                if m.type in reads.meetings and not m.no_show] if reads.meetings else []
         for meeting in sorted(held, key=lambda m: (m.at, m.seq)):
             meetings.setdefault(meeting.type, []).append(meeting.at)
         return cls(entries, fired, [m for m in fired_marks if m.trigger in pauses], entered_at, meetings)

@@ -90,8 +90,8 @@ def placement_events_for_firing(definition: Workflow, from_step: str, to_step: s
     ends = definition.step(from_step).kind == "placement" and any(
         "outcome" in t.data for t in definition.transitions
         if t.to == to_step and from_step in definition.sources_of(t))
-    for placement in records.placements.values():
-        if ends and placement.step == from_step and placement.ended_at is None:
+    for placement in records.placements.values() if ends else ():  # read only when a placement can end
+        if placement.step == from_step and placement.ended_at is None:
             events.append((RecordEvent.PLACEMENT_ENDED, {"id": placement.id, "outcome": data.get("outcome"),
                                                          "by_trigger": True}))
     config = placement_config(definition, to_step)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -86,16 +86,15 @@ class JsonDocument(TypeDecorator[Any]):
 
 
 class FoldedDocument(TypeDecorator[Folded]):
-    """A participant's folded history (:class:`pathway.domain.folded.Folded`) as a JSON document."""
+    """A participant's folded history (:class:`pathway.domain.folded.Folded`) as text: a head line and
+    one JSON line per part of the records (:meth:`Folded.to_text`), so a command decodes only the
+    parts it reads. Plain text, not JSON: a JSON column is parsed whole when the row is read."""
 
-    impl = JSON
+    impl = Text
     cache_ok = True
 
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        return _json_for(dialect)
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> dict[str, Any] | None:
-        return None if value is None else value.to_json()
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else value.to_text()
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Folded | None:
-        return None if value is None else Folded.from_json(value)
+        return None if value is None else Folded.from_text(value)

@@ -1,0 +1,204 @@
+"""The records folded on a participant's row, stored one part a line and decoded a part at a time.
+
+The records (:class:`pathway.domain.records.Records`) grow with what is recorded: every meeting,
+plan item, placement follow-up, intervention and consent. Stored as one JSON document, every
+command parsed all of them with the row, built every object, and wrote them all again — a note on
+a participant with 200 meetings cost 3.7× one with 10 (bench_history.py, issue 10). Stored one
+part a line (:data:`PARTS`), a command decodes only the parts it reads (:class:`StoredRecords`):
+a transition whose guards read no meetings never decodes them, and a part never decoded is
+written back as the text it was read as.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import date, datetime
+from typing import Any
+
+from pathway.domain.records import (
+    ConsentGrant,
+    ConsentState,
+    Intervention,
+    Meeting,
+    Placement,
+    PlanItem,
+    Records,
+)
+
+#: the parts of the records stored as lines of their own, in this order
+PARTS = ("consent", "plan", "placements", "interventions", "meetings", "groups")
+#: the records' counters: stored with the fold's head, read with the row
+COUNTERS = ("sessions_attended", "sessions_absent", "placements_started", "interventions_started")
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _day(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def _consent_json(consent: ConsentState) -> Any:
+    return {"grants": [{"agencies": sorted(g.agencies), "given_at": _iso(g.given_at), "scope": g.scope,
+                        "until": _iso(g.until), "withdrawn": {a: _iso(t) for a, t in g.withdrawn.items()}}
+                       for g in consent.grants],
+            "last_confirmed_at": _iso(consent.last_confirmed_at)}
+
+
+def _consent_from(value: Any) -> ConsentState:
+    value = value or {}
+    return ConsentState(
+        grants=[ConsentGrant(set(g["agencies"]), datetime.fromisoformat(g["given_at"]), g.get("scope"),
+                             _day(g.get("until")),
+                             {a: datetime.fromisoformat(t) for a, t in (g.get("withdrawn") or {}).items()})
+                for g in value.get("grants", [])],
+        last_confirmed_at=_dt(value.get("last_confirmed_at")),
+    )
+
+
+def _plan_json(plan: dict[str, PlanItem]) -> Any:
+    return [{"id": i.id, "what": i.what, "parent": i.parent, "with_whom": i.with_whom, "by": _iso(i.by),
+             "follow_up": i.follow_up, "status": i.status, "done_at": _iso(i.done_at), "notes": i.notes}
+            for i in plan.values()]
+
+
+def _plan_from(value: Any) -> dict[str, PlanItem]:
+    return {i["id"]: PlanItem(i["id"], i["what"], i.get("parent"), i.get("with_whom"), _day(i.get("by")),
+                              i.get("follow_up"), i.get("status", "open"), _dt(i.get("done_at")),
+                              list(i.get("notes") or []))
+            for i in value or []}
+
+
+def _placements_json(placements: dict[str, Placement]) -> Any:
+    return [{"id": p.id, "type": p.type, "employer": p.employer, "start": _iso(p.start),
+             "started_at": _iso(p.started_at), "end": _iso(p.end), "weekdays": p.weekdays,
+             "hours_per_week": p.hours_per_week, "contact_person": p.contact_person, "goal": p.goal,
+             "follow_up_every": p.follow_up_every, "followups": [_iso(t) for t in p.followups],
+             "ended_at": _iso(p.ended_at), "outcome": p.outcome,
+             "target_hours_per_week": p.target_hours_per_week, "weeks": p.weeks, "step": p.step,
+             "hours_recorded": p.hours_recorded}
+            for p in placements.values()]
+
+
+def _placements_from(value: Any) -> dict[str, Placement]:
+    return {p["id"]: Placement(
+        p["id"], p["type"], p["employer"], date.fromisoformat(p["start"]),
+        datetime.fromisoformat(p["started_at"]), _day(p.get("end")), list(p.get("weekdays") or []),
+        p.get("hours_per_week"), p.get("contact_person"), p.get("goal"), p.get("follow_up_every"),
+        [datetime.fromisoformat(t) for t in p.get("followups", [])], _dt(p.get("ended_at")), p.get("outcome"),
+        p.get("target_hours_per_week"), p.get("weeks"), p.get("step"), list(p.get("hours_recorded") or []))
+        for p in value or []}
+
+
+def _interventions_json(interventions: dict[str, Intervention]) -> Any:
+    return [{"id": i.id, "kind": i.kind, "started_at": _iso(i.started_at), "agency": i.agency,
+             "note": i.note, "ended_at": _iso(i.ended_at)} for i in interventions.values()]
+
+
+def _interventions_from(value: Any) -> dict[str, Intervention]:
+    return {i["id"]: Intervention(i["id"], i["kind"], datetime.fromisoformat(i["started_at"]), i.get("agency"),
+                                  i.get("note"), _dt(i.get("ended_at")))
+            for i in value or []}
+
+
+def _meetings_json(meetings: list[Meeting]) -> Any:
+    return [{"seq": m.seq, "type": m.type, "at": _iso(m.at), "attendees": m.attendees, "absent": m.absent,
+             "led_by": m.led_by, "consent_confirmed_for": m.consent_confirmed_for,
+             "decisions": m.decisions, "no_show": m.no_show, "agency": m.agency}
+            for m in meetings]
+
+
+def _meetings_from(value: Any) -> list[Meeting]:
+    return [Meeting(m["seq"], m["type"], datetime.fromisoformat(m["at"]), list(m.get("attendees") or []),
+                    list(m.get("absent") or []), m.get("led_by"), list(m.get("consent_confirmed_for") or []),
+                    list(m.get("decisions") or []), bool(m.get("no_show")), m.get("agency"))
+            for m in value or []]
+
+
+def _groups_json(groups: dict[int, tuple[datetime, datetime | None]]) -> Any:
+    return [[group, _iso(joined), _iso(left)] for group, (joined, left) in groups.items()]
+
+
+def _groups_from(value: Any) -> dict[int, tuple[datetime, datetime | None]]:
+    return {int(group): (datetime.fromisoformat(joined), _dt(left)) for group, joined, left in value or []}
+
+
+#: each part's encoder (to what json.dumps takes) and decoder (from what json.loads gives)
+WRITERS: dict[str, Callable[[Any], Any]] = {
+    "consent": _consent_json, "plan": _plan_json, "placements": _placements_json,
+    "interventions": _interventions_json, "meetings": _meetings_json, "groups": _groups_json}
+READERS: dict[str, Callable[[Any], Any]] = {
+    "consent": _consent_from, "plan": _plan_from, "placements": _placements_from,
+    "interventions": _interventions_from, "meetings": _meetings_from, "groups": _groups_from}
+
+
+def records_json(records: Records) -> dict[str, Any]:
+    """The records as one JSON-ready document (every part decoded)."""
+    document = {name: WRITERS[name](getattr(records, name)) for name in PARTS}
+    document.update({name: getattr(records, name) for name in COUNTERS})
+    return document
+
+
+def records_from(value: dict[str, Any]) -> Records:
+    """Records from :func:`records_json`'s document."""
+    records = Records(**{name: READERS[name](value.get(name)) for name in PARTS})
+    records.sessions_attended = int(value.get("sessions_attended", 0))
+    records.sessions_absent = int(value.get("sessions_absent", 0))
+    # rows folded before entries could be struck: every start is still there
+    records.placements_started = int(value.get("placements_started", len(records.placements)))
+    records.interventions_started = int(value.get("interventions_started", len(records.interventions)))
+    return records
+
+
+def part_text(records: Records, name: str) -> str:
+    """One part as stored: its text as read when it was never decoded (so never changed), else encoded."""
+    if isinstance(records, StoredRecords):
+        stored = records.stored_text(name)
+        if stored is not None:
+            return stored
+    return json.dumps(WRITERS[name](getattr(records, name)), separators=(",", ":"))
+
+
+class StoredRecords(Records):
+    """Records read from a stored fold whose parts are decoded when first read.
+
+    Built without :class:`Records`' ``__init__``, so a part not yet read is no attribute of the
+    object: reading it reaches :meth:`__getattr__`, which decodes it from its stored line and
+    keeps it. Everything else — :func:`pathway.domain.records.apply_record`, guards, the planner —
+    reads and changes it as any :class:`Records`."""
+
+    _texts: dict[str, str]
+
+    @classmethod
+    def of(cls, texts: dict[str, str], counters: dict[str, Any]) -> StoredRecords:
+        records = cls.__new__(cls)
+        records.__dict__["_texts"] = texts
+        for name in COUNTERS:
+            records.__dict__[name] = int(counters.get(name, 0))
+        return records
+
+    def __getattr__(self, name: str) -> Any:
+        texts = self.__dict__.get("_texts")
+        if texts is None or name not in texts:
+            raise AttributeError(name)
+        value = READERS[name](json.loads(texts[name]))
+        self.__dict__[name] = value
+        return value
+
+    def stored_text(self, name: str) -> str | None:
+        """The part's line as read, or None once it was decoded (it may have changed since)."""
+        return None if name in self.__dict__ else self._texts[name]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Records):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(Records))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as Records

@@ -1,0 +1,84 @@
+"""The fold as the participant row stores it: a head line and a line per part of the records, each
+part decoded when first read and written back as read when it never was (issue 10: a note on a
+participant with 200 meetings cost 3.7× one with 10 while every command parsed and wrote them all)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pathway.domain.folded import Folded
+from pathway.domain.participant import Event, EventType
+from pathway.domain.records import Records, RecordEvent
+from pathway.domain.stored_records import PARTS, StoredRecords
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def _event(seq: int, kind: str, data: dict[str, Any] | None = None, trigger: str | None = None,
+           to_step: str | None = None) -> Event:
+    return Event(seq=seq, type=kind, effective_at=START + timedelta(days=seq), recorded_at=START, actor="anna",
+                 workflow_id="w", workflow_version=1, trigger=trigger, from_step="referral", to_step=to_step,
+                 data=data or {})
+
+
+def _history() -> list[Event]:
+    """An enrolment and one of every kind of record, decisions in free text included."""
+    return [
+        _event(1, EventType.ENROLLED, to_step="referral"),
+        _event(2, RecordEvent.CONSENT_GIVEN, {"agencies": ["af", "fk"]}),
+        _event(3, RecordEvent.PLAN_GOAL_ADDED, {"id": "g1", "what": "Arbeta 10 timmar", "by": "2026-06-30"}),
+        _event(4, RecordEvent.PLACEMENT_STARTED, {"id": "p1", "type": "internship", "employer": "Bageriet",
+                                                  "start": "2026-03-10", "follow_up_every": "2w"}),
+        _event(5, RecordEvent.INTERVENTION_STARTED, {"id": "i1", "kind": "health"}),
+        _event(6, RecordEvent.MEETING_RECORDED, {"type": "individual", "attendees": [{"role": "coach"}],
+                                                 "decisions": [{"text": "Ny plan\nrad två: \"citat\" ; |"}]}),
+        _event(7, RecordEvent.GROUP_JOINED, {"group": 3}),
+        _event(8, RecordEvent.SESSION_ATTENDED, {"group": 3}),
+    ]
+
+
+def _stored() -> tuple[str, Folded]:
+    text = Folded.rebuild(_history()).to_text()
+    return text, Folded.from_text(text)
+
+
+def test_the_stored_text_reads_back_as_the_same_fold() -> None:
+    text, folded = _stored()
+    assert len(text.split("\n")) == 1 + len(PARTS)  # a line break in free text stays inside its JSON string
+    assert folded.to_json() == Folded.rebuild(_history()).to_json()
+    assert folded.records == Folded.rebuild(_history()).records  # either way round
+    assert Folded.rebuild(_history()).records == folded.records
+    assert folded.to_text() == text
+
+
+def test_a_part_never_read_is_not_decoded_and_goes_back_as_it_was_read() -> None:
+    text, folded = _stored()
+    folded.apply(_event(9, EventType.TRANSITION, trigger="note"))  # a mark: the head changes, no part
+    assert isinstance(folded.records, StoredRecords)
+    assert not set(PARTS) & set(vars(folded.records))  # nothing decoded
+    assert folded.records.sessions_attended == 1  # the counters come with the head
+    assert folded.to_text().split("\n")[1:] == text.split("\n")[1:]
+
+
+def test_a_part_read_and_changed_is_written_anew_and_the_others_as_they_were() -> None:
+    text, folded = _stored()
+    folded.apply(_event(9, RecordEvent.MEETING_RECORDED, {"type": "follow_up"}))
+    assert set(PARTS) & set(vars(folded.records)) == {"meetings"}
+    lines, before = folded.to_text().split("\n"), text.split("\n")
+    meetings = 1 + PARTS.index("meetings")
+    assert [m["type"] for m in json.loads(lines[meetings])] == ["individual", "follow_up"]
+    assert [line for n, line in enumerate(lines) if n not in (0, meetings)] == \
+        [line for n, line in enumerate(before) if n not in (0, meetings)]
+    history = [*_history(), _event(9, RecordEvent.MEETING_RECORDED, {"type": "follow_up"})]
+    assert Folded.from_text(folded.to_text()).to_json() == Folded.rebuild(history).to_json()
+
+
+def test_a_fold_stored_as_one_json_document_reads_as_before() -> None:
+    """Rows written before 0013 hold the fold as one document (to_json); they read the same."""
+    document = json.dumps(Folded.rebuild(_history()).to_json())
+    folded = Folded.from_text(document)
+    assert folded.to_json() == Folded.rebuild(_history()).to_json()
+    assert isinstance(folded.records, Records) and not isinstance(folded.records, StoredRecords)
+    assert folded.to_text() == Folded.rebuild(_history()).to_text()
