@@ -64,15 +64,15 @@ def test_a_part_never_read_is_not_decoded_and_goes_back_as_it_was_read() -> None
 
 def test_a_part_read_and_changed_is_written_anew_and_the_others_as_they_were() -> None:
     text, folded = _stored()
-    folded.apply(_event(9, RecordEvent.MEETING_RECORDED, {"type": "follow_up"}))
-    assert set(PARTS) & set(vars(folded.records)) == {"meetings"}
+    goal = _event(9, RecordEvent.PLAN_GOAL_ADDED, {"id": "g2", "what": "Körkort"})
+    folded.apply(goal)
+    assert set(PARTS) & set(vars(folded.records)) == {"plan"}
     lines, before = folded.to_text().split("\n"), text.split("\n")
-    meetings = 1 + PARTS.index("meetings")
-    assert [m["type"] for m in json.loads(lines[meetings])] == ["individual", "follow_up"]
-    assert [line for n, line in enumerate(lines) if n not in (0, meetings)] == \
-        [line for n, line in enumerate(before) if n not in (0, meetings)]
-    history = [*_history(), _event(9, RecordEvent.MEETING_RECORDED, {"type": "follow_up"})]
-    assert Folded.from_text(folded.to_text()).to_json() == Folded.rebuild(history).to_json()
+    plan = 1 + PARTS.index("plan")
+    assert [item["id"] for item in json.loads(lines[plan])] == ["g1", "g2"]
+    assert [line for n, line in enumerate(lines) if n not in (0, plan)] == \
+        [line for n, line in enumerate(before) if n not in (0, plan)]
+    assert Folded.from_text(folded.to_text()).to_json() == Folded.rebuild([*_history(), goal]).to_json()
 
 
 def test_a_fold_stored_as_one_json_document_reads_as_before() -> None:
@@ -82,3 +82,25 @@ def test_a_fold_stored_as_one_json_document_reads_as_before() -> None:
     assert folded.to_json() == Folded.rebuild(_history()).to_json()
     assert isinstance(folded.records, Records) and not isinstance(folded.records, StoredRecords)
     assert folded.to_text() == Folded.rebuild(_history()).to_text()
+
+
+def test_a_meeting_is_added_without_decoding_those_before_it() -> None:
+    """A meeting record reads no other meeting: it is appended to the stored line as it is, and the
+    line is the one a fold of the whole history writes; reading the meetings afterwards gives all."""
+    text, folded = _stored()
+    added = [_event(9, RecordEvent.MEETING_RECORDED, {"type": "follow_up", "decisions": [{"text": "Ja, ]"}]}),
+             _event(10, RecordEvent.MEETING_NO_SHOW, {"type": "individual", "agency": "af"})]
+    for event in added:
+        folded.apply(event)
+    assert "meetings" not in vars(folded.records)
+    assert folded.to_text() == Folded.rebuild([*_history(), *added]).to_text()
+    assert [m.seq for m in folded.records.meetings] == [6, 9, 10]  # decoded now, the added ones after
+    assert folded.to_text() == Folded.rebuild([*_history(), *added]).to_text()
+
+
+def test_a_meeting_added_to_none_stored_makes_the_line_a_fold_would_write() -> None:
+    history = _history()[:2]  # no meeting yet
+    folded = Folded.from_text(Folded.rebuild(history).to_text())
+    event = _event(3, RecordEvent.MEETING_RECORDED, {"type": "individual"})
+    folded.apply(event)
+    assert folded.to_text() == Folded.rebuild([*history, event]).to_text()

@@ -173,6 +173,10 @@ class Records:
     placements_started: int = 0
     interventions_started: int = 0
 
+    def add_meeting(self, meeting: Meeting) -> None:
+        """Add a meeting record (the records read from a row add it without reading the others)."""
+        self.meetings.append(meeting)
+
     def next_goal_id(self) -> str:
         return f"g{1 + sum(1 for i in self.plan.values() if i.parent is None)}"
 
@@ -263,7 +267,7 @@ def apply_record(records: Records, event: Event) -> None:
                               list(data.get("absent") or []), data.get("led_by"),
                               list(data.get("consent_confirmed_for") or []), list(data.get("decisions") or []),
                               no_show=event.type == RecordEvent.MEETING_NO_SHOW, agency=data.get("agency"))
-            records.meetings.append(meeting)
+            records.add_meeting(meeting)
             if meeting.consent_confirmed_for:  # the meeting opened by confirming consent
                 records.consent.last_confirmed_at = at
         case RecordEvent.GROUP_JOINED:

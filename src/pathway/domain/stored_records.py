@@ -189,12 +189,30 @@ class StoredRecords(Records):
         if texts is None or name not in texts:
             raise AttributeError(name)
         value = READERS[name](json.loads(texts[name]))
+        if name == "meetings":
+            value += self.__dict__.pop("_added_meetings", [])
         self.__dict__[name] = value
         return value
 
+    def add_meeting(self, meeting: Meeting) -> None:
+        """Add a meeting record without decoding those before it (a meeting record reads none of
+        them): it is appended to their stored line when the fold is written."""
+        if "meetings" in self.__dict__:
+            self.meetings.append(meeting)
+        else:
+            self.__dict__.setdefault("_added_meetings", []).append(meeting)
+
     def stored_text(self, name: str) -> str | None:
-        """The part's line as read, or None once it was decoded (it may have changed since)."""
-        return None if name in self.__dict__ else self._texts[name]
+        """The part's line as read (meetings added since appended to it), or None once it was
+        decoded (it may have changed since)."""
+        if name in self.__dict__:
+            return None
+        text = self._texts[name]
+        added = self.__dict__.get("_added_meetings") if name == "meetings" else None
+        if added:
+            items = ",".join(json.dumps(item, separators=(",", ":")) for item in _meetings_json(added))
+            text = f"{text[:-1]}{',' if text != '[]' else ''}{items}]"
+        return text
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Records):
