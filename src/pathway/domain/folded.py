@@ -4,7 +4,9 @@ Guards (consent, meetings, placements), pauses and the deadline planner all read
 participant's history. Reading the whole history for every transition made its cost grow with the
 history's length (issue 10), so the fold is kept beside the projection: :class:`Folded` is moved on
 by :meth:`pathway.domain.participant.Participant.apply` with every event — the same one projection
-that recording, migration, the dry run and replay use — and stored on the participant row.
+that recording, migration, the dry run and replay use — and stored on the participant row, as text
+(:meth:`Folded.to_text`): the marks as one string in a head line, and the records a part a line,
+each decoded only when read (:mod:`pathway.domain.stored_records`).
 
 A ``corrected`` event changes what earlier events count for (struck, replaced), so it is not
 folded on top: the fold is rebuilt from the history (:meth:`Folded.rebuild`); corrections are rare
@@ -167,7 +169,7 @@ class Folded:
                 at = log.find(needle, at + len(needle))
         return [_decode(log[start:log.index(";", start)]) for start in sorted(starts)]
 
-    # -- stored as JSON on the participant row -----------------------------------------------
+    # -- as one JSON document: what rows held before migration 0013, and what tests compare ------
 
     def to_json(self) -> dict[str, Any]:
         return {
