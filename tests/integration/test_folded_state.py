@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select, text, update
 from pathway.clock import FixedClock
 from pathway.domain.folded import Folded
 from pathway.errors import PathwayError
-from pathway.services import corrections, records
+from pathway.services import corrections, meetings, records
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
 from pathway.store.migrate import SCRIPT_LOCATION, upgrade
@@ -56,6 +56,8 @@ def _step(ctx: ServiceContext, pid: int, action: str) -> None:
         "reopen": lambda: corrections.reopen(ctx, pid, "avslutad av misstag"),
         "correct_exit": lambda: corrections.correct_exit(ctx, pid, {"reason": "studies"}, "fel orsak"),
         "void": lambda: corrections.void(ctx, pid, "felregistrering"),
+        "meeting": lambda: meetings.record_meeting(ctx, pid, "individual", ["af:anna"], decisions=["Ny plan; \"|\""]),
+        "no_show": lambda: meetings.record_no_show(ctx, pid, "individual", "af"),
     }
     try:
         commands[action]()
@@ -65,7 +67,7 @@ def _step(ctx: ServiceContext, pid: int, action: str) -> None:
 
 ACTIONS = st.lists(st.sampled_from(["ready", "hours", "assess", "place", "exit", "consent", "confirm", "withdraw",
                                     "goal", "goal_done", "placement", "followup", "placement_end", "undo",
-                                    "reopen", "correct_exit", "void"]), min_size=1, max_size=14)
+                                    "reopen", "correct_exit", "void", "meeting", "no_show"]), min_size=1, max_size=14)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
