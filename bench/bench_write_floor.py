@@ -277,14 +277,13 @@ def run_block(writer: EngineWriter | FloorWriter, name: str, block: Block, first
 def compare(engine_db: Engine, floor_db: Engine, filled: int) -> dict[str, int]:
     """Every table both wrote (filled rows left out) holds the same rows, value by value."""
     from pathway.store.tables import metadata
-    from pathway.store.types import FoldedDocument
 
     counts: dict[str, int] = {}
     for table in metadata.sorted_tables:
         if table.name in NOT_COMPARED:
             continue
         # JSON columns as the text the database holds (on PostgreSQL: jsonb's canonical text)
-        query = select(*(cast(c, Text).label(c.name) if isinstance(c.type, (JSON, FoldedDocument)) else c
+        query = select(*(cast(c, Text).label(c.name) if isinstance(c.type, JSON) else c
                          for c in table.c)).order_by(*table.primary_key.columns)
         if table.name == "participants":
             query = query.where(table.c.id > filled)

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, event, select, text, update
 
 from pathway.clock import FixedClock
 from pathway.domain.folded import Folded
@@ -20,7 +20,7 @@ from pathway.services import corrections, meetings, records
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
 from pathway.store.migrate import SCRIPT_LOCATION, upgrade
-from pathway.store.tables import participants
+from pathway.store.tables import participant_records, participants
 
 from .conftest import START, make_context
 
@@ -113,7 +113,7 @@ def test_upgrade_to_0012_back_fills_the_folded_state_of_existing_participants(
     upgrade(engine)
     with engine.connect() as conn:
         stored = dict(conn.execute(select(participants.c.id, participants.c.folded)).all())
-    assert {pid: state.to_json() for pid, state in stored.items()} == expected
+    assert {pid: Folded.from_text(state).to_json() for pid, state in stored.items()} == expected
 
     ctx = make_context(engine, workflows, clock)  # and the services carry on from the back-filled rows
     clock.advance(days=1)
@@ -137,17 +137,22 @@ def test_a_row_without_folded_state_is_folded_when_read(engine: Engine, workflow
 
 
 def _stored(engine: Engine) -> dict[int, str | None]:
-    """Each participant's fold as the database holds it (the text, not parsed)."""
+    """Each participant's fold as its row holds it (the text, not parsed)."""
     with engine.connect() as conn:
         return {pid: None if value is None else str(value)
                 for pid, value in conn.execute(text("SELECT id, CAST(folded AS TEXT) FROM participants"))}
 
 
+def _record_rows(engine: Engine) -> dict[int, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(select(participant_records.c.participant_id, participant_records.c.parts)).all())
+
+
 def test_upgrade_to_0013_reads_each_fold_as_it_was_and_a_downgrade_leaves_none_unreadable(
         new_engine: Callable[[], Engine], workflows: Path) -> None:
-    """0013 keeps a JSON document fold as text, read as before and written as lines by the next
-    command; a downgrade to 0012 drops the folds written as lines (no JSON document), and the
-    repository folds those rows again from their history when they are read."""
+    """0013 keeps a JSON document fold as text, read as before and split into a head line and the
+    records' lines by the next command; a downgrade to 0012 drops the folds so split (no JSON
+    document), and the repository folds those rows again from their history when they are read."""
     engine = new_engine()
     upgrade(engine)
     clock = FixedClock(START)
@@ -157,18 +162,56 @@ def test_upgrade_to_0013_reads_each_fold_as_it_was_and_a_downgrade_leaves_none_u
         clock.advance(days=2)
         _step(ctx, walked, action)
     expected = _folded_is_replay(ctx, walked).to_json()
-    assert _stored(engine)[walked].startswith('{"v":2,')  # a head line, then a line per part
-    assert len(_stored(engine)[walked].splitlines()) == 7
+    assert _stored(engine)[walked].startswith('{"v":2,')  # the head line, then a line per part of the
+    assert len(_stored(engine)[walked].splitlines()) == 7  # records: few records stay on the row
 
     command.downgrade(_config(engine), "0012")
-    assert _stored(engine) == {walked: None}
+    assert _stored(engine) == {walked: None}  # and participant_records is gone
     command.downgrade(_config(engine), "0011")
     upgrade(engine)  # 0012 folds the history as a JSON document, 0013 keeps it as text
     assert _stored(engine)[walked].startswith('{"')
     assert not _stored(engine)[walked].startswith('{"v":2,')
+    assert _record_rows(engine) == {}
     assert _folded_is_replay(ctx, walked).to_json() == expected
 
     clock.advance(days=1)
-    _step(ctx, walked, "confirm")  # the next command writes it as lines
+    _step(ctx, walked, "confirm")  # the next command writes it as a head and the records' lines
     assert _stored(engine)[walked].startswith('{"v":2,')
+    assert len(_stored(engine)[walked].splitlines()) == 7
     _folded_is_replay(ctx, walked)
+
+
+def test_records_that_outgrow_the_row_move_to_a_row_of_their_own_and_only_a_record_writes_it(
+        engine: Engine, workflows: Path) -> None:
+    """A participant with many records gets a participant_records row; the participant row keeps the
+    head line. A transition that changes no record leaves that row alone (neither decoded nor
+    written); a record rewrites it; what is read back is the fold of the whole history."""
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    pid = enrol(ctx, "demo", attributes={"gender": "female"})[0]
+    records.give_consent(ctx, pid, ["af"])
+    while pid not in _record_rows(engine):
+        clock.advance(hours=1)
+        meetings.record_meeting(ctx, pid, "individual", ["af:anna"], decisions=["Ett beslut i fritext; \"|\""])
+    assert len(_stored(engine)[pid].splitlines()) == 1 and len(_record_rows(engine)[pid].splitlines()) == 6
+    _folded_is_replay(ctx, pid)
+
+    written: list[str] = []
+
+    def note(*args: object) -> None:
+        written.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        clock.advance(hours=1)
+        fire(ctx, pid, "assess")  # a step change: no record changes
+        assert not [s for s in written if "participant_records" in s and not s.lstrip().startswith("SELECT")]
+        before = _record_rows(engine)[pid]
+        clock.advance(hours=1)
+        meetings.record_meeting(ctx, pid, "follow_up", ["af:anna"])
+        assert [s for s in written if s.startswith("INSERT INTO participant_records")]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert _record_rows(engine)[pid].startswith(before.partition("\n")[0])  # consent unchanged
+    _folded_is_replay(ctx, pid)
+    assert [m.type for m in _folded_is_replay(ctx, pid).records.meetings][-1] == "follow_up"

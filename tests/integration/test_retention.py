@@ -23,7 +23,7 @@ from pathway.services.participants import enrol, fire, history, set_attributes
 from pathway.services import groups
 from pathway.services.meetings import record_meeting, record_no_show
 from pathway.services.records import add_goal, give_consent, start_placement
-from pathway.store.tables import deadlines, identities, retention_log
+from pathway.store.tables import deadlines, identities, participant_records, participants, retention_log
 
 from .conftest import snapshot
 
@@ -185,6 +185,14 @@ def test_retention_removes_personal_data_and_keeps_every_report(ctx: ServiceCont
         assert "allt om boendet" not in text and all(e.reason is None for e in events)
         for gone in (ATTENDEE, ABSENCE, DECISION, NO_SHOW_NOTE, AWAY):
             assert gone not in text, gone
+    with engine.connect() as conn:  # nor in what is folded from the events: the row's head, the records' lines
+        folded = {pid: f"{head} {parts}" for pid, head, parts in conn.execute(
+            select(participants.c.id, participants.c.folded, participant_records.c.parts)
+            .outerjoin(participant_records, participant_records.c.participant_id == participants.c.id))}
+    for pid in purged:
+        for gone in (ATTENDEE, ABSENCE, DECISION, NO_SHOW_NOTE, AWAY, SECRET_NOTE, EMPLOYER, "Eva på bageriet"):
+            assert gone not in folded[pid], gone
+    assert EMPLOYER in folded[populated["recent"]]  # still theirs
     kept = json.dumps([e.data for e in history(ctx, populated["recent"])], ensure_ascii=False)
     assert SECRET_NOTE in kept and EMPLOYER in kept and ABSENCE in kept and ATTENDEE in kept  # still theirs
     held = [r for t in before if t["dimensions"] == ["meetings"] for r in t["rows"] if r["meetings"] == "2"]

@@ -191,33 +191,48 @@ class Folded:
     def copy(self) -> Folded:
         return Folded.from_json(self.to_json())
 
-    # -- stored as text on the participant row (a part a line) -------------------------------
+    # -- as the store keeps it: a head line on the participant row, the records' lines beside it --
 
-    def to_text(self) -> str:
-        """The fold as the participant row stores it: a head line (the marks, when plan items were
-        added, the counters), then one line for each part of the records (:data:`PARTS`) — the
-        line as it was read for a part no one decoded. JSON never holds a raw line break."""
+    def to_stored(self) -> tuple[str, str]:
+        """The fold as the store keeps it: the head line (the marks, when plan items were added, the
+        counters) for the participant row, and the records' lines, one per part (:data:`PARTS`),
+        for a row of their own — the line as it was read for a part no one decoded. JSON never
+        holds a raw line break. Records with nothing in them are :data:`EMPTY_PARTS`."""
         head = {"v": 2, "mark_log": self.mark_log,
                 "plan_added": {k: [at.isoformat(), seq] for k, (at, seq) in self.plan_added.items()},
                 "step_change_seq": self.step_change_seq,
                 **{name: getattr(self.records, name) for name in COUNTERS}}
-        return "\n".join([json.dumps(head, separators=(",", ":")),
-                          *(part_text(self.records, name) for name in PARTS)])
+        return (json.dumps(head, separators=(",", ":")),
+                "\n".join(part_text(self.records, name) for name in PARTS))
 
     @classmethod
-    def from_text(cls, text: str) -> Folded:
-        """The fold from :meth:`to_text`'s text (its records decoded a part at a time, when read),
-        or from the one JSON document a row held before (:meth:`to_json`)."""
-        lines = text.split("\n")
-        head = json.loads(lines[0])
+    def from_stored(cls, head_text: str, parts: str | None) -> Folded:
+        """The fold from :meth:`to_stored`'s texts (None: no records row, the records are empty),
+        its records decoded a part at a time when read; or from the one JSON document a row held
+        before migration 0013 (:meth:`to_json`)."""
+        head = json.loads(head_text)
         if head.get("v") != 2:
             return cls.from_json(head)
         return cls(
-            records=StoredRecords.of(dict(zip(PARTS, lines[1:])), head),
+            records=StoredRecords.of(dict(zip(PARTS, (parts or EMPTY_PARTS).split("\n"))), head),
             mark_log=head["mark_log"],
             plan_added={k: (datetime.fromisoformat(v[0]), int(v[1])) for k, v in head["plan_added"].items()},
             step_change_seq=int(head["step_change_seq"]),
         )
+
+    def to_text(self) -> str:
+        """:meth:`to_stored`'s texts as one (the head line first)."""
+        return "\n".join(self.to_stored())
+
+    @classmethod
+    def from_text(cls, text: str) -> Folded:
+        """The fold from :meth:`to_text`'s text."""
+        head, _, parts = text.partition("\n")
+        return cls.from_stored(head, parts or None)
+
+
+#: the records' lines when nothing is recorded (the store keeps no records row for them)
+EMPTY_PARTS = Folded().to_stored()[1]
 
 
 #: a mark's event type, stored as one letter (and back)

@@ -6,7 +6,9 @@ command parsed all of them with the row, built every object, and wrote them all 
 a participant with 200 meetings cost 3.7× one with 10 (bench_history.py, issue 10). Stored one
 part a line (:data:`PARTS`), a command decodes only the parts it reads (:class:`StoredRecords`):
 a transition whose guards read no meetings never decodes them, and a part never decoded is
-written back as the text it was read as.
+written back as the text it was read as. The store keeps the lines on the participant row while
+they are short and in a row of their own once they grow (``pathway.store.repository.fold_columns``),
+so a command that changes no record does not rewrite them either.
 """
 
 from __future__ import annotations

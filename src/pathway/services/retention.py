@@ -44,7 +44,17 @@ from pathway.domain.folded import Folded
 from pathway.errors import InvalidValue
 from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.store.tables import deadlines, event_from_row, events, identities, notifications, participants, retention_log
+from pathway.store.repository import fold_columns, write_record_parts
+from pathway.store.tables import (
+    deadlines,
+    event_from_row,
+    events,
+    identities,
+    notifications,
+    participant_records,
+    participants,
+    retention_log,
+)
 
 #: What a removed free text reads as afterwards.
 REMOVED = "(gallrad)"
@@ -231,7 +241,11 @@ def _purge(session: Connection, pid: int, definition: Workflow, enrolled_at: dat
     purged = [event_from_row(r) for r in session.execute(
         select(events).where(events.c.participant_id == pid).order_by(events.c.seq)).mappings()]
     folded = Folded.rebuild(purged)
-    session.execute(update(participants).where(participants.c.id == pid).values(folded=folded))
+    stored = session.execute(select(participant_records.c.parts)
+                             .where(participant_records.c.participant_id == pid)).scalar()
+    text, parts = fold_columns(folded, stored)
+    session.execute(update(participants).where(participants.c.id == pid).values(folded=text))
+    write_record_parts(session, pid, parts, stored)  # the records' free text is purged there too
     retitled = _retitle_deadlines(session, pid, definition, folded, enrolled_at)
     if retitled:
         counts["deadline titles"] = retitled

@@ -46,7 +46,8 @@ from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_repository import IdentityRepository
 from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, ParticipantRepository,
-                                      WorkflowVersionRepository, participant_row, participant_state)
+                                      WorkflowVersionRepository, participant_row, participant_state,
+                                      write_record_parts)
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import EVENT_COLUMNS
@@ -86,6 +87,8 @@ class LineWrites:
         self.participant: Participant | None = None
         #: the participant row's state when it was last written (inserted, or a use case committed)
         self._written: tuple[Any, ...] | None = None
+        #: the records' lines the participant's participant_records row holds (None: no row)
+        self._parts: str | None = None
         #: events rows, each as it stood when its use case committed
         self._events: list[dict[str, Any]] = []
         self._struck: list[dict[str, Any]] = []
@@ -147,11 +150,13 @@ class LineWrites:
             return
         participant.version = 1
         try:
-            cursor = run(self.connection(), INSERT_PARTICIPANT, participant_row(participant))
+            row, parts = participant_row(participant, None)
+            cursor = run(self.connection(), INSERT_PARTICIPANT, row)
         except IntegrityError:
             raise RefTakenConcurrently(str(participant.ref), participant.workflow_id) from None
         participant.id = int(cursor.fetchone()[0])
         cursor.close()
+        self._parts = write_record_parts(self.connection(), participant.id, parts, None)
         participant.folded_changed = False  # written with the row, as the per-event path's flush did
         for event in participant.new_events:
             event.participant_id = participant.id
@@ -207,8 +212,10 @@ class LineWrites:
             raise RuntimeError("an import line ended with events no use case committed")
         connection = self.connection()
         try:
+            row, parts = participant_row(participant, self._parts)
             if participant.version > 1:
-                run(connection, _UPDATE_PARTICIPANT, {**participant_row(participant), "b_id": participant.id}).close()
+                run(connection, _UPDATE_PARTICIPANT, {**row, "b_id": participant.id}).close()
+            self._parts = write_record_parts(connection, participant.id or 0, parts, self._parts)
             run_many(connection, INSERT_EVENT, self._events)
             run_many(connection, INSERT_STRUCK, self._struck)
             run_many(connection, _INSERT_DEADLINES, [

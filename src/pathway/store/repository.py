@@ -14,14 +14,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from pathway.clock import to_local
 from pathway.domain import Event, Participant, ParticipantHead
+from pathway.domain.folded import Folded
 from pathway.errors import ConcurrentChange
 from pathway.store.statements import Prepared, fetch, run, run_many
-from pathway.store.tables import EVENT_COLUMNS, event_from_row, event_row, events, participants, workflow_versions
+from pathway.store.tables import (
+    EVENT_COLUMNS,
+    event_from_row,
+    event_row,
+    events,
+    participant_records,
+    participants,
+    workflow_versions,
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,12 @@ _STATE = ("ref", "workflow_id", "workflow_version", "step", "status", "attribute
 #: filter by these Swedish local dates in SQL.
 _DERIVED = ("enrolled_on", "exited_on")
 
-COLUMNS = [participants.c[name] for name in _FIELDS]
+#: The records' lines kept in participant_records, with the row they belong to: a column of their
+#: own, so every query of participants reads them with the row (None: they are on the row itself).
+_RECORD_PARTS = (select(participant_records.c.parts)
+                 .where(participant_records.c.participant_id == participants.c.id)
+                 .scalar_subquery().label("record_parts"))
+COLUMNS = [*(participants.c[name] for name in _FIELDS), _RECORD_PARTS]
 _BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
 #: A new participant's row (an import line's enrolment inserts it too: store/bulk.py)
 INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
@@ -59,6 +73,42 @@ _UPDATE_FOLDED = Prepared(update(participants).where(*_CHECKED),
 _MOVE_ON = Prepared(update(participants).where(*_CHECKED), column_keys=["last_seq", "version"])
 #: Events are appended only: one INSERT of every column the event has a field for.
 INSERT_EVENT = Prepared(insert(events), column_keys=list(EVENT_COLUMNS))
+#: A participant's records' lines, new or changed (the same statement on SQLite and PostgreSQL)
+_WRITE_PARTS = text("INSERT INTO participant_records (participant_id, parts) VALUES (:participant_id, :parts) "
+                    "ON CONFLICT (participant_id) DO UPDATE SET parts = excluded.parts")
+
+
+#: Records' lines up to this many characters stay on the participant row after its head line (one
+#: statement a command); a participant whose records outgrow them gets a participant_records row,
+#: written only when a record changes, so a command that changes none (a note, a step change) does not
+#: rewrite them (SQLite rewrites a whole row, PostgreSQL a whole changed value). Some twenty meetings.
+INLINE_RECORDS = 4_000
+
+
+def fold_columns(folded: Folded, stored: str | None) -> tuple[str, str | None]:
+    """What to store of ``folded``: the participant row's ``folded`` text, and the records' lines for
+    its participant_records row — None while they stay on the participant row. ``stored``: what that
+    row holds (None: no row; a participant that has one keeps it)."""
+    head, parts = folded.to_stored()
+    if stored is None and len(parts) <= INLINE_RECORDS:
+        return f"{head}\n{parts}", None
+    return head, parts
+
+
+def folded_from_columns(text: str, parts: str | None) -> Folded:
+    """The fold :func:`fold_columns` stored (or a row's JSON document from before migration 0013)."""
+    head, _, inline = text.partition("\n")
+    return Folded.from_stored(head, inline or parts)
+
+
+def write_record_parts(connection: Connection, participant_id: int, parts: str | None,
+                       stored: str | None) -> str | None:
+    """Write the records' lines :func:`fold_columns` gave where they differ from ``stored`` (as read;
+    None: no row); returns what the row holds now."""
+    if parts is None or parts == stored:
+        return stored
+    connection.execute(_WRITE_PARTS, {"participant_id": participant_id, "parts": parts})
+    return parts
 
 
 class StaleRow(Exception):
@@ -73,7 +123,8 @@ def participant_from_row(row: Sequence[Any]) -> Participant:
     """A participant from its row (columns in the order of :data:`COLUMNS`); its folded history
     is None only on a row no unit of work wrote (the repository folds it then)."""
     (pid, ref, workflow_id, workflow_version, step, status, attributes, enrolled_at, last_step_change_at,
-     exited_at, exit_reason, last_seq, version, folded) = row
+     exited_at, exit_reason, last_seq, version, head, parts) = row
+    folded: Any = None if head is None else folded_from_columns(head, parts)
     return Participant(workflow_id=workflow_id, workflow_version=workflow_version, step=step,
                        enrolled_at=enrolled_at, ref=ref, status=status, attributes=attributes,
                        last_step_change_at=last_step_change_at, exited_at=exited_at, exit_reason=exit_reason,
@@ -94,10 +145,13 @@ def _row_values(p: Participant, state: tuple[Any, ...]) -> dict[str, Any]:
     return values
 
 
-def participant_row(p: Participant) -> dict[str, Any]:
-    """Every column of the participant's row as it stands now: what :data:`INSERT_PARTICIPANT`
-    writes (with the version and the folded history the object carries)."""
-    return {**_row_values(p, participant_state(p)), "version": p.version, "folded": p.folded}
+def participant_row(p: Participant, stored: str | None) -> tuple[dict[str, Any], str | None]:
+    """Every column of the participant's row as it stands now — what :data:`INSERT_PARTICIPANT`
+    writes, with the version and the folded history the object carries — and the records' lines
+    for its participant_records row, if it has one (:func:`fold_columns`; ``stored``: what that
+    row holds)."""
+    folded, parts = fold_columns(p.folded, stored)
+    return {**_row_values(p, participant_state(p)), "version": p.version, "folded": folded}, parts
 
 
 @dataclass
@@ -107,12 +161,15 @@ class Tracked:
 
     by_id: dict[int, Participant] = field(default_factory=dict)
     rows: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    #: the records' lines each participant_records row held (None: no row)
+    parts: dict[int, str | None] = field(default_factory=dict)
     #: added, not yet inserted
     new: list[Participant] = field(default_factory=list)
 
     def clear(self) -> None:
         self.by_id.clear()
         self.rows.clear()
+        self.parts.clear()
         self.new.clear()
 
 
@@ -154,6 +211,7 @@ class ParticipantRepository:
             fresh = found
         self.tracked.by_id[row[0]] = fresh
         self.tracked.rows[row[0]] = participant_state(fresh)
+        self.tracked.parts[row[0]] = row[-1]
         return fresh
 
     def _read(self, query: Any, refresh: bool = False) -> builtins.list[Participant]:
@@ -186,7 +244,8 @@ class ParticipantRepository:
             if participant.id is not None:
                 continue
             state = participant_state(participant)
-            values = {**_row_values(participant, state), "version": 1, "folded": participant.folded}
+            folded, parts = fold_columns(participant.folded, None)
+            values = {**_row_values(participant, state), "version": 1, "folded": folded}
             cursor = run(connection, INSERT_PARTICIPANT, values)
             participant.id = int(cursor.fetchone()[0])
             cursor.close()
@@ -194,6 +253,7 @@ class ParticipantRepository:
             participant.folded_changed = False
             self.tracked.by_id[participant.id] = participant
             self.tracked.rows[participant.id] = state
+            self.tracked.parts[participant.id] = write_record_parts(connection, participant.id, parts, None)
             inserted.append(participant.id)
         self.tracked.new.clear()
         return inserted
@@ -210,13 +270,17 @@ class ParticipantRepository:
                 continue
             values = {**_row_values(participant, state), "version": participant.version + 1,
                       "b_id": participant_id, "b_version": participant.version}
+            parts = None
             if participant.folded_changed:
-                values["folded"] = participant.folded
+                values["folded"], parts = fold_columns(participant.folded, self.tracked.parts.get(participant_id))
             cursor = run(connection, _UPDATE_FOLDED if participant.folded_changed else _UPDATE, values)
             count = cursor.rowcount
             cursor.close()
             if count != 1:
                 raise StaleRow("participant", participant_id)
+            # the row's version check passed: this transaction holds the participant
+            self.tracked.parts[participant_id] = write_record_parts(
+                connection, participant_id, parts, self.tracked.parts.get(participant_id))
             participant.version += 1
             participant.folded_changed = False
             self.tracked.rows[participant_id] = state

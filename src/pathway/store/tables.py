@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 
 from pathway.domain import Event
-from pathway.store.types import BigId, FoldedDocument, JsonDocument, UtcDateTime
+from pathway.store.types import BigId, JsonDocument, UtcDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -82,13 +82,26 @@ participants = Table(
     Column("exited_on", Date, nullable=True),
     Column("last_seq", Integer, nullable=False),
     Column("version", Integer, nullable=False),
-    # what guards, pauses and the deadline planner read from the history, folded (domain/folded.py);
-    # NULL only on a row written by something other than the unit of work: the repository folds it then
-    Column("folded", FoldedDocument, nullable=True),
+    # what guards, pauses and the deadline planner read from the history, folded (domain/folded.py):
+    # a head line, then the records' lines unless they outgrew the row (participant_records; see
+    # store/repository.py's fold_columns); NULL only on a row written by something other than the
+    # unit of work: the repository folds it then
+    Column("folded", Text, nullable=True),
     UniqueConstraint("workflow_id", "ref"),
     Index(None, "workflow_id", "status", "step"),
     Index(None, "workflow_id", "enrolled_on"),
     Index(None, "workflow_id", "exited_on"),
+)
+
+#: The records folded from a participant's history (consent, plan, placements, interventions,
+#: meetings, groups), a part a line (domain/stored_records.py), once they outgrow the participant
+#: row (store/repository.py: INLINE_RECORDS). They grow with every record; in a row of their own, a
+#: command that changes none of them (a note, a step change) leaves them undecoded and unwritten.
+participant_records = Table(
+    "participant_records",
+    metadata,
+    Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True, autoincrement=False),
+    Column("parts", Text, nullable=False),
 )
 
 #: The truth: an append-only history per participant (DESIGN invariant 1).

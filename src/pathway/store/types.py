@@ -10,11 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-from pathway.domain.folded import Folded
 
 #: 64-bit keys on PostgreSQL; SQLite only auto-increments a plain INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -83,18 +82,3 @@ class JsonDocument(TypeDecorator[Any]):
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         return _json_for(dialect)
-
-
-class FoldedDocument(TypeDecorator[Folded]):
-    """A participant's folded history (:class:`pathway.domain.folded.Folded`) as text: a head line and
-    one JSON line per part of the records (:meth:`Folded.to_text`), so a command decodes only the
-    parts it reads. Plain text, not JSON: a JSON column is parsed whole when the row is read."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else value.to_text()
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> Folded | None:
-        return None if value is None else Folded.from_text(value)
