@@ -307,22 +307,24 @@ UPDATE_PARTICIPANT = (
     "exit_reason = ?, last_seq = ?, version = ?, exited_on = ?, folded = ? WHERE id = ? AND version = ?"
 )
 
-#: The folded history a participant row carries (issue 10; pathway.domain.folded.Folded.to_stored):
-#: its head line (the marks, the last step change, the counters); the records' lines would be in
-#: participant_records, which has no row while nothing is recorded (none in this workflow). The
-#: floor keeps it by hand, in the store's key order and separators, so both databases hold the same.
+#: The folded history a participant row carries (issue 10; pathway.store.repository.fold_columns): a
+#: head line (the marks, the last step change, the counters), then one line per part of the records
+#: (none in this workflow; short records stay on the row). The floor keeps it by hand, in the store's
+#: key order and separators, so both databases hold the same text.
+NO_RECORD_LINES = '{"grants":[],"last_confirmed_at":null}\n[]\n[]\n[]\n[]\n[]'
 _COUNTERS = {"sessions_attended": 0, "sessions_absent": 0, "placements_started": 0, "interventions_started": 0}
 
 
 def folded_with(stored: str | None, seq: int, type_: str, trigger: str | None, from_step: str | None,
                 to_step: str) -> str:
     """``stored`` (None: a new participant's) with one more mark, a step change at ``seq``."""
-    head = json.loads(stored) if stored else {"v": 2, "mark_log": "", "plan_added": {}, "step_change_seq": 0,
-                                              **_COUNTERS}
+    head_line, _, records = stored.partition("\n") if stored else ("", "", NO_RECORD_LINES)
+    head = json.loads(head_line) if head_line else {"v": 2, "mark_log": "", "plan_added": {},
+                                                    "step_change_seq": 0, **_COUNTERS}
     code = {"enrolled": "e", "transition": "t", "migrated": "m"}[type_]  # one stored mark (domain/folded.py)
     head["mark_log"] += f"{seq}|{T0.isoformat()}|{code}|{trigger or ''}|{from_step or ''}|{to_step};"
     head["step_change_seq"] = seq
-    return json.dumps(head, separators=(",", ":"))
+    return json.dumps(head, separators=(",", ":")) + "\n" + records
 
 
 def local_day(utc_text: str) -> str:
