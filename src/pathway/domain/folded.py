@@ -175,7 +175,7 @@ class Folded:
         return {
             "records": records_json(self.records),
             "mark_log": self.mark_log,  # as stored: nothing to encode (a new mark is encoded when added)
-            "plan_added": {k: [at.isoformat(), seq] for k, (at, seq) in self.plan_added.items()},
+            "plan_added": _plan_added_json(self.plan_added),
             "step_change_seq": self.step_change_seq,
         }
 
@@ -184,7 +184,7 @@ class Folded:
         return cls(
             records=records_from(value.get("records") or {}),
             mark_log=_mark_log(value),  # decoded only if asked for (marks)
-            plan_added={k: (datetime.fromisoformat(v[0]), int(v[1])) for k, v in value.get("plan_added", {}).items()},
+            plan_added=_plan_added_from(value.get("plan_added", {})),
             step_change_seq=int(value.get("step_change_seq", 0)),
         )
 
@@ -198,8 +198,7 @@ class Folded:
         counters) for the participant row, and the records' lines, one per part (:data:`PARTS`),
         for a row of their own — the line as it was read for a part no one decoded. JSON never
         holds a raw line break. Records with nothing in them are :data:`EMPTY_PARTS`."""
-        head = {"v": 2, "mark_log": self.mark_log,
-                "plan_added": {k: [at.isoformat(), seq] for k, (at, seq) in self.plan_added.items()},
+        head = {"v": 2, "mark_log": self.mark_log, "plan_added": _plan_added_json(self.plan_added),
                 "step_change_seq": self.step_change_seq,
                 **{name: getattr(self.records, name) for name in COUNTERS}}
         return (json.dumps(head, separators=(",", ":")),
@@ -216,7 +215,7 @@ class Folded:
         return cls(
             records=StoredRecords.of(dict(zip(PARTS, (parts or EMPTY_PARTS).split("\n"))), head),
             mark_log=head["mark_log"],
-            plan_added={k: (datetime.fromisoformat(v[0]), int(v[1])) for k, v in head["plan_added"].items()},
+            plan_added=_plan_added_from(head["plan_added"]),
             step_change_seq=int(head["step_change_seq"]),
         )
 
@@ -225,14 +224,11 @@ class Folded:
         return "\n".join(self.to_stored())
 
     @classmethod
-    def from_text(cls, text: str) -> Folded:
-        """The fold from :meth:`to_text`'s text."""
-        head, _, parts = text.partition("\n")
-        return cls.from_stored(head, parts or None)
-
-
-#: the records' lines when nothing is recorded (the store keeps no records row for them)
-EMPTY_PARTS = Folded().to_stored()[1]
+    def from_text(cls, text: str, parts: str | None = None) -> Folded:
+        """The fold from :meth:`to_text`'s text, or from a head line alone and the records' lines
+        kept apart (``parts``: the store keeps long ones in a row of their own)."""
+        head, _, inline = text.partition("\n")
+        return cls.from_stored(head, inline or parts)
 
 
 #: a mark's event type, stored as one letter (and back)
@@ -268,9 +264,21 @@ def is_entry(mark: Mark) -> bool:
     return mark.to_step is not None and (mark.type != EventType.MIGRATED or mark.from_step != mark.to_step)
 
 
+def _plan_added_json(plan_added: dict[str, tuple[datetime, int]]) -> dict[str, list[Any]]:
+    return {k: [at.isoformat(), seq] for k, (at, seq) in plan_added.items()}
+
+
+def _plan_added_from(value: dict[str, Any]) -> dict[str, tuple[datetime, int]]:
+    return {k: (datetime.fromisoformat(v[0]), int(v[1])) for k, v in value.items()}
+
+
 def _mark_log(value: dict[str, Any]) -> str:
     """The stored marks: a fold written before they were one string held six-value lists."""
     if "mark_log" in value:
         return str(value["mark_log"])
     return "".join(encode_mark(int(r[0]), datetime.fromisoformat(r[1]), r[2], r[3], r[4], r[5])
                    for r in value.get("marks", []))
+
+
+#: the records' lines when nothing is recorded (the store keeps no records row for them)
+EMPTY_PARTS = Folded().to_stored()[1]

@@ -91,14 +91,8 @@ def fold_columns(folded: Folded, stored: str | None) -> tuple[str, str | None]:
     row holds (None: no row; a participant that has one keeps it)."""
     head, parts = folded.to_stored()
     if stored is None and len(parts) <= INLINE_RECORDS:
-        return f"{head}\n{parts}", None
+        return f"{head}\n{parts}", None  # Folded.to_text: read back by Folded.from_text
     return head, parts
-
-
-def folded_from_columns(text: str, parts: str | None) -> Folded:
-    """The fold :func:`fold_columns` stored (or a row's JSON document from before migration 0013)."""
-    head, _, inline = text.partition("\n")
-    return Folded.from_stored(head, inline or parts)
 
 
 def write_record_parts(connection: Connection, participant_id: int, parts: str | None,
@@ -124,7 +118,7 @@ def participant_from_row(row: Sequence[Any]) -> Participant:
     is None only on a row no unit of work wrote (the repository folds it then)."""
     (pid, ref, workflow_id, workflow_version, step, status, attributes, enrolled_at, last_step_change_at,
      exited_at, exit_reason, last_seq, version, head, parts) = row
-    folded: Any = None if head is None else folded_from_columns(head, parts)
+    folded: Any = None if head is None else Folded.from_text(head, parts)  # what fold_columns stored
     return Participant(workflow_id=workflow_id, workflow_version=workflow_version, step=step,
                        enrolled_at=enrolled_at, ref=ref, status=status, attributes=attributes,
                        last_step_change_at=last_step_change_at, exited_at=exited_at, exit_reason=exit_reason,

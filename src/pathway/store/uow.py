@@ -187,9 +187,8 @@ class SqlUnitOfWork:
         sends first, in id order, so only the deadline rows are locked here (one SELECT ... FOR
         UPDATE of the open rows: the only ones a check claims), and only where the check could
         have claimed one: a participant whose running rows this unit of work read (``for_plan``)
-        held no open row, or one it enrolled, has
-        none the check can hold (a row opens only through a write of its participant, which the
-        version check would catch). Taking them while the use case reads (in
+        held no open row, or one it enrolled, has none the check can hold (a row opens only
+        through a write of its participant, which the version check would catch). Taking them while the use case reads (in
         ``for_plan``) would save that statement but hold them through the whole use case: a
         deadline check running meanwhile would skip them rather than write first and make this
         command run again on its events. SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already
