@@ -81,6 +81,32 @@ def test_each_write_moves_the_version_on_by_one_with_the_check_in_the_where(ctx:
             2, "mapping")
 
 
+def test_an_update_sets_only_the_columns_that_changed(ctx: ServiceContext, engine: Engine) -> None:
+    """A transition's UPDATE sets its step, history position, version and fold — not the reference,
+    workflow or attributes it left as they were (SQLite rewrites every index whose column is in the SET
+    list, changed or not); an attribute change sets the attributes and not the step."""
+    pid, _ = enrol(ctx, "demo")
+    with _statements(engine) as sent:
+        fire(ctx, pid, "assess")
+    (update,) = [s for s in sent if s.startswith("UPDATE participants")]
+    assigned = update.split(" WHERE ")[0]
+    for column in ("step", "last_seq", "version", "folded"):
+        assert f"{column}=" in assigned, update
+    for column in ("ref", "workflow_id", "attributes", "enrolled_at", "enrolled_on", "exited_on"):
+        assert f" {column}=" not in assigned, update
+    with SqlUnitOfWork(engine) as uow, _statements(engine) as sent:
+        participant = uow.participants.get(pid)
+        assert participant is not None
+        participant.attributes["municipality"] = "0480"
+        uow.commit()
+    (update,) = [s for s in sent if s.startswith("UPDATE participants")]
+    assigned = update.split(" WHERE ")[0]
+    assert " attributes=" in assigned and " step=" not in assigned, update
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT step, attributes, version FROM participants WHERE id = :id"), {"id": pid}).one()
+    assert row[0] == "mapping" and row[2] == 3
+
+
 def test_a_deadline_row_changed_behind_the_units_back_is_refused(ctx: ServiceContext, engine: Engine) -> None:
     """A deadline row whose version moved since it was read matches no row in the UPDATE: ConcurrentChange,
     and nothing of the unit of work is written."""

@@ -66,9 +66,27 @@ _BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
 INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
                               column_keys=[*_STATE, *_DERIVED, "version", "folded"])
 _CHECKED = (participants.c.id == bindparam("b_id"), participants.c.version == bindparam("b_version"))
-_UPDATE = Prepared(update(participants).where(*_CHECKED), column_keys=[*_STATE, *_DERIVED, "version"])
-_UPDATE_FOLDED = Prepared(update(participants).where(*_CHECKED),
-                          column_keys=[*_STATE, *_DERIVED, "version", "folded"])
+#: Which derived column moves with which column of the state.
+_DERIVED_FROM = {"enrolled_at": "enrolled_on", "exited_at": "exited_on"}
+#: One compiled UPDATE per set of columns that changed (a handful in practice: a transition's, an
+#: attribute change's, a record's), so a row's UPDATE sets only what changed.
+_UPDATES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _update_of(columns: tuple[str, ...]) -> Prepared:
+    """The version-checked UPDATE of these columns (and ``version``), built on first use.
+
+    Setting only what changed is not only fewer bytes: SQLite rewrites an index whose column is in
+    the SET list even when its value did not change, so an UPDATE of every column dirtied each of
+    the row's indexes' pages — two more pages in every transition's commit, and on a durable
+    commit the flush of each page is most of what the write costs (bench/README.md, issue 10)."""
+    found = _UPDATES.get(columns)
+    if found is None:
+        found = _UPDATES[columns] = Prepared(update(participants).where(*_CHECKED),
+                                             column_keys=[*columns, "version"])
+    return found
+
+
 #: The deadline check's write of a participant it appended events to: only where its history stands.
 _MOVE_ON = Prepared(update(participants).where(*_CHECKED), column_keys=["last_seq", "version"])
 #: Events are appended only: one INSERT of every column the event has a field for.
@@ -130,6 +148,18 @@ def participant_state(p: Participant) -> tuple[Any, ...]:
     attributes: they may be changed in place)."""
     return (p.ref, p.workflow_id, p.workflow_version, p.step, p.status, dict(p.attributes), p.enrolled_at,
             p.last_step_change_at, p.exited_at, p.exit_reason, p.last_seq)
+
+
+def _changed_columns(state: tuple[Any, ...], read: tuple[Any, ...] | None) -> tuple[str, ...]:
+    """The state's columns (with the dates derived from them) that differ from what the row held
+    when read; every column when that is not known."""
+    changed: list[str] = []
+    for i, name in enumerate(_STATE):
+        if read is None or state[i] != read[i]:
+            changed.append(name)
+            if name in _DERIVED_FROM:
+                changed.append(_DERIVED_FROM[name])
+    return tuple(changed)
 
 
 def _row_values(p: Participant, state: tuple[Any, ...]) -> dict[str, Any]:
@@ -264,10 +294,12 @@ class ParticipantRepository:
                 continue
             values = {**_row_values(participant, state), "version": participant.version + 1,
                       "b_id": participant_id, "b_version": participant.version}
+            changed = _changed_columns(state, self.tracked.rows.get(participant_id))
             parts = None
             if participant.folded_changed:
                 values["folded"], parts = fold_columns(participant.folded, self.tracked.parts.get(participant_id))
-            cursor = run(connection, _UPDATE_FOLDED if participant.folded_changed else _UPDATE, values)
+                changed += ("folded",)
+            cursor = run(connection, _update_of(changed), values)
             count = cursor.rowcount
             cursor.close()
             if count != 1:
