@@ -23,6 +23,12 @@ commit not flushed: what the engine ran with before 2026-12-07); ``--db postgres
 ``--fill N`` first writes N participants with their enrolment event into both databases with plain
 SQL (one statement per table), so the measured participants are written beside N others.
 
+Each side's COMMITs of its transitions are timed too (``transition_commit`` in the summary): on a
+virtual disk a flush right after another costs less than one after some hundreds of µs of other
+work, so the floor's back-to-back commits flush cheaper than the engine's, the same pages or not.
+``--floor-pause US`` keeps the floor's CPU busy that long before each operation to show it (a
+diagnostic: the ratios the targets name are measured without it).
+
 Work runs in blocks: each block enrols ``--k`` participants and fires the workflow's M triggers on
 each (one round per trigger), engine and floor alternately (the order flips every block). Ratios
 are the medians of the per-block ratios. At the end both databases must hold the same rows (every
@@ -135,6 +141,16 @@ class EngineWriter:
         from pathway.services.context import ServiceContext
         from pathway.store import SqlUnitOfWork
         clock = FixedClock(T0)
+        #: seconds each COMMIT took (the driver's call: on durable SQLite, the flush)
+        self.commits: list[float] = []
+        commit = engine.dialect.do_commit
+
+        def timed_commit(dbapi_connection: Any) -> None:
+            started = time.perf_counter()
+            commit(dbapi_connection)
+            self.commits.append(time.perf_counter() - started)
+
+        engine.dialect.do_commit = timed_commit  # type: ignore[method-assign]
         self.ctx = ServiceContext(uow=lambda: SqlUnitOfWork(engine), catalog=WorkflowCatalog(workflows, clock),
                                   clock=clock, actor=ACTOR)
 
@@ -186,12 +202,16 @@ POSTGRESQL = {
 class FloorWriter:
     """The same rows by hand on the DB-API connection: what writing them costs at least."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, pause: float = 0.0) -> None:
+        #: seconds of busy CPU before each operation (``--floor-pause``: a diagnostic, not the floor)
+        self.pause = pause
         self.pooled = engine.raw_connection()  # the engine's connect hooks ran: its pragmas
         self.con: Any = self.pooled.driver_connection
         self.sqlite = engine.dialect.name == "sqlite"
         self.sql = SQLITE if self.sqlite else POSTGRESQL
         self.cur = self.con.cursor()
+        #: seconds each COMMIT took
+        self.commits: list[float] = []
         if self.sqlite:
             assert self.con.isolation_level is None  # autocommit: BEGIN IMMEDIATE / COMMIT by hand
             self.at: Any = T0.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -199,14 +219,19 @@ class FloorWriter:
             self.at = T0
 
     def _begin(self) -> None:
+        started = time.perf_counter()
+        while time.perf_counter() - started < self.pause:
+            pass
         if self.sqlite:
             self.cur.execute("BEGIN IMMEDIATE")
 
     def _commit(self) -> None:
+        started = time.perf_counter()
         if self.sqlite:
             self.cur.execute("COMMIT")
         else:
             self.con.commit()
+        self.commits.append(time.perf_counter() - started)
 
     def _day(self) -> Any:
         day = T0.astimezone(STOCKHOLM).date()
@@ -258,6 +283,8 @@ class Block:
     fire: dict[str, float] = field(default_factory=dict)
     enrol_cpu: dict[str, float] = field(default_factory=dict)
     fire_cpu: dict[str, float] = field(default_factory=dict)
+    #: the median COMMIT of the block's transitions
+    fire_commit: dict[str, float] = field(default_factory=dict)
 
 
 def run_block(writer: EngineWriter | FloorWriter, name: str, block: Block, first: int, k: int, m: int) -> list[int]:
@@ -265,12 +292,14 @@ def run_block(writer: EngineWriter | FloorWriter, name: str, block: Block, first
     w0, c0 = wall(), cpu()
     ids = [writer.enrol(first + j) for j in range(k)]
     w1, c1 = wall(), cpu()
+    writer.commits.clear()
     for trigger in range(1, m + 1):
         for j, pid in enumerate(ids):
             writer.fire(first + j, pid, trigger, m)
     w2, c2 = wall(), cpu()
     block.enrol[name], block.fire[name] = (w1 - w0) / k, (w2 - w1) / (k * m)
     block.enrol_cpu[name], block.fire_cpu[name] = (c1 - c0) / k, (c2 - c1) / (k * m)
+    block.fire_commit[name] = statistics.median(writer.commits)
     return ids
 
 
@@ -316,6 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=40, help="participants enrolled per block and variant (default 40)")
     parser.add_argument("--m", type=int, default=3, help="triggers fired on each (default 3)")
     parser.add_argument("--fill", type=int, default=0, help="participants written first by plain SQL (default 0)")
+    parser.add_argument("--floor-pause", type=float, default=0.0, metavar="US",
+                        help="diagnostic: the floor keeps the CPU busy this many µs before each operation, as the "
+                             "engine's own work does, to see what a flush costs when commits are not back to back")
     parser.add_argument("--json-out", type=Path, help="also write the JSON summary to this file")
     args = parser.parse_args(argv)
     kind = args.db
@@ -332,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         with database(kind, tmp, "engine") as engine_db, database(kind, tmp, "floor") as floor_db:
             fill_seconds = fill(engine_db, args.fill) + fill(floor_db, args.fill)
             writers: dict[str, Callable[[], EngineWriter | FloorWriter]] = {
-                "engine": lambda: EngineWriter(engine_db, workflows), "floor": lambda: FloorWriter(floor_db)}
+                "engine": lambda: EngineWriter(engine_db, workflows),
+                "floor": lambda: FloorWriter(floor_db, args.floor_pause / 1e6)}
             live = {name: make() for name, make in writers.items()}
             try:
                 blocks: list[Block] = []
@@ -355,13 +388,15 @@ def main(argv: list[str] | None = None) -> int:
             dialect = engine_db.dialect.name
     summary = {
         "db": "postgresql" if dialect == "postgresql" else args.db,
-        "blocks": args.blocks, "k": args.k, "m": args.m, "fill": args.fill, "fill_seconds": round(fill_seconds, 1),
+        "blocks": args.blocks, "k": args.k, "m": args.m, "fill": args.fill, "floor_pause_us": args.floor_pause,
+        "fill_seconds": round(fill_seconds, 1),
         "enrol_ratio_wall": round(median_ratio(blocks, "enrol"), 2),
         "transition_ratio_wall": round(median_ratio(blocks, "fire"), 2),
         "enrol_ratio_cpu": round(median_ratio(blocks, "enrol_cpu"), 2),
         "transition_ratio_cpu": round(median_ratio(blocks, "fire_cpu"), 2),
         "us": {f"{name}_{what}": round(1e6 * median_of(blocks, attr, name))
-               for name in ("engine", "floor") for what, attr in (("enrol", "enrol"), ("transition", "fire"))},
+               for name in ("engine", "floor")
+               for what, attr in (("enrol", "enrol"), ("transition", "fire"), ("transition_commit", "fire_commit"))},
         "rows_compared": counts,
         "loadavg": [load_start, [round(x, 2) for x in os.getloadavg()]],
         "environment": environment(),
