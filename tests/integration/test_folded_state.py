@@ -4,23 +4,27 @@ after any walk of caseworker commands and corrections, on SQLite and PostgreSQL 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, select, text, update
+from sqlalchemy import Engine, delete, event, select, text, update
 
 from pathway.clock import FixedClock
 from pathway.domain.folded import Folded
+from pathway.domain.stored_records import PARTS, WRITERS
 from pathway.errors import PathwayError
 from pathway.services import corrections, meetings, records
 from pathway.services.context import ServiceContext
 from pathway.services.participants import enrol, fire, set_attributes
 from pathway.store.migrate import SCRIPT_LOCATION, upgrade
-from pathway.store.tables import participant_records, participants
+from pathway.store import SqlUnitOfWork
+from pathway.store.tables import participant_meetings, participant_records, participants
 
 from .conftest import START, make_context
 
@@ -143,6 +147,31 @@ def _stored(engine: Engine) -> dict[int, str | None]:
                 for pid, value in conn.execute(text("SELECT id, CAST(folded AS TEXT) FROM participants"))}
 
 
+def _meeting_rows(engine: Engine) -> dict[int, list[int]]:
+    """Each participant's meeting rows: the seq of each."""
+    found: dict[int, list[int]] = {}
+    with engine.connect() as conn:
+        for pid, seq in conn.execute(select(participant_meetings.c.participant_id, participant_meetings.c.seq)
+                                     .order_by(participant_meetings.c.participant_id, participant_meetings.c.seq)):
+            found.setdefault(pid, []).append(seq)
+    return found
+
+
+@contextmanager
+def _statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements sent while the block runs."""
+    sent: list[str] = []
+
+    def note(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
 def _record_rows(engine: Engine) -> dict[int, str]:
     with engine.connect() as conn:
         return dict(conn.execute(select(participant_records.c.participant_id, participant_records.c.parts)).all())
@@ -192,26 +221,109 @@ def test_records_that_outgrow_the_row_move_to_a_row_of_their_own_and_only_a_reco
     records.give_consent(ctx, pid, ["af"])
     while pid not in _record_rows(engine):
         clock.advance(hours=1)
-        meetings.record_meeting(ctx, pid, "individual", ["af:anna"], decisions=["Ett beslut i fritext; \"|\""])
+        records.add_goal(ctx, pid, "Ett mål i fritext; \"|\" som växer", with_whom="af:anna")
     assert len(_stored(engine)[pid].splitlines()) == 1 and len(_record_rows(engine)[pid].splitlines()) == 6
     _folded_is_replay(ctx, pid)
 
-    written: list[str] = []
-
-    def note(*args: object) -> None:
-        written.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with _statements(engine) as written:
         clock.advance(hours=1)
         fire(ctx, pid, "assess")  # a step change: no record changes
         assert not [s for s in written if "participant_records" in s and not s.lstrip().startswith("SELECT")]
         before = _record_rows(engine)[pid]
         clock.advance(hours=1)
-        meetings.record_meeting(ctx, pid, "follow_up", ["af:anna"])
+        records.add_goal(ctx, pid, "Ett mål till")
         assert [s for s in written if s.startswith("INSERT INTO participant_records")]
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     assert _record_rows(engine)[pid].startswith(before.partition("\n")[0])  # consent unchanged
+    assert [i.what for i in _folded_is_replay(ctx, pid).records.plan.values()][-1] == "Ett mål till"
+
+
+def test_each_meeting_is_a_row_of_its_own_and_recording_one_inserts_only_its_row(
+        engine: Engine, workflows: Path) -> None:
+    """Meetings are rows of participant_meetings, one each, read with the participant: recording one
+    inserts its row and rewrites neither the meetings before it nor the other records, however many
+    there are; a transition writes none of them; what is read back is the fold of the whole history."""
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    pid = enrol(ctx, "demo", attributes={"gender": "female"})[0]
+    records.give_consent(ctx, pid, ["af"])
+    for _ in range(30):  # more than the records' lines could keep on the participant row
+        clock.advance(hours=1)
+        meetings.record_meeting(ctx, pid, "individual", ["af:anna"], decisions=["Ett beslut i fritext; \"|\"\n"])
+    assert len(_meeting_rows(engine)[pid]) == 30
+    assert pid not in _record_rows(engine)  # the other records still fit on the row
     _folded_is_replay(ctx, pid)
+
+    with _statements(engine) as written:
+        clock.advance(hours=1)
+        fire(ctx, pid, "assess")
+        assert not [s for s in written if "participant_meetings" in s and not s.lstrip().startswith("SELECT")]
+        del written[:]
+        clock.advance(hours=1)
+        meetings.record_meeting(ctx, pid, "follow_up", ["af:anna"])
+        changed = [s for s in written if "participant_meetings" in s and not s.lstrip().startswith("SELECT")]
+        assert len(changed) == 1 and changed[0].startswith("INSERT INTO participant_meetings"), changed
+        assert not [s for s in written if "participant_records" in s and not s.lstrip().startswith("SELECT")]
+    assert len(_meeting_rows(engine)[pid]) == 31
     assert [m.type for m in _folded_is_replay(ctx, pid).records.meetings][-1] == "follow_up"
+
+
+def test_meetings_folded_into_the_records_line_are_read_with_the_rows_and_moved_when_decoded(
+        engine: Engine, workflows: Path) -> None:
+    """A fold written before 0014 holds its meetings in the records' meetings line: they are read
+    with the rows of meetings recorded since (in the order recorded), a meeting record leaves them
+    there, and a command that decodes the meetings writes them all as rows and the line empty."""
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    pid = enrol(ctx, "demo", attributes={"gender": "female"})[0]
+    for kind in ("individual", "tripartite"):
+        clock.advance(hours=1)
+        meetings.record_meeting(ctx, pid, kind, ["af:anna"], decisions=["Beslut"])
+    folded = _folded_is_replay(ctx, pid)
+    with engine.begin() as conn:  # as 0013 stored it: the meetings in the records' line, no rows
+        head, parts = folded.to_stored()
+        lines = parts.split("\n")
+        lines[PARTS.index("meetings")] = json.dumps(WRITERS["meetings"](folded.records.meetings), separators=(",", ":"))
+        conn.execute(update(participants).where(participants.c.id == pid).values(folded=head + "\n" + "\n".join(lines)))
+        conn.execute(delete(participant_meetings))
+    _folded_is_replay(ctx, pid)
+
+    clock.advance(hours=1)
+    meetings.record_meeting(ctx, pid, "follow_up", ["af:anna"])
+    assert len(_meeting_rows(engine)[pid]) == 1  # the new one; the two before stay in the line
+    assert [m.type for m in _folded_is_replay(ctx, pid).records.meetings] == ["individual", "tripartite", "follow_up"]
+
+    with SqlUnitOfWork(engine) as uow:  # a command that reads the meetings (a guard, the planner)
+        participant = uow.participants.get(pid)
+        assert participant is not None
+        assert len(participant.folded.records.meetings) == 3
+        participant.folded_changed = True
+        uow.commit()
+    assert len(_meeting_rows(engine)[pid]) == 3
+    assert _stored(engine)[pid].splitlines()[1 + PARTS.index("meetings")] == "[]"
+    assert [m.type for m in _folded_is_replay(ctx, pid).records.meetings] == ["individual", "tripartite", "follow_up"]
+
+
+def test_a_downgrade_from_0014_leaves_folds_with_meeting_rows_to_be_folded_again(
+        new_engine: Callable[[], Engine], workflows: Path) -> None:
+    """Downgrading 0014 drops the meeting rows and the folds that needed them (NULL); upgrading
+    again, the repository folds such a row from its history when it reads it."""
+    engine = new_engine()
+    upgrade(engine)
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    met = enrol(ctx, "demo", attributes={"gender": "female"})[0]
+    other = enrol(ctx, "demo", attributes={"gender": "male"})[0]
+    clock.advance(hours=1)
+    meetings.record_meeting(ctx, met, "individual", ["af:anna"])
+    expected = _folded_is_replay(ctx, met).to_json()
+    command.downgrade(_config(engine), "0013")
+    stored = _stored(engine)
+    assert stored[met] is None and stored[other] is not None
+    upgrade(engine)
+    assert _folded_is_replay(ctx, met).to_json() == expected
+    clock.advance(hours=1)
+    fire(ctx, met, "assess")  # the next command writes the fold again, its meeting as a row
+    assert len(_meeting_rows(engine)[met]) == 1
+    _folded_is_replay(ctx, met)
+
+

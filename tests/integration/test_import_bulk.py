@@ -216,8 +216,8 @@ def test_the_shipped_walks_leave_the_same_rows(fresh_pair: Pair, tmp_path: Path)
     assert {row["status"] for row in found["deadlines"]} >= {"met", "cancelled"}  # rows closed within lines
 
 
-def test_a_line_whose_records_outgrow_the_row_leaves_the_same_rows(fresh_pair: Pair, tmp_path: Path) -> None:
-    """Thirty meetings on one line: its records move to a participant_records row, on both paths alike."""
+def test_a_line_of_many_meetings_leaves_the_same_rows(fresh_pair: Pair, tmp_path: Path) -> None:
+    """Thirty meetings on one line: a participant_meetings row each, on both paths alike."""
     script = yaml.safe_load((WALKS / "kraft.yaml").read_text(encoding="utf-8"))
     kraft = _walk_as_line(script["workflow"], script["walks"][0], 1)
     day = date.fromisoformat(kraft["enrolled_at"][:10])
@@ -227,7 +227,21 @@ def test_a_line_whose_records_outgrow_the_row_leaves_the_same_rows(fresh_pair: P
     line = {"ref": "many-meetings", "workflow": kraft["workflow"], "enrolled_at": kraft["enrolled_at"],
             "attributes": kraft["attributes"], "events": meetings}
     found = both_paths(fresh_pair, REPO / "workflows", datetime(2028, 1, 1, tzinfo=timezone.utc), [line], tmp_path)
-    assert len(found["participant_records"]) == 1 and "Beslut 29" in found["participant_records"][0]["parts"]
+    assert len(found["participant_meetings"]) == 30 and "Beslut 29" in found["participant_meetings"][-1]["line"]
+    assert not found["participant_records"]  # the other records stay on the row
+
+
+def test_a_line_whose_records_outgrow_the_row_leaves_the_same_rows(fresh_pair: Pair, tmp_path: Path) -> None:
+    """Sixty consents on one line: its records move to a participant_records row, on both paths alike."""
+    script = yaml.safe_load((WALKS / "kraft.yaml").read_text(encoding="utf-8"))
+    kraft = _walk_as_line(script["workflow"], script["walks"][0], 1)
+    day = date.fromisoformat(kraft["enrolled_at"][:10])
+    consents = [{"consent": {"give": ["soc", "af"], "scope": f"Samtycke {n} till samverkan"},
+                 "at": datetime.combine(day, time(9, n)).isoformat(timespec="minutes")} for n in range(60)]
+    line = {"ref": "many-consents", "workflow": kraft["workflow"], "enrolled_at": kraft["enrolled_at"],
+            "attributes": kraft["attributes"], "events": consents}
+    found = both_paths(fresh_pair, REPO / "workflows", datetime(2028, 1, 1, tzinfo=timezone.utc), [line], tmp_path)
+    assert len(found["participant_records"]) == 1 and "Samtycke 59" in found["participant_records"][0]["parts"]
     assert "\n" not in found["participants"][0]["folded"]  # the row keeps the head line
 
 

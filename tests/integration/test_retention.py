@@ -23,7 +23,14 @@ from pathway.services.participants import enrol, fire, history, set_attributes
 from pathway.services import groups
 from pathway.services.meetings import record_meeting, record_no_show
 from pathway.services.records import add_goal, give_consent, start_placement
-from pathway.store.tables import deadlines, identities, participant_records, participants, retention_log
+from pathway.store.tables import (
+    deadlines,
+    identities,
+    participant_meetings,
+    participant_records,
+    participants,
+    retention_log,
+)
 
 from .conftest import snapshot
 
@@ -185,14 +192,17 @@ def test_retention_removes_personal_data_and_keeps_every_report(ctx: ServiceCont
         assert "allt om boendet" not in text and all(e.reason is None for e in events)
         for gone in (ATTENDEE, ABSENCE, DECISION, NO_SHOW_NOTE, AWAY):
             assert gone not in text, gone
-    with engine.connect() as conn:  # nor in what is folded from the events: the row's head, the records' lines
-        folded = {pid: f"{head} {parts}" for pid, head, parts in conn.execute(
+    with engine.connect() as conn:  # nor in what is folded from the events: the row's head, the records'
+        folded = {pid: f"{head} {parts}" for pid, head, parts in conn.execute(  # lines, the meetings' rows
             select(participants.c.id, participants.c.folded, participant_records.c.parts)
             .outerjoin(participant_records, participant_records.c.participant_id == participants.c.id))}
-    for pid in purged:
+        for pid, line in conn.execute(select(participant_meetings.c.participant_id, participant_meetings.c.line)):
+            folded[pid] += f" {line}"
+    for pid in purged:  # each as written and as JSON escapes it (ensure_ascii: "på" is "p\u00e5")
         for gone in (ATTENDEE, ABSENCE, DECISION, NO_SHOW_NOTE, AWAY, SECRET_NOTE, EMPLOYER, "Eva på bageriet"):
-            assert gone not in folded[pid], gone
-    assert EMPLOYER in folded[populated["recent"]]  # still theirs
+            assert gone not in folded[pid] and json.dumps(gone)[1:-1] not in folded[pid], gone
+    for kept_text in (EMPLOYER, DECISION):  # still theirs
+        assert json.dumps(kept_text)[1:-1] in folded[populated["recent"]], kept_text
     kept = json.dumps([e.data for e in history(ctx, populated["recent"])], ensure_ascii=False)
     assert SECRET_NOTE in kept and EMPLOYER in kept and ABSENCE in kept and ATTENDEE in kept  # still theirs
     held = [r for t in before if t["dimensions"] == ["meetings"] for r in t["rows"] if r["meetings"] == "2"]

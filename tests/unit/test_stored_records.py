@@ -1,6 +1,7 @@
 """The fold as the participant row stores it: a head line and a line per part of the records, each
 part decoded when first read and written back as read when it never was (issue 10: a note on a
-participant with 200 meetings cost 3.7× one with 10 while every command parsed and wrote them all)."""
+participant with 200 meetings cost 3.7× one with 10 while every command parsed and wrote them all);
+meetings in rows of their own (participant_meetings), read with the row."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 from pathway.domain.folded import Folded
 from pathway.domain.participant import Event, EventType
 from pathway.domain.records import Records, RecordEvent
-from pathway.domain.stored_records import PARTS, StoredRecords
+from pathway.domain.stored_records import PARTS, WRITERS, StoredRecords, meeting_line
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -39,14 +40,21 @@ def _history() -> list[Event]:
     ]
 
 
+def _rows(events: list[Event]) -> str | None:
+    """The meeting rows of this history as the store reads them with the row (in no particular order)."""
+    meetings = Folded.rebuild(events).records.meetings
+    return "\n".join(f"{m.seq} {meeting_line(m)}" for m in reversed(meetings)) or None
+
+
 def _stored() -> tuple[str, Folded]:
     text = Folded.rebuild(_history()).to_text()
-    return text, Folded.from_text(text)
+    return text, Folded.from_text(text, meetings=_rows(_history()))
 
 
 def test_the_stored_text_reads_back_as_the_same_fold() -> None:
     text, folded = _stored()
     assert len(text.split("\n")) == 1 + len(PARTS)  # a line break in free text stays inside its JSON string
+    assert text.split("\n")[1 + PARTS.index("meetings")] == "[]"  # meetings are rows of their own
     assert folded.to_json() == Folded.rebuild(_history()).to_json()
     assert folded.records == Folded.rebuild(_history()).records  # either way round
     assert Folded.rebuild(_history()).records == folded.records
@@ -72,7 +80,8 @@ def test_a_part_read_and_changed_is_written_anew_and_the_others_as_they_were() -
     assert [item["id"] for item in json.loads(lines[plan])] == ["g1", "g2"]
     assert [line for n, line in enumerate(lines) if n not in (0, plan)] == \
         [line for n, line in enumerate(before) if n not in (0, plan)]
-    assert Folded.from_text(folded.to_text()).to_json() == Folded.rebuild([*_history(), goal]).to_json()
+    assert Folded.from_text(folded.to_text(), meetings=_rows(_history())).to_json() == \
+        Folded.rebuild([*_history(), goal]).to_json()
 
 
 def test_a_fold_stored_as_one_json_document_reads_as_before() -> None:
@@ -85,17 +94,38 @@ def test_a_fold_stored_as_one_json_document_reads_as_before() -> None:
 
 
 def test_a_meeting_is_added_without_decoding_those_before_it() -> None:
-    """A meeting record reads no other meeting: it is appended to the stored line as it is, and the
-    line is the one a fold of the whole history writes; reading the meetings afterwards gives all."""
+    """A meeting record reads no other meeting: the fold says which meetings were added (the store
+    inserts their rows) and writes the records' lines as they were read; reading the meetings
+    afterwards gives all, in the order recorded."""
     text, folded = _stored()
     added = [_event(9, RecordEvent.MEETING_RECORDED, {"type": "follow_up", "decisions": [{"text": "Ja, ]"}]}),
              _event(10, RecordEvent.MEETING_NO_SHOW, {"type": "individual", "agency": "af"})]
     for event in added:
         folded.apply(event)
+    assert isinstance(folded.records, StoredRecords)
     assert "meetings" not in vars(folded.records)
+    assert [m.seq for m in folded.records.added_meetings() or []] == [9, 10]
+    assert folded.to_text().split("\n")[1:] == text.split("\n")[1:]
     assert folded.to_text() == Folded.rebuild([*_history(), *added]).to_text()
     assert [m.seq for m in folded.records.meetings] == [6, 9, 10]  # decoded now, the added ones after
+    assert folded.records.added_meetings() is None  # decoded: any of them may have changed
     assert folded.to_text() == Folded.rebuild([*_history(), *added]).to_text()
+
+
+def test_meetings_folded_into_the_line_before_they_had_rows_are_read_before_the_rows() -> None:
+    """A fold written before migration 0014 holds its meetings in the records' line: read with the
+    rows of those recorded since, in the order recorded; decoded, the line is written empty (the
+    store writes every meeting as a row then)."""
+    history = _history()
+    later = _event(9, RecordEvent.MEETING_RECORDED, {"type": "follow_up"})
+    head, _, parts = Folded.rebuild(history).to_text().partition("\n")
+    lines = parts.split("\n")
+    lines[PARTS.index("meetings")] = json.dumps(WRITERS["meetings"](Folded.rebuild(history).records.meetings))
+    folded = Folded.from_text(head + "\n" + "\n".join(lines), meetings=_rows([later]))
+    assert folded.to_text().split("\n")[1:] == lines  # undecoded: the line goes back as read
+    assert [m.seq for m in folded.records.meetings] == [6, 9]
+    assert folded.records == Folded.rebuild([*history, later]).records
+    assert folded.to_text() == Folded.rebuild([*history, later]).to_text()  # decoded: the line empty
 
 
 def test_a_meeting_added_to_none_stored_makes_the_line_a_fold_would_write() -> None:

@@ -25,7 +25,16 @@ from typing import Any, NamedTuple
 from pathway.domain.corrections import effective
 from pathway.domain.participant import Event, EventType
 from pathway.domain.records import RECORD_EVENT_TYPES, Records, RecordEvent, apply_record, step_change_seq
-from pathway.domain.stored_records import COUNTERS, PARTS, StoredRecords, part_text, records_from, records_json
+from pathway.domain.stored_records import (
+    COUNTERS,
+    PARTS,
+    StoredRecords,
+    meeting_rows,
+    meetings_from_rows,
+    part_text,
+    records_from,
+    records_json,
+)
 
 #: events that move a participant between steps, or pause and resume its clocks (triggers)
 MARK_TYPES = frozenset({EventType.ENROLLED.value, EventType.TRANSITION.value, EventType.MIGRATED.value})
@@ -205,15 +214,18 @@ class Folded:
                 "\n".join(part_text(self.records, name) for name in PARTS))
 
     @classmethod
-    def from_stored(cls, head_text: str, parts: str | None) -> Folded:
-        """The fold from :meth:`to_stored`'s texts (None: no records row, the records are empty),
+    def from_stored(cls, head_text: str, parts: str | None, meetings: str | None = None) -> Folded:
+        """The fold from :meth:`to_stored`'s texts (None: no records row, the records are empty)
+        and its meeting rows (``meetings``: as read, :func:`~pathway.domain.stored_records.meeting_rows`),
         its records decoded a part at a time when read; or from the one JSON document a row held
-        before migration 0013 (:meth:`to_json`)."""
+        before migration 0013 (:meth:`to_json`), with any meetings recorded since in rows."""
         head = json.loads(head_text)
         if head.get("v") != 2:
-            return cls.from_json(head)
+            folded = cls.from_json(head)
+            folded.records.meetings += meetings_from_rows(meeting_rows(meetings))
+            return folded
         return cls(
-            records=StoredRecords.of(dict(zip(PARTS, (parts or EMPTY_PARTS).split("\n"))), head),
+            records=StoredRecords.of(dict(zip(PARTS, (parts or EMPTY_PARTS).split("\n"))), head, meetings),
             mark_log=head["mark_log"],
             plan_added=_plan_added_from(head["plan_added"]),
             step_change_seq=int(head["step_change_seq"]),
@@ -224,11 +236,12 @@ class Folded:
         return "\n".join(self.to_stored())
 
     @classmethod
-    def from_text(cls, text: str, parts: str | None = None) -> Folded:
+    def from_text(cls, text: str, parts: str | None = None, meetings: str | None = None) -> Folded:
         """The fold from :meth:`to_text`'s text, or from a head line alone and the records' lines
-        kept apart (``parts``: the store keeps long ones in a row of their own)."""
+        kept apart (``parts``: the store keeps long ones in a row of their own); ``meetings``: the
+        meeting rows (:meth:`from_stored`)."""
         head, _, inline = text.partition("\n")
-        return cls.from_stored(head, inline or parts)
+        return cls.from_stored(head, inline or parts, meetings)
 
 
 #: a mark's event type, stored as one letter (and back)

@@ -9,6 +9,14 @@ a transition whose guards read no meetings never decodes them, and a part never 
 written back as the text it was read as. The store keeps the lines on the participant row while
 they are short and in a row of their own once they grow (``pathway.store.repository.fold_columns``),
 so a command that changes no record does not rewrite them either.
+
+Meetings are the records that grow fastest (a tripartite meeting every few weeks, for years), and
+a meeting is never changed by the next one: the store keeps each in a row of its own
+(``participant_meetings``, one JSON line each, read with the participant row), so recording one
+inserts one row instead of rewriting every meeting before it. The meetings line of the records
+still holds the meetings a row folded before those rows existed (migration 0014 left them where
+they were); :class:`StoredRecords` reads both, and a command that decodes the meetings writes
+them all as rows and that line empty.
 """
 
 from __future__ import annotations
@@ -160,12 +168,37 @@ def records_from(value: dict[str, Any]) -> Records:
 
 
 def part_text(records: Records, name: str) -> str:
-    """One part as stored: its text as read when it was never decoded (so never changed), else encoded."""
+    """One part as stored: its text as read when it was never decoded (so never changed), else encoded.
+    Decoded meetings are stored as rows (:func:`meeting_line`), so their line is then empty."""
     if isinstance(records, StoredRecords):
         stored = records.stored_text(name)
         if stored is not None:
             return stored
+    if name == "meetings":
+        return "[]"
     return json.dumps(WRITERS[name](getattr(records, name)), separators=(",", ":"))
+
+
+def meeting_line(meeting: Meeting) -> str:
+    """One meeting as its participant_meetings row holds it."""
+    return json.dumps(_meetings_json([meeting])[0], separators=(",", ":"))
+
+
+def meeting_rows(rows: str | None) -> dict[int, str]:
+    """The participant_meetings rows as read with the participant — ``seq line`` pairs joined by line
+    breaks, in any order (JSON never holds a raw line break) — by the meeting's event seq."""
+    if not rows:
+        return {}
+    found = {}
+    for row in rows.split("\n"):
+        seq, _, line = row.partition(" ")
+        found[int(seq)] = line
+    return found
+
+
+def meetings_from_rows(rows: dict[int, str]) -> list[Meeting]:
+    """The meetings of :func:`meeting_rows`, in the order they were recorded."""
+    return _meetings_from(json.loads("[" + ",".join(rows[seq] for seq in sorted(rows)) + "]"))
 
 
 class StoredRecords(Records):
@@ -179,9 +212,11 @@ class StoredRecords(Records):
     _texts: dict[str, str]
 
     @classmethod
-    def of(cls, texts: dict[str, str], counters: dict[str, Any]) -> StoredRecords:
+    def of(cls, texts: dict[str, str], counters: dict[str, Any], meetings: str | None = None) -> StoredRecords:
+        """``meetings``: the participant's meeting rows as read (:func:`meeting_rows`)."""
         records = cls.__new__(cls)
         records.__dict__["_texts"] = texts
+        records.__dict__["_meeting_rows"] = meetings
         for name in COUNTERS:
             records.__dict__[name] = int(counters.get(name, 0))
         return records
@@ -191,30 +226,33 @@ class StoredRecords(Records):
         if texts is None or name not in texts:
             raise AttributeError(name)
         value = READERS[name](json.loads(texts[name]))
-        if name == "meetings":
+        if name == "meetings":  # those folded into the line before they had rows, then the rows
+            value += meetings_from_rows(meeting_rows(self.__dict__["_meeting_rows"]))
             value += self.__dict__.pop("_added_meetings", [])
         self.__dict__[name] = value
         return value
 
     def add_meeting(self, meeting: Meeting) -> None:
         """Add a meeting record without decoding those before it (a meeting record reads none of
-        them): it is appended to their stored line when the fold is written."""
+        them): the store inserts its row (:meth:`added_meetings`)."""
         if "meetings" in self.__dict__:
             self.meetings.append(meeting)
         else:
             self.__dict__.setdefault("_added_meetings", []).append(meeting)
 
+    def added_meetings(self) -> list[Meeting] | None:
+        """The meetings added since the records were read, while the others were never decoded
+        (so never changed); None once they were (any of them may have changed since)."""
+        if "meetings" in self.__dict__:
+            return None
+        return list(self.__dict__.get("_added_meetings", ()))
+
     def stored_text(self, name: str) -> str | None:
-        """The part's line as read (meetings added since appended to it), or None once it was
-        decoded (it may have changed since)."""
+        """The part's line as read, or None once it was decoded (it may have changed since). The
+        meetings' line holds only what it was read with: meetings added since are rows."""
         if name in self.__dict__:
             return None
-        text = self._texts[name]
-        added = self.__dict__.get("_added_meetings") if name == "meetings" else None
-        if added:
-            items = ",".join(json.dumps(item, separators=(",", ":")) for item in _meetings_json(added))
-            text = f"{text[:-1]}{',' if text != '[]' else ''}{items}]"
-        return text
+        return self._texts[name]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Records):

@@ -44,7 +44,7 @@ from pathway.domain.folded import Folded
 from pathway.errors import InvalidValue
 from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.store.repository import fold_columns, write_record_parts
+from pathway.store.repository import fold_columns, read_meeting_rows, write_meetings, write_record_parts
 from pathway.store.tables import (
     deadlines,
     event_from_row,
@@ -246,6 +246,7 @@ def _purge(session: Connection, pid: int, definition: Workflow, enrolled_at: dat
     text, parts = fold_columns(folded, stored)
     session.execute(update(participants).where(participants.c.id == pid).values(folded=text))
     write_record_parts(session, pid, parts, stored)  # the records' free text is purged there too
+    write_meetings(session, pid, folded.records, read_meeting_rows(session, pid))  # and in the meetings' rows
     retitled = _retitle_deadlines(session, pid, definition, folded, enrolled_at)
     if retitled:
         counts["deadline titles"] = retitled

@@ -45,9 +45,9 @@ from pathway.store.auth_repository import AuthRepository
 from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_repository import IdentityRepository
-from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, ParticipantRepository,
+from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, MeetingRows, ParticipantRepository,
                                       WorkflowVersionRepository, participant_row, participant_state,
-                                      write_record_parts)
+                                      write_meetings, write_record_parts)
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import EVENT_COLUMNS
@@ -89,6 +89,8 @@ class LineWrites:
         self._written: tuple[Any, ...] | None = None
         #: the records' lines the participant's participant_records row holds (None: no row)
         self._parts: str | None = None
+        #: its participant_meetings rows
+        self._meetings = MeetingRows()
         #: events rows, each as it stood when its use case committed
         self._events: list[dict[str, Any]] = []
         self._struck: list[dict[str, Any]] = []
@@ -157,6 +159,7 @@ class LineWrites:
         participant.id = int(cursor.fetchone()[0])
         cursor.close()
         self._parts = write_record_parts(self.connection(), participant.id, parts, None)
+        write_meetings(self.connection(), participant.id, participant.folded.records, self._meetings)
         participant.folded_changed = False  # written with the row, as the per-event path's flush did
         for event in participant.new_events:
             event.participant_id = participant.id
@@ -216,6 +219,7 @@ class LineWrites:
             if participant.version > 1:
                 run(connection, _UPDATE_PARTICIPANT, {**row, "b_id": participant.id}).close()
             self._parts = write_record_parts(connection, participant.id or 0, parts, self._parts)
+            write_meetings(connection, participant.id or 0, participant.folded.records, self._meetings)
             run_many(connection, INSERT_EVENT, self._events)
             run_many(connection, INSERT_STRUCK, self._struck)
             run_many(connection, _INSERT_DEADLINES, [

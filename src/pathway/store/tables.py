@@ -104,6 +104,19 @@ participant_records = Table(
     Column("parts", Text, nullable=False),
 )
 
+#: The participant's meeting records, one row each (a JSON line, domain/stored_records.py's
+#: meeting_line), keyed by the seq of the event that recorded the meeting: meetings are the records
+#: that grow fastest, so recording one inserts its row instead of rewriting every one before it.
+#: Read with the participant row; rewritten only when a command decodes and changes them (a
+#: correction that strikes one, the retention purge).
+participant_meetings = Table(
+    "participant_meetings",
+    metadata,
+    Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True, autoincrement=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("line", Text, nullable=False),
+)
+
 #: The truth: an append-only history per participant (DESIGN invariant 1).
 events = Table(
     "events",

@@ -1,4 +1,4 @@
-"""Column types that behave the same on SQLite and PostgreSQL.
+"""Column types (and one aggregate function) that behave the same on SQLite and PostgreSQL.
 
 PostgreSQL's JSONB is imported where a PostgreSQL dialect asks for the column's type, not at the top:
 ``sqlalchemy.dialects.postgresql`` loads the whole dialect (its compiler, catalog, every driver's
@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, Text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -82,3 +84,24 @@ class JsonDocument(TypeDecorator[Any]):
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         return _json_for(dialect)
+
+
+class joined_lines(FunctionElement[str]):  # noqa: N801 (a SQL function, named as one)
+    """``joined_lines(text)``: an aggregate of the text values joined by line breaks (SQLite's
+    ``group_concat``, PostgreSQL's ``string_agg``), in no particular order. SQLAlchemy's
+    ``aggregate_strings`` does the same but carries its separator as a value rendered at each
+    execution, which statements compiled once (store/statements.py) cannot take."""
+
+    type = Text()
+    inherit_cache = True
+    name = "joined_lines"
+
+
+@compiles(joined_lines, "sqlite")
+def _joined_lines_sqlite(element: joined_lines, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, char(10))"
+
+
+@compiles(joined_lines, "postgresql")
+def _joined_lines_postgresql(element: joined_lines, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, chr(10))"
