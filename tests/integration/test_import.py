@@ -385,3 +385,23 @@ def test_the_texts_an_import_checked_are_kept_for_its_run_only(ctx: ServiceConte
     memos.clear()
     participants.enrol(ctx, "demo", ref="AFTER", attributes={"gender": "female"})
     assert memos and all(memo is None for memo in memos)
+
+
+def test_an_import_reads_each_workflow_file_once(ctx: ServiceContext, engine: Engine, workflows: Path) -> None:
+    """The lines of one import are enrolled on the version the file held when the import first
+    needed it: an edit made while it runs is not taken half-way (nor is the file looked up again
+    for each line); the next import registers the edited file."""
+    from pathway.services.importer import OneTransactionCatalog
+
+    catalog = OneTransactionCatalog(ctx.catalog)
+    with SqlUnitOfWork(engine) as uow:
+        first = catalog.register_current(uow, "demo")
+        path = workflows / "demo.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("version: 1", "version: 2  # edited"), encoding="utf-8")
+        again = catalog.register_current(uow, "demo")
+        uow.commit()
+    assert (again.version, again.loaded) == (first.version, first.loaded)
+    with SqlUnitOfWork(engine) as uow:
+        edited = OneTransactionCatalog(ctx.catalog).register_current(uow, "demo")
+        uow.commit()
+    assert edited.version == 2 and edited.loaded.sha256 != first.loaded.sha256

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -51,6 +51,9 @@ from pathway.services.catalog import Registered, WorkflowCatalog
 from pathway.services.context import ServiceContext
 from pathway.store.bulk import LineWrites
 from pathway.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from pathway.definitions import LoadedWorkflow
 
 LINE_KEYS = "ref, workflow, enrolled_at, attributes, personnummer, events, exit"
 
@@ -245,11 +248,22 @@ class OneTransactionCatalog(WorkflowCatalog):
     """The catalog an import's lines enrol through: a workflow version found registered in the
     import's transaction stays registered for the rest of it (versions are never removed), so
     the lines after it do not look it up again. A version registered by a line is not remembered:
-    that line may still fail, and its savepoint take the registration with it."""
+    that line may still fail, and its savepoint take the registration with it.
+
+    A workflow file is read once per import: every line of one import is enrolled on the version
+    its file held when the import first needed it, even if the file is edited while the import
+    runs (and the file is not looked up on disk again for every line)."""
 
     def __init__(self, catalog: WorkflowCatalog) -> None:
         vars(self).update(vars(catalog))  # the same parsed files, pinned versions and machines
         self._found: dict[tuple[str, str], int] = {}
+        self._current: dict[str, LoadedWorkflow] = {}
+
+    def load_current(self, workflow_id: str) -> LoadedWorkflow:
+        found = self._current.get(workflow_id)
+        if found is None:
+            found = self._current[workflow_id] = super().load_current(workflow_id)
+        return found
 
     def register_current(self, uow: UnitOfWork, workflow_id: str) -> Registered:
         loaded = self.load_current(workflow_id)
