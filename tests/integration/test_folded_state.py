@@ -241,7 +241,9 @@ def test_each_meeting_is_a_row_of_its_own_and_recording_one_inserts_only_its_row
         engine: Engine, workflows: Path) -> None:
     """Meetings are rows of participant_meetings, one each, read with the participant: recording one
     inserts its row and rewrites neither the meetings before it nor the other records, however many
-    there are; a transition writes none of them; what is read back is the fold of the whole history."""
+    there are; a transition writes none of them, nor does a correction that folds them all again (a
+    decoded meeting encodes to the line it was read from); what is read back is the fold of the
+    whole history."""
     clock = FixedClock(START)
     ctx = make_context(engine, workflows, clock)
     pid = enrol(ctx, "demo", attributes={"gender": "female"})[0]
@@ -263,6 +265,10 @@ def test_each_meeting_is_a_row_of_its_own_and_recording_one_inserts_only_its_row
         changed = [s for s in written if "participant_meetings" in s and not s.lstrip().startswith("SELECT")]
         assert len(changed) == 1 and changed[0].startswith("INSERT INTO participant_meetings"), changed
         assert not [s for s in written if "participant_records" in s and not s.lstrip().startswith("SELECT")]
+        del written[:]
+        clock.advance(hours=1)
+        corrections.undo_last(ctx, pid, "fel knapp")  # folds the history again: every meeting decoded
+        assert not [s for s in written if "participant_meetings" in s and not s.lstrip().startswith("SELECT")]
     assert len(_meeting_rows(engine)[pid]) == 31
     assert [m.type for m in _folded_is_replay(ctx, pid).records.meetings][-1] == "follow_up"
 

@@ -180,8 +180,10 @@ def part_text(records: Records, name: str) -> str:
 
 
 def meeting_line(meeting: Meeting) -> str:
-    """One meeting as its participant_meetings row holds it."""
-    return json.dumps(_meetings_json([meeting])[0], separators=(",", ":"))
+    """One meeting as its participant_meetings row holds it: keys sorted, so a meeting folded again
+    from events PostgreSQL read back (JSONB orders an attendee's keys its own way) encodes to the
+    same line, and a command that decoded the meetings finds nothing to write."""
+    return json.dumps(_meetings_json([meeting])[0], separators=(",", ":"), sort_keys=True)
 
 
 def meeting_rows(rows: str | None) -> dict[int, str]:
