@@ -44,7 +44,8 @@ from pathway.domain.folded import Folded
 from pathway.errors import InvalidValue
 from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.store.repository import fold_columns, read_meeting_rows, write_meetings, write_record_parts
+from pathway.store.meeting_rows import read_meeting_rows, write_meetings
+from pathway.store.repository import fold_columns, write_record_parts
 from pathway.store.tables import (
     deadlines,
     event_from_row,

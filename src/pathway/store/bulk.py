@@ -45,9 +45,10 @@ from pathway.store.auth_repository import AuthRepository
 from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_repository import IdentityRepository
-from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, MeetingRows, ParticipantRepository,
+from pathway.store.meeting_rows import MeetingRows, write_meetings
+from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, ParticipantRepository,
                                       WorkflowVersionRepository, participant_row, participant_state,
-                                      write_meetings, write_record_parts)
+                                      write_record_parts)
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import EVENT_COLUMNS

@@ -14,23 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, bindparam, cast, delete, func, insert, literal_column, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from pathway.clock import to_local
 from pathway.domain import Event, Participant, ParticipantHead
 from pathway.domain.folded import Folded
-from pathway.domain.records import Records
-from pathway.domain.stored_records import StoredRecords, meeting_line, meeting_rows
 from pathway.errors import ConcurrentChange
+from pathway.store.meeting_rows import MEETING_ROWS, MeetingRows, write_meetings
 from pathway.store.statements import Prepared, fetch, run, run_many
-from pathway.store.types import joined_lines
 from pathway.store.tables import (
     EVENT_COLUMNS,
     event_from_row,
     event_row,
     events,
-    participant_meetings,
     participant_records,
     participants,
     workflow_versions,
@@ -64,13 +61,8 @@ _DERIVED = ("enrolled_on", "exited_on")
 _RECORD_PARTS = (select(participant_records.c.parts)
                  .where(participant_records.c.participant_id == participants.c.id)
                  .scalar_subquery().label("record_parts"))
-#: The participant's meeting rows, ``seq line`` pairs joined by line breaks (any order: the fold
-#: sorts them, domain/stored_records.py's meeting_rows): a column of their own too.
-_MEETING_ROWS = (select(joined_lines(
-    cast(participant_meetings.c.seq, Text).op("||")(literal_column("' '")).op("||")(participant_meetings.c.line)))
-    .where(participant_meetings.c.participant_id == participants.c.id)
-    .scalar_subquery().label("meeting_rows"))
-COLUMNS = [*(participants.c[name] for name in _FIELDS), _RECORD_PARTS, _MEETING_ROWS]
+#: (the meetings' rows: store/meeting_rows.py)
+COLUMNS = [*(participants.c[name] for name in _FIELDS), _RECORD_PARTS, MEETING_ROWS]
 _BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
 #: A new participant's row (an import line's enrolment inserts it too: store/bulk.py)
 INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
@@ -131,77 +123,6 @@ def write_record_parts(connection: Connection, participant_id: int, parts: str |
         return stored
     connection.execute(_WRITE_PARTS, {"participant_id": participant_id, "parts": parts})
     return parts
-
-
-_INSERT_MEETING = Prepared(insert(participant_meetings), column_keys=["participant_id", "seq", "line"])
-_MEETING_KEY = (participant_meetings.c.participant_id == bindparam("b_participant_id"),
-                participant_meetings.c.seq == bindparam("b_seq"))
-_UPDATE_MEETING = Prepared(update(participant_meetings).where(*_MEETING_KEY), column_keys=["line"])
-_DELETE_MEETING = Prepared(delete(participant_meetings).where(*_MEETING_KEY))
-
-
-class MeetingRows:
-    """What a participant's participant_meetings rows hold: the text read with the participant row
-    (parsed only when a command decoded the meetings), and the rows this transaction wrote since."""
-
-    def __init__(self, read: str | None = None) -> None:
-        self._read = read
-        #: rows inserted since the read, while the rows as read were not parsed
-        self._inserted: dict[int, str] = {}
-        self._lines: dict[int, str] | None = None
-
-    def lines(self) -> dict[int, str]:
-        """Every row, by its meeting's seq."""
-        if self._lines is None:
-            self._lines = {**meeting_rows(self._read), **self._inserted}
-        return self._lines
-
-    def inserted(self, seq: int) -> bool:
-        """Whether this transaction inserted the row of a meeting recorded in it."""
-        return seq in self._inserted or (self._lines is not None and seq in self._lines)
-
-    def add(self, rows: Mapping[int, str]) -> None:
-        (self._inserted if self._lines is None else self._lines).update(rows)
-
-    def replace(self, rows: dict[int, str]) -> None:
-        self._lines = rows
-
-
-def read_meeting_rows(connection: Connection, participant_id: int) -> MeetingRows:
-    """The participant's meeting rows as :data:`COLUMNS` reads them with its row."""
-    rows = connection.execute(select(_MEETING_ROWS).select_from(participants)
-                              .where(participants.c.id == participant_id)).scalar()
-    return MeetingRows(rows)
-
-
-def write_meetings(connection: Connection, participant_id: int, records: Records, stored: MeetingRows) -> None:
-    """Write the participant's meetings as rows (:func:`pathway.domain.stored_records.meeting_line`).
-
-    Records read from a row whose meetings no one decoded only had meetings added: their rows are
-    inserted (one statement; none for the meetings before them). Decoded meetings may have changed
-    (a correction struck one, a purge removed free text): each row is compared with the meeting
-    it holds, and only the rows that differ are deleted, inserted or updated — which also moves
-    meetings folded into the records' line before these rows existed to rows of their own (the
-    fold writes that line empty then: :func:`~pathway.domain.stored_records.part_text`)."""
-    added = records.added_meetings() if isinstance(records, StoredRecords) else None
-    if added is not None:
-        new = {m.seq: meeting_line(m) for m in added if not stored.inserted(m.seq)}
-        if new:
-            run_many(connection, _INSERT_MEETING, [{"participant_id": participant_id, "seq": seq, "line": line}
-                                                  for seq, line in new.items()])
-            stored.add(new)
-        return
-    current = {m.seq: meeting_line(m) for m in records.meetings}
-    existing = stored.lines()
-    if current == existing:
-        return
-    keys = [{"b_participant_id": participant_id, "b_seq": seq} for seq in existing if seq not in current]
-    run_many(connection, _DELETE_MEETING, keys)
-    run_many(connection, _INSERT_MEETING, [{"participant_id": participant_id, "seq": seq, "line": line}
-                                          for seq, line in current.items() if seq not in existing])
-    run_many(connection, _UPDATE_MEETING, [{"b_participant_id": participant_id, "b_seq": seq, "line": line}
-                                          for seq, line in current.items() if existing.get(seq, line) != line])
-    stored.replace(current)
 
 
 class StaleRow(Exception):
