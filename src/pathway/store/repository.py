@@ -101,7 +101,8 @@ _WRITE_PARTS = text("INSERT INTO participant_records (participant_id, parts) VAL
 #: Records' lines up to this many characters stay on the participant row after its head line (one
 #: statement a command); a participant whose records outgrow them gets a participant_records row,
 #: written only when a record changes, so a command that changes none (a note, a step change) does not
-#: rewrite them (SQLite rewrites a whole row, PostgreSQL a whole changed value). Some twenty meetings.
+#: rewrite them (SQLite rewrites a whole row, PostgreSQL a whole changed value). Some twenty-five plan
+#: goals (meetings are rows of their own: store/meeting_rows.py).
 INLINE_RECORDS = 4_000
 
 
