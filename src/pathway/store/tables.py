@@ -95,8 +95,9 @@ participants = Table(
 
 #: The records folded from a participant's history (consent, plan, placements, interventions,
 #: groups; meetings folded before migration 0014), a part a line (domain/stored_records.py), once
-#: they outgrow the participant row (store/repository.py: INLINE_RECORDS). They grow with every record; in a row of their own, a
-#: command that changes none of them (a note, a step change) leaves them undecoded and unwritten.
+#: they outgrow the participant row (store/repository.py: INLINE_RECORDS). They grow with every
+#: record; in a row of their own, a command that changes none of them (a note, a step change)
+#: leaves them undecoded and unwritten.
 participant_records = Table(
     "participant_records",
     metadata,
