@@ -276,8 +276,9 @@ def test_each_meeting_is_a_row_of_its_own_and_recording_one_inserts_only_its_row
 def test_meetings_folded_into_the_records_line_are_read_with_the_rows_and_moved_when_decoded(
         engine: Engine, workflows: Path) -> None:
     """A fold written before 0014 holds its meetings in the records' meetings line: they are read
-    with the rows of meetings recorded since (in the order recorded), a meeting record leaves them
-    there, and a command that decodes the meetings writes them all as rows and the line empty."""
+    with the rows of meetings recorded since (in the order recorded), a meeting record and a command
+    that reads them leave them there, and a command that folds the history anew (a correction)
+    writes them all as rows and the line empty."""
     clock = FixedClock(START)
     ctx = make_context(engine, workflows, clock)
     pid = enrol(ctx, "demo", attributes={"gender": "female"})[0]
@@ -298,12 +299,19 @@ def test_meetings_folded_into_the_records_line_are_read_with_the_rows_and_moved_
     assert len(_meeting_rows(engine)[pid]) == 1  # the new one; the two before stay in the line
     assert [m.type for m in _folded_is_replay(ctx, pid).records.meetings] == ["individual", "tripartite", "follow_up"]
 
-    with SqlUnitOfWork(engine) as uow:  # a command that reads the meetings (a guard, the planner)
-        participant = uow.participants.get(pid)
+    with SqlUnitOfWork(engine) as uow, _statements(engine) as written:  # a command that reads the meetings
+        participant = uow.participants.get(pid)                          # (a guard, the planner)
         assert participant is not None
         assert len(participant.folded.records.meetings) == 3
         participant.folded_changed = True
         uow.commit()
+        assert not [s for s in written if "participant_meetings" in s and not s.lstrip().startswith("SELECT")]
+    assert len(_meeting_rows(engine)[pid]) == 1  # nothing read was changed: nothing written
+
+    clock.advance(hours=1)
+    fire(ctx, pid, "assess")
+    clock.advance(hours=1)
+    corrections.undo_last(ctx, pid, "fel knapp")  # folds the history anew: every meeting a row
     assert len(_meeting_rows(engine)[pid]) == 3
     assert _stored(engine)[pid].splitlines()[1 + PARTS.index("meetings")] == "[]"
     assert [m.type for m in _folded_is_replay(ctx, pid).records.meetings] == ["individual", "tripartite", "follow_up"]

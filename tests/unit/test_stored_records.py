@@ -104,28 +104,44 @@ def test_a_meeting_is_added_without_decoding_those_before_it() -> None:
         folded.apply(event)
     assert isinstance(folded.records, StoredRecords)
     assert "meetings" not in vars(folded.records)
-    assert [m.seq for m in folded.records.added_meetings() or []] == [9, 10]
+    assert [m.seq for m in folded.records.added_meetings()] == [9, 10]
     assert folded.to_text().split("\n")[1:] == text.split("\n")[1:]
     assert folded.to_text() == Folded.rebuild([*_history(), *added]).to_text()
     assert [m.seq for m in folded.records.meetings] == [6, 9, 10]  # decoded now, the added ones after
-    assert folded.records.added_meetings() is None  # decoded: any of them may have changed
-    assert folded.to_text() == Folded.rebuild([*_history(), *added]).to_text()
+    assert [m.seq for m in folded.records.added_meetings()] == [9, 10]  # decoded or not: the rows to insert
+    folded.apply(_event(11, RecordEvent.MEETING_RECORDED, {"type": "individual"}))
+    assert [m.seq for m in folded.records.added_meetings()] == [9, 10, 11]
+    assert folded.to_text().split("\n")[1:] == text.split("\n")[1:]
+
+
+def test_a_meeting_once_recorded_cannot_be_changed_in_place() -> None:
+    """The store writes only the meetings added to records read from a row, so a meeting is frozen."""
+    _, folded = _stored()
+    meeting = folded.records.meetings[0]
+    try:
+        meeting.type = "other"  # type: ignore[misc]
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("a Meeting's fields can be assigned")
 
 
 def test_meetings_folded_into_the_line_before_they_had_rows_are_read_before_the_rows() -> None:
     """A fold written before migration 0014 holds its meetings in the records' line: read with the
-    rows of those recorded since, in the order recorded; decoded, the line is written empty (the
-    store writes every meeting as a row then)."""
+    rows of those recorded since, in the order recorded, and written back as read; records folded
+    anew write it empty (the store writes every meeting as a row then)."""
     history = _history()
     later = _event(9, RecordEvent.MEETING_RECORDED, {"type": "follow_up"})
     head, _, parts = Folded.rebuild(history).to_text().partition("\n")
     lines = parts.split("\n")
     lines[PARTS.index("meetings")] = json.dumps(WRITERS["meetings"](Folded.rebuild(history).records.meetings))
     folded = Folded.from_text(head + "\n" + "\n".join(lines), meetings=_rows([later]))
-    assert folded.to_text().split("\n")[1:] == lines  # undecoded: the line goes back as read
+    assert folded.to_text().split("\n")[1:] == lines  # the line goes back as read
     assert [m.seq for m in folded.records.meetings] == [6, 9]
     assert folded.records == Folded.rebuild([*history, later]).records
-    assert folded.to_text() == Folded.rebuild([*history, later]).to_text()  # decoded: the line empty
+    assert folded.to_text().split("\n")[1:] == lines  # decoded too: nothing in it changed
+    rebuilt = Folded.rebuild([*history, later]).to_text().split("\n")
+    assert rebuilt[1 + PARTS.index("meetings")] == "[]"  # folded anew: every meeting a row, the line empty
 
 
 def test_a_meeting_added_to_none_stored_makes_the_line_a_fold_would_write() -> None:

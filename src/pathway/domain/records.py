@@ -137,9 +137,12 @@ class Intervention:
     ended_at: datetime | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Meeting:
-    """A meeting held (or missed) with the participant: the record of who was there and what was decided."""
+    """A meeting held (or missed) with the participant: the record of who was there and what was decided.
+
+    Frozen: a meeting once recorded is never changed in place (the store writes only meetings added:
+    :meth:`pathway.domain.stored_records.StoredRecords.added_meetings`)."""
 
     seq: int
     type: str

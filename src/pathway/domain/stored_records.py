@@ -169,7 +169,8 @@ def records_from(value: dict[str, Any]) -> Records:
 
 def part_text(records: Records, name: str) -> str:
     """One part as stored: its text as read when it was never decoded (so never changed), else encoded.
-    Decoded meetings are stored as rows (:func:`meeting_line`), so their line is then empty."""
+    Meetings are rows of their own (:func:`meeting_line`): their line keeps what it was read with
+    (meetings folded into it before they had rows), and records folded anew write it empty."""
     if isinstance(records, StoredRecords):
         stored = records.stored_text(name)
         if stored is not None:
@@ -230,6 +231,7 @@ class StoredRecords(Records):
         value = READERS[name](json.loads(texts[name]))
         if name == "meetings":  # those folded into the line before they had rows, then the rows
             value += meetings_from_rows(meeting_rows(self.__dict__["_meeting_rows"]))
+            self.__dict__["_meetings_read"] = len(value)
             value += self.__dict__.pop("_added_meetings", [])
         self.__dict__[name] = value
         return value
@@ -242,17 +244,21 @@ class StoredRecords(Records):
         else:
             self.__dict__.setdefault("_added_meetings", []).append(meeting)
 
-    def added_meetings(self) -> list[Meeting] | None:
-        """The meetings added since the records were read, while the others were never decoded
-        (so never changed); None once they were (any of them may have changed since)."""
+    def added_meetings(self) -> list[Meeting]:
+        """The meetings added since the records were read: the rows to insert.
+
+        Meetings read are never changed on these records (a :class:`Meeting` is frozen, and the
+        only change :func:`~pathway.domain.records.apply_record` makes is adding one; corrections
+        and the retention purge fold the history anew into plain :class:`Records`), so whether or
+        not a guard or the planner decoded them, what to write is what was added after them."""
         if "meetings" in self.__dict__:
-            return None
+            return self.meetings[self.__dict__["_meetings_read"]:]
         return list(self.__dict__.get("_added_meetings", ()))
 
     def stored_text(self, name: str) -> str | None:
         """The part's line as read, or None once it was decoded (it may have changed since). The
-        meetings' line holds only what it was read with: meetings added since are rows."""
-        if name in self.__dict__:
+        meetings' line is always the one read: meetings added since are rows of their own."""
+        if name in self.__dict__ and name != "meetings":
             return None
         return self._texts[name]
 

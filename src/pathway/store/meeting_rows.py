@@ -71,16 +71,15 @@ def read_meeting_rows(connection: Connection, participant_id: int) -> MeetingRow
 def write_meetings(connection: Connection, participant_id: int, records: Records, stored: MeetingRows) -> None:
     """Write the participant's meetings as rows (:func:`pathway.domain.stored_records.meeting_line`).
 
-    Records read from a row whose meetings no one decoded only had meetings added: their rows are
-    inserted (one statement; none for the meetings before them). Decoded meetings may have changed
-    (the retention purge removed their free text, a fold made again from the history): each row is
-    compared with the meeting it holds, and only the rows that differ are deleted, inserted or
-    updated — which also moves
-    meetings folded into the records' line before these rows existed to rows of their own (the
-    fold writes that line empty then: :func:`~pathway.domain.stored_records.part_text`)."""
-    added = records.added_meetings() if isinstance(records, StoredRecords) else None
-    if added is not None:
-        new = {m.seq: meeting_line(m) for m in added if not stored.inserted(m.seq)}
+    Records read from a row only ever have meetings added (decoded by a guard or the planner or
+    not: :meth:`~pathway.domain.stored_records.StoredRecords.added_meetings`): their rows are
+    inserted, one statement, none for the meetings before them. Records folded anew from the
+    history (a correction, the retention purge, a row without a fold) may differ anywhere: each row
+    is compared with the meeting it holds, and only the rows that differ are deleted, inserted or
+    updated — which also moves meetings folded into the records' line before these rows existed to
+    rows of their own (that line is written empty then: :func:`~pathway.domain.stored_records.part_text`)."""
+    if isinstance(records, StoredRecords):
+        new = {m.seq: meeting_line(m) for m in records.added_meetings() if not stored.inserted(m.seq)}
         if new:
             run_many(connection, _INSERT_MEETING, [{"participant_id": participant_id, "seq": seq, "line": line}
                                                   for seq, line in new.items()])
