@@ -9,6 +9,8 @@ ratios. Also counts the SQL statements of each (a test pins that they are equal)
     python bench/bench_history.py --blocks 60 --grow transitions   # a history of transitions
     python bench/bench_history.py --blocks 60 --grow steps         # of step changes, timing a step change
     python bench/bench_history.py --blocks 60 --grow meetings      # of meeting records, timing a meeting
+    python bench/bench_history.py --blocks 60 --grow anchored      # the same where a deadline repeats per
+                                                                   # meeting (Flen's follow-up rule)
 """
 
 from __future__ import annotations
@@ -73,11 +75,43 @@ transitions:
 """
 
 
+#: Meetings a repeating deadline waits for, as Flen's follow-up meetings (``--grow anchored``): the
+#: planner reads the meetings of that type, and every meeting meets one deadline and starts the next
+ANCHORED = """\
+id: anchored
+version: 1
+title: Anchored
+roles:
+  - {id: coach, title: Coach}
+exit_reasons:
+  - {code: work, label: Arbete, category: work}
+steps:
+  - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true}
+  - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
+transitions:
+  - {trigger: note, from: referral}
+  - trigger: exit
+    from: "*"
+    to: exited
+    data: {reason: {type: exit_reason, required: true}}
+deadlines:
+  - id: follow_up_meetings
+    title: Uppföljningssamtal minst var sjätte vecka
+    start: {entered: referral}
+    target: {meeting: individual}
+    within: 6w
+    every: 6w
+    remind_before: 1w
+"""
+
+
 def _participant(ctx: ServiceContext, clock: FixedClock, events: int, grow: str) -> int:
     """A participant with ``events`` events: attribute changes, transitions that move no step (each
     a mark in the folded state the participant row carries), or step changes (each a step limit)."""
     if grow == "steps":
         pid, _ = service.enrol(ctx, "cycle")
+    elif grow == "anchored":
+        pid, _ = service.enrol(ctx, "anchored")
     else:
         pid, _ = service.enrol(ctx, "bench", attributes={"hours": 0})
     for hours in range(1, events):
@@ -86,7 +120,7 @@ def _participant(ctx: ServiceContext, clock: FixedClock, events: int, grow: str)
             service.fire(ctx, pid, "to_b" if hours % 2 else "to_a")
         elif grow == "transitions":
             service.fire(ctx, pid, "note")
-        elif grow == "meetings":
+        elif grow in ("meetings", "anchored"):
             meetings.record_meeting(ctx, pid, "individual", ["coach:anna", "af:eva"])
         else:
             service.set_attributes(ctx, pid, {"hours": hours})
@@ -96,7 +130,7 @@ def _participant(ctx: ServiceContext, clock: FixedClock, events: int, grow: str)
 def _step(ctx: ServiceContext, pid: int, grow: str, moves: dict[int, int]) -> None:
     """The command timed: a step change on a history of step changes (``moves``: how many each
     participant has made, so where it is), a meeting record on one of meetings, else a note."""
-    if grow == "meetings":
+    if grow in ("meetings", "anchored"):
         meetings.record_meeting(ctx, pid, "individual", ["coach:anna", "af:eva"])
     elif grow == "steps":
         moves[pid] = moves.get(pid, 0) + 1
@@ -109,13 +143,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--blocks", type=int, default=60)
     parser.add_argument("--db", default=None, help="a PostgreSQL URL (a schema of its own is made and dropped)")
-    parser.add_argument("--grow", choices=["attributes", "transitions", "steps", "meetings"], default="attributes",
+    parser.add_argument("--grow", choices=["attributes", "transitions", "steps", "meetings", "anchored"],
+                        default="attributes",
                         help="what the history is made of: attribute changes (default), transitions that move "
-                             "no step, step changes (then the transition timed is a step change too), or "
-                             "meeting records (then a meeting record is timed)")
+                             "no step, step changes (then the transition timed is a step change too), "
+                             "meeting records (then a meeting record is timed), or meeting records that a "
+                             "repeating deadline waits for (anchored: the planner reads them)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, bench_database(tmp, args.db) as engine:
-        folder = workflows_folder(tmp, bench=WORKFLOW, cycle=CYCLE)
+        folder = workflows_folder(tmp, bench=WORKFLOW, cycle=CYCLE, anchored=ANCHORED)
         clock = FixedClock(datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
         ctx = service_context(engine, folder, clock)
         shorts = [_participant(ctx, clock, 10, args.grow) for _ in range(args.blocks)]

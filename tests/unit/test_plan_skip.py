@@ -374,9 +374,10 @@ def test_a_placement_started_in_an_open_pause_has_paused_contacts(planner: Workf
 def test_the_step_limits_an_event_leaves_settled_are_planned_as_before_it(
         definition: Workflow, initial: int, walk: list[tuple[str, int, int, int]]) -> None:
     """After every event of a random walk (backdated ones included), the plan that leaves out the
-    step limits settled before the event's day (what reconcile plans since issue 10) is the full plan
-    without those limits, and each limit it leaves out is planned exactly as it was before the
-    event — so the rows, which hold the plan before the event, need not be read or written."""
+    step limits and repeating rules' occurrences settled before the event's day (what reconcile plans
+    since issue 10) is the full plan without those, and each one it leaves out is planned exactly as
+    it was before the event — so the rows, which hold the plan before the event, need not be read or
+    written."""
     walk_ = Walk.with_attributes(definition, initial)
     before = {p.key: p for p in walk_.plan()}
     for action, pick, days, back in walk:
@@ -394,8 +395,8 @@ def test_the_step_limits_an_event_leaves_settled_are_planned_as_before_it(
         lean = walk_.plan(cutoff)
         left_out = [p for p in full if p.key not in {q.key for q in lean}]
         assert lean == [p for p in full if p.key not in {q.key for q in left_out}]
-        for limit in left_out:
-            assert limit.key.startswith("limit:") and limit.status == "met", limit
+        for limit in left_out:  # step limits, and occurrences of repeating rules, met before the day
+            assert limit.key.startswith(("limit:", "rule:")) and limit.status == "met", limit
             assert before.get(limit.key) == limit, limit.key  # settled: as it was planned before the event
         before = {p.key: p for p in full}
 
@@ -421,3 +422,27 @@ def test_enrolment_migration_correction_and_redaction_replan_every_limit() -> No
     for kind in (EventType.ENROLLED, EventType.MIGRATED, EventType.CORRECTED, EventType.REDACTED):
         assert settled_since([_event(EventType.TRANSITION, "go", "b"), _event(kind)]) is None
     assert settled_since([]) is None
+
+
+def test_a_repeating_rule_without_an_owner_is_planned_whole_when_the_step_changes(planner: Workflow) -> None:
+    """Occurrences of a repeating rule met before an event's day are settled — unless the rule has
+    no owner of its own and the event moved the participant to another step: its occurrences belong
+    to the current step's owner, so every one of them is planned again (with the new owner)."""
+    walk = Walk(planner, {})
+
+    def fire(trigger: str) -> None:
+        walk.now += timedelta(days=3)
+        walk.fire(next(n for n, (t, _) in enumerate(walk.triggers()) if t == trigger), timedelta(0))
+
+    fire("meet")  # the calls start, owned by the meeting step's owner
+    for _ in range(4):
+        fire("call")
+    calls = [p for p in walk.plan() if p.rule == "calls"]
+    assert [p.status.value for p in calls] == ["met"] * 4 + ["open"] and {p.owner for p in calls} == {"lead"}
+    fire("call")  # a call: the occurrences met before its day are settled
+    lean = [p for p in walk.plan(local_date(walk.now)) if p.rule == "calls"]
+    assert [p.key for p in lean] == ["rule:calls:4", "rule:calls:5"]  # the one it met, the one it starts
+    fire("start_work")  # a step change: the owner of every occurrence moves to the new step's
+    lean = [p for p in walk.plan(local_date(walk.now)) if p.rule == "calls"]
+    full = [p for p in walk.plan() if p.rule == "calls"]
+    assert lean == full and {p.owner for p in full} == {"coach"} and len(full) == 6
