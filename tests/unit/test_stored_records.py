@@ -12,7 +12,7 @@ from typing import Any
 from pathway.domain.folded import Folded
 from pathway.domain.participant import Event, EventType
 from pathway.domain.records import Records, RecordEvent
-from pathway.domain.stored_records import PARTS, WRITERS, StoredRecords, meeting_line
+from pathway.domain.stored_records import PARTS, WRITERS, StoredRecords, held_meeting_times, meeting_line
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -150,3 +150,23 @@ def test_a_meeting_added_to_none_stored_makes_the_line_a_fold_would_write() -> N
     event = _event(3, RecordEvent.MEETING_RECORDED, {"type": "individual"})
     folded.apply(event)
     assert folded.to_text() == Folded.rebuild([*history, event]).to_text()
+
+
+def test_the_meetings_anchors_read_are_found_without_decoding_the_meetings() -> None:
+    """Deadline anchors read the times of the meetings held of some types: found from the line and the
+    rows as stored (meetings added since included, missed ones left out), the same as from the
+    meetings decoded, and the meetings are not decoded for it."""
+    history = _history()
+    head, _, parts = Folded.rebuild(history).to_text().partition("\n")
+    lines = parts.split("\n")
+    lines[PARTS.index("meetings")] = json.dumps(WRITERS["meetings"](Folded.rebuild(history).records.meetings))
+    later = [_event(9, RecordEvent.MEETING_RECORDED, {"type": "individual"}),
+             _event(10, RecordEvent.MEETING_NO_SHOW, {"type": "individual"}),
+             _event(11, RecordEvent.MEETING_RECORDED, {"type": "follow_up"})]
+    folded = Folded.from_text(head + "\n" + "\n".join(lines), meetings=_rows(later[:2]))
+    folded.apply(later[2])
+    found = held_meeting_times(folded.records, {"individual", "follow_up"})
+    assert "meetings" not in vars(folded.records)
+    assert [(seq, kind) for _, seq, kind in found] == [(6, "individual"), (9, "individual"), (11, "follow_up")]
+    assert found == held_meeting_times(Folded.rebuild([*history, *later]).records, {"individual", "follow_up"})
+    assert held_meeting_times(folded.records, {"tripartite"}) == []

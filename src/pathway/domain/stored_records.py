@@ -204,6 +204,16 @@ def meetings_from_rows(rows: dict[int, str]) -> list[Meeting]:
     return _meetings_from(json.loads("[" + ",".join(rows[seq] for seq in sorted(rows)) + "]"))
 
 
+def held_meeting_times(records: Records, types: frozenset[str] | set[str]) -> list[tuple[datetime, int, str]]:
+    """(time, seq, type) of the meetings held (not missed) of these types, in the order held: what
+    deadline anchors read. Records read from a row whose meetings no one decoded are read as stored,
+    without building a :class:`Meeting` of each (most of decoding them: Flen's follow-up rule reads
+    them on every meeting record)."""
+    if isinstance(records, StoredRecords) and "meetings" not in records.__dict__:
+        return records.held_meeting_times(types)
+    return sorted((m.at, m.seq, m.type) for m in records.meetings if m.type in types and not m.no_show)
+
+
 class StoredRecords(Records):
     """Records read from a stored fold whose parts are decoded when first read.
 
@@ -235,6 +245,18 @@ class StoredRecords(Records):
             value += self.__dict__.pop("_added_meetings", [])
         self.__dict__[name] = value
         return value
+
+    def held_meeting_times(self, types: frozenset[str] | set[str]) -> list[tuple[datetime, int, str]]:
+        """:func:`held_meeting_times` of meetings never decoded: from their line and rows as read."""
+        rows = meeting_rows(self.__dict__["_meeting_rows"])
+        stored = json.loads(self._texts["meetings"])
+        if rows:
+            stored += json.loads("[" + ",".join(rows.values()) + "]")
+        held = [(datetime.fromisoformat(m["at"]), m["seq"], m["type"]) for m in stored
+                if m["type"] in types and not m.get("no_show")]
+        held += [(m.at, m.seq, m.type) for m in self.__dict__.get("_added_meetings", ())
+                 if m.type in types and not m.no_show]
+        return sorted(held)
 
     def add_meeting(self, meeting: Meeting) -> None:
         """Add a meeting record without decoding those before it (a meeting record reads none of

@@ -20,6 +20,7 @@ from pathway.clock import format_local
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
 from pathway.domain.folded import Folded, Mark, is_entry
 from pathway.domain.records import RecordEvent
+from pathway.domain.stored_records import held_meeting_times
 from pathway.engine.calendar import (
     PauseCalendar,
     add_duration,
@@ -152,10 +153,9 @@ class _History:
         meetings: dict[str, list[datetime]] = {}
         # only the meeting types anchors name; most workflows name none, and then the meetings are
         # not read at all (the row's meetings are decoded only when read: domain/stored_records.py)
-        held = [m for m in folded.records.meetings
-                if m.type in reads.meetings and not m.no_show] if reads.meetings else []
-        for meeting in sorted(held, key=lambda m: (m.at, m.seq)):
-            meetings.setdefault(meeting.type, []).append(meeting.at)
+        held = held_meeting_times(folded.records, reads.meetings) if reads.meetings else []
+        for at, _seq, kind in held:
+            meetings.setdefault(kind, []).append(at)
         return cls(entries, fired, [m for m in fired_marks if m.trigger in pauses], entered_at, meetings)
 
 
