@@ -15,8 +15,8 @@ a meeting is never changed by the next one: the store keeps each in a row of its
 (``participant_meetings``, one JSON line each, read with the participant row), so recording one
 inserts one row instead of rewriting every meeting before it. The meetings line of the records
 still holds the meetings a row folded before those rows existed (migration 0014 left them where
-they were); :class:`StoredRecords` reads both, and a command that decodes the meetings writes
-them all as rows and that line empty.
+they were); :class:`StoredRecords` reads both, and records folded anew from the history (a
+correction, the retention purge) write them all as rows and that line empty.
 """
 
 from __future__ import annotations

@@ -152,7 +152,7 @@ class _History:
         pauses = {*definition.pauses.pause, *definition.pauses.resume}
         meetings: dict[str, list[datetime]] = {}
         # only the meeting types anchors name; most workflows name none, and then the meetings are
-        # not read at all (the row's meetings are decoded only when read: domain/stored_records.py)
+        # not read at all (and when they are, their times are read without decoding each meeting)
         held = held_meeting_times(folded.records, reads.meetings) if reads.meetings else []
         for at, _seq, kind in held:
             meetings.setdefault(kind, []).append(at)
