@@ -77,23 +77,7 @@ transitions:
 
 #: Meetings a repeating deadline waits for, as Flen's follow-up meetings (``--grow anchored``): the
 #: planner reads the meetings of that type, and every meeting meets one deadline and starts the next
-ANCHORED = """\
-id: anchored
-version: 1
-title: Anchored
-roles:
-  - {id: coach, title: Coach}
-exit_reasons:
-  - {code: work, label: Arbete, category: work}
-steps:
-  - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true}
-  - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
-transitions:
-  - {trigger: note, from: referral}
-  - trigger: exit
-    from: "*"
-    to: exited
-    data: {reason: {type: exit_reason, required: true}}
+ANCHORED = WORKFLOW.replace("id: bench\n", "id: anchored\n", 1) + """\
 deadlines:
   - id: follow_up_meetings
     title: Uppföljningssamtal minst var sjätte vecka
