@@ -227,7 +227,6 @@ def _repeating(rule: DeadlineRule, began: datetime, owner: str, history: _Histor
     planned: list[PlannedDeadline] = []
     started, n, next_target = began, 0, 0
     while stop is None or started < stop:
-        span = _duration(rule.within if n == 0 else rule.every or rule.within)
         while next_target < len(targets) and targets[next_target] <= started:
             next_target += 1
         met_at = targets[next_target] if next_target < len(targets) else None
@@ -236,6 +235,7 @@ def _repeating(rule: DeadlineRule, began: datetime, owner: str, history: _Histor
         if met_at is not None and settled_until is not None and met_at < settled_until:
             started, n = met_at, n + 1  # settled: its row holds it
             continue
+        span = _duration(rule.within if n == 0 else rule.every or rule.within)
         start = local_date(started)
         common = partial(PlannedDeadline, key=f"rule:{rule.id}:{n}", rule=rule.id, title=rule.title, step=None,
                          owner=owner, started_at=started)
