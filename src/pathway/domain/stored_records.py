@@ -199,9 +199,14 @@ def meeting_rows(rows: str | None) -> dict[int, str]:
     return found
 
 
+def _row_items(rows: dict[int, str]) -> list[Any]:
+    """The JSON values of :func:`meeting_rows`, in the order recorded (one parse for all)."""
+    return json.loads("[" + ",".join(rows[seq] for seq in sorted(rows)) + "]") if rows else []
+
+
 def meetings_from_rows(rows: dict[int, str]) -> list[Meeting]:
     """The meetings of :func:`meeting_rows`, in the order they were recorded."""
-    return _meetings_from(json.loads("[" + ",".join(rows[seq] for seq in sorted(rows)) + "]"))
+    return _meetings_from(_row_items(rows))
 
 
 def held_meeting_times(records: Records, types: frozenset[str] | set[str]) -> list[tuple[datetime, int, str]]:
@@ -248,10 +253,7 @@ class StoredRecords(Records):
 
     def held_meeting_times(self, types: frozenset[str] | set[str]) -> list[tuple[datetime, int, str]]:
         """:func:`held_meeting_times` of meetings never decoded: from their line and rows as read."""
-        rows = meeting_rows(self.__dict__["_meeting_rows"])
-        stored = json.loads(self._texts["meetings"])
-        if rows:
-            stored += json.loads("[" + ",".join(rows.values()) + "]")
+        stored = json.loads(self._texts["meetings"]) + _row_items(meeting_rows(self.__dict__["_meeting_rows"]))
         held = [(datetime.fromisoformat(m["at"]), m["seq"], m["type"]) for m in stored
                 if m["type"] in types and not m.get("no_show")]
         held += [(m.at, m.seq, m.type) for m in self.__dict__.get("_added_meetings", ())

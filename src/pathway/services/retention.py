@@ -44,8 +44,8 @@ from pathway.domain.folded import Folded
 from pathway.errors import InvalidValue
 from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.store.meeting_rows import read_meeting_rows, write_meetings
-from pathway.store.repository import fold_columns, write_record_parts
+from pathway.store.meeting_rows import read_meeting_rows
+from pathway.store.repository import fold_columns, write_beside_row
 from pathway.store.tables import (
     deadlines,
     event_from_row,
@@ -246,8 +246,8 @@ def _purge(session: Connection, pid: int, definition: Workflow, enrolled_at: dat
                              .where(participant_records.c.participant_id == pid)).scalar()
     text, parts = fold_columns(folded, stored)
     session.execute(update(participants).where(participants.c.id == pid).values(folded=text))
-    write_record_parts(session, pid, parts, stored)  # the records' free text is purged there too
-    write_meetings(session, pid, folded.records, read_meeting_rows(session, pid))  # and in the meetings' rows
+    # the records' free text is purged beside the row too: their lines, the meetings' rows
+    write_beside_row(session, pid, folded, parts, stored, read_meeting_rows(session, pid))
     retitled = _retitle_deadlines(session, pid, definition, folded, enrolled_at)
     if retitled:
         counts["deadline titles"] = retitled

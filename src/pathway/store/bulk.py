@@ -45,10 +45,10 @@ from pathway.store.auth_repository import AuthRepository
 from pathway.store.deadline_repository import DeadlineRepository
 from pathway.store.group_repository import GroupRepository
 from pathway.store.identity_repository import IdentityRepository
-from pathway.store.meeting_rows import MeetingRows, write_meetings
+from pathway.store.meeting_rows import MeetingRows
 from pathway.store.repository import (INSERT_EVENT, INSERT_PARTICIPANT, ParticipantRepository,
                                       WorkflowVersionRepository, participant_row, participant_state,
-                                      write_record_parts)
+                                      write_beside_row)
 from pathway.store.tables import deadlines as deadlines_table
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import EVENT_COLUMNS
@@ -159,8 +159,8 @@ class LineWrites:
             raise RefTakenConcurrently(str(participant.ref), participant.workflow_id) from None
         participant.id = int(cursor.fetchone()[0])
         cursor.close()
-        self._parts = write_record_parts(self.connection(), participant.id, parts, None)
-        write_meetings(self.connection(), participant.id, participant.folded.records, self._meetings)
+        self._parts = write_beside_row(self.connection(), participant.id, participant.folded, parts, None,
+                                       self._meetings)
         participant.folded_changed = False  # written with the row, as the per-event path's flush did
         for event in participant.new_events:
             event.participant_id = participant.id
@@ -219,8 +219,8 @@ class LineWrites:
             row, parts = participant_row(participant, self._parts)
             if participant.version > 1:
                 run(connection, _UPDATE_PARTICIPANT, {**row, "b_id": participant.id}).close()
-            self._parts = write_record_parts(connection, participant.id or 0, parts, self._parts)
-            write_meetings(connection, participant.id or 0, participant.folded.records, self._meetings)
+            self._parts = write_beside_row(connection, participant.id or 0, participant.folded, parts, self._parts,
+                                           self._meetings)
             run_many(connection, INSERT_EVENT, self._events)
             run_many(connection, INSERT_STRUCK, self._struck)
             run_many(connection, _INSERT_DEADLINES, [

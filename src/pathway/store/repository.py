@@ -54,7 +54,8 @@ _STATE = ("ref", "workflow_id", "workflow_version", "step", "status", "attribute
           "last_step_change_at", "exited_at", "exit_reason", "last_seq")
 #: Derived from two timestamps by the store, so no use case can forget them: reports group and
 #: filter by these Swedish local dates in SQL.
-_DERIVED = ("enrolled_on", "exited_on")
+_DERIVED_FROM = {"enrolled_at": "enrolled_on", "exited_at": "exited_on"}
+_DERIVED = tuple(_DERIVED_FROM.values())
 
 #: The records' lines kept in participant_records, with the row they belong to: a column of their
 #: own, so every query of participants reads them with the row (None: they are on the row itself).
@@ -68,8 +69,6 @@ _BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
 INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
                               column_keys=[*_STATE, *_DERIVED, "version", "folded"])
 _CHECKED = (participants.c.id == bindparam("b_id"), participants.c.version == bindparam("b_version"))
-#: Which derived column moves with which column of the state.
-_DERIVED_FROM = {"enrolled_at": "enrolled_on", "exited_at": "exited_on"}
 #: One compiled UPDATE per set of columns that changed (a handful in practice: a transition's, an
 #: attribute change's, a record's), so a row's UPDATE sets only what changed.
 _UPDATES: dict[tuple[str, ...], Prepared] = {}
@@ -116,14 +115,17 @@ def fold_columns(folded: Folded, stored: str | None) -> tuple[str, str | None]:
     return head, parts
 
 
-def write_record_parts(connection: Connection, participant_id: int, parts: str | None,
-                       stored: str | None) -> str | None:
-    """Write the records' lines :func:`fold_columns` gave where they differ from ``stored`` (as read;
-    None: no row); returns what the row holds now."""
-    if parts is None or parts == stored:
-        return stored
-    connection.execute(_WRITE_PARTS, {"participant_id": participant_id, "parts": parts})
-    return parts
+def write_beside_row(connection: Connection, participant_id: int, folded: Folded, parts: str | None,
+                     stored: str | None, meetings: MeetingRows) -> str | None:
+    """Write what a written fold keeps beside its participant row: the records' lines
+    :func:`fold_columns` gave, where they differ from ``stored`` (their participant_records row as
+    read; None: no row), and its meetings' rows (:func:`write_meetings`). Returns what the records
+    row holds now. Every writer of a fold calls this after writing the row's ``folded``."""
+    if parts is not None and parts != stored:
+        connection.execute(_WRITE_PARTS, {"participant_id": participant_id, "parts": parts})
+        stored = parts
+    write_meetings(connection, participant_id, folded.records, meetings)
+    return stored
 
 
 class StaleRow(Exception):
@@ -285,9 +287,9 @@ class ParticipantRepository:
             participant.folded_changed = False
             self.tracked.by_id[participant.id] = participant
             self.tracked.rows[participant.id] = state
-            self.tracked.parts[participant.id] = write_record_parts(connection, participant.id, parts, None)
             self.tracked.meetings[participant.id] = meetings = MeetingRows()
-            write_meetings(connection, participant.id, participant.folded.records, meetings)
+            self.tracked.parts[participant.id] = write_beside_row(
+                connection, participant.id, participant.folded, parts, None, meetings)
             inserted.append(participant.id)
         self.tracked.new.clear()
         return inserted
@@ -315,11 +317,10 @@ class ParticipantRepository:
             if count != 1:
                 raise StaleRow("participant", participant_id)
             # the row's version check passed: this transaction holds the participant
-            self.tracked.parts[participant_id] = write_record_parts(
-                connection, participant_id, parts, self.tracked.parts.get(participant_id))
-            if participant.folded_changed:  # meetings recorded (or changed) are rows of their own
-                write_meetings(connection, participant_id, participant.folded.records,
-                               self.tracked.meetings.setdefault(participant_id, MeetingRows()))
+            if participant.folded_changed:
+                self.tracked.parts[participant_id] = write_beside_row(
+                    connection, participant_id, participant.folded, parts, self.tracked.parts.get(participant_id),
+                    self.tracked.meetings.setdefault(participant_id, MeetingRows()))
             participant.version += 1
             participant.folded_changed = False
             self.tracked.rows[participant_id] = state

@@ -188,8 +188,9 @@ class SqlUnitOfWork:
         UPDATE of the open rows: the only ones a check claims), and only where the check could
         have claimed one: a participant whose running rows this unit of work read (``for_plan``)
         held no open row, or one it enrolled, has none the check can hold (a row opens only
-        through a write of its participant, which the version check would catch). Taking them while the use case reads (in
-        ``for_plan``) would save that statement but hold them through the whole use case: a
+        through a write of its participant, which the version check would catch). Taking them
+        while the use case reads (in ``for_plan``) would save that statement but hold them
+        through the whole use case: a
         deadline check running meanwhile would skip them rather than write first and make this
         command run again on its events. SQLite ignores FOR UPDATE: its BEGIN IMMEDIATE already
         serialises whole transactions, so nothing is sent there. Participants the check itself
