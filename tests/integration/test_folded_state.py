@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, event, select, text, update
+from sqlalchemy import Engine, delete, event, inspect, select, text, update
 
 from pathway.clock import FixedClock
 from pathway.domain.folded import Folded
@@ -341,3 +341,36 @@ def test_a_downgrade_from_0014_leaves_folds_with_meeting_rows_to_be_folded_again
     _folded_is_replay(ctx, met)
 
 
+
+
+def test_migration_0015_fills_each_meeting_rows_type_and_time_held_from_its_line(
+        new_engine: Callable[[], Engine], workflows: Path) -> None:
+    """Meeting rows written before 0015 get the type and the time held (none for a no-show) that the
+    repository writes itself, read from their lines; the planner reads them as it reads new rows."""
+    engine = new_engine()
+    upgrade(engine)
+    clock = FixedClock(START)
+    ctx = make_context(engine, workflows, clock)
+    pid = enrol(ctx, "demo", attributes={"gender": "female"})[0]
+    clock.advance(hours=1)
+    meetings.record_meeting(ctx, pid, "individual", ["af:anna"])
+    clock.advance(hours=1)
+    meetings.record_no_show(ctx, pid, "tripartite", "af")
+    clock.advance(hours=1)
+    meetings.record_meeting(ctx, pid, "follow_up", ["af:anna"])
+
+    def columns() -> list[tuple[int, str, str | None]]:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(  # type: ignore[misc]
+                select(participant_meetings.c.seq, participant_meetings.c.kind, participant_meetings.c.held_at)
+                .order_by(participant_meetings.c.seq))]
+
+    written = columns()
+    assert [(kind, held is None) for _, kind, held in written] == [
+        ("individual", False), ("tripartite", True), ("follow_up", False)]
+    command.downgrade(_config(engine), "0014")
+    with engine.connect() as conn:
+        assert "kind" not in {c["name"] for c in inspect(conn).get_columns("participant_meetings")}
+    upgrade(engine)
+    assert columns() == written
+    assert _folded_is_replay(ctx, pid).records.meetings[1].no_show

@@ -12,7 +12,13 @@ from typing import Any
 from pathway.domain.folded import Folded
 from pathway.domain.participant import Event, EventType
 from pathway.domain.records import Records, RecordEvent
-from pathway.domain.stored_records import PARTS, WRITERS, StoredRecords, held_meeting_times, meeting_line
+from pathway.domain.stored_records import (
+    PARTS,
+    WRITERS,
+    StoredRecords,
+    held_meeting_times,
+    meeting_row,
+)
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -40,10 +46,26 @@ def _history() -> list[Event]:
     ]
 
 
-def _rows(events: list[Event]) -> str | None:
-    """The meeting rows of this history as the store reads them with the row (in no particular order)."""
-    meetings = Folded.rebuild(events).records.meetings
-    return "\n".join(f"{m.seq} {meeting_line(m)}" for m in reversed(meetings)) or None
+class _Rows:
+    """The meeting rows of a history as the store reads them (pathway.store.meeting_rows.MeetingRows),
+    in no particular order; counts the reads."""
+
+    def __init__(self, events: list[Event]) -> None:
+        self.meetings = list(reversed(Folded.rebuild(events).records.meetings))
+        self.reads: list[str] = []
+
+    def lines(self) -> dict[int, str]:
+        self.reads.append("lines")
+        return {m.seq: meeting_row(m)[2] for m in self.meetings}
+
+    def held(self) -> list[tuple[int, str, str]]:
+        self.reads.append("held")
+        return [(m.seq, kind, held_at) for m in self.meetings
+                for kind, held_at, _line in [meeting_row(m)] if held_at is not None]
+
+
+def _rows(events: list[Event]) -> _Rows:
+    return _Rows(events)
 
 
 def _stored() -> tuple[str, Folded]:
@@ -163,10 +185,26 @@ def test_the_meetings_anchors_read_are_found_without_decoding_the_meetings() -> 
     later = [_event(9, RecordEvent.MEETING_RECORDED, {"type": "individual"}),
              _event(10, RecordEvent.MEETING_NO_SHOW, {"type": "individual"}),
              _event(11, RecordEvent.MEETING_RECORDED, {"type": "follow_up"})]
-    folded = Folded.from_text(head + "\n" + "\n".join(lines), meetings=_rows(later[:2]))
+    rows = _rows(later[:2])
+    folded = Folded.from_text(head + "\n" + "\n".join(lines), meetings=rows)
     folded.apply(later[2])
     found = held_meeting_times(folded.records, {"individual", "follow_up"})
-    assert "meetings" not in vars(folded.records)
-    assert [(seq, kind) for _, seq, kind in found] == [(6, "individual"), (9, "individual"), (11, "follow_up")]
+    assert "meetings" not in vars(folded.records) and rows.reads == ["held"]  # no meeting's line read
+    at = {e.seq: e.effective_at for e in [*history, *later]}
+    assert found == {"individual": [at[6], at[9]], "follow_up": [at[11]]}
     assert found == held_meeting_times(Folded.rebuild([*history, *later]).records, {"individual", "follow_up"})
-    assert held_meeting_times(folded.records, {"tripartite"}) == []
+    assert held_meeting_times(folded.records, {"tripartite"}) == {}
+
+
+def test_a_meeting_added_and_written_before_the_rows_are_read_counts_once() -> None:
+    """The rows are read in the command's transaction, when first needed: a meeting this transaction
+    added and already wrote as a row (an import's earlier line) is among them and among the meetings
+    added, and is read once, by the planner and when decoded."""
+    history = _history()[:2]
+    added = _event(3, RecordEvent.MEETING_RECORDED, {"type": "individual"})
+    folded = Folded.from_text(Folded.rebuild(history).to_text(), meetings=_rows([*history, added]))
+    folded.apply(added)  # its row is in the source already
+    times = held_meeting_times(folded.records, {"individual"})
+    assert times == {"individual": [added.effective_at]}
+    assert [m.seq for m in folded.records.meetings] == [3]
+    assert folded.records.added_meetings() == folded.records.meetings

@@ -29,7 +29,7 @@ from pathway.domain.stored_records import (
     COUNTERS,
     PARTS,
     StoredRecords,
-    meeting_rows,
+    MeetingSource,
     meetings_from_rows,
     part_text,
     records_from,
@@ -214,15 +214,16 @@ class Folded:
                 "\n".join(part_text(self.records, name) for name in PARTS))
 
     @classmethod
-    def from_stored(cls, head_text: str, parts: str | None, meetings: str | None = None) -> Folded:
+    def from_stored(cls, head_text: str, parts: str | None, meetings: MeetingSource | None = None) -> Folded:
         """The fold from :meth:`to_stored`'s texts (None: no records row, the records are empty)
-        and its meeting rows (``meetings``: as read, :func:`~pathway.domain.stored_records.meeting_rows`),
+        and where its meeting rows are read from when needed (``meetings``: None, it has none),
         its records decoded a part at a time when read; or from the one JSON document a row held
         before migration 0013 (:meth:`to_json`), with any meetings recorded since in rows."""
         head = json.loads(head_text)
         if head.get("v") != 2:
             folded = cls.from_json(head)
-            folded.records.meetings += meetings_from_rows(meeting_rows(meetings))
+            if meetings is not None:
+                folded.records.meetings += meetings_from_rows(meetings.lines())
             return folded
         return cls(
             records=StoredRecords.of(dict(zip(PARTS, (parts or EMPTY_PARTS).split("\n"))), head, meetings),
@@ -236,7 +237,7 @@ class Folded:
         return "\n".join(self.to_stored())
 
     @classmethod
-    def from_text(cls, text: str, parts: str | None = None, meetings: str | None = None) -> Folded:
+    def from_text(cls, text: str, parts: str | None = None, meetings: MeetingSource | None = None) -> Folded:
         """The fold from :meth:`to_text`'s text, or from a head line alone and the records' lines
         kept apart (``parts``: the store keeps long ones in a row of their own); ``meetings``: the
         meeting rows (:meth:`from_stored`)."""

@@ -12,8 +12,9 @@ so a command that changes no record does not rewrite them either.
 
 Meetings are the records that grow fastest (a tripartite meeting every few weeks, for years), and
 a meeting is never changed by the next one: the store keeps each in a row of its own
-(``participant_meetings``, one JSON line each, read with the participant row), so recording one
-inserts one row instead of rewriting every meeting before it. The meetings line of the records
+(``participant_meetings``, one JSON line each, read in the command's transaction only when it reads
+meetings: :class:`MeetingSource`), so recording one inserts one row instead of rewriting every
+meeting before it, and reading a participant does not read its meetings. The meetings line of the records
 still holds the meetings a row folded before those rows existed (migration 0014 left them where
 they were); :class:`StoredRecords` reads both, and records folded anew from the history (a
 correction, the retention purge) write them all as rows and that line empty.
@@ -22,10 +23,10 @@ correction, the retention purge) write them all as rows and that line empty.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pathway.domain.records import (
     ConsentGrant,
@@ -187,36 +188,58 @@ def meeting_line(meeting: Meeting) -> str:
     return json.dumps(_meetings_json([meeting])[0], separators=(",", ":"), sort_keys=True)
 
 
-def meeting_rows(rows: str | None) -> dict[int, str]:
-    """The participant_meetings rows as read with the participant — ``seq line`` pairs joined by line
-    breaks, in any order (JSON never holds a raw line break) — by the meeting's event seq."""
-    if not rows:
-        return {}
-    found = {}
-    for row in rows.split("\n"):
-        seq, _, line = row.partition(" ")
-        found[int(seq)] = line
-    return found
+def meeting_row(meeting: Meeting) -> tuple[str, str | None, str]:
+    """What a meeting's participant_meetings row holds besides its seq: its type, when it was held
+    (None for a no-show) and its :func:`meeting_line`. The type and time are the deadline anchors'
+    reads (:func:`held_meeting_times`), kept apart so they are found without parsing the JSON."""
+    return meeting.type, None if meeting.no_show else meeting.at.isoformat(), meeting_line(meeting)
+
+
+class MeetingSource(Protocol):
+    """Where the meetings of records read from the store are, when a command reads them: the
+    participant's ``participant_meetings`` rows, read in the command's transaction
+    (``pathway.store.meeting_rows.MeetingRows``), never with the participant row — most commands
+    read none of them, and carrying them all made every read of a participant grow with its
+    meetings (bench_history.py --grow meetings). Rows written after the records were read may be
+    among them."""
+
+    def lines(self) -> dict[int, str]:
+        """Every row's :func:`meeting_line`, by the seq of its meeting's event."""
+        ...
+
+    def held(self) -> list[tuple[int, str, str]]:
+        """(seq, type, time held as ISO 8601) of the meetings held (no-shows left out), in any
+        order: what deadline anchors read (:func:`meeting_row`), without a line parsed."""
+        ...
 
 
 def _row_items(rows: dict[int, str]) -> list[Any]:
-    """The JSON values of :func:`meeting_rows`, in the order recorded (one parse for all)."""
+    """The JSON values of these lines, in the order recorded (one parse for all)."""
     return json.loads("[" + ",".join(rows[seq] for seq in sorted(rows)) + "]") if rows else []
 
 
 def meetings_from_rows(rows: dict[int, str]) -> list[Meeting]:
-    """The meetings of :func:`meeting_rows`, in the order they were recorded."""
+    """The meetings of these lines (:meth:`MeetingSource.lines`), in the order they were recorded."""
     return _meetings_from(_row_items(rows))
 
 
-def held_meeting_times(records: Records, types: frozenset[str] | set[str]) -> list[tuple[datetime, int, str]]:
-    """(time, seq, type) of the meetings held (not missed) of these types, in the order held: what
-    deadline anchors read. Records read from a row whose meetings no one decoded are read as stored,
-    without building a :class:`Meeting` of each (most of decoding them: Flen's follow-up rule reads
-    them on every meeting record)."""
+def held_meeting_times(records: Records, types: frozenset[str] | set[str]) -> dict[str, list[datetime]]:
+    """Meeting type → when meetings of it were held (no-shows left out), in time order, for these
+    types: what deadline anchors read. Records read from a row whose meetings no one decoded are
+    read from the rows' type and time (:func:`meeting_row`), without parsing a meeting's JSON or
+    building a :class:`Meeting` of each: Flen's follow-up rule reads them on every meeting record."""
     if isinstance(records, StoredRecords) and "meetings" not in records.__dict__:
         return records.held_meeting_times(types)
-    return sorted((m.at, m.seq, m.type) for m in records.meetings if m.type in types and not m.no_show)
+    return _in_time_order((m.type, m.at) for m in records.meetings if m.type in types and not m.no_show)
+
+
+def _in_time_order(held: Iterable[tuple[str, datetime]]) -> dict[str, list[datetime]]:
+    found: dict[str, list[datetime]] = {}
+    for kind, at in held:
+        found.setdefault(kind, []).append(at)
+    for times in found.values():
+        times.sort()
+    return found
 
 
 class StoredRecords(Records):
@@ -230,11 +253,12 @@ class StoredRecords(Records):
     _texts: dict[str, str]
 
     @classmethod
-    def of(cls, texts: dict[str, str], counters: dict[str, Any], meetings: str | None = None) -> StoredRecords:
-        """``meetings``: the participant's meeting rows as read (:func:`meeting_rows`)."""
+    def of(cls, texts: dict[str, str], counters: dict[str, Any],
+           meetings: MeetingSource | None = None) -> StoredRecords:
+        """``meetings``: where the participant's meeting rows are read from (None: it has none)."""
         records = cls.__new__(cls)
         records.__dict__["_texts"] = texts
-        records.__dict__["_meeting_rows"] = meetings
+        records.__dict__["_source"] = meetings
         for name in COUNTERS:
             records.__dict__[name] = int(counters.get(name, 0))
         return records
@@ -245,20 +269,29 @@ class StoredRecords(Records):
             raise AttributeError(name)
         value = READERS[name](json.loads(texts[name]))
         if name == "meetings":  # those folded into the line before they had rows, then the rows
-            value += meetings_from_rows(meeting_rows(self.__dict__["_meeting_rows"]))
+            added = {m.seq for m in self.__dict__.get("_added_meetings", ())}
+            source = self.__dict__["_source"]
+            rows = source.lines() if source is not None else {}
+            value += meetings_from_rows({seq: line for seq, line in rows.items() if seq not in added})
             self.__dict__["_meetings_read"] = len(value)
             value += self.__dict__.pop("_added_meetings", [])
         self.__dict__[name] = value
         return value
 
-    def held_meeting_times(self, types: frozenset[str] | set[str]) -> list[tuple[datetime, int, str]]:
-        """:func:`held_meeting_times` of meetings never decoded: from their line and rows as read."""
-        stored = json.loads(self._texts["meetings"]) + _row_items(meeting_rows(self.__dict__["_meeting_rows"]))
-        held = [(datetime.fromisoformat(m["at"]), m["seq"], m["type"]) for m in stored
+    def held_meeting_times(self, types: frozenset[str] | set[str]) -> dict[str, list[datetime]]:
+        """:func:`held_meeting_times` of meetings never decoded: from the rows' type and time
+        (:meth:`MeetingSource.held`), the meetings' line (those folded into it before they had
+        rows) and the ones added since the read (once, if the source holds them written already)."""
+        legacy = self._texts["meetings"]
+        held = [(m["type"], datetime.fromisoformat(m["at"])) for m in (json.loads(legacy) if legacy != "[]" else ())
                 if m["type"] in types and not m.get("no_show")]
-        held += [(m.at, m.seq, m.type) for m in self.__dict__.get("_added_meetings", ())
-                 if m.type in types and not m.no_show]
-        return sorted(held)
+        added = self.__dict__.get("_added_meetings", ())
+        seqs = {m.seq for m in added}
+        source = self.__dict__["_source"]
+        held += [(kind, datetime.fromisoformat(at)) for seq, kind, at in (source.held() if source is not None else ())
+                 if kind in types and seq not in seqs]
+        held += [(m.type, m.at) for m in added if m.type in types and not m.no_show]
+        return _in_time_order(held)
 
     def add_meeting(self, meeting: Meeting) -> None:
         """Add a meeting record without decoding those before it (a meeting record reads none of

@@ -9,6 +9,7 @@ afterwards with ``--at`` moves or meets deadlines exactly as if it had been reco
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -150,12 +151,9 @@ class _History:
         for entry in entered:
             entered_at.setdefault(entry.step, []).append(entry.at)
         pauses = {*definition.pauses.pause, *definition.pauses.resume}
-        meetings: dict[str, list[datetime]] = {}
         # only the meeting types anchors name; most workflows name none, and then the meetings are
         # not read at all (and when they are, their times are read without decoding each meeting)
-        held = held_meeting_times(folded.records, reads.meetings) if reads.meetings else []
-        for at, _seq, kind in held:
-            meetings.setdefault(kind, []).append(at)
+        meetings = held_meeting_times(folded.records, reads.meetings) if reads.meetings else {}
         return cls(entries, fired, [m for m in fired_marks if m.trigger in pauses], entered_at, meetings)
 
 
@@ -199,15 +197,15 @@ def _anchor_time(anchor: Anchor, history: _History, attributes: Mapping[str, Any
     return next(iter(history.fired.get(anchor.trigger or "", [])), None)
 
 
-def _anchor_times(anchor: Anchor, history: _History) -> list[datetime]:
+def _anchor_times(anchor: Anchor, history: _History) -> Sequence[datetime]:
     """Every time an anchor happened (entering a step, a trigger, a meeting record), in time order."""
     if anchor.entered is not None:
-        return list(history.entered.get(anchor.entered, []))
+        return history.entered.get(anchor.entered, ())
     if anchor.meeting is not None:
-        return list(history.meetings.get(anchor.meeting, []))
+        return history.meetings.get(anchor.meeting, ())
     if anchor.trigger is not None:
-        return list(history.fired.get(anchor.trigger, []))
-    return []
+        return history.fired.get(anchor.trigger, ())
+    return ()
 
 
 def _repeating(rule: DeadlineRule, began: datetime, owner: str, history: _History,
@@ -221,20 +219,27 @@ def _repeating(rule: DeadlineRule, began: datetime, owner: str, history: _Histor
     from then on changes, and its owner, which only a step change moves (the caller passes None
     then); its row already holds it. Flen's follow-up meetings planned every occurrence again on
     each meeting record: 200 meetings behind one cost 5.7× ten (bench_history.py --grow anchored)."""
-    targets = [t for t in _anchor_times(rule.target, history) if t > began]  # in time order
-    stops = [t for t in (_anchor_times(rule.until, history) if rule.until else []) if t > began]
-    stop = min([t for t in (*stops[:1], exited_at) if t is not None], default=None)
+    targets = _anchor_times(rule.target, history)  # in time order; those after `began` count
+    stops = _anchor_times(rule.until, history) if rule.until else []
+    first_stop = bisect_right(stops, began)
+    stop = min([t for t in (*stops[first_stop:first_stop + 1], exited_at) if t is not None], default=None)
     planned: list[PlannedDeadline] = []
-    started, n, next_target = began, 0, 0
+    started, n, next_target = began, 0, bisect_right(targets, began)
+    if settled_until is not None:
+        # each distinct target time after the start, before settled_until and not after the stop
+        # met one occurrence: counted and skipped at once, not walked
+        settled = bisect_left(targets, settled_until, lo=next_target)
+        if stop is not None:
+            settled = min(settled, bisect_right(targets, stop, lo=next_target))
+        if settled > next_target:
+            started, n = targets[settled - 1], len(set(targets[next_target:settled]))
+            next_target = settled
     while stop is None or started < stop:
         while next_target < len(targets) and targets[next_target] <= started:
             next_target += 1
         met_at = targets[next_target] if next_target < len(targets) else None
         if met_at is not None and stop is not None and met_at > stop:
             met_at = None
-        if met_at is not None and settled_until is not None and met_at < settled_until:
-            started, n = met_at, n + 1  # settled: its row holds it
-            continue
         span = _duration(rule.within if n == 0 else rule.every or rule.within)
         start = local_date(started)
         common = partial(PlannedDeadline, key=f"rule:{rule.id}:{n}", rule=rule.id, title=rule.title, step=None,

@@ -44,7 +44,7 @@ from pathway.domain.folded import Folded
 from pathway.errors import InvalidValue
 from pathway.services import policy
 from pathway.services.context import ServiceContext
-from pathway.store.meeting_rows import read_meeting_rows
+from pathway.store.meeting_rows import MeetingRows
 from pathway.store.repository import fold_columns, write_beside_row
 from pathway.store.tables import (
     deadlines,
@@ -247,7 +247,7 @@ def _purge(session: Connection, pid: int, definition: Workflow, enrolled_at: dat
     text, parts = fold_columns(folded, stored)
     session.execute(update(participants).where(participants.c.id == pid).values(folded=text))
     # the records' free text is purged beside the row too: their lines, the meetings' rows
-    write_beside_row(session, pid, folded, parts, stored, read_meeting_rows(session, pid))
+    write_beside_row(session, pid, folded, parts, stored, MeetingRows(session, pid))
     retitled = _retitle_deadlines(session, pid, definition, folded, enrolled_at)
     if retitled:
         counts["deadline titles"] = retitled

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, func, insert, or_, select, text, u
 
 from pathway.domain import Deadline, DeadlineProgress, DeadlineStatus, DueDeadline, Participant
 from pathway.errors import ConcurrentChange
+from pathway.store.meeting_rows import MeetingRows
 from pathway.store.repository import COLUMNS as PARTICIPANT_COLUMNS
 from pathway.store.repository import StaleRow, participant_from_row
 from pathway.store.statements import Prepared, fetch, run, run_many
@@ -211,7 +212,8 @@ class DeadlineRepository:
         if workflow_id is not None:
             query = query.where(deadlines.c.workflow_id == workflow_id)
         width = len(COLUMNS)
-        return [(deadline_from_row(row[:width]), participant_from_row(row[width:]))
+        return [(deadline_from_row(row[:width]),
+                 participant_from_row(row[width:], MeetingRows(self.connection, row[width])))
                 for row in self.connection.execute(query)]
 
     def without_rule(self, workflow_id: str, steps: Collection[str], rule: str) -> list[Participant]:
@@ -223,7 +225,8 @@ class DeadlineRepository:
                  .where(participants.c.workflow_id == workflow_id, participants.c.status == "open",
                         participants.c.step.in_(list(steps)), ~has_rule)
                  .order_by(participants.c.id))
-        return [participant_from_row(row) for row in self.connection.execute(query)]
+        return [participant_from_row(row, MeetingRows(self.connection, row[0]))
+                for row in self.connection.execute(query)]
 
     # -- notifications -----------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from pathway.clock import to_local
 from pathway.domain import Event, Participant, ParticipantHead
 from pathway.domain.folded import Folded
 from pathway.errors import ConcurrentChange
-from pathway.store.meeting_rows import MEETING_ROWS, MeetingRows, write_meetings
+from pathway.store.meeting_rows import MeetingRows, write_meetings
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import (
     EVENT_COLUMNS,
@@ -62,8 +62,8 @@ _DERIVED = tuple(_DERIVED_FROM.values())
 _RECORD_PARTS = (select(participant_records.c.parts)
                  .where(participant_records.c.participant_id == participants.c.id)
                  .scalar_subquery().label("record_parts"))
-#: (the meetings' rows: store/meeting_rows.py)
-COLUMNS = [*(participants.c[name] for name in _FIELDS), _RECORD_PARTS, MEETING_ROWS]
+#: (the meetings' rows are not among them: read when a command reads them, store/meeting_rows.py)
+COLUMNS = [*(participants.c[name] for name in _FIELDS), _RECORD_PARTS]
 _BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
 #: A new participant's row (an import line's enrolment inserts it too: store/bulk.py)
 INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
@@ -136,11 +136,12 @@ class StaleRow(Exception):
         self.row_id = row_id
 
 
-def participant_from_row(row: Sequence[Any]) -> Participant:
-    """A participant from its row (columns in the order of :data:`COLUMNS`); its folded history
-    is None only on a row no unit of work wrote (the repository folds it then)."""
+def participant_from_row(row: Sequence[Any], meetings: MeetingRows) -> Participant:
+    """A participant from its row (columns in the order of :data:`COLUMNS`) and its meeting rows,
+    read when its records' meetings are; its folded history is None only on a row no unit of work
+    wrote (the repository folds it then)."""
     (pid, ref, workflow_id, workflow_version, step, status, attributes, enrolled_at, last_step_change_at,
-     exited_at, exit_reason, last_seq, version, head, parts, meetings) = row
+     exited_at, exit_reason, last_seq, version, head, parts) = row
     # what fold_columns and write_meetings stored
     folded: Any = None if head is None else Folded.from_text(head, parts, meetings)
     return Participant(workflow_id=workflow_id, workflow_version=workflow_version, step=step,
@@ -237,15 +238,16 @@ class ParticipantRepository:
         found = self.tracked.by_id.get(row[0])
         if found is not None and not refresh:
             return found
-        fresh = participant_from_row(row)
+        meetings = MeetingRows(self.connection, row[0])
+        fresh = participant_from_row(row, meetings)
         if found is not None:
             for name in _FIELDS:
                 setattr(found, name, getattr(fresh, name))
             fresh = found
         self.tracked.by_id[row[0]] = fresh
         self.tracked.rows[row[0]] = participant_state(fresh)
-        self.tracked.parts[row[0]] = row[-2]
-        self.tracked.meetings[row[0]] = MeetingRows(row[-1])
+        self.tracked.parts[row[0]] = row[-1]
+        self.tracked.meetings[row[0]] = meetings
         return fresh
 
     def _read(self, query: Any, refresh: bool = False) -> builtins.list[Participant]:

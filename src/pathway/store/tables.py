@@ -108,13 +108,17 @@ participant_records = Table(
 #: The participant's meeting records, one row each (a JSON line, domain/stored_records.py's
 #: meeting_line), keyed by the seq of the event that recorded the meeting: meetings are the records
 #: that grow fastest, so recording one inserts its row instead of rewriting every one before it.
-#: Read with the participant row; rewritten only when a command decodes and changes them (a
-#: correction that strikes one, the retention purge).
+#: The meeting's type and the time it was held (NULL for a no-show) are columns of their own: what
+#: deadline anchors read of every meeting, found without parsing the line (migration 0015).
+#: Read only by a command that reads meetings (store/meeting_rows.py); rewritten only when a command
+#: decodes and changes them (a correction that strikes one, the retention purge).
 participant_meetings = Table(
     "participant_meetings",
     metadata,
     Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True, autoincrement=False),
     Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("kind", Text, nullable=False),
+    Column("held_at", Text),  # ISO 8601, as the line's "at"
     Column("line", Text, nullable=False),
 )
 
