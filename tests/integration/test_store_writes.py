@@ -257,3 +257,23 @@ def test_a_registered_workflow_version_is_looked_up_once_and_a_rolled_back_one_n
     assert len(lookups) == 3, lookups  # the first: by hash, then the newest number; the second: by hash
     with engine.connect() as conn:
         assert conn.execute(select(workflow_versions.c.version)).all() == [(1,)]
+
+
+def test_a_plan_reads_the_running_deadline_rows_and_the_planned_keys_through_their_indexes(
+        ctx: ServiceContext, engine: Engine) -> None:
+    """The rows a plan reconciles (running ones, and those of the keys it planned) are found through
+    the partial index of running rows and the (participant, key) index: never by visiting each of the
+    participant's rows, which grow by one a met occurrence or step limit. On PostgreSQL the planner
+    chooses by statistics, so SQLite's plan is the one pinned."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL chooses its plan by table statistics")
+    from pathway.store.deadline_repository import _for_plan
+
+    statement = _for_plan(3).compiled(engine.dialect)
+    values = statement.parameters({"participant_id": 1, "key_0": "a", "key_1": "b", "key_2": "c"})
+    with engine.connect() as connection:
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement.sql}",
+                                                               tuple(values)).all()]
+    searches = [step for step in plan if step.startswith("SEARCH")]
+    assert searches == ["SEARCH deadlines USING INDEX ix_deadlines_running (participant_id=?)",
+                        "SEARCH deadlines USING INDEX sqlite_autoindex_deadlines_1 (participant_id=? AND key=?)"]

@@ -141,7 +141,7 @@ def test_a_lazy_command_loads_once_and_then_is_the_same_object() -> None:
 
 
 def test_the_partial_indexes_are_in_the_schema_module_with_both_conditions() -> None:
-    """pathway.store.schema adds the three partial indexes to the tables' metadata, each with its
+    """pathway.store.schema adds the four partial indexes to the tables' metadata, each with its
     condition on both back ends (test_migrate compares the whole schema with the migrated database)."""
     from sqlalchemy.dialects import postgresql, sqlite
     from sqlalchemy.schema import CreateIndex
@@ -154,6 +154,8 @@ def test_the_partial_indexes_are_in_the_schema_module_with_both_conditions() -> 
     expected = {
         "ix_deadlines_due": "CREATE INDEX ix_deadlines_due ON deadlines (next_action_at) WHERE status = 'open'",
         "ix_deadlines_board": "CREATE INDEX ix_deadlines_board ON deadlines (due_at) WHERE status IN ('open', 'paused')",
+        "ix_deadlines_running":
+            "CREATE INDEX ix_deadlines_running ON deadlines (participant_id) WHERE status IN ('open', 'paused')",
         "ix_notifications_pending":
             "CREATE INDEX ix_notifications_pending ON notifications (next_attempt_at) WHERE status = 'pending'",
     }

@@ -22,7 +22,6 @@ from pathway.definitions import load_file, load_text
 from pathway.definitions.models import FieldType, Workflow
 from pathway.domain import Event, EventType, Participant
 from pathway.domain.records import RecordEvent
-from pathway.engine.calendar import local_date
 from pathway.engine.deadlines import PlannedDeadline, leaves_plan, plan, plan_reads, settled_since
 from pathway.engine.values import coerce_fields, to_json
 
@@ -150,11 +149,11 @@ class Walk:
             return None if value is None else self.set(name, value, timedelta(days=back))
         return self.note(action, pick, timedelta(days=back))
 
-    def plan(self, settled_before: date | None = None) -> list[PlannedDeadline]:
+    def plan(self, settled_from: datetime | None = None) -> list[PlannedDeadline]:
         definition, participant = self.definition, self.participant
         known = {k: v for k, v in participant.attributes.items() if k in definition.attributes}
         typed = coerce_fields(definition.attributes, known, definition, "attribute", "(stored)", checked=False)
-        return plan(definition, participant.folded, typed, participant.enrolled_at, settled_before)
+        return plan(definition, participant.folded, typed, participant.enrolled_at, settled_from)
 
     def record(self, kind: str, *, back: timedelta = timedelta(0), trigger: str | None = None,
                to_step: str | None = None, data: dict[str, Any] | None = None) -> Event:
@@ -374,7 +373,8 @@ def test_a_placement_started_in_an_open_pause_has_paused_contacts(planner: Workf
 def test_the_step_limits_an_event_leaves_settled_are_planned_as_before_it(
         definition: Workflow, initial: int, walk: list[tuple[str, int, int, int]]) -> None:
     """After every event of a random walk (backdated ones included), the plan that leaves out the
-    step limits and repeating rules' occurrences settled before the event's day (what reconcile plans
+    step limits settled before the event's day and the repeating rules' occurrences met before the
+    event (what reconcile plans
     since issue 10) is the full plan without those, and each one it leaves out is planned exactly as
     it was before the event — so the rows, which hold the plan before the event, need not be read or
     written."""
@@ -387,7 +387,7 @@ def test_the_step_limits_an_event_leaves_settled_are_planned_as_before_it(
         if event is None:
             continue
         cutoff = settled_since([event])
-        assert cutoff == local_date(event.effective_at)
+        assert cutoff == event.effective_at
         try:
             full = walk_.plan()
         except ValueError:  # a placement contact counted in a pause that never ends: planned by no one
@@ -410,7 +410,7 @@ def test_a_lean_plan_decodes_no_mark_before_the_entries_it_plans_from(planner: W
     for trigger in moves:
         walk.now += timedelta(days=1)
         walk.fire(next(n for n, (t, _) in enumerate(walk.triggers()) if t == trigger), timedelta(0))
-    cutoff = local_date(walk.now)
+    cutoff = walk.now
     expected = walk.plan(cutoff)
     walk.participant.folded.mark_log = "not|a|mark;" + walk.participant.folded.mark_log
     assert walk.plan(cutoff) == expected
@@ -425,7 +425,7 @@ def test_enrolment_migration_correction_and_redaction_replan_every_limit() -> No
 
 
 def test_a_repeating_rule_without_an_owner_is_planned_whole_when_the_step_changes(planner: Workflow) -> None:
-    """Occurrences of a repeating rule met before an event's day are settled — unless the rule has
+    """Occurrences of a repeating rule met before an event are settled — unless the rule has
     no owner of its own and the event moved the participant to another step: its occurrences belong
     to the current step's owner, so every one of them is planned again (with the new owner)."""
     walk = Walk(planner, {})
@@ -440,9 +440,9 @@ def test_a_repeating_rule_without_an_owner_is_planned_whole_when_the_step_change
     calls = [p for p in walk.plan() if p.rule == "calls"]
     assert [p.status.value for p in calls] == ["met"] * 4 + ["open"] and {p.owner for p in calls} == {"lead"}
     fire("call")  # a call: the occurrences met before its day are settled
-    lean = [p for p in walk.plan(local_date(walk.now)) if p.rule == "calls"]
+    lean = [p for p in walk.plan(walk.now) if p.rule == "calls"]
     assert [p.key for p in lean] == ["rule:calls:4", "rule:calls:5"]  # the one it met, the one it starts
     fire("start_work")  # a step change: the owner of every occurrence moves to the new step's
-    lean = [p for p in walk.plan(local_date(walk.now)) if p.rule == "calls"]
+    lean = [p for p in walk.plan(walk.now) if p.rule == "calls"]
     full = [p for p in walk.plan() if p.rule == "calls"]
     assert lean == full and {p.owner for p in full} == {"coach"} and len(full) == 6

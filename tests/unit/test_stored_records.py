@@ -6,6 +6,7 @@ meetings in rows of their own (participant_meetings), read with the row."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -47,8 +48,8 @@ def _history() -> list[Event]:
 
 
 class _Rows:
-    """The meeting rows of a history as the store reads them (pathway.store.meeting_rows.MeetingRows),
-    in no particular order; counts the reads."""
+    """The meeting rows of a history as the store reads them (pathway.store.meeting_rows.MeetingRows:
+    as they were when the records were read), in no particular order; counts the reads."""
 
     def __init__(self, events: list[Event]) -> None:
         self.meetings = list(reversed(Folded.rebuild(events).records.meetings))
@@ -58,10 +59,13 @@ class _Rows:
         self.reads.append("lines")
         return {m.seq: meeting_row(m)[2] for m in self.meetings}
 
-    def held(self) -> list[tuple[int, str, str]]:
+    def held(self) -> dict[str, list[str]]:
         self.reads.append("held")
-        return [(m.seq, kind, held_at) for m in self.meetings
-                for kind, held_at, _line in [meeting_row(m)] if held_at is not None]
+        found: dict[str, list[str]] = {}
+        for kind, held_at, _line in map(meeting_row, self.meetings):
+            if held_at is not None:
+                found.setdefault(kind, []).append(held_at)
+        return found
 
 
 def _rows(events: list[Event]) -> _Rows:
@@ -196,15 +200,25 @@ def test_the_meetings_anchors_read_are_found_without_decoding_the_meetings() -> 
     assert held_meeting_times(folded.records, {"tripartite"}) == {}
 
 
-def test_a_meeting_added_and_written_before_the_rows_are_read_counts_once() -> None:
-    """The rows are read in the command's transaction, when first needed: a meeting this transaction
-    added and already wrote as a row (an import's earlier line) is among them and among the meetings
-    added, and is read once, by the planner and when decoded."""
-    history = _history()[:2]
-    added = _event(3, RecordEvent.MEETING_RECORDED, {"type": "individual"})
-    folded = Folded.from_text(Folded.rebuild(history).to_text(), meetings=_rows([*history, added]))
-    folded.apply(added)  # its row is in the source already
-    times = held_meeting_times(folded.records, {"individual"})
-    assert times == {"individual": [added.effective_at]}
-    assert [m.seq for m in folded.records.meetings] == [3]
-    assert folded.records.added_meetings() == folded.records.meetings
+def test_meeting_times_are_kept_in_utc_so_one_moment_is_one_anchor_time() -> None:
+    """A row's time held is UTC whatever offset the meeting was recorded with, so equal moments are
+    equal texts: two meetings at one moment (one recorded in Swedish time) are one anchor time, on
+    records decoded and read from rows alike; a no-show has none."""
+    from zoneinfo import ZoneInfo
+
+    local = START.astimezone(ZoneInfo("Europe/Stockholm")) + timedelta(days=3)
+    history = [_event(1, EventType.ENROLLED, to_step="referral"),
+               _event(2, RecordEvent.MEETING_RECORDED, {"type": "individual"}),
+               _event(3, RecordEvent.MEETING_NO_SHOW, {"type": "individual"})]
+    history[1] = replace(history[1], effective_at=local)
+    same_moment = replace(_event(4, RecordEvent.MEETING_RECORDED, {"type": "individual"}),
+                          effective_at=local.astimezone(timezone.utc))
+    rebuilt = Folded.rebuild([*history, same_moment]).records
+    kind, held_at, _line = meeting_row(rebuilt.meetings[0])
+    assert (kind, held_at) == ("individual", local.astimezone(timezone.utc).isoformat())
+    assert meeting_row(rebuilt.meetings[1])[1] is None  # the no-show
+    expected = {"individual": [local]}
+    assert held_meeting_times(rebuilt, {"individual"}) == expected
+    rows = _rows([*history, same_moment])
+    stored = Folded.from_text(Folded.rebuild([*history, same_moment]).to_text(), meetings=rows)
+    assert held_meeting_times(stored.records, {"individual"}) == expected and rows.reads == ["held"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any, Protocol
 
 from pathway.domain.records import (
@@ -190,26 +190,26 @@ def meeting_line(meeting: Meeting) -> str:
 
 def meeting_row(meeting: Meeting) -> tuple[str, str | None, str]:
     """What a meeting's participant_meetings row holds besides its seq: its type, when it was held
-    (None for a no-show) and its :func:`meeting_line`. The type and time are the deadline anchors'
+    (None for a no-show; in UTC, :func:`_utc`) and its :func:`meeting_line`. The type and time are the deadline anchors'
     reads (:func:`held_meeting_times`), kept apart so they are found without parsing the JSON."""
-    return meeting.type, None if meeting.no_show else meeting.at.isoformat(), meeting_line(meeting)
+    return meeting.type, None if meeting.no_show else _utc(meeting.at), meeting_line(meeting)
 
 
 class MeetingSource(Protocol):
     """Where the meetings of records read from the store are, when a command reads them: the
-    participant's ``participant_meetings`` rows, read in the command's transaction
+    participant's ``participant_meetings`` rows as they were when the records were read (the
+    meetings added since are the records' own), read in the command's transaction
     (``pathway.store.meeting_rows.MeetingRows``), never with the participant row — most commands
     read none of them, and carrying them all made every read of a participant grow with its
-    meetings (bench_history.py --grow meetings). Rows written after the records were read may be
-    among them."""
+    meetings (bench_history.py --grow meetings)."""
 
     def lines(self) -> dict[int, str]:
         """Every row's :func:`meeting_line`, by the seq of its meeting's event."""
         ...
 
-    def held(self) -> list[tuple[int, str, str]]:
-        """(seq, type, time held as ISO 8601) of the meetings held (no-shows left out), in any
-        order: what deadline anchors read (:func:`meeting_row`), without a line parsed."""
+    def held(self) -> dict[str, list[str]]:
+        """Meeting type → when the meetings of it were held (no-shows left out; ISO 8601 in UTC,
+        in any order): what deadline anchors read (:func:`meeting_row`), without a line parsed."""
         ...
 
 
@@ -224,22 +224,30 @@ def meetings_from_rows(rows: dict[int, str]) -> list[Meeting]:
 
 
 def held_meeting_times(records: Records, types: frozenset[str] | set[str]) -> dict[str, list[datetime]]:
-    """Meeting type → when meetings of it were held (no-shows left out), in time order, for these
-    types: what deadline anchors read. Records read from a row whose meetings no one decoded are
-    read from the rows' type and time (:func:`meeting_row`), without parsing a meeting's JSON or
-    building a :class:`Meeting` of each: Flen's follow-up rule reads them on every meeting record."""
+    """Meeting type → the distinct times meetings of it were held (no-shows left out), in time
+    order and in UTC, for these types: what deadline anchors read. Records read from a row whose
+    meetings no one decoded are read from the rows' type and time (:func:`meeting_row`), without
+    parsing a meeting's JSON or building a :class:`Meeting` of each: Flen's follow-up rule reads
+    them on every meeting record."""
     if isinstance(records, StoredRecords) and "meetings" not in records.__dict__:
         return records.held_meeting_times(types)
-    return _in_time_order((m.type, m.at) for m in records.meetings if m.type in types and not m.no_show)
+    return _in_time_order((m.type, _utc(m.at)) for m in records.meetings if m.type in types and not m.no_show)
 
 
-def _in_time_order(held: Iterable[tuple[str, datetime]]) -> dict[str, list[datetime]]:
-    found: dict[str, list[datetime]] = {}
+def _utc(at: datetime) -> str:
+    """A meeting's time as its row's ``held_at`` holds it: ISO 8601 in UTC, so that equal times are
+    equal texts and text order is time order."""
+    return at.astimezone(timezone.utc).isoformat()
+
+
+def _in_time_order(held: Iterable[tuple[str, str]]) -> dict[str, list[datetime]]:
+    """(type, :func:`_utc` time) pairs as type → distinct times, in order. Texts are compared and
+    hashed, not datetimes: an aware datetime's first hash works out its UTC offset, which cost more
+    than the rest of the plan on 250 meetings (hashes of fresh objects are never cached)."""
+    found: dict[str, set[str]] = {}
     for kind, at in held:
-        found.setdefault(kind, []).append(at)
-    for times in found.values():
-        times.sort()
-    return found
+        found.setdefault(kind, set()).add(at)
+    return {kind: list(map(datetime.fromisoformat, sorted(times))) for kind, times in found.items()}
 
 
 class StoredRecords(Records):
@@ -269,10 +277,8 @@ class StoredRecords(Records):
             raise AttributeError(name)
         value = READERS[name](json.loads(texts[name]))
         if name == "meetings":  # those folded into the line before they had rows, then the rows
-            added = {m.seq for m in self.__dict__.get("_added_meetings", ())}
             source = self.__dict__["_source"]
-            rows = source.lines() if source is not None else {}
-            value += meetings_from_rows({seq: line for seq, line in rows.items() if seq not in added})
+            value += meetings_from_rows(source.lines()) if source is not None else []
             self.__dict__["_meetings_read"] = len(value)
             value += self.__dict__.pop("_added_meetings", [])
         self.__dict__[name] = value
@@ -281,16 +287,16 @@ class StoredRecords(Records):
     def held_meeting_times(self, types: frozenset[str] | set[str]) -> dict[str, list[datetime]]:
         """:func:`held_meeting_times` of meetings never decoded: from the rows' type and time
         (:meth:`MeetingSource.held`), the meetings' line (those folded into it before they had
-        rows) and the ones added since the read (once, if the source holds them written already)."""
+        rows) and the ones added since the read."""
         legacy = self._texts["meetings"]
-        held = [(m["type"], datetime.fromisoformat(m["at"])) for m in (json.loads(legacy) if legacy != "[]" else ())
-                if m["type"] in types and not m.get("no_show")]
-        added = self.__dict__.get("_added_meetings", ())
-        seqs = {m.seq for m in added}
+        held = [(m["type"], _utc(datetime.fromisoformat(m["at"])))
+                for m in (json.loads(legacy) if legacy != "[]" else ()) if m["type"] in types and not m.get("no_show")]
         source = self.__dict__["_source"]
-        held += [(kind, datetime.fromisoformat(at)) for seq, kind, at in (source.held() if source is not None else ())
-                 if kind in types and seq not in seqs]
-        held += [(m.type, m.at) for m in added if m.type in types and not m.no_show]
+        for kind, times in (source.held() if source is not None else {}).items():
+            if kind in types:
+                held += [(kind, at) for at in times]
+        held += [(m.type, _utc(m.at)) for m in self.__dict__.get("_added_meetings", ())
+                 if m.type in types and not m.no_show]
         return _in_time_order(held)
 
     def add_meeting(self, meeting: Meeting) -> None:

@@ -120,13 +120,13 @@ class _History:
 
     #: every step entry — or, for a lean plan, those from the last one before its settled day on
     entries: list[_Entry]
-    #: trigger → when it fired, for the triggers pauses and anchors name (:class:`PlanReads`)
+    #: trigger → the distinct times it fired, in order, for the triggers pauses and anchors name (:class:`PlanReads`)
     fired: dict[str, list[datetime]]
     #: the transitions that fired a pause or resume trigger
     pause_marks: list[Mark]
-    #: step → when it was entered, for the steps anchors name
+    #: step → the distinct times it was entered, in order, for the steps anchors name
     entered: dict[str, list[datetime]]
-    #: meeting type → when meetings of it were held (no-shows left out), in time order, for the types anchors name
+    #: meeting type → the distinct times meetings of it were held (no-shows left out), in order, for the types anchors name
     meetings: dict[str, list[datetime]]
 
     @classmethod
@@ -146,15 +146,21 @@ class _History:
             entered = _entries(_in_time_order(folded.entries_into(reads.entered)))
         fired: dict[str, list[datetime]] = {}
         for mark in fired_marks:
-            fired.setdefault(mark.trigger or "", []).append(mark.at)
+            _add_distinct(fired.setdefault(mark.trigger or "", []), mark.at)
         entered_at: dict[str, list[datetime]] = {}
         for entry in entered:
-            entered_at.setdefault(entry.step, []).append(entry.at)
+            _add_distinct(entered_at.setdefault(entry.step, []), entry.at)
         pauses = {*definition.pauses.pause, *definition.pauses.resume}
         # only the meeting types anchors name; most workflows name none, and then the meetings are
         # not read at all (and when they are, their times are read without decoding each meeting)
         meetings = held_meeting_times(folded.records, reads.meetings) if reads.meetings else {}
         return cls(entries, fired, [m for m in fired_marks if m.trigger in pauses], entered_at, meetings)
+
+
+def _add_distinct(times: list[datetime], at: datetime) -> None:
+    """Add a time to times in order, once (two events at the same moment are one anchor time)."""
+    if not times or times[-1] != at:
+        times.append(at)
 
 
 def _actions(
@@ -214,11 +220,12 @@ def _repeating(rule: DeadlineRule, began: datetime, owner: str, history: _Histor
     """The occurrences of a repeating rule: the first due ``within`` after its start, each next one
     ``every`` after the target last happened, until the ``until`` point or the exit.
 
-    ``settled_until``: leave out the occurrences met before then (see :func:`plan`). Such an
-    occurrence reads its start, its target and the pauses until it was met, none of which an event
-    from then on changes, and its owner, which only a step change moves (the caller passes None
-    then); its row already holds it. Flen's follow-up meetings planned every occurrence again on
-    each meeting record: 200 meetings behind one cost 5.7× ten (bench_history.py --grow anchored)."""
+    ``settled_until``: leave out the occurrences met before that moment (see :func:`plan`). Such an
+    occurrence reads its start, its target and the pauses until the day it was met — a pause or
+    resume later that day changes none of them (:meth:`PauseCalendar.closed_at`) — none of which an
+    event from then on changes, and its owner, which only a step change moves (the caller passes
+    None then); its row already holds it. Flen's follow-up meetings planned every occurrence again
+    on each meeting record: 200 meetings behind one cost 5.7× ten (bench_history.py --grow anchored)."""
     targets = _anchor_times(rule.target, history)  # in time order; those after `began` count
     stops = _anchor_times(rule.until, history) if rule.until else []
     first_stop = bisect_right(stops, began)
@@ -226,14 +233,13 @@ def _repeating(rule: DeadlineRule, began: datetime, owner: str, history: _Histor
     planned: list[PlannedDeadline] = []
     started, n, next_target = began, 0, bisect_right(targets, began)
     if settled_until is not None:
-        # each distinct target time after the start, before settled_until and not after the stop
-        # met one occurrence: counted and skipped at once, not walked
+        # each target time after the start, before settled_until and not after the stop met one
+        # occurrence (the times are distinct: _History): counted and skipped at once, not walked
         settled = bisect_left(targets, settled_until, lo=next_target)
         if stop is not None:
             settled = min(settled, bisect_right(targets, stop, lo=next_target))
         if settled > next_target:
-            started, n = targets[settled - 1], len(set(targets[next_target:settled]))
-            next_target = settled
+            started, n, next_target = targets[settled - 1], settled - next_target, settled
     while stop is None or started < stop:
         while next_target < len(targets) and targets[next_target] <= started:
             next_target += 1
@@ -277,18 +283,20 @@ def plan(
     folded: Folded,
     attributes: Mapping[str, Any],
     enrolled_at: datetime,
-    settled_before: date | None = None,
+    settled_from: datetime | None = None,
 ) -> list[PlannedDeadline]:
     """Every deadline the folded history implies (see :func:`plan_deadlines`): what a transition
     plans from the participant's row, without reading its history.
 
-    ``settled_before``: leave out the step limits of the steps left before that (local) day. Such
-    a limit is closed, and it reads nothing but its step's entry, its leaving and the pauses until
-    then, none of which an event on or after that day changes (:func:`settled_since`); its row
-    already holds it. A participant with hundreds of step changes behind it had all their limits
-    planned, read and compared on each step change (200 against 10: 8×, bench_history.py).
+    ``settled_from``: when the earliest new event happened (:func:`settled_since`). The step limits
+    of the steps left before that (local) day are left out: such a limit is closed, and it reads
+    nothing but its step's entry, its leaving and the pauses until then, none of which an event on
+    or after that day changes; its row already holds it. A participant with hundreds of step changes
+    behind it had all their limits planned, read and compared on each step change (200 against 10:
+    8×, bench_history.py). So are the occurrences of repeating rules met before that moment
+    (:func:`_repeating`): Flen's follow-up meetings, a few a day, are settled up to the last one.
     """
-    settled_until = None if settled_before is None else start_of_day(settled_before)
+    settled_until = None if settled_from is None else start_of_day(local_date(settled_from))
     history = _History.of(definition, folded, settled_until)
     entries = history.entries
     if not entries:
@@ -300,7 +308,7 @@ def plan(
     planned: list[PlannedDeadline] = []
 
     steps = {s.id: s for s in definition.steps}
-    first = 0  # the first entry whose limit is not settled (left on or after settled_before's day)
+    first = 0  # the first entry whose limit is not settled (left on or after settled_from's day)
     if settled_until is not None:
         first = len(entries) - 1
         while first > 0 and entries[first].at >= settled_until:  # entries[first] left entries[first - 1]
@@ -335,10 +343,10 @@ def plan(
         owner = rule.owner or current_owner
         if rule.every is not None:
             # the owner of a rule without its own follows the current step: occurrences are settled
-            # only while no event since settled_until moved the participant to another step
+            # only while no new event moved the participant to another step
             settled = None
-            if settled_until is not None and (rule.owner is not None or current.at < settled_until):
-                settled = settled_until
+            if settled_from is not None and (rule.owner is not None or current.at < settled_from):
+                settled = settled_from
             planned += _repeating(rule, began, owner, history, paused, exited_at, settled)
             continue
         met_at = _anchor_time(rule.target, history, attributes, enrolled_at)
@@ -361,15 +369,15 @@ def plan(
     return planned
 
 
-def settled_since(events: Sequence[Event]) -> date | None:
-    """The first day new ``events`` can change a step limit on (see :func:`plan`'s
-    ``settled_before``), or None when they may change any: a migration (the new version's limits
-    apply to steps left long ago), a correction (earlier events count differently), an enrolment.
-    Services never record an event before the participant's last step change, so the steps left
-    before the earliest new event's day stay as they were planned."""
+def settled_since(events: Sequence[Event]) -> datetime | None:
+    """When the earliest of new ``events`` happened: what they can change a planned deadline from
+    (see :func:`plan`'s ``settled_from``); None when they may change any: a migration (the new
+    version's limits apply to steps left long ago), a correction (earlier events count
+    differently), an enrolment. Services never record an event before the participant's last step
+    change, so the steps left before the earliest new event's day stay as they were planned."""
     if not events or any(e.type in _REPLANS_ALL for e in events):
         return None
-    return min(local_date(e.effective_at) for e in events)
+    return min(e.effective_at for e in events)
 
 
 #: events after which every step limit is planned again

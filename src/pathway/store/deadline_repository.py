@@ -13,13 +13,13 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Connection, bindparam, func, insert, select, text, union_all, update
 
 from pathway.domain import Deadline, DeadlineProgress, DeadlineStatus, DueDeadline, Participant
 from pathway.errors import ConcurrentChange
 from pathway.store.meeting_rows import MeetingRows
 from pathway.store.repository import COLUMNS as PARTICIPANT_COLUMNS
-from pathway.store.repository import StaleRow, participant_from_row
+from pathway.store.repository import LAST_SEQ, StaleRow, participant_from_row
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import deadlines, notifications, participants
 
@@ -62,12 +62,15 @@ _FOR_PLAN: dict[int, Prepared] = {}
 
 
 def _for_plan(n: int) -> Prepared:
+    """The running rows (the partial index ix_deadlines_running) and, after them, those of n keys
+    (the unique index): one OR of the two visited every row of the participant (a row per met
+    occurrence), so a plan's read grew with its history. A running row with a planned key comes twice."""
     found = _FOR_PLAN.get(n)
     if found is None:
-        wanted = RUNNING_ROWS if not n else or_(RUNNING_ROWS, deadlines.c.key.in_(
-            [bindparam(f"key_{i}") for i in range(n)]))
-        found = _FOR_PLAN[n] = Prepared(select(*COLUMNS).where(
-            deadlines.c.participant_id == bindparam("participant_id"), wanted).order_by(deadlines.c.id))
+        of_participant = deadlines.c.participant_id == bindparam("participant_id")
+        running = select(*COLUMNS).where(of_participant, RUNNING_ROWS)
+        keyed = select(*COLUMNS).where(of_participant, deadlines.c.key.in_([bindparam(f"key_{i}") for i in range(n)]))
+        found = _FOR_PLAN[n] = Prepared(union_all(running, keyed) if n else running)
     return found
 
 
@@ -114,7 +117,8 @@ class DeadlineRepository:
             return []
         ordered = sorted(set(keys))
         values = {"participant_id": participant_id, **{f"key_{i}": key for i, key in enumerate(ordered)}}
-        found = self._adopt(fetch(self.connection, _for_plan(len(ordered)), values))
+        rows = {row[0]: row for row in fetch(self.connection, _for_plan(len(ordered)), values)}
+        found = self._adopt([rows[row_id] for row_id in sorted(rows)])
         self.open_read[participant_id] = any(d.status == DeadlineStatus.OPEN for d in found)
         return found
 
@@ -213,7 +217,7 @@ class DeadlineRepository:
             query = query.where(deadlines.c.workflow_id == workflow_id)
         width = len(COLUMNS)
         return [(deadline_from_row(row[:width]),
-                 participant_from_row(row[width:], MeetingRows(self.connection, row[width])))
+                 participant_from_row(row[width:], MeetingRows(self.connection, row[width], row[width + LAST_SEQ])))
                 for row in self.connection.execute(query)]
 
     def without_rule(self, workflow_id: str, steps: Collection[str], rule: str) -> list[Participant]:
@@ -225,7 +229,7 @@ class DeadlineRepository:
                  .where(participants.c.workflow_id == workflow_id, participants.c.status == "open",
                         participants.c.step.in_(list(steps)), ~has_rule)
                  .order_by(participants.c.id))
-        return [participant_from_row(row, MeetingRows(self.connection, row[0]))
+        return [participant_from_row(row, MeetingRows(self.connection, row[0], row[LAST_SEQ]))
                 for row in self.connection.execute(query)]
 
     # -- notifications -----------------------------------------------------------------------

@@ -11,7 +11,6 @@ records row it rewrote before was ~40 KB: bench/README.md, round 6).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,18 +23,22 @@ from pathway.store.tables import participant_meetings
 from pathway.store.types import joined_lines
 
 _TAB = literal_column("'\t'", Text)
-_OF_PARTICIPANT = participant_meetings.c.participant_id == bindparam("participant_id")
+#: The rows as they were when the participant was read: the meetings added since are its records' own
+_AS_READ = (participant_meetings.c.participant_id == bindparam("participant_id"),
+            participant_meetings.c.seq <= bindparam("read_seq"))
 #: A participant's rows' lines, ``seq line`` tab-separated, joined by line breaks (JSON never holds
 #: a raw tab or line break): one value, not a row each. Read only when a command decodes the meetings.
 _LINES = Prepared(select(joined_lines(
     cast(participant_meetings.c.seq, Text).op("||")(_TAB).op("||")(participant_meetings.c.line)))
-    .where(_OF_PARTICIPANT))
-#: The meetings held (``seq type time``, as above): what deadline anchors read, no line among them.
-_HELD = Prepared(select(joined_lines(
-    cast(participant_meetings.c.seq, Text).op("||")(_TAB).op("||")(participant_meetings.c.kind).op("||")(_TAB)
-    .op("||")(participant_meetings.c.held_at)))
-    .where(_OF_PARTICIPANT, participant_meetings.c.held_at.is_not(None)))
+    .where(*_AS_READ))
+#: Type → the times meetings of it were held, joined by line breaks: what deadline anchors read,
+#: from the index on (participant, type, time held, seq) alone — no line, no per-row concatenation.
+_HELD = Prepared(select(participant_meetings.c.kind, joined_lines(participant_meetings.c.held_at))
+                 .where(*_AS_READ, participant_meetings.c.held_at.is_not(None))
+                 .group_by(participant_meetings.c.kind))
 
+#: ``read_seq`` of every row (seq is a 32-bit integer)
+_EVERY = 2**31 - 1
 _ROW = ["kind", "held_at", "line"]
 _INSERT_MEETING = Prepared(insert(participant_meetings), column_keys=["participant_id", "seq", *_ROW])
 _MEETING_KEY = (participant_meetings.c.participant_id == bindparam("b_participant_id"),
@@ -53,42 +56,52 @@ class MeetingRows:
     with every participant row made a meeting record behind 200 meetings cost 1.4× one behind 10,
     and every caseload list carry them all (bench_history.py --grow meetings, bench/README.md)."""
 
-    def __init__(self, connection: Connection | None = None, participant_id: int | None = None) -> None:
-        """``connection`` None: a participant inserted in this transaction (no rows before it)."""
+    def __init__(self, connection: Connection | None = None, participant_id: int = 0,
+                 read_seq: int | None = None) -> None:
+        """``read_seq``: the participant's last seq when its row was read (its rows up to it are
+        the ones read; None: every row); ``connection`` None: a participant inserted in this
+        transaction (no rows before it)."""
         self._connection = connection
-        self._participant_id = participant_id
+        self._as_read = {"participant_id": participant_id, "read_seq": _EVERY if read_seq is None else read_seq}
         #: rows inserted since the read, while the rows were not read
         self._inserted: dict[int, str] = {}
-        self._lines: dict[int, str] | None = None if connection is not None else {}
-
-    def _read(self, statement: Prepared) -> list[list[str]]:
-        assert self._connection is not None
-        joined = fetch(self._connection, statement, {"participant_id": self._participant_id})[0][0]
-        return [row.split("\t") for row in joined.split("\n")] if joined else []
+        self._current: dict[int, str] | None = None if connection is not None else {}
+        self._read: dict[int, str] | None = None if connection is not None else {}
 
     def lines(self) -> dict[int, str]:
-        """Every row, by its meeting's seq."""
-        if self._lines is None:
-            self._lines = {int(seq): line for seq, line in self._read(_LINES)}
-            self._lines.update(self._inserted)
-        return self._lines
+        """The rows as they were when the participant was read, by their meeting's seq."""
+        if self._read is None:
+            assert self._connection is not None
+            joined = fetch(self._connection, _LINES, self._as_read)[0][0]
+            self._read = dict(_seq_line(row) for row in joined.split("\n")) if joined else {}
+        return self._read
 
-    def held(self) -> list[tuple[int, str, str]]:
-        """(seq, type, time held) of the meetings held: one query of three short columns, no line."""
-        if self._connection is None:  # inserted in this transaction: the rows it wrote
-            meetings = {seq: json.loads(line) for seq, line in self.lines().items()}
-            return [(seq, m["type"], m["at"]) for seq, m in meetings.items() if not m["no_show"]]
-        return [(int(seq), kind, held_at) for seq, kind, held_at in self._read(_HELD)]
+    def current(self) -> dict[int, str]:
+        """Every row now, by its meeting's seq: as read, and those this transaction wrote since."""
+        if self._current is None:
+            self._current = {**self.lines(), **self._inserted}
+        return self._current
+
+    def held(self) -> dict[str, list[str]]:
+        """Type → the times the meetings of it were held, as read (one query of the index, no line)."""
+        if self._connection is None:
+            return {}
+        return {kind: joined.split("\n") for kind, joined in fetch(self._connection, _HELD, self._as_read)}
 
     def inserted(self, seq: int) -> bool:
         """Whether this transaction inserted the row of a meeting recorded in it."""
-        return seq in self._inserted or (self._lines is not None and seq in self._lines)
+        return seq in self._inserted or (self._current is not None and seq in self._current)
 
     def add(self, rows: Mapping[int, str]) -> None:
-        (self._inserted if self._lines is None else self._lines).update(rows)
+        (self._inserted if self._current is None else self._current).update(rows)
 
     def replace(self, rows: dict[int, str]) -> None:
-        self._lines = rows
+        self._current = rows
+
+
+def _seq_line(row: str) -> tuple[int, str]:
+    seq, line = row.split("\t", 1)
+    return int(seq), line
 
 
 def write_meetings(connection: Connection, participant_id: int, records: Records, stored: MeetingRows) -> None:
@@ -108,7 +121,7 @@ def write_meetings(connection: Connection, participant_id: int, records: Records
             stored.add({values["seq"]: values["line"] for values in new})
         return
     current = {m.seq: _values(participant_id, m) for m in records.meetings}
-    existing = stored.lines()
+    existing = stored.current()
     if {seq: values["line"] for seq, values in current.items()} == existing:
         return
     keys = [{"b_participant_id": participant_id, "b_seq": seq} for seq in existing if seq not in current]

@@ -64,6 +64,8 @@ _RECORD_PARTS = (select(participant_records.c.parts)
                  .scalar_subquery().label("record_parts"))
 #: (the meetings' rows are not among them: read when a command reads them, store/meeting_rows.py)
 COLUMNS = [*(participants.c[name] for name in _FIELDS), _RECORD_PARTS]
+#: where a row of COLUMNS holds the participant's last seq (what its meeting rows are read up to)
+LAST_SEQ = _FIELDS.index("last_seq")
 _BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
 #: A new participant's row (an import line's enrolment inserts it too: store/bulk.py)
 INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
@@ -238,7 +240,7 @@ class ParticipantRepository:
         found = self.tracked.by_id.get(row[0])
         if found is not None and not refresh:
             return found
-        meetings = MeetingRows(self.connection, row[0])
+        meetings = MeetingRows(self.connection, row[0], row[LAST_SEQ])
         fresh = participant_from_row(row, meetings)
         if found is not None:
             for name in _FIELDS:

@@ -22,6 +22,10 @@ Index("ix_deadlines_due", deadlines.c.next_action_at,
 #: the coordinator's board: running deadlines by due date
 Index("ix_deadlines_board", deadlines.c.due_at,
       postgresql_where=text("status IN ('open', 'paused')"), sqlite_where=text("status IN ('open', 'paused')"))
+#: a participant's running deadlines: what every command that plans reads of its rows (with the
+#: rows of the keys it planned), found without visiting the closed ones (one per met occurrence)
+Index("ix_deadlines_running", deadlines.c.participant_id,
+      postgresql_where=text("status IN ('open', 'paused')"), sqlite_where=text("status IN ('open', 'paused')"))
 #: deliveries waiting for their next attempt
 Index("ix_notifications_pending", notifications.c.next_attempt_at,
       postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'"))

@@ -118,8 +118,10 @@ participant_meetings = Table(
     Column("participant_id", BigId, ForeignKey("participants.id"), primary_key=True, autoincrement=False),
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("kind", Text, nullable=False),
-    Column("held_at", Text),  # ISO 8601, as the line's "at"
+    Column("held_at", Text),  # ISO 8601 in UTC: equal times are equal texts
     Column("line", Text, nullable=False),
+    # what deadline anchors read (MeetingRows.held), found in the index alone
+    Index(None, "participant_id", "kind", "held_at", "seq"),
 )
 
 #: The truth: an append-only history per participant (DESIGN invariant 1).
