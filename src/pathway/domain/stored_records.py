@@ -231,7 +231,7 @@ def held_meeting_times(records: Records, types: frozenset[str] | set[str]) -> di
     them on every meeting record."""
     if isinstance(records, StoredRecords) and "meetings" not in records.__dict__:
         return records.held_meeting_times(types)
-    return _in_time_order((m.type, _utc(m.at)) for m in records.meetings if m.type in types and not m.no_show)
+    return _distinct_times((m.type, _utc(m.at)) for m in records.meetings if m.type in types and not m.no_show)
 
 
 def _utc(at: datetime) -> str:
@@ -240,7 +240,7 @@ def _utc(at: datetime) -> str:
     return at.astimezone(timezone.utc).isoformat()
 
 
-def _in_time_order(held: Iterable[tuple[str, str]]) -> dict[str, list[datetime]]:
+def _distinct_times(held: Iterable[tuple[str, str]]) -> dict[str, list[datetime]]:
     """(type, :func:`_utc` time) pairs as type → distinct times, in order. Texts are compared and
     hashed, not datetimes: an aware datetime's first hash works out its UTC offset, which cost more
     than the rest of the plan on 250 meetings (hashes of fresh objects are never cached)."""
@@ -297,7 +297,7 @@ class StoredRecords(Records):
                 held += [(kind, at) for at in times]
         held += [(m.type, _utc(m.at)) for m in self.__dict__.get("_added_meetings", ())
                  if m.type in types and not m.no_show]
-        return _in_time_order(held)
+        return _distinct_times(held)
 
     def add_meeting(self, meeting: Meeting) -> None:
         """Add a meeting record without decoding those before it (a meeting record reads none of
