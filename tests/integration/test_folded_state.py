@@ -18,6 +18,7 @@ from sqlalchemy import Engine, delete, event, inspect, select, text, update
 from pathway.clock import FixedClock
 from pathway.domain.folded import Folded
 from pathway.domain.stored_records import PARTS, WRITERS
+from pathway.engine.deadlines import plan_deadlines
 from pathway.errors import PathwayError
 from pathway.services import corrections, meetings, records
 from pathway.services.context import ServiceContext
@@ -258,11 +259,11 @@ def test_each_meeting_is_a_row_of_its_own_and_recording_one_inserts_only_its_row
     with _statements(engine) as written:
         clock.advance(hours=1)
         fire(ctx, pid, "assess")
-        assert not [s for s in written if "participant_meetings" in s and not s.lstrip().startswith("SELECT")]
+        assert not [s for s in written if "participant_meetings" in s]  # not even read: no anchor names one
         del written[:]
         clock.advance(hours=1)
         meetings.record_meeting(ctx, pid, "follow_up", ["af:anna"])
-        changed = [s for s in written if "participant_meetings" in s and not s.lstrip().startswith("SELECT")]
+        changed = [s for s in written if "participant_meetings" in s]
         assert len(changed) == 1 and changed[0].startswith("INSERT INTO participant_meetings"), changed
         assert not [s for s in written if "participant_records" in s and not s.lstrip().startswith("SELECT")]
         del written[:]
@@ -374,3 +375,53 @@ def test_migration_0015_fills_each_meeting_rows_type_and_time_held_from_its_line
     upgrade(engine)
     assert columns() == written
     assert _folded_is_replay(ctx, pid).records.meetings[1].no_show
+
+
+#: the demo workflow's first step with Flen's follow-up rule: a deadline every six weeks that a
+#: meeting of a type meets, so the planner reads the meetings' times on every meeting record
+ANCHORED = """\
+id: anchored
+version: 1
+title: Anchored
+roles:
+  - {id: coach, title: Coach}
+exit_reasons:
+  - {code: work, label: Arbete, category: work}
+steps:
+  - {id: referral, title: Remiss, kind: referral, owner: coach, initial: true}
+  - {id: exited, title: Avslut, kind: exit, owner: coach, terminal: true}
+transitions:
+  - trigger: exit
+    from: "*"
+    to: exited
+    data: {reason: {type: exit_reason, required: true}}
+deadlines:
+  - {id: follow_up, title: Uppföljning, start: {entered: referral}, target: {meeting: individual},
+     within: 6w, every: 6w}
+"""
+
+
+def test_a_repeating_rule_reads_the_meetings_times_and_never_their_lines(engine: Engine, tmp_path: Path) -> None:
+    """Where a deadline waits for meetings, a meeting record reads the times meetings were held (the
+    type and time columns, in their index) and no meeting's line; the rule's occurrences are planned
+    as a replay plans them, meetings recorded later on the same day included."""
+    folder = tmp_path / "anchored"
+    folder.mkdir()
+    (folder / "anchored.yaml").write_text(ANCHORED, encoding="utf-8")
+    clock = FixedClock(START)
+    ctx = make_context(engine, folder, clock)
+    pid = enrol(ctx, "anchored")[0]
+    for _ in range(12):
+        clock.advance(hours=3)  # several a day: each settles the ones before it
+        with _statements(engine) as written:
+            meetings.record_meeting(ctx, pid, "individual", ["af:anna"])
+        reads = [s for s in written if "participant_meetings" in s and s.lstrip().startswith("SELECT")]
+        assert len(reads) == 1 and "held_at" in reads[0] and ".line" not in reads[0], reads
+    with ctx.uow() as uow:
+        participant = uow.participants.get(pid)
+        assert participant is not None
+        rows = {d.key: (d.status, d.met_at) for d in uow.deadlines.for_participant(pid)}
+        replayed = {p.key: (p.status, p.met_at) for p in plan_deadlines(
+            ctx.catalog.pinned(uow, "anchored", 1).definition, uow.participants.history(pid),
+            participant.attributes, participant.enrolled_at)}
+    assert rows == replayed and len(rows) == 13  # twelve met, the thirteenth open
