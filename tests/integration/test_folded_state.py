@@ -377,7 +377,7 @@ def test_migration_0015_fills_each_meeting_rows_type_and_time_held_from_its_line
     assert _folded_is_replay(ctx, pid).records.meetings[1].no_show
 
 
-#: the demo workflow's first step with Flen's follow-up rule: a deadline every six weeks that a
+#: a referral step and an exit, with Flen's follow-up rule: a deadline every six weeks that a
 #: meeting of a type meets, so the planner reads the meetings' times on every meeting record
 ANCHORED = """\
 id: anchored

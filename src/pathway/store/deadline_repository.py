@@ -17,9 +17,8 @@ from sqlalchemy import Connection, bindparam, func, insert, select, text, union_
 
 from pathway.domain import Deadline, DeadlineProgress, DeadlineStatus, DueDeadline, Participant
 from pathway.errors import ConcurrentChange
-from pathway.store.meeting_rows import MeetingRows
 from pathway.store.repository import COLUMNS as PARTICIPANT_COLUMNS
-from pathway.store.repository import LAST_SEQ, StaleRow, participant_from_row
+from pathway.store.repository import StaleRow, meeting_rows_of, participant_from_row
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import deadlines, notifications, participants
 
@@ -217,7 +216,7 @@ class DeadlineRepository:
             query = query.where(deadlines.c.workflow_id == workflow_id)
         width = len(COLUMNS)
         return [(deadline_from_row(row[:width]),
-                 participant_from_row(row[width:], MeetingRows(self.connection, row[width], row[width + LAST_SEQ])))
+                 participant_from_row(row[width:], meeting_rows_of(row[width:], self.connection)))
                 for row in self.connection.execute(query)]
 
     def without_rule(self, workflow_id: str, steps: Collection[str], rule: str) -> list[Participant]:
@@ -229,7 +228,7 @@ class DeadlineRepository:
                  .where(participants.c.workflow_id == workflow_id, participants.c.status == "open",
                         participants.c.step.in_(list(steps)), ~has_rule)
                  .order_by(participants.c.id))
-        return [participant_from_row(row, MeetingRows(self.connection, row[0], row[LAST_SEQ]))
+        return [participant_from_row(row, meeting_rows_of(row, self.connection))
                 for row in self.connection.execute(query)]
 
     # -- notifications -----------------------------------------------------------------------

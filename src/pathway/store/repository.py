@@ -65,7 +65,7 @@ _RECORD_PARTS = (select(participant_records.c.parts)
 #: (the meetings' rows are not among them: read when a command reads them, store/meeting_rows.py)
 COLUMNS = [*(participants.c[name] for name in _FIELDS), _RECORD_PARTS]
 #: where a row of COLUMNS holds the participant's last seq (what its meeting rows are read up to)
-LAST_SEQ = _FIELDS.index("last_seq")
+_LAST_SEQ = _FIELDS.index("last_seq")
 _BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
 #: A new participant's row (an import line's enrolment inserts it too: store/bulk.py)
 INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
@@ -138,10 +138,16 @@ class StaleRow(Exception):
         self.row_id = row_id
 
 
+def meeting_rows_of(row: Sequence[Any], connection: Connection) -> MeetingRows:
+    """The meeting rows of a participant read as ``row`` (:data:`COLUMNS`), as they were then: read
+    on ``connection`` when its records' meetings are."""
+    return MeetingRows(connection, row[0], row[_LAST_SEQ])
+
+
 def participant_from_row(row: Sequence[Any], meetings: MeetingRows) -> Participant:
-    """A participant from its row (columns in the order of :data:`COLUMNS`) and its meeting rows,
-    read when its records' meetings are; its folded history is None only on a row no unit of work
-    wrote (the repository folds it then)."""
+    """A participant from its row (columns in the order of :data:`COLUMNS`) and its meeting rows
+    (:func:`meeting_rows_of`); its folded history is None only on a row no unit of work wrote (the
+    repository folds it then)."""
     (pid, ref, workflow_id, workflow_version, step, status, attributes, enrolled_at, last_step_change_at,
      exited_at, exit_reason, last_seq, version, head, parts) = row
     # what fold_columns and write_meetings stored
@@ -240,7 +246,7 @@ class ParticipantRepository:
         found = self.tracked.by_id.get(row[0])
         if found is not None and not refresh:
             return found
-        meetings = MeetingRows(self.connection, row[0], row[LAST_SEQ])
+        meetings = meeting_rows_of(row, self.connection)
         fresh = participant_from_row(row, meetings)
         if found is not None:
             for name in _FIELDS:
