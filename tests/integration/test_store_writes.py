@@ -277,3 +277,49 @@ def test_a_plan_reads_the_running_deadline_rows_and_the_planned_keys_through_the
     searches = [step for step in plan if step.startswith("SEARCH")]
     assert searches == ["SEARCH deadlines USING INDEX ix_deadlines_running (participant_id=?)",
                         "SEARCH deadlines USING INDEX sqlite_autoindex_deadlines_1 (participant_id=? AND key=?)"]
+
+
+def test_a_participant_read_with_no_running_deadline_reads_no_deadline_row_where_nothing_is_planned(
+        ctx: ServiceContext, engine: Engine) -> None:
+    """The participant's read says whether it has a running deadline row (one probe of the partial index).
+    With none, and a plan that names none, a transition reads no deadline row: as many statements as the
+    raw floor's SELECT, INSERT and UPDATE (bench_write_floor.py). A participant with a running row still
+    has it read, and closed when the plan no longer names it."""
+    quiet, _ = enrol(ctx, "demo")
+    watched, _ = enrol(ctx, "demo")
+    with SqlUnitOfWork(engine) as uow:
+        uow.deadlines.add(_deadline(watched))
+        uow.commit()
+    with _statements(engine) as sent:
+        fire(ctx, quiet, "assess")
+    assert not [s for s in sent if "FROM deadlines" in s and not s.startswith("SELECT participants.")], sent
+    assert [s.split()[0] for s in sent] == ["SELECT", "UPDATE", "INSERT"], sent
+    with _statements(engine) as sent:
+        fire(ctx, watched, "assess")
+    assert [s for s in sent if s.startswith("SELECT deadlines.id, deadlines.participant_id")], sent
+    with engine.connect() as conn:
+        assert conn.execute(select(deadlines.c.status).where(deadlines.c.participant_id == watched)).scalar() == "cancelled"
+
+
+def test_a_deadline_row_written_in_a_shared_transaction_is_read_by_its_next_use_case(
+        ctx: ServiceContext, engine: Engine) -> None:
+    """Inside an import's shared transaction a participant read with no running deadline row keeps being
+    found without reading it again; once a use case writes a deadline row for it, the next one reads its
+    running rows again (here: closes the row, as the demo workflow plans none)."""
+    from dataclasses import replace
+
+    pid, _ = enrol(ctx, "demo")
+    with SqlUnitOfWork(engine).one_transaction() as tx:
+        shared = replace(ctx, uow=tx.uow)
+        with tx.savepoint():
+            fire(shared, pid, "assess")  # read: no running row
+            with tx.uow() as uow:
+                uow.deadlines.add(_deadline(pid))
+                uow.commit()
+            with _statements(engine) as sent:
+                fire(shared, pid, "exit", {"reason": "work"})
+            assert not [s for s in sent if s.startswith("SELECT participants.id, participants.ref")]
+            assert [s for s in sent if s.startswith("SELECT deadlines.id, deadlines.participant_id")], sent
+        tx.commit()
+    with engine.connect() as conn:
+        assert conn.execute(select(deadlines.c.status).where(deadlines.c.participant_id == pid)).scalar() == "cancelled"

@@ -20,7 +20,7 @@ from pathway.definitions.models import OWNER_ROLE, Anchor, DeadlineRule, Escalat
 from pathway.clock import format_local
 from pathway.domain import ActionKind, DeadlineAction, DeadlineStatus, Duration, Event, EventType
 from pathway.domain.folded import Folded, Mark, is_entry
-from pathway.domain.records import RecordEvent
+from pathway.domain.records import RecordEvent, Records
 from pathway.domain.stored_records import held_meeting_times
 from pathway.engine.calendar import (
     PauseCalendar,
@@ -296,6 +296,8 @@ def plan(
     8×, bench_history.py). So are the occurrences of repeating rules met before that moment
     (:func:`_repeating`): Flen's follow-up meetings, a few a day, are settled up to the last one.
     """
+    if not plan_reads(definition).has_rules and not _records_plan(folded.records):
+        return []  # nothing to plan: the history is not read
     settled_until = None if settled_from is None else start_of_day(local_date(settled_from))
     history = _History.of(definition, folded, settled_until)
     entries = history.entries
@@ -406,12 +408,16 @@ class PlanReads:
     meetings: frozenset[str]
     #: attributes read by anchors; None when an ``applies_if`` guard may read any of them
     attributes: frozenset[str] | None
+    #: whether the workflow has a step limit or a deadline rule: without, only the records (plan
+    #: items with a date, placements followed up) can plan a deadline
+    has_rules: bool = True
 
     @classmethod
     def of(cls, definition: Workflow) -> PlanReads:
         anchors = [a for rule in definition.deadlines for a in (rule.start, rule.target, rule.until) if a is not None]
         guarded = any(rule.applies_if for rule in definition.deadlines)
         return cls(
+            has_rules=bool(definition.deadlines) or any(s.limit is not None and not s.terminal for s in definition.steps),
             triggers=frozenset([*definition.pauses.pause, *definition.pauses.resume,
                                 *(a.trigger for a in anchors if a.trigger is not None)]),
             entered=frozenset(a.entered for a in anchors if a.entered is not None),
@@ -468,6 +474,12 @@ def leaves_plan(definition: Workflow, event: Event) -> bool:
     if kind == RecordEvent.MEETING_RECORDED:
         return event.data.get("type") not in reads.meetings
     return False
+
+
+def _records_plan(records: Records) -> bool:
+    """Whether the records hold what :func:`_record_deadlines` may plan from: a plan item with a
+    date, or a placement (followed up if its type or the workflow says so)."""
+    return bool(records.placements) or any(item.by is not None for item in records.plan.values())
 
 
 def _record_deadlines(definition: Workflow, folded: Folded, paused: PauseCalendar,

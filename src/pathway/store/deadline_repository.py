@@ -18,16 +18,17 @@ from sqlalchemy import Connection, bindparam, func, insert, select, text, union_
 from pathway.domain import Deadline, DeadlineProgress, DeadlineStatus, DueDeadline, Participant
 from pathway.errors import ConcurrentChange
 from pathway.store.repository import COLUMNS as PARTICIPANT_COLUMNS
-from pathway.store.repository import StaleRow, meeting_rows_of, participant_from_row
+from pathway.store.repository import RUNNING_ROWS, StaleRow, meeting_rows_of, participant_from_row
 from pathway.store.statements import Prepared, fetch, run, run_many
 from pathway.store.tables import deadlines, notifications, participants
 
 
 #: The partial indexes' own conditions, written as literals: with a bound parameter
-#: (``status = ?``) SQLite cannot prove the index applies and scans every deadline instead.
+#: (``status = ?``) SQLite cannot prove the index applies and scans every deadline instead
+#: (RUNNING_ROWS, ix_deadlines_running's, comes from the participant repository, whose read of a
+#: participant asks whether it has any).
 OPEN_ROWS = text("deadlines.status = 'open'")
 PENDING_ROWS = text("notifications.status = 'pending'")
-RUNNING_ROWS = text("deadlines.status IN ('open', 'paused')")
 
 
 #: A deadline row's columns, in the order they are selected (every field of Deadline).
@@ -56,20 +57,25 @@ _PROGRESS = Prepared(update(deadlines).where(deadlines.c.id == bindparam("b_id")
                      column_keys=["progress", "level", "next_action_at", "version"])
 #: Notifications by the columns their rows name (the notifier's rows all name the same ones).
 _NOTIFY: dict[tuple[str, ...], Prepared] = {}
-#: :meth:`DeadlineRepository.for_plan`'s statement for a plan of n keys
-_FOR_PLAN: dict[int, Prepared] = {}
+#: :meth:`DeadlineRepository.for_plan`'s statement for a plan of n keys, with the running rows or not
+_FOR_PLAN: dict[tuple[int, bool], Prepared] = {}
 
 
-def _for_plan(n: int) -> Prepared:
+def _for_plan(n: int, running: bool = True) -> Prepared:
     """The running rows (the partial index ix_deadlines_running) and, after them, those of n keys
     (the unique index): one OR of the two visited every row of the participant (a row per met
-    occurrence), so a plan's read grew with its history. A running row with a planned key comes twice."""
-    found = _FOR_PLAN.get(n)
+    occurrence), so a plan's read grew with its history. A running row with a planned key comes twice.
+    Without ``running``: the rows of the n keys only (n > 0)."""
+    found = _FOR_PLAN.get((n, running))
     if found is None:
         of_participant = deadlines.c.participant_id == bindparam("participant_id")
-        running = select(*COLUMNS).where(of_participant, RUNNING_ROWS)
+        running_rows = select(*COLUMNS).where(of_participant, RUNNING_ROWS)
         keyed = select(*COLUMNS).where(of_participant, deadlines.c.key.in_([bindparam(f"key_{i}") for i in range(n)]))
-        found = _FOR_PLAN[n] = Prepared(union_all(running, keyed) if n else running)
+        if not running:
+            statement: Any = keyed
+        else:
+            statement = union_all(running_rows, keyed) if n else running_rows
+        found = _FOR_PLAN[(n, running)] = Prepared(statement)
     return found
 
 
@@ -83,8 +89,13 @@ def _state(d: Deadline) -> tuple[Any, ...]:
 
 
 class DeadlineRepository:
-    def __init__(self, connection: Connection) -> None:
+    """``without_running``: the participants read with no running row (the participant repository
+    fills it, :class:`pathway.store.repository.Tracked`); :meth:`for_plan` reads no running row
+    of these, and :meth:`write` takes out each participant it writes a row for."""
+
+    def __init__(self, connection: Connection, without_running: set[int] | None = None) -> None:
         self.connection = connection
+        self.without_running: set[int] = set() if without_running is None else without_running
         #: rows read in this unit of work (one object per row) and what each held then
         self._by_id: dict[int, Deadline] = {}
         self._rows: dict[int, tuple[Any, ...]] = {}
@@ -115,8 +126,12 @@ class DeadlineRepository:
             self.open_read[participant_id] = False
             return []
         ordered = sorted(set(keys))
+        running = participant_id not in self.without_running
+        if not running and not ordered:  # nothing running, nothing planned: no row to read
+            self.open_read[participant_id] = False
+            return []
         values = {"participant_id": participant_id, **{f"key_{i}": key for i, key in enumerate(ordered)}}
-        rows = {row[0]: row for row in fetch(self.connection, _for_plan(len(ordered)), values)}
+        rows = {row[0]: row for row in fetch(self.connection, _for_plan(len(ordered), running), values)}
         found = self._adopt([rows[row_id] for row_id in sorted(rows)])
         self.open_read[participant_id] = any(d.status == DeadlineStatus.OPEN for d in found)
         return found
@@ -129,6 +144,7 @@ class DeadlineRepository:
         they were read, each only if still at its version (:class:`StaleRow` otherwise)."""
         for deadline in self._new:
             self.created.discard(deadline.participant_id)
+            self.without_running.discard(deadline.participant_id)
             state = _state(deadline)
             cursor = run(connection, _INSERT, {**dict(zip(_STATE, state)), "participant_id": deadline.participant_id,
                                                "version": 1})
@@ -143,6 +159,7 @@ class DeadlineRepository:
             state = _state(deadline)
             if state != self._rows[row_id]:
                 changed.append((deadline, state))
+                self.without_running.discard(deadline.participant_id)  # it may run again
         if not changed:
             return
         values = [{**dict(zip(_STATE, state)), "version": d.version + 1, "b_id": d.id, "b_version": d.version}

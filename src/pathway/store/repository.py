@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, exists, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from pathway.clock import to_local
@@ -27,6 +27,7 @@ from pathway.store.tables import (
     EVENT_COLUMNS,
     event_from_row,
     event_row,
+    deadlines,
     events,
     participant_records,
     participants,
@@ -66,7 +67,15 @@ _RECORD_PARTS = (select(participant_records.c.parts)
 COLUMNS = [*(participants.c[name] for name in _FIELDS), _RECORD_PARTS]
 #: where a row of COLUMNS holds the participant's last seq (what its meeting rows are read up to)
 _LAST_SEQ = _FIELDS.index("last_seq")
-_BY_ID = Prepared(select(*COLUMNS).where(participants.c.id == bindparam("id")))
+#: The partial index ix_deadlines_running's own condition, as a literal (with a bound parameter SQLite
+#: cannot prove the index applies and scans every deadline instead).
+RUNNING_ROWS = text("deadlines.status IN ('open', 'paused')")
+#: Whether the participant has a running (open, paused) deadline row: one probe of that index, in
+#: the participant's own read. A command on a participant with none reads no deadline row unless its
+#: plan names one (DeadlineRepository.for_plan) — on PostgreSQL a round trip less per command.
+_HAS_RUNNING = exists().where(deadlines.c.participant_id == participants.c.id, RUNNING_ROWS).label("running")
+#: A participant by id: COLUMNS, then _HAS_RUNNING
+_BY_ID = Prepared(select(*COLUMNS, _HAS_RUNNING).where(participants.c.id == bindparam("id")))
 #: A new participant's row (an import line's enrolment inserts it too: store/bulk.py)
 INSERT_PARTICIPANT = Prepared(insert(participants).returning(participants.c.id),
                               column_keys=[*_STATE, *_DERIVED, "version", "folded"])
@@ -206,8 +215,12 @@ class Tracked:
     meetings: dict[int, MeetingRows] = field(default_factory=dict)
     #: added, not yet inserted
     new: list[Participant] = field(default_factory=list)
+    #: participants read with no running deadline row and written none since (the deadline
+    #: repository reads no running row of these; it forgets one as it writes a row for it)
+    without_running_deadlines: set[int] = field(default_factory=set)
 
     def clear(self) -> None:
+        self.without_running_deadlines.clear()
         self.by_id.clear()
         self.rows.clear()
         self.parts.clear()
@@ -236,7 +249,10 @@ class ParticipantRepository:
             rows = fetch(self.connection, _BY_ID, {"id": participant_id})
             if not rows:
                 return None
-            participant = self._adopt(rows[0])
+            *row, running = rows[0]
+            participant = self._adopt(row)
+            if not running:
+                self.tracked.without_running_deadlines.add(participant_id)
         self._seen([participant])
         return participant
 

@@ -100,7 +100,7 @@ class SqlUnitOfWork:
     def _repositories(self, participants: ParticipantRepository) -> None:
         self.participants = participants
         self.workflows = WorkflowVersionRepository(self.connection)
-        self.deadlines = DeadlineRepository(self.connection)
+        self.deadlines = DeadlineRepository(self.connection, participants.tracked.without_running_deadlines)
         self.identities = IdentityRepository(self.connection, self._identity_keys)
         self.users = UserRepository(self.connection)
         self.access = AccessLogRepository(self.connection)
