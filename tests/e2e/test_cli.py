@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from pathway.store.migrate import SCHEMA_HEAD
@@ -85,6 +88,22 @@ def test_list_filters_and_csv(cli: Cli) -> None:
     exited = cli("participant", "list", "--workflow", "small", "--step", "exited", "--format", "csv")
     lines = exited.stdout.strip().splitlines()
     assert lines[0].startswith("id,ref,workflow,step,status") and len(lines) == 2 and "moved" in lines[1]
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_written_as_text(cli: Cli) -> None:
+    """A reason typed as a formula is written with a leading apostrophe in CSV (a spreadsheet shows it as
+    typed and does not run it); JSON, the programs' contract, keeps the text as typed; numbers stay numbers."""
+    a = enrol_small(cli)
+    typed = '=HYPERLINK("http://example.org/x","Klicka")'
+    fired = cli("participant", "fire", a, "exit", "--data", "reason=moved", "--reason", typed)
+    assert fired.code == 0, fired.stderr
+    rows = list(csv.reader(io.StringIO(cli("participant", "history", a, "--format", "csv").stdout)))
+    reasons = [row[rows[0].index("reason")] for row in rows[1:]]
+    assert "'" + typed in reasons and typed not in reasons
+    assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+    assert [row[rows[0].index("seq")] for row in rows[1:]] == ["1", "2"]
+    history = cli("participant", "history", a, "--format", "json").json()
+    assert typed in [e["reason"] for e in history]
 
 
 def test_workflow_show_json_contract(cli: Cli) -> None:

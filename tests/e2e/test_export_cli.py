@@ -26,3 +26,19 @@ def test_export_finsam_writes_one_row_per_participant(shipped_cli: Cli) -> None:
     assert "1212" not in target.read_text(encoding="utf-8").replace("LU-1", "")
     bad = cli("export", "finsam", "--workflow", "kraft", "--from", "2026-13-01")
     assert bad.code == 2 and "invalid --from" in bad.stderr
+
+
+def test_export_finsam_csv_writes_a_ref_typed_as_a_formula_as_text(shipped_cli: Cli) -> None:
+    """A ref a spreadsheet would run (``=…``) gets a leading apostrophe in the CSV; JSON keeps it as typed."""
+    cli = shipped_cli
+    ref = "=1+1"
+    assert cli("participant", "enrol", "kraft", "--ref", ref, "--attr", "referring_agency=soc",
+               "--attr", "income_source=social_assistance").code == 0
+    target = cli.home / "finsam.csv"
+    assert cli("export", "finsam", "--workflow", "kraft", "--output", str(target), now="2026-06-02T09:00").code == 0
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert [r["ref"] for r in rows] == ["'=1+1"]
+    assert [r["participant_id"] for r in rows] == ["1"]
+    shown = cli("export", "finsam", "--workflow", "kraft", "--format", "json", now="2026-06-02T09:00")
+    assert ref in shown.stdout and "'=1+1" not in shown.stdout
+

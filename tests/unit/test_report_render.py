@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from pathway.reports import render, workbook
 from pathway.reports.table import ReportTable
+from pathway.spreadsheet import safe_text
 
 
 def crosstab() -> ReportTable:
@@ -44,6 +45,20 @@ def test_exports_hide_small_counts_but_json_keeps_them() -> None:
     body = json.loads(render.as_json([table]))
     assert body["dimensions"] == ["age_band", "gender"] and body["total"] == 56
     assert {"age_band": "25-29", "gender": "female", "count": 1} in body["rows"]
+
+
+def test_csv_writes_labels_a_spreadsheet_would_run_as_text_and_counts_as_numbers() -> None:
+    """A label from the workflow or a value typed as a formula gets a leading apostrophe in CSV (the
+    spreadsheet shows it as typed); counts, shares and the other cells are written as before."""
+    table = ReportTable(name="exits", title="Exits", dimensions=["reason"], total=7,
+                        rows=[{"reason": "=cmd|' /C calc'!A0", "count": 4}, {"reason": "work", "count": 3}],
+                        labels={"reason": {"work": "@Arbete"}})
+    lines = list(csv.reader(io.StringIO(render.as_csv([table], min_cell=0))))
+    assert lines[1][0] == "'=cmd|' /C calc'!A0" and lines[1][1] == "4"
+    assert lines[2][0] == "'@Arbete" and lines[2][1] == "3"
+    assert render.grid(table)[1][0][0] == "=cmd|' /C calc'!A0"  # only the CSV text changes
+    assert [safe_text(t) for t in ("-", "+46 70", "\t=1", "a=b", "25-29", "")] == [
+        "'-", "'+46 70", "'\t=1", "a=b", "25-29", ""]
 
 
 def test_one_dimension_is_a_count_and_share_list() -> None:

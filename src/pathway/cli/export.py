@@ -15,6 +15,7 @@ import typer
 from pathway.cli.output import write_text
 from pathway.cli.state import state
 from pathway.errors import InvalidValue
+from pathway.spreadsheet import safe_text
 
 app = typer.Typer(help="Exports to other systems: the national follow-up of samordningsförbund (Uppföljning Finsam).",
                   no_args_is_help=True)
@@ -61,6 +62,17 @@ def finsam(
         writer = csv.DictWriter(buffer, fieldnames=finsam_export.COLUMNS, lineterminator="\n")
         writer.writeheader()
         for row in result.rows:
-            writer.writerow({k: ("" if v is None else str(v).lower() if isinstance(v, bool) else v) for k, v in row.items()})
+            writer.writerow({k: _csv_value(v) for k, v in row.items()})
         text = buffer.getvalue()
     write_text(text, output)
+
+
+def _csv_value(value: object) -> object:
+    """A cell of the export: booleans as true/false, texts safe to open in a spreadsheet (a ref typed
+    as a formula gets a leading apostrophe: :mod:`pathway.spreadsheet`; the national codes, dates and
+    numbers never begin like one)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return safe_text(value) if isinstance(value, str) else value

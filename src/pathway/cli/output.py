@@ -16,6 +16,7 @@ from rich.console import Console
 
 from pathway.errors import BadInput
 from pathway.files import create_private
+from pathway.spreadsheet import safe_text
 
 
 
@@ -69,6 +70,13 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _csv_cell(value: Any) -> str:
+    """A CSV cell: texts (and lists of them) a spreadsheet would run as a formula are made safe
+    (:mod:`pathway.spreadsheet`); numbers are written as numbers."""
+    text = _cell(value)
+    return text if isinstance(value, (int, float)) else safe_text(text)
+
+
 def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: OutputFormat,
                title: str | None = None, json_rows: Sequence[Any] | None = None,
                styles: Sequence[str | None] | None = None) -> None:
@@ -80,7 +88,7 @@ def print_rows(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], fmt: O
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([_csv_cell(row.get(c)) for c in columns])
         return
     from rich.table import Table  # only tables need it: `workflow validate` prints lines
     from rich.text import Text

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pathway.reports.suppress import Equation, protect
+from pathway.spreadsheet import safe_text
 from pathway.reports.table import ReportTable
 
 Cell = Any
@@ -187,10 +188,11 @@ def as_csv(tables: Sequence[ReportTable], min_cell: int) -> str:
         if index:
             writer.writerow([])
         if len(tables) > 1:
-            writer.writerow([_caption(table)])
+            writer.writerow([safe_text(_caption(table))])
         header, rows = grid(table, min_cell)
-        writer.writerow(header)
-        writer.writerows([[str(c) if isinstance(c, Share) else c for c in row] for row in rows])
+        writer.writerow([safe_text(str(h)) for h in header])
+        writer.writerows([[str(c) if isinstance(c, Share) else safe_text(c) if isinstance(c, str) else c for c in row]
+                          for row in rows])
     return out.getvalue()
 
 
