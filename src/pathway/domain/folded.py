@@ -26,6 +26,7 @@ from pathway.domain.corrections import effective
 from pathway.domain.participant import Event, EventType
 from pathway.domain.records import RECORD_EVENT_TYPES, Records, RecordEvent, apply_record, step_change_seq
 from pathway.domain.stored_records import (
+    COMPACT_JSON,
     COUNTERS,
     PARTS,
     StoredRecords,
@@ -210,7 +211,7 @@ class Folded:
         head = {"v": 2, "mark_log": self.mark_log, "plan_added": _plan_added_json(self.plan_added),
                 "step_change_seq": self.step_change_seq,
                 **{name: getattr(self.records, name) for name in COUNTERS}}
-        return (json.dumps(head, separators=(",", ":")),
+        return (COMPACT_JSON.encode(head),
                 "\n".join(part_text(self.records, name) for name in PARTS))
 
     @classmethod

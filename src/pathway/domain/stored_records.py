@@ -150,6 +150,14 @@ READERS: dict[str, Callable[[Any], Any]] = {
     "interventions": _interventions_from, "meetings": _meetings_from, "groups": _groups_from}
 
 
+#: ``json.dumps(…, separators=(",", ":"))`` without making an encoder per call (a fold writes six
+#: parts and its head on every command)
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+#: each part's text with nothing in it
+_EMPTY_TEXT = {name: COMPACT_JSON.encode(WRITERS[name](type(getattr(Records(), name))()))
+               for name in PARTS if type(getattr(Records(), name)) in (dict, list)}
+
+
 def records_json(records: Records) -> dict[str, Any]:
     """The records as one JSON-ready document (every part decoded)."""
     document = {name: WRITERS[name](getattr(records, name)) for name in PARTS}
@@ -178,7 +186,10 @@ def part_text(records: Records, name: str) -> str:
             return stored
     if name == "meetings":
         return "[]"
-    return json.dumps(WRITERS[name](getattr(records, name)), separators=(",", ":"))
+    value = getattr(records, name)
+    if type(value) in (dict, list) and not value:  # most parts of most participants: nothing recorded
+        return _EMPTY_TEXT[name]
+    return COMPACT_JSON.encode(WRITERS[name](value))
 
 
 def meeting_line(meeting: Meeting) -> str:

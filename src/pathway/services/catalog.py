@@ -7,9 +7,11 @@ version keep running on the exact text stored with that version.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from pathway import limits
@@ -62,10 +64,20 @@ class WorkflowCatalog:
         return [p.stem for p in self.files()]
 
     def file_for(self, workflow_id: str) -> Path:
+        return Path(self._file_and_stat(workflow_id)[0])
+
+    def _file_and_stat(self, workflow_id: str) -> tuple[str, os.stat_result]:
+        """The workflow's file (``.yaml`` before ``.yml``) and its stat: one ``stat`` call for the
+        usual file, which every enrolment asks about (is it still the text registered?)."""
+        folder = str(self.directory)
         for suffix in WORKFLOW_SUFFIXES:
-            candidate = self.directory / f"{workflow_id}{suffix}"
-            if candidate.is_file():
-                return candidate
+            candidate = os.path.join(folder, f"{workflow_id}{suffix}")
+            try:
+                found = os.stat(candidate)
+            except OSError:  # none of that name (or unreadable): as Path.is_file says
+                continue
+            if S_ISREG(found.st_mode):
+                return candidate, found
         raise UnknownWorkflow(workflow_id, self.file_ids())
 
     def load_current(self, workflow_id: str) -> LoadedWorkflow:
@@ -74,15 +86,14 @@ class WorkflowCatalog:
         Parsed once per process while the file's size and modification time stay the same, so a
         long-running process (the scheduler, an import) does not re-validate it for every action.
         """
-        path = self.file_for(workflow_id)
-        stat = path.stat()
-        stamp = (str(path), stat.st_mtime_ns, stat.st_size)
+        name, stat = self._file_and_stat(workflow_id)
+        stamp = (name, stat.st_mtime_ns, stat.st_size)
         cached = self._files.get(workflow_id)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         from pathway.definitions import load_file
 
-        loaded = load_file(path)
+        loaded = load_file(Path(name))
         if loaded.definition.id != workflow_id:
             raise BadInput(
                 f"{loaded.source} declares id '{loaded.definition.id}'; "
