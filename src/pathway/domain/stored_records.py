@@ -153,9 +153,9 @@ READERS: dict[str, Callable[[Any], Any]] = {
 #: ``json.dumps(…, separators=(",", ":"))`` without making an encoder per call (a fold writes six
 #: parts and its head on every command)
 COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
-#: each part's text with nothing in it
-_EMPTY_TEXT = {name: COMPACT_JSON.encode(WRITERS[name](type(getattr(Records(), name))()))
-               for name in PARTS if type(getattr(Records(), name)) in (dict, list)}
+#: the text of each part held in a dict or list, with nothing in it
+_EMPTY_TEXT = {name: COMPACT_JSON.encode(WRITERS[name](empty))
+               for name, empty in ((name, getattr(Records(), name)) for name in PARTS) if type(empty) in (dict, list)}
 
 
 def records_json(records: Records) -> dict[str, Any]:

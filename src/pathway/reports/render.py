@@ -23,8 +23,8 @@ from rich.table import Table
 from rich.text import Text
 
 from pathway.reports.suppress import Equation, protect
-from pathway.spreadsheet import safe_text
 from pathway.reports.table import ReportTable
+from pathway.spreadsheet import safe_text
 
 Cell = Any
 #: how a count hidden to protect a small one is shown (Statistics Sweden's "..")
