@@ -63,3 +63,26 @@ def test_recording_a_meeting_or_a_no_show_reads_no_event(ctx: ServiceContext, en
     assert not [s for s in sent if "FROM events" in s], sent
     held = meetings.meetings_of(ctx, pid)[1]
     assert [(m.type, m.no_show) for m in held] == [("individual", False), ("individual", True)]
+
+
+def test_meetings_decoded_after_their_unit_of_work_ended_are_refused_with_a_clear_error(
+        ctx: ServiceContext, engine: Engine, clock: FixedClock) -> None:
+    """A participant's meeting rows are read lazily, in the transaction that read the participant: a
+    caller that decodes them after its unit of work ended is told so, not handed a closed-connection
+    error; decoded inside it, they are there."""
+    import pytest
+
+    from pathway.store import SqlUnitOfWork
+
+    pid = _participant_with_history(ctx, clock, 2)
+    clock.advance(minutes=1)
+    meetings.record_meeting(ctx, pid, "individual", ["coach:anna", "af:eva"])
+    with SqlUnitOfWork(engine) as uow:
+        inside = uow.participants.get(pid)
+        assert inside is not None
+        assert [m.type for m in inside.folded.records.meetings] == ["individual"]
+    with SqlUnitOfWork(engine) as uow:
+        after = uow.participants.get(pid)
+    assert after is not None
+    with pytest.raises(RuntimeError, match="inside the unit of work that read the participant"):
+        after.folded.records.meetings  # noqa: B018  (reading is the point)

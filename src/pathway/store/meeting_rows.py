@@ -71,8 +71,7 @@ class MeetingRows:
     def lines(self) -> dict[int, str]:
         """The rows as they were when the participant was read, by their meeting's seq."""
         if self._read is None:
-            assert self._connection is not None
-            joined = fetch(self._connection, _LINES, self._as_read)[0][0]
+            joined = fetch(self._open(), _LINES, self._as_read)[0][0]
             self._read = dict(_seq_line(row) for row in joined.split("\n")) if joined else {}
         return self._read
 
@@ -86,7 +85,16 @@ class MeetingRows:
         """Type → the times the meetings of it were held, as read (one query of the index, no line)."""
         if self._connection is None:
             return {}
-        return {kind: joined.split("\n") for kind, joined in fetch(self._connection, _HELD, self._as_read)}
+        return {kind: joined.split("\n") for kind, joined in fetch(self._open(), _HELD, self._as_read)}
+
+    def _open(self) -> Connection:
+        """The transaction the participant was read in, still open: its rows are read as they were
+        then, so reading them after it ended (a view decoding a participant's meetings after its
+        unit of work) is a mistake in the caller, said as such rather than as a closed connection."""
+        if self._connection is None or self._connection.closed:
+            raise RuntimeError("a participant's meetings are read inside the unit of work that read the "
+                               "participant: decode its records before the unit of work ends")
+        return self._connection
 
     def inserted(self, seq: int) -> bool:
         """Whether this transaction inserted the row of a meeting recorded in it."""
